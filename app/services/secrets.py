@@ -1,0 +1,84 @@
+"""The agent's DeepCall secrets (token, ssid), kept only in the OS keyring.
+
+No Qt here: the headless ``screenpop lookup`` reads secrets too. Every keyring failure becomes
+one plain-language ``SecretsUnavailable``; the secret itself never appears in a message.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+import keyring
+import keyring.errors
+
+SecretKind = Literal["ssid", "token"]
+SECRET_KINDS: Final[tuple[str, ...]] = get_args(SecretKind)
+DEFAULT_SERVICE: Final = "deepcall-screenpop"
+
+_UNAVAILABLE = (
+    "The system keyring is not available, so the DeepCall {kind} cannot be {verb}. "
+    "Unlock your keyring (or log in to the desktop session), or start the app with "
+    "DEEPCALL_TOKEN / DEEPCALL_SSID set."
+)
+_LOCKED = (
+    "The system keyring is locked, so the DeepCall {kind} cannot be {verb}. "
+    "Unlock it and try again."
+)
+
+
+class SecretsUnavailable(Exception):
+    """The keyring is missing, locked or refused; ``str()`` is meant for the agent."""
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.user_message = message
+        # The keyring's own error class, for the log (never carries the secret).
+        self.detail = detail
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in SECRET_KINDS:
+        raise ValueError(f"unknown secret kind {kind!r}; expected one of {SECRET_KINDS}")
+
+
+def _unavailable(exc: BaseException, kind: str, verb: str) -> SecretsUnavailable:
+    template = _LOCKED if isinstance(exc, keyring.errors.KeyringLocked) else _UNAVAILABLE
+    return SecretsUnavailable(template.format(kind=kind, verb=verb),
+                              detail=type(exc).__name__)
+
+
+class SecretStore:
+    """Token and ssid under one keyring service; usernames are exactly ``ssid`` / ``token``."""
+
+    def __init__(self, service: str = DEFAULT_SERVICE) -> None:
+        self.service = service
+
+    def __repr__(self) -> str:
+        return f"SecretStore(service={self.service!r})"
+
+    def load(self, kind: SecretKind) -> str | None:
+        _check_kind(kind)
+        try:
+            value = keyring.get_password(self.service, kind)
+        except Exception as exc:  # any backend failure (D-Bus, locked, none) is "unavailable"
+            raise _unavailable(exc, kind, "read") from None
+        return value or None
+
+    def store(self, kind: SecretKind, value: str) -> None:
+        _check_kind(kind)
+        if not value:
+            raise ValueError(f"refusing to store an empty {kind}; use clear() to remove it")
+        try:
+            keyring.set_password(self.service, kind, value)
+        except Exception as exc:
+            raise _unavailable(exc, kind, "saved") from None
+
+    def clear(self, kind: SecretKind) -> None:
+        """Remove the secret; clearing one that is not there is not an error."""
+        _check_kind(kind)
+        try:
+            keyring.delete_password(self.service, kind)
+        except keyring.errors.PasswordDeleteError:
+            return
+        except Exception as exc:
+            raise _unavailable(exc, kind, "removed") from None

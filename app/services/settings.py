@@ -1,0 +1,245 @@
+"""The app's settings: declared once, read through one object, kept in <profile>/settings.ini.
+
+Each setting is a ``Setting`` attribute of ``Settings`` (name, type, default, description,
+allowed choices), so the settings dialog, the docs and the storage all read the same list.
+Secrets never pass through here: names that look like a secret are refused at declaration and
+at ``set_value``; the token and ssid live only in the keyring (``app.services.secrets``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Generic, TypeVar, cast, overload
+
+from PySide6.QtCore import QSettings
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SETTINGS_FILE_NAME: Final = "settings.ini"
+# Substrings a setting name may not contain: a secret must never land in the INI file.
+SECRET_NAME_PARTS: Final = ("token", "ssid", "password", "secret")
+
+AUTH_MODES: Final = ("ssid", "token")
+POP_BEHAVIOURS: Final = ("raise", "raise_on_top", "tray_only")
+CLIPBOARD_MODES: Final = ("whole", "first")
+
+
+class SecretSettingRefused(ValueError):
+    """Someone tried to keep a secret in the settings file."""
+
+
+def is_secret_name(name: str) -> bool:
+    lowered = name.lower().replace("-", "").replace("_", "")
+    return any(part in lowered for part in SECRET_NAME_PARTS)
+
+
+def _parse(kind: type, raw: object) -> object:
+    """The INI file stores text; turn it back into the declared type (ValueError if it can't)."""
+    if isinstance(raw, kind) and not (kind is not bool and isinstance(raw, bool)):
+        return raw
+    text = str(raw).strip()
+    if kind is bool:
+        lowered = text.lower()
+        if lowered in {"true", "1", "yes", "on"}:
+            return True
+        if lowered in {"false", "0", "no", "off"}:
+            return False
+        raise ValueError(f"not a yes/no value: {text!r}")
+    if kind is int:
+        return int(text)
+    if kind is float:
+        return float(text)
+    return text
+
+
+_KIND_WORDS: Final[dict[type, str]] = {
+    int: "a whole number", float: "a number", bool: "yes or no", str: "text"}
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """What the settings dialog and docs need to know about one setting."""
+
+    name: str
+    kind: type
+    default: object
+    description: str
+    choices: tuple[object, ...] | None
+    minimum: float | None
+
+
+class Setting(Generic[T]):
+    """A declared setting; reading it on a ``Settings`` object gives a checked ``T``."""
+
+    def __init__(self, kind: type[T], default: T, description: str, *,
+                 choices: tuple[T, ...] | None = None, minimum: float | None = None) -> None:
+        self.kind: type[T] = kind
+        self.default: T = default
+        self.description = description
+        self.choices: tuple[T, ...] | None = choices
+        self.minimum = minimum
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        if is_secret_name(name):
+            raise SecretSettingRefused(f"setting {name!r} looks like a secret; use the keyring")
+        self.name = name
+
+    def info(self) -> SettingInfo:
+        return SettingInfo(self.name, self.kind, self.default, self.description,
+                           self.choices, self.minimum)
+
+    def coerce(self, value: object) -> T:
+        """The value as ``T``, or ValueError with a plain reason."""
+        try:
+            parsed = _parse(self.kind, value)
+        except (ValueError, TypeError):
+            wanted = _KIND_WORDS.get(self.kind, self.kind.__name__)
+            raise ValueError(f"{self.name} must be {wanted} (got {value!r})") from None
+        if self.choices is not None and parsed not in self.choices:
+            allowed = ", ".join(str(c) for c in self.choices)
+            raise ValueError(f"{self.name} must be one of {allowed} (got {parsed!r})")
+        if self.minimum is not None and isinstance(parsed, int | float) \
+                and parsed < self.minimum:
+            raise ValueError(f"{self.name} must be at least {self.minimum} (got {parsed!r})")
+        return cast(T, parsed)
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, obj: Settings, owner: type) -> T: ...
+    def __get__(self, obj: Settings | None, owner: type) -> Setting[T] | T:
+        if obj is None:
+            return self
+        return obj._read(self)
+
+    def __set__(self, obj: Settings, value: T) -> None:
+        obj._write(self, value)
+
+
+def screen_setup_key(screen_geometries: Iterable[tuple[int, int, int, int]]) -> str:
+    """A stable key for one arrangement of screens, from each screen's (x, y, width, height).
+
+    The window's geometry is remembered per arrangement, so docking a laptop brings back the
+    docked position instead of pushing the window off-screen.
+    """
+    parts = sorted(f"{x},{y},{w},{h}" for x, y, w, h in screen_geometries)
+    digest = hashlib.sha1(";".join(parts).encode(), usedforsecurity=False).hexdigest()
+    return f"screens-{len(parts)}-{digest[:12]}"
+
+
+class Settings:
+    """All settings of one profile. Attribute access reads/writes the INI file."""
+
+    brand_url = Setting(str, "", "DeepCall API host of your account, e.g. https://v4-api.deepcall.com")
+    auth_mode = Setting(str, "token", "How the app signs in: 'ssid' (panel session) or "
+                        "'token' (userId + API token)", choices=AUTH_MODES)
+    user_id = Setting(str, "", "DeepCall userId (used with an API token)")
+    default_region = Setting(str, "IN", "Country assumed for numbers without a country code "
+                             "(ISO code, e.g. IN)")
+    pop_behaviour = Setting(str, "raise", "On a call: 'raise' the window, 'raise_on_top' and keep "
+                            "it on top, or 'tray_only' notify in the tray", choices=POP_BEHAVIOURS)
+    dedupe_seconds = Setting(int, 10, "The same number again within this many seconds does not "
+                             "pop twice", minimum=0)
+    cache_seconds = Setting(int, 120, "A number looked up this recently pops at once from memory "
+                            "(and refreshes in the background)", minimum=0)
+    clipboard_enabled = Setting(bool, False, "Pop numbers copied to the clipboard")
+    clipboard_mode = Setting(str, "whole", "Clipboard: 'whole' text must be a number, or the "
+                             "'first' number found in it", choices=CLIPBOARD_MODES)
+    counters_refresh_seconds = Setting(int, 30, "How often the agent counters refresh",
+                                       minimum=5)
+    connect_timeout_seconds = Setting(float, 3.0, "Seconds to wait for a connection to DeepCall",
+                                      minimum=0.1)
+    total_timeout_seconds = Setting(float, 5.0, "Seconds one DeepCall request may take in all",
+                                    minimum=0.1)
+
+    def __init__(self, profile_dir: Path) -> None:
+        self.path = Path(profile_dir) / SETTINGS_FILE_NAME
+        self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def __repr__(self) -> str:
+        return f"Settings(path={str(self.path)!r})"
+
+    @classmethod
+    def declared(cls) -> list[SettingInfo]:
+        """Every declared setting, in declaration order."""
+        return [value.info() for value in vars(cls).values() if isinstance(value, Setting)]
+
+    @classmethod
+    def _declaration(cls, name: str) -> Setting[Any]:
+        if is_secret_name(name):
+            raise SecretSettingRefused(
+                f"{name!r} is a secret and is never stored in the settings file; "
+                "it belongs in the keyring")
+        declared = vars(cls).get(name)
+        if not isinstance(declared, Setting):
+            raise KeyError(f"no setting named {name!r}")
+        return declared
+
+    def get_value(self, name: str) -> object:
+        return self._read(self._declaration(name))
+
+    def set_value(self, name: str, value: object) -> None:
+        """Set a setting by name (the settings dialog); refuses secrets and unknown names."""
+        self._write(self._declaration(name), value)
+
+    def reset(self, name: str) -> None:
+        self._qsettings.remove(self._declaration(name).name)
+        self._qsettings.sync()
+
+    def _read(self, setting: Setting[T]) -> T:
+        raw = self._qsettings.value(setting.name)
+        if raw is None:
+            return setting.default
+        try:
+            return setting.coerce(raw)
+        except (ValueError, TypeError) as exc:
+            # A hand-edited file must not stop the app: use the default and say so in the log.
+            log.warning("settings.ini: ignoring bad %s (%s); using %r",
+                        setting.name, exc, setting.default)
+            return setting.default
+
+    def _write(self, setting: Setting[Any], value: object) -> None:
+        checked = setting.coerce(value)
+        self._qsettings.setValue(setting.name, checked)
+        self._sync()
+
+    def _sync(self) -> None:
+        self._qsettings.sync()
+        if self._qsettings.status() != QSettings.Status.NoError:
+            log.warning("settings.ini could not be written (%s): %s",
+                        self._qsettings.status().name, self.path)
+
+    def is_configured(self) -> bool:
+        """Enough is set to try DeepCall (first start opens the settings dialog otherwise).
+
+        Whether the token/ssid is in the keyring is the credentials' question, not this one.
+        """
+        if not self.brand_url.strip():
+            return False
+        return self.auth_mode == "ssid" or bool(self.user_id.strip())
+
+    def window_geometry(self, screen_key: str) -> bytes | None:
+        """The saved window geometry (QWidget.saveGeometry bytes) for one screen arrangement."""
+        raw = self._qsettings.value(f"geometry/{screen_key}")
+        if not raw:
+            return None
+        try:
+            return base64.b64decode(str(raw), validate=True)
+        except (binascii.Error, ValueError):
+            log.warning("settings.ini: ignoring unreadable window geometry for %s", screen_key)
+            return None
+
+    def set_window_geometry(self, screen_key: str, geometry: bytes) -> None:
+        # Base64 text rather than @ByteArray(...) keeps the INI readable and portable.
+        self._qsettings.setValue(f"geometry/{screen_key}",
+                                 base64.b64encode(geometry).decode("ascii"))
+        self._sync()
