@@ -1,0 +1,70 @@
+"""The top of the window: the caller's number (big), who it is, and the lookup state."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from app.ui.theme import status_colours
+
+STATUS_TEXT = {
+    "idle": "Waiting for a call",
+    "loading": "Looking up…",
+    "found": "Known caller",
+    "unknown": "New caller",
+    "error": "Lookup failed",
+}
+
+
+class CallerHeader(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("callerHeader")
+        self.number = QLabel("—")
+        self.number.setAccessibleName("Caller number")
+        self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.number.font()
+        # Relative to the user's font: stays proportionate at 150 % scaling or large fonts.
+        font.setPointSizeF(font.pointSizeF() * 1.8)
+        font.setBold(True)
+        self.number.setFont(font)
+        self.caller_name = QLabel()
+        self.caller_name.setAccessibleName("Caller name")
+        name_font = self.caller_name.font()
+        name_font.setPointSizeF(name_font.pointSizeF() * 1.25)
+        self.caller_name.setFont(name_font)
+        self.status = QLabel()
+        self.status.setObjectName("statusChip")
+        self.status.setAccessibleName("Lookup state")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: "looking up" is visibly alive
+        self.busy.setTextVisible(False)
+        self.busy.setMaximumHeight(self.fontMetrics().height() // 2 + 2)
+        self.busy.setAccessibleName("Looking up the caller")
+
+        left = QVBoxLayout()
+        left.addWidget(self.number)
+        left.addWidget(self.caller_name)
+        right = QVBoxLayout()
+        right.addWidget(self.status, 0, Qt.AlignmentFlag.AlignRight)
+        right.addStretch(1)
+        top = QHBoxLayout()
+        top.addLayout(left, 1)
+        top.addLayout(right)
+        outer = QVBoxLayout(self)
+        outer.addLayout(top)
+        outer.addWidget(self.busy)
+        self.set_state("idle")
+
+    def set_state(self, status: str, number: str | None = None, name: str | None = None) -> None:
+        if number is not None:
+            self.number.setText(number)
+        if name is not None:
+            self.caller_name.setText(name)
+        fg, bg = status_colours().for_status(status)
+        pad = max(2, self.fontMetrics().height() // 6)
+        self.status.setStyleSheet(f"#statusChip {{ color: {fg}; background: {bg}; "
+                                  f"border-radius: {pad * 2}px; padding: {pad}px {pad * 3}px; "
+                                  "font-weight: bold; }")
+        self.status.setText(STATUS_TEXT.get(status, status))
+        self.busy.setVisible(status == "loading")

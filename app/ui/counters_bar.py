@@ -1,0 +1,27 @@
+"""Agent counters in the status bar (calls, answered, missed, talk time), refreshed by a poller."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.api.models import Counters
+from app.ui.recent_calls import format_duration
+
+
+class CountersLabel(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Counters: waiting for DeepCall…", parent)
+        self.setAccessibleName("Agent counters")
+
+    def show_counters(self, counters: Counters) -> None:
+        talk = format_duration(counters.talk_time_seconds)
+        text = (f"{counters.agent_status} · {counters.login_type} · "
+                f"Calls {counters.total_calls} · answered {counters.answered_calls} · "
+                f"missed {counters.missed_calls} · talk {talk}")
+        self.setText(text)
+        campaigns = "\n".join(f"{c.name}: {c.calls} calls" for c in counters.campaigns)
+        self.setToolTip(campaigns or "No campaign activity yet")
+
+    def show_unavailable(self, message: str) -> None:
+        self.setText("Counters unavailable")
+        self.setToolTip(message)

@@ -1,0 +1,101 @@
+"""A plain-language error strip with the one next step that helps (Settings or Retry).
+
+Which step fits is decided here from the error's type and code; the words themselves come from
+the API layer's ``user_message`` so the CLI and the window say the same thing.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from app.api.errors import DeepCallApiError, DeepCallError, ServerError, TransportError
+from app.ui.theme import status_colours
+
+# Codes that mean "the credentials in Settings are wrong": the agent can fix these themselves.
+CREDENTIAL_CODES = frozenset({1002, 1014, 1020})
+SUSPENDED_CODE = 1039
+# Server-side hiccups worth trying again.
+RETRYABLE_CODES = frozenset({1009, 1010, 1032, 1501})
+
+
+class ErrorAction(enum.Enum):
+    NONE = "none"
+    RETRY = "retry"
+    OPEN_SETTINGS = "settings"
+
+
+@dataclass(frozen=True)
+class ErrorView:
+    message: str
+    action: ErrorAction
+    code: int | None = None
+
+
+def describe_error(error: BaseException) -> ErrorView:
+    """What to tell the agent about ``error`` and which button to offer."""
+    if isinstance(error, DeepCallError):
+        code = error.code
+        if code in CREDENTIAL_CODES:
+            return ErrorView(
+                "Your token is invalid or missing — open Settings and enter a valid token "
+                f"(DeepCall code {code}).", ErrorAction.OPEN_SETTINGS, code)
+        if code == SUSPENDED_CODE:
+            return ErrorView(
+                "This DeepCall account is suspended, so no caller can be looked up. "
+                "Ask your DeepCall administrator to reactivate it (code 1039).",
+                ErrorAction.NONE, code)
+        action = ErrorAction.RETRY if code in RETRYABLE_CODES else ErrorAction.NONE
+        return ErrorView(error.user_message, action, code)
+    if isinstance(error, TransportError | ServerError):
+        return ErrorView(error.user_message, ErrorAction.RETRY)
+    if isinstance(error, DeepCallApiError):
+        return ErrorView(error.user_message, ErrorAction.RETRY)
+    return ErrorView("Something unexpected went wrong while looking up the caller. "
+                     "Try again; if it keeps happening, send the log to support.",
+                     ErrorAction.RETRY)
+
+
+class ErrorBanner(QFrame):
+    """Hidden until ``show_error``; emits what the agent chose."""
+
+    retry_requested = Signal()
+    settings_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.view: ErrorView | None = None
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setAccessibleName("Error message")
+        self.retry_button = QPushButton("&Retry")
+        self.retry_button.setAccessibleName("Retry the lookup")
+        self.retry_button.clicked.connect(self.retry_requested)
+        self.settings_button = QPushButton("Open &Settings")
+        self.settings_button.setAccessibleName("Open Settings to fix the credentials")
+        self.settings_button.clicked.connect(self.settings_requested)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.retry_button)
+        layout.addWidget(self.settings_button)
+        self.hide()
+
+    def show_error(self, view: ErrorView) -> None:
+        self.view = view
+        fg, bg = status_colours().error
+        self.setStyleSheet(f"#errorBanner {{ background: {bg}; border-radius: 6px; }}"
+                           f"#errorBanner QLabel {{ color: {fg}; }}")
+        self.message.setText(view.message)
+        self.retry_button.setVisible(view.action is ErrorAction.RETRY)
+        self.settings_button.setVisible(view.action is ErrorAction.OPEN_SETTINGS)
+        self.show()
+
+    def clear(self) -> None:
+        self.view = None
+        self.hide()

@@ -1,0 +1,251 @@
+"""The screen-pop window. It renders states it is told about and emits what the agent asks for.
+
+Everything that talks to DeepCall lives in the services' pop coordinator; the bootstrap
+(``app.commands.gui``) connects the coordinator's signals to the ``show_*`` slots here and this
+window's request signals back to the coordinator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.api.models import RecentCall
+from app.services.settings import Settings, screen_setup_key
+from app.ui.caller_header import CallerHeader
+from app.ui.contact_form import ContactForm, FormSection
+from app.ui.counters_bar import CountersLabel
+from app.ui.error_banner import ErrorBanner, ErrorView, describe_error
+from app.ui.notes_box import NotesBox
+from app.ui.recent_calls import RecentCallsList
+from app.ui.resources import icon
+
+POP_BEHAVIOURS = ("raise", "raise_on_top", "tray_only")
+
+
+def current_screen_key() -> str:
+    screens = QGuiApplication.screens()
+    return screen_setup_key((g.x(), g.y(), g.width(), g.height())
+                            for g in (s.geometry() for s in screens))
+
+
+class MainWindow(QMainWindow):
+    # requests to the rest of the app (wired by the bootstrap)
+    retry_requested = Signal()
+    settings_requested = Signal()
+    mapping_editor_requested = Signal()
+    simulate_call_requested = Signal()
+    note_send_requested = Signal(str)
+    field_edited = Signal(str, str)
+    quit_requested = Signal()
+    open_log_folder_requested = Signal()
+    # emitted after each state change (the state query, tray, tests)
+    state_changed = Signal(str)
+
+    def __init__(self, settings: Settings | None = None, demo: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self.demo = demo
+        self.setWindowTitle("DeepCall Screen-Pop" + (" — demo" if demo else ""))
+        self.setWindowIcon(icon("app"))
+        self.setAccessibleName("DeepCall Screen-Pop")
+        self.quitting = False
+
+        self.status = "idle"
+        self.number = ""
+        self.formatted_number = ""
+        self.error_view: ErrorView | None = None
+        self.call_id: str | None = None
+
+        self.header = CallerHeader()
+        self.banner = ErrorBanner()
+        self.banner.retry_requested.connect(self.retry_requested)
+        self.banner.settings_requested.connect(self.settings_requested)
+        self.form = ContactForm()
+        self.form.field_edited.connect(self.field_edited)
+        self.recent = RecentCallsList()
+        self.notes = NotesBox()
+        self.notes.send_requested.connect(self.note_send_requested)
+
+        recent_box = QWidget()
+        recent_layout = QVBoxLayout(recent_box)
+        recent_layout.setContentsMargins(0, 0, 0, 0)
+        recent_label = QLabel("&Recent calls")
+        recent_label.setBuddy(self.recent)
+        recent_layout.addWidget(recent_label)
+        recent_layout.addWidget(self.recent, 1)
+        recent_layout.addWidget(self.notes)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self.form)
+        splitter.addWidget(recent_box)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.splitter = splitter
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.header)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        self.counters = CountersLabel()
+        self.statusBar().addPermanentWidget(self.counters, 1)
+        self._build_menus()
+        self.setTabOrder(self.form, self.recent)
+        self.setTabOrder(self.recent, self.notes.editor)
+        self.setTabOrder(self.notes.editor, self.notes.send_button)
+        self._restore_geometry()
+
+    # --- menus and shortcuts ------------------------------------------------------------
+    def _build_menus(self) -> None:
+        calls = self.menuBar().addMenu("&Call")
+        self.simulate_action = QAction("Simulate &incoming call", self)
+        self.simulate_action.setShortcut(QKeySequence("Ctrl+I"))
+        self.simulate_action.triggered.connect(self.simulate_call_requested)
+        self.simulate_action.setVisible(self.demo)
+        calls.addAction(self.simulate_action)
+        self.retry_action = QAction("&Look up again", self)
+        self.retry_action.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.retry_action.triggered.connect(self.retry_requested)
+        calls.addAction(self.retry_action)
+        focus_note = QAction("Write a &note", self)
+        focus_note.setShortcut(QKeySequence("Ctrl+N"))
+        focus_note.triggered.connect(lambda: self.notes.editor.setFocus())
+        calls.addAction(focus_note)
+        calls.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.quit_requested)
+        calls.addAction(quit_action)
+
+        tools = self.menuBar().addMenu("&Tools")
+        settings_action = QAction("&Settings…", self)
+        settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        settings_action.triggered.connect(self.settings_requested)
+        tools.addAction(settings_action)
+        mapping_action = QAction("Field &mapping…", self)
+        mapping_action.triggered.connect(self.mapping_editor_requested)
+        tools.addAction(mapping_action)
+        tools.addAction("Open &log folder", self.open_log_folder_requested.emit)
+
+        if self.demo:
+            toolbar = self.addToolBar("Demo")
+            toolbar.setObjectName("demoToolbar")
+            toolbar.addAction(self.simulate_action)
+
+    # --- states -------------------------------------------------------------------------
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self.state_changed.emit(status)
+
+    def show_pop_received(self, number: str, formatted: str, call_id: str | None = None) -> None:
+        """The instant a number arrives, before any HTTP: number, "looking up", empty form."""
+        self.number = number
+        self.formatted_number = formatted
+        self.call_id = call_id
+        self.error_view = None
+        self.banner.clear()
+        self.header.set_state("loading", formatted, "")
+        self.form.clear("Looking up the caller in DeepCall…")
+        self.recent.show_calls([])
+        self.notes.reset_for_new_call()
+        self.notes.set_enabled_for_call(True)
+        self._set_status("loading")
+
+    def show_contact(self, sections: Sequence[FormSection], name: str,
+                     calls: Sequence[RecentCall], known: bool) -> None:
+        """A lookup finished: the form for a known caller or the empty "new caller" form."""
+        self.banner.clear()
+        self.error_view = None
+        shown_name = name if known else "New caller — not in your DeepCall directory yet"
+        self.header.set_state("found" if known else "unknown", None, shown_name)
+        self.form.show_sections(list(sections))
+        self.recent.show_calls(calls)
+        self._set_status("found" if known else "unknown")
+
+    def show_recent_calls(self, calls: Sequence[RecentCall]) -> None:
+        self.recent.show_calls(calls)
+
+    def show_error(self, error: BaseException | ErrorView) -> None:
+        view = error if isinstance(error, ErrorView) else describe_error(error)
+        self.error_view = view
+        self.header.set_state("error", None, "")
+        self.banner.show_error(view)
+        if not self.form.inputs():
+            self.form.clear("No caller details: see the message above.")
+        self._set_status("error")
+
+    # --- notes --------------------------------------------------------------------------
+    def note_sent(self, text: str) -> None:
+        self.notes.note_sent(text)
+
+    def note_failed(self, message: str) -> None:
+        self.notes.note_failed(message)
+
+    def note_queued(self, message: str) -> None:
+        self.notes.note_queued(message)
+
+    # --- pop behaviour ------------------------------------------------------------------
+    def bring_forward(self, behaviour: str) -> None:
+        if behaviour == "tray_only" and not self.isHidden():
+            return  # tray only: never steal focus; the tray notification does the telling
+        if behaviour == "tray_only":
+            return
+        on_top = behaviour == "raise_on_top"
+        if bool(self.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) != on_top:
+            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on_top)
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # --- state query --------------------------------------------------------------------
+    def state_snapshot(self) -> dict[str, Any]:
+        """What ``screenpop state`` prints: number, status, the fields shown, the error code."""
+        return {
+            "number": self.number or None,
+            "formatted": self.formatted_number or None,
+            "status": self.status,
+            "name": self.header.caller_name.text() if self.status == "found" else None,
+            "fields": self.form.values(),
+            "recentCalls": len(self.recent.calls()),
+            "errorCode": self.error_view.code if self.error_view else None,
+            "error": self.error_view.message if self.error_view else None,
+        }
+
+    # --- geometry per screen setup ------------------------------------------------------
+    def _restore_geometry(self) -> None:
+        geometry = self._settings.window_geometry(current_screen_key()) if self._settings else None
+        if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
+            # A first start: a comfortable size in the user's own font units.
+            em = self.fontMetrics().horizontalAdvance("M")
+            self.resize(em * 70, em * 48)
+
+    def save_geometry(self) -> None:
+        if self._settings is not None:
+            self._settings.set_window_geometry(current_screen_key(),
+                                               bytes(self.saveGeometry().data()))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_geometry()
+        if not self.quitting:
+            # Closing the window quits the app; the bootstrap runs the one shutdown path.
+            event.ignore()
+            self.quit_requested.emit()
+            return
+        super().closeEvent(event)

@@ -1,0 +1,60 @@
+"""Recent calls with the current number: one compact row per call, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from app.api.models import RecentCall
+
+DIRECTION_MARKS = {"inbound": "↙ in", "outbound": "↗ out"}
+
+
+def format_duration(seconds: int) -> str:
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class RecentCallsList(QTreeWidget):
+    COLUMNS = ("When", "Dir.", "Status", "Length", "Agent")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setColumnCount(len(self.COLUMNS))
+        self.setHeaderLabels(list(self.COLUMNS))
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setAccessibleName("Recent calls with this number")
+        header = self.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self._calls: list[RecentCall] = []
+
+    def show_calls(self, calls: Sequence[RecentCall]) -> None:
+        self.clear()
+        self._calls = list(calls)
+        for call in self._calls:
+            item = QTreeWidgetItem([
+                call.start_time,
+                DIRECTION_MARKS.get(call.call_type, call.call_type),
+                call.call_status,
+                format_duration(call.duration),
+                call.agent_name,
+            ])
+            item.setToolTip(0, f"Call ID {call.call_id}")
+            self.addTopLevelItem(item)
+        if not self._calls:
+            item = QTreeWidgetItem(["No earlier calls with this number"])
+            item.setFirstColumnSpanned(True)
+            self.addTopLevelItem(item)
+            item.setFirstColumnSpanned(True)
+
+    def calls(self) -> list[RecentCall]:
+        return list(self._calls)
+
+    def latest_call_id(self) -> str | None:
+        return self._calls[0].call_id if self._calls else None

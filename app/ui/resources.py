@@ -1,0 +1,15 @@
+"""Icons shipped in resources/icons, found through core's resource lookup."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QIcon
+
+from app.core.resources import ResourceNotFound, resource_path
+
+
+def icon(name: str) -> QIcon:
+    """``icon("app")`` -> resources/icons/app.svg; an empty icon if missing (never a crash)."""
+    try:
+        return QIcon(str(resource_path(f"icons/{name}.svg")))
+    except ResourceNotFound:
+        return QIcon()

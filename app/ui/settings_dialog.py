@@ -1,0 +1,295 @@
+"""The settings dialog: DeepCall account, sign-in, numbers, pop behaviour, clipboard.
+
+Opened with ``open()`` (never ``exec()``: a nested loop inside qasync re-enters coroutines).
+The token/ssid goes only to the secret store (the OS keyring; an in-memory one in demo mode)
+and is never shown back: the field stays empty with a note that a secret is saved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.api.auth import Auth, SsidAuth, TokenAuth
+from app.api.errors import DeepCallApiError
+from app.api.models import Counters
+from app.services.secrets import SecretKind, SecretsUnavailable
+from app.services.settings import Settings
+from app.ui.error_banner import describe_error
+
+log = logging.getLogger(__name__)
+
+POP_CHOICES = (("raise", "Bring the window to the front"),
+               ("raise_on_top", "Bring to the front and keep it on top"),
+               ("tray_only", "Only notify in the tray"))
+CLIPBOARD_CHOICES = (("whole", "Only when the whole copied text is a number"),
+                     ("first", "The first number found in short copied text"))
+AUTH_CHOICES = (("token", "User ID + API token"), ("ssid", "Panel session (ssid)"))
+
+
+class SecretStoreLike(Protocol):
+    def load(self, kind: SecretKind) -> str | None: ...
+    def store(self, kind: SecretKind, value: str) -> None: ...
+    def clear(self, kind: SecretKind) -> None: ...
+
+
+ConnectionTester = Callable[[str, Auth], Awaitable[Counters]]
+
+
+def _combo(choices: tuple[tuple[str, str], ...], current: str, name: str) -> QComboBox:
+    combo = QComboBox()
+    for value, text in choices:
+        combo.addItem(text, value)
+    index = combo.findData(current)
+    combo.setCurrentIndex(max(0, index))
+    combo.setAccessibleName(name)
+    return combo
+
+
+class SettingsDialog(QDialog):
+    saved = Signal()
+    test_finished = Signal(bool, str)  # ok, message (also shown in the dialog)
+
+    def __init__(self, settings: Settings, secrets: SecretStoreLike,
+                 tester: ConnectionTester | None = None, parent: QWidget | None = None,
+                 first_start: bool = False) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Screen-Pop settings")
+        self.setModal(True)
+        self._settings = settings
+        self._secrets = secrets
+        self._tester = tester
+        self._tasks: set[asyncio.Task[None]] = set()
+
+        intro = QLabel("Welcome! Enter your DeepCall account to start popping callers."
+                       if first_start else "Changes apply when you press Save.")
+        intro.setWordWrap(True)
+
+        self.brand_url = QLineEdit(settings.brand_url)
+        self.brand_url.setPlaceholderText("https://v4-api.deepcall.com")
+        self.brand_url.setAccessibleName("DeepCall API address")
+        self.auth_mode = _combo(AUTH_CHOICES, settings.auth_mode, "Sign-in method")
+        self.user_id = QLineEdit(settings.user_id)
+        self.user_id.setAccessibleName("DeepCall user ID")
+        self.secret = QLineEdit()
+        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
+        self.secret.setAccessibleName("API token or session ID")
+        self.secret_note = QLabel()
+        self.secret_note.setWordWrap(True)
+        self.region = QLineEdit(settings.default_region)
+        self.region.setMaxLength(2)
+        self.region.setAccessibleName("Default country code for numbers")
+        self.region.setToolTip("Two-letter country code, e.g. IN for India")
+        self.pop_behaviour = _combo(POP_CHOICES, settings.pop_behaviour, "When a call arrives")
+        self.dedupe = QSpinBox()
+        self.dedupe.setRange(0, 600)
+        self.dedupe.setSuffix(" s")
+        self.dedupe.setValue(settings.dedupe_seconds)
+        self.dedupe.setAccessibleName("Ignore the same number again within seconds")
+        self.clipboard_enabled = QCheckBox("Pop numbers &copied to the clipboard")
+        self.clipboard_enabled.setChecked(settings.clipboard_enabled)
+        self.clipboard_enabled.setAccessibleName("Pop numbers copied to the clipboard")
+        self.clipboard_mode = _combo(CLIPBOARD_CHOICES, settings.clipboard_mode,
+                                     "Which copied text pops")
+        self.clipboard_enabled.toggled.connect(self.clipboard_mode.setEnabled)
+        self.clipboard_mode.setEnabled(settings.clipboard_enabled)
+
+        account = QGroupBox("DeepCall account")
+        form = QFormLayout(account)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._add_row(form, "API &address:", self.brand_url)
+        self._add_row(form, "Sign-&in method:", self.auth_mode)
+        self.user_id_label = self._add_row(form, "&User ID:", self.user_id)
+        self.secret_label = self._add_row(form, "API &token:", self.secret)
+        form.addRow("", self.secret_note)
+
+        self.test_button = QPushButton("T&est connection")
+        self.test_button.setAccessibleName("Test the connection to DeepCall")
+        self.test_button.clicked.connect(self.start_connection_test)
+        self.test_result = QLabel()
+        self.test_result.setWordWrap(True)
+        self.test_result.setAccessibleName("Connection test result")
+        test_row = QHBoxLayout()
+        test_row.addWidget(self.test_button)
+        test_row.addWidget(self.test_result, 1)
+        form.addRow(test_row)
+
+        behaviour = QGroupBox("Calls")
+        form2 = QFormLayout(behaviour)
+        form2.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._add_row(form2, "Default &country:", self.region)
+        self._add_row(form2, "When a call &arrives:", self.pop_behaviour)
+        self._add_row(form2, "Ignore repeats &within:", self.dedupe)
+        form2.addRow(self.clipboard_enabled)
+        self._add_row(form2, "Clipboard &mode:", self.clipboard_mode)
+
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setAccessibleName("Settings problem")
+        self.error.hide()
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(account)
+        layout.addWidget(behaviour)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+        self.auth_mode.currentIndexChanged.connect(self._update_auth_fields)
+        self._update_auth_fields()
+
+    @staticmethod
+    def _add_row(form: QFormLayout, text: str, widget: QWidget) -> QLabel:
+        label = QLabel(text)
+        label.setBuddy(widget)
+        form.addRow(label, widget)
+        return label
+
+    # --- auth mode ----------------------------------------------------------------------
+    def mode(self) -> str:
+        return str(self.auth_mode.currentData())
+
+    def _secret_kind(self) -> SecretKind:
+        return "ssid" if self.mode() == "ssid" else "token"
+
+    def _update_auth_fields(self) -> None:
+        token_mode = self.mode() == "token"
+        self.user_id.setEnabled(token_mode)
+        self.user_id_label.setEnabled(token_mode)
+        self.secret_label.setText("API &token:" if token_mode else "&Session ID (ssid):")
+        self.secret.setAccessibleName("API token" if token_mode else "Session ID")
+        try:
+            saved = self._secrets.load(self._secret_kind()) is not None
+        except SecretsUnavailable as exc:
+            self.secret_note.setText(exc.user_message)
+            return
+        kind = "token" if token_mode else "session ID"
+        self.secret_note.setText(
+            f"A {kind} is saved in the system keyring; leave this empty to keep it."
+            if saved else f"No {kind} saved yet. It is kept only in the system keyring.")
+        self.secret.setPlaceholderText("•••••• (saved)" if saved else "")
+
+    def _current_auth(self) -> Auth | None:
+        """The auth the dialog's fields describe (typed secret, else the saved one)."""
+        secret = self.secret.text().strip()
+        if not secret:
+            try:
+                secret = self._secrets.load(self._secret_kind()) or ""
+            except SecretsUnavailable:
+                secret = ""
+        if not secret:
+            return None
+        if self.mode() == "ssid":
+            return SsidAuth(secret)
+        return TokenAuth(self.user_id.text().strip(), secret)
+
+    # --- validation and saving ----------------------------------------------------------
+    def problem(self) -> str | None:
+        url = self.brand_url.text().strip()
+        if not url:
+            return "Enter the DeepCall API address of your account (ask your administrator)."
+        if not url.startswith(("https://", "http://")):
+            return "The API address must start with https:// (for example https://v4-api.deepcall.com)."
+        if self.mode() == "token" and not self.user_id.text().strip():
+            return "Enter your DeepCall user ID, or switch the sign-in method to session ID."
+        region = self.region.text().strip()
+        if len(region) != 2 or not region.isalpha():
+            return "The default country is a two-letter code, for example IN."
+        return None
+
+    def _show_problem(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def save(self) -> None:
+        problem = self.problem()
+        if problem:
+            self._show_problem(problem)
+            return
+        secret = self.secret.text().strip()
+        if secret:
+            try:
+                self._secrets.store(self._secret_kind(), secret)
+            except SecretsUnavailable as exc:
+                self._show_problem(exc.user_message)  # nothing saved: the agent loses nothing
+                return
+        s = self._settings
+        s.brand_url = self.brand_url.text().strip().rstrip("/")
+        s.auth_mode = self.mode()
+        s.user_id = self.user_id.text().strip()
+        s.default_region = self.region.text().strip().upper()
+        s.pop_behaviour = str(self.pop_behaviour.currentData())
+        s.dedupe_seconds = self.dedupe.value()
+        s.clipboard_enabled = self.clipboard_enabled.isChecked()
+        s.clipboard_mode = str(self.clipboard_mode.currentData())
+        self.secret.clear()
+        self.error.hide()
+        self.saved.emit()
+        self.accept()
+
+    # --- test connection ----------------------------------------------------------------
+    def start_connection_test(self) -> None:
+        problem = self.problem()
+        auth = self._current_auth()
+        if problem is None and auth is None:
+            problem = "Enter the token (or session ID) to test with."
+        if problem is not None:
+            self._finish_test(False, problem)
+            return
+        if self._tester is None:
+            self._finish_test(False, "Testing is not available here.")
+            return
+        assert auth is not None
+        self.test_button.setEnabled(False)
+        self.test_result.setText("Testing…")
+        task = asyncio.ensure_future(self._run_test(self.brand_url.text().strip(), auth))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_test(self, url: str, auth: Auth) -> None:
+        assert self._tester is not None
+        try:
+            counters = await self._tester(url.rstrip("/"), auth)
+        except DeepCallApiError as exc:
+            self._finish_test(False, describe_error(exc).message)
+        except Exception as exc:  # a test must always end with a message, never hang
+            log.warning("connection test failed: %s", type(exc).__name__)
+            self._finish_test(False, describe_error(exc).message)
+        else:
+            self._finish_test(True, f"Connected. Agent status: {counters.agent_status}, "
+                              f"{counters.total_calls} calls today.")
+
+    def _finish_test(self, ok: bool, message: str) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setText(("✔ " if ok else "✖ ") + message)
+        self.test_finished.emit(ok, message)
+
+    def done(self, result: int) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        super().done(result)
