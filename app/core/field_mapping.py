@@ -1,0 +1,223 @@
+"""The field mapping: how each DeepCall label is shown in the form and written back.
+
+contactInfo returns display labels of the account's own configuration ("Name", "tarun", ...);
+the Directory API writes fields by key (``name``, ``custom_field_3``). The mapping joins the two
+and says how to lay each field out. Labels match case- and whitespace-insensitively; a label the
+mapping does not know still gets a spec (custom section, at the end, read-only), so no field
+DeepCall returns is ever dropped.
+
+File format (JSON, UTF-8)::
+
+    {"version": 1, "fields": [{"label": "Name", "section": "standard", "display_name": "Name",
+      "order": 10, "input_type": "text", "directory_key": "name"}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal, cast, get_args
+
+from app.core.resources import ResourceNotFound, resource_path
+
+Section = Literal["standard", "custom"]
+InputType = Literal["text", "multiline", "email", "phone", "date"]
+SECTIONS: Final[tuple[str, ...]] = get_args(Section)
+INPUT_TYPES: Final[tuple[str, ...]] = get_args(InputType)
+STANDARD_DIRECTORY_KEYS: Final = ("name", "email", "address", "company", "designation", "dob")
+_CUSTOM_KEY = re.compile(r"custom_field_[1-9][0-9]*")
+FORMAT_VERSION: Final = 1
+DEFAULT_MAPPING_RESOURCE: Final = "field_mapping.default.json"
+# Unknown labels sort after every mapped field, in the order DeepCall sent them.
+UNKNOWN_ORDER_BASE: Final = 1_000_000
+
+
+class FieldMappingError(ValueError):
+    """A mapping file or edit is not valid; the message says where and why, plainly."""
+
+
+def normalise_label(label: str) -> str:
+    """``" Customer  tier"`` and ``"customer tier"`` are the same label."""
+    return " ".join(label.split()).casefold()
+
+
+def is_directory_key(key: str) -> bool:
+    return key in STANDARD_DIRECTORY_KEYS or _CUSTOM_KEY.fullmatch(key) is not None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    label: str
+    section: Section
+    display_name: str
+    order: int
+    input_type: InputType
+    directory_key: str | None  # None: shown read-only (e.g. mobile), never written back
+    known: bool = True  # False: the mapping did not list this label
+
+    @property
+    def read_only(self) -> bool:
+        return self.directory_key is None
+
+    def to_json(self) -> dict[str, object]:
+        return {"label": self.label, "section": self.section, "display_name": self.display_name,
+                "order": self.order, "input_type": self.input_type,
+                "directory_key": self.directory_key}
+
+
+def _unknown_spec(label: str, position: int) -> FieldSpec:
+    return FieldSpec(label=label, section="custom", display_name=label.strip() or label,
+                     order=UNKNOWN_ORDER_BASE + position, input_type="text",
+                     directory_key=None, known=False)
+
+
+@dataclass(frozen=True)
+class FieldMapping:
+    """Validated specs, sorted by section then order."""
+
+    fields: tuple[FieldSpec, ...]
+    _by_label: dict[str, FieldSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_unique(self.fields)
+        ordered = tuple(sorted(self.fields,
+                               key=lambda f: (SECTIONS.index(f.section), f.order)))
+        # frozen: the sorted copy and the index are set once, here.
+        object.__setattr__(self, "fields", ordered)
+        object.__setattr__(self, "_by_label", {normalise_label(f.label): f for f in ordered})
+
+    def lookup(self, label: str) -> FieldSpec | None:
+        return self._by_label.get(normalise_label(label))
+
+    def spec_for(self, label: str, position: int = 0) -> FieldSpec:
+        """The spec for a label DeepCall returned; unknown labels get a custom, read-only one.
+
+        ``position`` (the label's place in the response) keeps unknown labels in the server's
+        order at the end of the custom section.
+        """
+        return self.lookup(label) or _unknown_spec(label, position)
+
+    def by_directory_key(self, key: str) -> FieldSpec | None:
+        return next((f for f in self.fields if f.directory_key == key), None)
+
+    def to_json(self) -> dict[str, object]:
+        return {"version": FORMAT_VERSION, "fields": [f.to_json() for f in self.fields]}
+
+    def with_field(self, spec: FieldSpec) -> FieldMapping:
+        """A copy with ``spec`` added or replacing the field with the same label (admin edit)."""
+        key = normalise_label(spec.label)
+        rest = [f for f in self.fields if normalise_label(f.label) != key]
+        return FieldMapping((*rest, spec))
+
+    def without_field(self, label: str) -> FieldMapping:
+        key = normalise_label(label)
+        return FieldMapping(tuple(f for f in self.fields if normalise_label(f.label) != key))
+
+
+def _check_unique(fields: Iterable[FieldSpec]) -> None:
+    labels: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for spec in fields:
+        norm = normalise_label(spec.label)
+        if norm in labels:
+            raise FieldMappingError(
+                f"the label {spec.label!r} is listed twice (also as {labels[norm]!r}); "
+                "labels are compared ignoring case and spaces")
+        labels[norm] = spec.label
+        if spec.directory_key is not None:
+            if spec.directory_key in keys:
+                raise FieldMappingError(
+                    f"labels {keys[spec.directory_key]!r} and {spec.label!r} both write to "
+                    f"Directory key {spec.directory_key!r}; each key may be used once")
+            keys[spec.directory_key] = spec.label
+
+
+def _field_from_json(raw: object, index: int) -> FieldSpec:
+    where = f"field {index + 1}"
+    if not isinstance(raw, Mapping):
+        raise FieldMappingError(f"{where}: expected an object with label, section, ... "
+                                f"(got {type(raw).__name__})")
+    label = raw.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise FieldMappingError(f"{where}: 'label' must be non-empty text")
+    where = f"field {index + 1} ({label!r})"
+    unknown = set(raw) - {"label", "section", "display_name", "order", "input_type",
+                          "directory_key"}
+    if unknown:
+        raise FieldMappingError(f"{where}: unknown entries {', '.join(sorted(unknown))}")
+    section = raw.get("section", "custom")
+    if section not in SECTIONS:
+        raise FieldMappingError(f"{where}: 'section' must be one of {', '.join(SECTIONS)} "
+                                f"(got {section!r})")
+    display_name = raw.get("display_name", label)
+    if not isinstance(display_name, str) or not display_name.strip():
+        raise FieldMappingError(f"{where}: 'display_name' must be non-empty text")
+    order = raw.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise FieldMappingError(f"{where}: 'order' must be a whole number (got {order!r})")
+    input_type = raw.get("input_type", "text")
+    if input_type not in INPUT_TYPES:
+        raise FieldMappingError(f"{where}: 'input_type' must be one of "
+                                f"{', '.join(INPUT_TYPES)} (got {input_type!r})")
+    key = raw.get("directory_key")
+    if key is not None and (not isinstance(key, str) or not is_directory_key(key)):
+        raise FieldMappingError(
+            f"{where}: 'directory_key' must be one of {', '.join(STANDARD_DIRECTORY_KEYS)}, "
+            f"custom_field_N, or null for a read-only field (got {key!r})")
+    return FieldSpec(label=label.strip(), section=cast(Section, section),
+                     display_name=display_name.strip(), order=order,
+                     input_type=cast(InputType, input_type), directory_key=key)
+
+
+def mapping_from_json(data: object) -> FieldMapping:
+    """Validate parsed JSON into a mapping; ``FieldMappingError`` says what is wrong."""
+    if not isinstance(data, Mapping):
+        raise FieldMappingError("a field mapping file must hold a JSON object with 'fields'")
+    version = data.get("version", FORMAT_VERSION)
+    if version != FORMAT_VERSION:
+        raise FieldMappingError(f"this app reads field mapping version {FORMAT_VERSION}; "
+                                f"the file says version {version!r}")
+    fields = data.get("fields")
+    if not isinstance(fields, list):
+        raise FieldMappingError("the field mapping has no 'fields' list")
+    return FieldMapping(tuple(_field_from_json(raw, i) for i, raw in enumerate(fields)))
+
+
+def load_mapping(path: Path) -> FieldMapping:
+    """Read and validate a mapping file (import); errors name the file and the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FieldMappingError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FieldMappingError(f"{path}: cannot be read ({type(exc).__name__})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FieldMappingError(
+            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    try:
+        return mapping_from_json(data)
+    except FieldMappingError as exc:
+        raise FieldMappingError(f"{path}: {exc}") from None
+
+
+def save_mapping(mapping: FieldMapping, path: Path) -> None:
+    """Write a mapping file (export), atomically so a crash never leaves half a file."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(mapping.to_json(), indent=2, ensure_ascii=False) + "\n",
+                   encoding="utf-8")
+    tmp.replace(target)
+
+
+def default_mapping() -> FieldMapping:
+    """The mapping shipped in resources/ (matches the sandbox's demo account)."""
+    try:
+        return load_mapping(resource_path(DEFAULT_MAPPING_RESOURCE))
+    except ResourceNotFound as exc:
+        raise FieldMappingError(str(exc)) from None
