@@ -1,0 +1,112 @@
+"""Numbers: every form the issue names becomes one E.164 number; junk never does."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.core.phone import (
+    MAX_SCAN_TEXT,
+    deepcall_caller_number,
+    display_format,
+    extract_first,
+    is_supported_region,
+    normalise,
+    strip_uri,
+)
+
+E164 = "+918302390884"
+
+ISSUE_FORMS = [
+    "918302390884",
+    "08302390884",
+    "8302390884",
+    "+91 83023 90884",
+    "00918302390884",
+    "tel:+91-83023-90884",
+]
+
+
+@pytest.mark.parametrize("text", ISSUE_FORMS)
+def test_every_form_from_the_issue_normalises_to_e164(text: str) -> None:
+    assert normalise(text) == E164
+    assert normalise(f"  {text}\n") == E164
+
+
+@pytest.mark.parametrize("text", [
+    "TEL:+918302390884", "tel:%2B918302390884", "tel:+91-83023-90884;phone-context=+91",
+    "callto:+918302390884", "sip:+918302390884@pbx.example.com", "(083) 023-90884",
+    "+91\u00a083023\u00a090884", "083.0239.0884",
+])
+def test_uri_and_formatting_variants(text: str) -> None:
+    assert normalise(text) == E164
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "12345", "123", "0000000000", "+91 12345", "2024-01-15", "12:30",
+    "call 08302390884", "08302390884 x", "830239088412345678", "+91+8302390884", "tel:",
+    "hello", "1" * 70, "+999 1234567890", "127.0.0.1",
+])
+def test_junk_and_too_short_input_is_rejected(text: str) -> None:
+    assert normalise(text) is None
+
+
+def test_default_region_is_configurable() -> None:
+    assert normalise("020 7219 3000", "GB") == "+442072193000"
+    assert normalise("020 7219 3000", "gb") == "+442072193000"
+    assert normalise("(212) 736-5000", "US") == "+12127365000"
+    # A number with a country code stays itself whatever the default region.
+    assert normalise("+918302390884", "US") == E164
+    # An unknown region never raises: international numbers still work, national ones do not.
+    assert normalise("+918302390884", "ZZ") == E164
+    assert normalise("08302390884", "ZZ") is None
+    assert normalise("08302390884", "") is None
+
+
+def test_extract_first_finds_a_number_in_short_text() -> None:
+    assert extract_first("Customer called from 08302390884, call back") == E164
+    assert extract_first("first +91 83023 90884 then 9876543210") == E164
+    assert extract_first("ring tel:+91-83023-90884 now") == E164
+    assert extract_first("Invoice 12345 dated 2024-01-15") is None
+    assert extract_first("") is None
+
+
+def test_extract_first_ignores_long_text() -> None:
+    text = "number 08302390884 " + "x" * MAX_SCAN_TEXT
+    assert extract_first(text) is None
+    assert extract_first(text, max_len=len(text)) == E164
+
+
+def test_display_and_deepcall_forms() -> None:
+    assert display_format(E164) == "+91 83023 90884"
+    assert display_format("garbage") == "garbage"
+    assert deepcall_caller_number(E164) == "918302390884"
+    assert deepcall_caller_number(normalise("08302390884") or "") == "918302390884"
+
+
+def test_strip_uri_leaves_plain_text_alone() -> None:
+    assert strip_uri(" 08302390884 ") == "08302390884"
+    assert strip_uri("sip:+918302390884@host;transport=tcp") == "+918302390884"
+
+
+def test_supported_regions() -> None:
+    assert is_supported_region("IN")
+    assert is_supported_region("gb")
+    assert not is_supported_region("ZZ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["IN", "GB", "US", "", "zz"]))
+def test_never_raises_on_arbitrary_text(text: str, region: str) -> None:
+    for result in (normalise(text, region), extract_first(text, region)):
+        assert result is None or (result.startswith("+") and result[1:].isdigit())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(r"[0-9 +()\-./]{0,40}", fullmatch=True))
+def test_results_are_always_valid_e164(text: str) -> None:
+    result = normalise(text)
+    if result is not None:
+        assert normalise(result) == result  # idempotent
+        assert 8 <= len(result) <= 16
