@@ -132,7 +132,11 @@ async def _trickle(request: web.Request, payload: bytes, total_ms: int) -> web.S
 async def api_handler(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     group, action = request.match_info["group"], request.match_info["action"]
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        # aiohttp's own answer would be an HTML 413; DeepCall's shape is an error body.
+        return json_response(ApiError(INVALID_PARAMETER, "the body is too large").to_json())
     _log_request(state, request, group, action, raw)
 
     plan = state.faults.plan(group, action)
