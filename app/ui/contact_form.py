@@ -1,13 +1,10 @@
-"""The contact panel: renders a form model and reports what the agent typed. No HTTP here.
+"""The contact panel: renders the core's ContactView and reports what the agent typed.
 
-The form model (``FormSection``/``FormField``) is what the window builds from the services'
-contact view: one section per group/part, each field with its display name, input type and
-whether the agent may edit it. The form only draws that and emits edits.
+No HTTP here. Sections follow the field mapping (standard, then custom); when the response has
+more than one group, each further group gets its own box so every group stays visible.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
@@ -22,32 +19,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-INPUT_TYPES = ("text", "multiline", "email", "phone", "date")
+from app.core.contact_view import ContactView, FieldKey, FieldView
+
 _EMAIL = r"[^@\s]*(@[^@\s]*)?"  # lenient while typing; the save validates properly
 _PHONE = r"[+0-9 ()\-]*"
 _DATE = r"[0-9\-/]*"
 
 
-@dataclass(frozen=True)
-class FormField:
-    label: str  # the label DeepCall sent (the state query reports it)
-    display_name: str
-    value: str
-    input_type: str = "text"
-    read_only: bool = False
-    key: str | None = None  # Directory key it writes back to, when mapped
-
-
-@dataclass(frozen=True)
-class FormSection:
-    title: str
-    fields: tuple[FormField, ...]
+def boxes_for(view: ContactView) -> list[tuple[str, list[FieldView]]]:
+    """(title, fields) per box: each mapping section, split by group after the first group."""
+    groups: list[str] = []
+    for f in view.fields():
+        if f.group not in groups:
+            groups.append(f.group)
+    primary = groups[0] if groups else ""
+    boxes: list[tuple[str, list[FieldView]]] = []
+    for section in view.sections:
+        for group in groups:
+            fields = [f for f in section.fields if f.group == group]
+            if not fields:
+                continue
+            title = section.title if group == primary else f"{section.title} — {group}"
+            boxes.append((title, fields))
+    return boxes
 
 
 Editor = QLineEdit | QPlainTextEdit
 
 
-def _editor_for(field: FormField) -> Editor:
+def _editor_for(field: FieldView) -> Editor:
     editor: Editor
     if field.input_type == "multiline":
         editor = QPlainTextEdit()
@@ -77,7 +77,8 @@ def _editor_for(field: FormField) -> Editor:
     description = field.display_name + (" (read-only)" if field.read_only else "")
     editor.setAccessibleName(field.display_name)
     editor.setAccessibleDescription(description)
-    editor.setToolTip(f"DeepCall label: {field.label}" + (f" → {field.key}" if field.key else ""))
+    target = f" → {field.directory_key}" if field.directory_key else " (not written back)"
+    editor.setToolTip(f"DeepCall label: {field.group} / {field.label}{target}")
     return editor
 
 
@@ -88,24 +89,24 @@ def _text_of(editor: Editor) -> str:
 class ContactForm(QScrollArea):
     """Sections of labelled inputs; scrolls when the window is small or the font is large."""
 
-    field_edited = Signal(str, str)  # label, new text
+    field_edited = Signal(str, str, str)  # group, label, new text
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setAccessibleName("Contact details")
-        self._editors: dict[str, Editor] = {}
-        self._originals: dict[str, str] = {}
-        self._sections: tuple[FormSection, ...] = ()
+        self._editors: dict[FieldKey, Editor] = {}
+        self._fields: dict[FieldKey, FieldView] = {}
+        self.view: ContactView | None = None
         self._placeholder = QLabel()
         self.clear()
 
     # --- rendering ----------------------------------------------------------------------
     def clear(self, message: str | None = None) -> None:
         self._editors.clear()
-        self._originals.clear()
-        self._sections = ()
+        self._fields.clear()
+        self.view = None
         container = QWidget()
         layout = QVBoxLayout(container)
         self._placeholder = QLabel(message or "Waiting for a call. Numbers arrive from your "
@@ -117,56 +118,66 @@ class ContactForm(QScrollArea):
         layout.addStretch(2)
         self.setWidget(container)
 
-    def show_sections(self, sections: tuple[FormSection, ...] | list[FormSection]) -> None:
+    def show_view(self, view: ContactView) -> None:
         self._editors.clear()
-        self._originals.clear()
-        self._sections = tuple(sections)
+        self._fields.clear()
+        self.view = view
         container = QWidget()
         outer = QVBoxLayout(container)
-        for section in self._sections:
-            box = QGroupBox(section.title)
-            box.setAccessibleName(section.title)
+        for title, fields in boxes_for(view):
+            box = QGroupBox(title)
+            box.setAccessibleName(title)
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-            for field in section.fields:
+            for field in fields:
                 editor = _editor_for(field)
                 label = QLabel(field.display_name)
                 label.setBuddy(editor)
+                if not field.known:
+                    label.setToolTip("Not in the field mapping: shown as DeepCall sent it")
                 form.addRow(label, editor)
-                self._editors[field.label] = editor
-                self._originals[field.label] = field.value
+                self._editors[field.key] = editor
+                self._fields[field.key] = field
                 if not field.read_only:
-                    self._connect(field.label, editor)
+                    self._connect(field, editor)
             outer.addWidget(box)
         outer.addStretch(1)
         self.setWidget(container)
-        # Tab walks the fields in the order shown, section by section.
+        # Tab walks the fields in the order shown, box by box.
         for previous, editor in zip(self.inputs(), self.inputs()[1:], strict=False):
             QWidget.setTabOrder(previous, editor)
 
-    def _connect(self, label: str, editor: Editor) -> None:
+    def _connect(self, field: FieldView, editor: Editor) -> None:
+        group, label = field.key
         if isinstance(editor, QPlainTextEdit):
-            editor.textChanged.connect(lambda: self.field_edited.emit(label, editor.toPlainText()))
+            editor.textChanged.connect(
+                lambda: self.field_edited.emit(group, label, editor.toPlainText()))
         else:
-            editor.textEdited.connect(lambda text: self.field_edited.emit(label, text))
+            editor.textEdited.connect(lambda text: self.field_edited.emit(group, label, text))
 
     # --- reading back -------------------------------------------------------------------
-    def editor(self, label: str) -> Editor | None:
-        return self._editors.get(label)
+    def editor(self, label: str, group: str | None = None) -> Editor | None:
+        """The input of ``label`` (in ``group``, or the first group that has it)."""
+        for (g, lbl), editor in self._editors.items():
+            if lbl == label and (group is None or g == group):
+                return editor
+        return None
 
     def values(self) -> dict[str, str]:
-        """Every shown field: DeepCall label -> current text."""
-        return {label: _text_of(editor) for label, editor in self._editors.items()}
+        """Every shown field by display name (as ``ContactView.display_values`` names them)."""
+        result: dict[str, str] = {}
+        for key, editor in self._editors.items():
+            f = self._fields[key]
+            name = f.display_name if f.display_name not in result \
+                else f"{f.display_name} ({f.group})"
+            result[name] = _text_of(editor)
+        return result
 
-    def edits(self) -> dict[str, str]:
-        """Only what the agent changed: DeepCall label -> new text."""
-        return {label: text for label, text in self.values().items()
-                if text != self._originals.get(label)}
-
-    def sections(self) -> tuple[FormSection, ...]:
-        return self._sections
+    def edits(self) -> dict[FieldKey, str]:
+        """Only what the agent changed: (group, label) -> new text."""
+        return {key: _text_of(editor) for key, editor in self._editors.items()
+                if _text_of(editor) != self._fields[key].value}
 
     def inputs(self) -> list[Editor]:
         return list(self._editors.values())
-

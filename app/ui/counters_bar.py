@@ -14,12 +14,16 @@ class CountersLabel(QLabel):
         self.setAccessibleName("Agent counters")
 
     def show_counters(self, counters: Counters) -> None:
-        talk = format_duration(counters.talk_time_seconds)
-        text = (f"{counters.agent_status} · {counters.login_type} · "
-                f"Calls {counters.total_calls} · answered {counters.answered_calls} · "
-                f"missed {counters.missed_calls} · talk {talk}")
+        def n(value: int | None) -> str:
+            return "—" if value is None else str(value)
+
+        parts = [p for p in (counters.agent_status, counters.login_type) if p]
+        parts += [f"Calls {n(counters.total_calls)}", f"answered {n(counters.answered_calls)}",
+                  f"missed {n(counters.missed_calls)}",
+                  f"talk {format_duration(counters.talk_time_seconds)}"]
+        text = " · ".join(parts)
         self.setText(text)
-        campaigns = "\n".join(f"{c.name}: {c.calls} calls" for c in counters.campaigns)
+        campaigns = "\n".join(f"{c.name}: {n(c.calls)} calls" for c in counters.campaigns)
         self.setToolTip(campaigns or "No campaign activity yet")
 
     def show_unavailable(self, message: str) -> None:

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.api.models import RecentCall
+from app.core.contact_view import ContactView
 from app.services.settings import Settings, screen_setup_key
 from app.ui.caller_header import CallerHeader
-from app.ui.contact_form import ContactForm, FormSection
+from app.ui.contact_form import ContactForm
 from app.ui.counters_bar import CountersLabel
 from app.ui.error_banner import ErrorBanner, ErrorView, describe_error
 from app.ui.notes_box import NotesBox
@@ -39,6 +40,15 @@ def current_screen_key() -> str:
                             for g in (s.geometry() for s in screens))
 
 
+def caller_name(view: ContactView) -> str:
+    """The name to headline: the field written to Directory ``name``, else the first label
+    called Name; "Unnamed contact" when DeepCall knows the number but not the name."""
+    fields = view.fields()
+    named = next((f for f in fields if f.directory_key == "name"), None) \
+        or next((f for f in fields if f.label.strip().casefold() == "name"), None)
+    return named.value.strip() if named and named.value.strip() else "Unnamed contact"
+
+
 class MainWindow(QMainWindow):
     # requests to the rest of the app (wired by the bootstrap)
     retry_requested = Signal()
@@ -46,7 +56,7 @@ class MainWindow(QMainWindow):
     mapping_editor_requested = Signal()
     simulate_call_requested = Signal()
     note_send_requested = Signal(str)
-    field_edited = Signal(str, str)
+    field_edited = Signal(str, str, str)  # group, label, text
     quit_requested = Signal()
     open_log_folder_requested = Signal()
     # emitted after each state change (the state query, tray, tests)
@@ -166,15 +176,17 @@ class MainWindow(QMainWindow):
         self.notes.set_enabled_for_call(True)
         self._set_status("loading")
 
-    def show_contact(self, sections: Sequence[FormSection], name: str,
-                     calls: Sequence[RecentCall], known: bool) -> None:
+    def show_contact(self, view: ContactView, calls: Sequence[RecentCall] | None = None) -> None:
         """A lookup finished: the form for a known caller or the empty "new caller" form."""
         self.banner.clear()
         self.error_view = None
-        shown_name = name if known else "New caller — not in your DeepCall directory yet"
+        known = not view.is_new
+        shown_name = caller_name(view) if known else \
+            "New caller — not in your DeepCall directory yet"
         self.header.set_state("found" if known else "unknown", None, shown_name)
-        self.form.show_sections(list(sections))
-        self.recent.show_calls(calls)
+        self.form.show_view(view)
+        if calls is not None:
+            self.recent.show_calls(calls)
         self._set_status("found" if known else "unknown")
 
     def show_recent_calls(self, calls: Sequence[RecentCall]) -> None:

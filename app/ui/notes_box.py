@@ -37,7 +37,7 @@ class NotesBox(QGroupBox):
         self.status.setAccessibleName("Note status")
         self.setFocusProxy(self.editor)  # the group box mnemonic (Alt+N) lands in the editor
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(keys), self.editor, activated=self._request_send)
+            QShortcut(QKeySequence(keys), self.editor, self._request_send)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(self.send_button)

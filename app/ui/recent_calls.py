@@ -11,7 +11,9 @@ from app.api.models import RecentCall
 DIRECTION_MARKS = {"inbound": "↙ in", "outbound": "↗ out"}
 
 
-def format_duration(seconds: int) -> str:
+def format_duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
     minutes, secs = divmod(max(0, int(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -39,13 +41,14 @@ class RecentCallsList(QTreeWidget):
         self._calls = list(calls)
         for call in self._calls:
             item = QTreeWidgetItem([
-                call.start_time,
+                (call.start_time.strftime("%d %b %H:%M") if call.start_time
+                 else call.start_time_text),
                 DIRECTION_MARKS.get(call.call_type, call.call_type),
-                call.call_status,
-                format_duration(call.duration),
+                call.status,
+                format_duration(call.duration_seconds),
                 call.agent_name,
             ])
-            item.setToolTip(0, f"Call ID {call.call_id}")
+            item.setToolTip(0, f"{call.start_time_text} · call ID {call.call_id}")
             self.addTopLevelItem(item)
         if not self._calls:
             item = QTreeWidgetItem(["No earlier calls with this number"])

@@ -281,8 +281,9 @@ class SettingsDialog(QDialog):
             log.warning("connection test failed: %s", type(exc).__name__)
             self._finish_test(False, describe_error(exc).message)
         else:
-            self._finish_test(True, f"Connected. Agent status: {counters.agent_status}, "
-                              f"{counters.total_calls} calls today.")
+            status = counters.agent_status or "unknown"
+            calls = "?" if counters.total_calls is None else counters.total_calls
+            self._finish_test(True, f"Connected. Agent status: {status}, {calls} calls today.")
 
     def _finish_test(self, ok: bool, message: str) -> None:
         self.test_button.setEnabled(True)

@@ -25,7 +25,7 @@ class StatusColours:
     idle: tuple[str, str]
 
     def for_status(self, status: str) -> tuple[str, str]:
-        return getattr(self, status, self.idle)  # type: ignore[no-any-return]
+        return getattr(self, status, self.idle)
 
 
 LIGHT_STATUS = StatusColours(

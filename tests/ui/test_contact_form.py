@@ -1,43 +1,47 @@
-"""The contact form on its own: renders sections, read-only mobile, edits, accessibility."""
+"""The contact form on its own: renders the core's view of a contact through the real mapping."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QGroupBox, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
-from app.ui.contact_form import ContactForm, FormField, FormSection
+from app.core.contact import Contact, ContactGroup, UnknownCaller
+from app.core.contact_view import build_contact_view
+from app.core.field_mapping import default_mapping
+from app.ui.contact_form import ContactForm
 
-SECTIONS = (
-    FormSection("Contact", (
-        FormField("mobile", "Mobile", "+91 98765 43210", "phone", read_only=True),
-        FormField("Name", "Name", "Aarav Mehta", key="name"),
-        FormField("Address", "Address", "12 MG Road\nPune", "multiline", key="address"),
-        FormField("Email", "Email", "aarav@example.com", "email", key="email"),
-    )),
-    FormSection("Custom fields", (
-        FormField("city", "City", "Pune", key="custom_field_1"),
-        FormField("tarun", "tarun", ""),
-    )),
-)
+CONTACT = Contact("+919876543210", (
+    ContactGroup("Cu", (("mobile", 919876543210), ("Name", "Aarav Mehta"),
+                        ("Email", "aarav@example.com"), ("Address", "12 MG Road\nPune"),
+                        ("city", "Pune"), ("tarun", "VIP"))),
+    ContactGroup("Lead", (("Lead Source", "Website"), ("Lead Status", "New"))),
+))
 
 
-def test_every_field_is_rendered_with_its_value(qtbot: QtBot) -> None:
+def _form(qtbot: QtBot, result: Contact | UnknownCaller = CONTACT) -> ContactForm:
     form = ContactForm()
     qtbot.addWidget(form)
-    form.show_sections(SECTIONS)
-    assert form.values() == {"mobile": "+91 98765 43210", "Name": "Aarav Mehta",
-                             "Address": "12 MG Road\nPune", "Email": "aarav@example.com",
-                             "city": "Pune", "tarun": ""}
+    form.show_view(build_contact_view(result, default_mapping()))
+    return form
+
+
+def test_every_group_and_label_is_rendered(qtbot: QtBot) -> None:
+    form = _form(qtbot)
+    values = form.values()
+    assert values["Name"] == "Aarav Mehta"
+    assert values["City"] == "Pune"
+    assert values["tarun"] == "VIP"  # not in the mapping: still shown
+    assert values["Lead source"] == "Website"
+    assert "+91" in values["Mobile"]
+    assert values["Mobile"].replace(" ", "").endswith("9876543210")
+    titles = [box.title() for box in form.findChildren(QGroupBox)]
+    assert titles == ["Contact", "More details", "More details — Lead"]
     assert isinstance(form.editor("Address"), QPlainTextEdit)
-    assert isinstance(form.editor("Name"), QLineEdit)
 
 
-def test_mobile_is_read_only_and_the_rest_editable(qtbot: QtBot) -> None:
-    form = ContactForm()
-    qtbot.addWidget(form)
-    form.show_sections(SECTIONS)
-    mobile = form.editor("mobile")
-    name = form.editor("Name")
+def test_mobile_is_read_only_and_mapped_fields_editable(qtbot: QtBot) -> None:
+    form = _form(qtbot)
+    mobile, name = form.editor("mobile"), form.editor("Name")
     assert isinstance(mobile, QLineEdit)
     assert mobile.isReadOnly()
     assert isinstance(name, QLineEdit)
@@ -45,31 +49,32 @@ def test_mobile_is_read_only_and_the_rest_editable(qtbot: QtBot) -> None:
 
 
 def test_typing_emits_an_edit_and_reports_only_changes(qtbot: QtBot) -> None:
-    form = ContactForm()
-    qtbot.addWidget(form)
-    form.show_sections(SECTIONS)
+    form = _form(qtbot)
     name = form.editor("Name")
     assert isinstance(name, QLineEdit)
+    seen: list[tuple[str, str, str]] = []
+    form.field_edited.connect(lambda group, label, text: seen.append((group, label, text)))
     name.selectAll()
-    seen: list[tuple[str, str]] = []
-    form.field_edited.connect(lambda label, text: seen.append((label, text)))
     qtbot.keyClicks(name, "Aarav K. Mehta")
-    assert seen[-1] == ("Name", "Aarav K. Mehta")
-    assert form.edits() == {"Name": "Aarav K. Mehta"}
+    assert seen[-1] == ("Cu", "Name", "Aarav K. Mehta")
+    assert form.edits() == {("Cu", "Name"): "Aarav K. Mehta"}
+
+
+def test_unknown_caller_gets_every_mapped_field_empty(qtbot: QtBot) -> None:
+    form = _form(qtbot, UnknownCaller("+918302390884"))
+    values = form.values()
+    assert set(values) >= {"Name", "Email", "Address", "City", "Lead status"}
+    assert all(text == "" for name, text in values.items() if name != "Mobile")
 
 
 def test_every_input_has_an_accessible_name(qtbot: QtBot) -> None:
-    form = ContactForm()
-    qtbot.addWidget(form)
-    form.show_sections(SECTIONS)
-    names = [editor.accessibleName() for editor in form.inputs()]
-    assert names == ["Mobile", "Name", "Address", "Email", "City", "tarun"]
+    form = _form(qtbot)
+    assert form.inputs()
+    assert all(editor.accessibleName() for editor in form.inputs())
 
 
 def test_clear_shows_a_message_and_no_inputs(qtbot: QtBot) -> None:
-    form = ContactForm()
-    qtbot.addWidget(form)
-    form.show_sections(SECTIONS)
+    form = _form(qtbot)
     form.clear("Looking up")
     assert form.inputs() == []
     assert form.values() == {}
