@@ -1,0 +1,190 @@
+"""Logging: a rotating file under <profile>/logs/, optional JSON events on stderr, no secrets.
+
+Every handler set up here carries the ``SecretRedactor``: register the token/ssid in use (and
+any override from the environment) and it is replaced in every message, argument, traceback
+and structured field before anything is written. ``log_event`` writes one structured event
+(``pop_received``, ``lookup_finished`` with ``ms`` timings, ...); with ``--log-format json``
+each event is one JSON object per line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.handlers
+import sys
+import threading
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Literal, TextIO
+
+LogFormat = Literal["text", "json"]
+LOG_DIR_NAME: Final = "logs"
+LOG_FILE_NAME: Final = "screenpop.log"
+MAX_LOG_BYTES: Final = 1_000_000
+LOG_BACKUPS: Final = 5
+REDACTED: Final = "[redacted]"
+# Shorter "secrets" would blank out ordinary words; real tokens/ssids are much longer.
+MIN_SECRET_LENGTH: Final = 4
+_EVENT_ATTR: Final = "screenpop_event"
+_FIELDS_ATTR: Final = "screenpop_fields"
+_STANDARD_ATTRS: Final = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+
+
+class SecretRedactor(logging.Filter):
+    """Replaces every registered secret value in a record; never drops the record."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SecretRedactor({len(self._secrets)} secrets)"
+
+    def register(self, *secrets: str | None) -> None:
+        with self._lock:
+            self._secrets.update(s for s in secrets if s and len(s) >= MIN_SECRET_LENGTH)
+
+    def forget(self, *secrets: str | None) -> None:
+        with self._lock:
+            self._secrets.difference_update(s for s in secrets if s)
+
+    def redact(self, text: str) -> str:
+        with self._lock:
+            # Longest first, so a secret that contains another is removed whole.
+            ordered = sorted(self._secrets, key=len, reverse=True)
+        for secret in ordered:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def _redact_value(self, value: object) -> object:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        return self.redact(repr(value))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the record
+            message = f"{record.msg!r} % {record.args!r}"
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+            # The formatter would format exc_info again only if exc_text were empty.
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        fields = getattr(record, _FIELDS_ATTR, None)
+        if isinstance(fields, dict):
+            setattr(record, _FIELDS_ATTR,
+                    {k: self._redact_value(v) for k, v in fields.items()})
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD_ATTRS and key != _FIELDS_ATTR and isinstance(value, str):
+                setattr(record, key, self.redact(value))
+        return True
+
+
+# The process-wide redactor: credentials register their secrets here as soon as they are known.
+redactor = SecretRedactor()
+
+
+def register_secrets(secrets: Iterable[str | None]) -> None:
+    redactor.register(*secrets)
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO,
+              **fields: object) -> None:
+    """One structured event: ``log_event(log, "lookup_finished", ms=182.4, status="found")``."""
+    text = " ".join([event, *(f"{k}={v}" for k, v in fields.items())])
+    logger.log(level, "%s", text, extra={_EVENT_ATTR: event, _FIELDS_ATTR: fields})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, event, message, fields, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": getattr(record, _EVENT_ATTR, None) or "log",
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, _FIELDS_ATTR, None)
+        if isinstance(fields, dict):
+            for key, value in fields.items():
+                payload.setdefault(str(key), value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            payload["exception"] = record.exc_text
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+@dataclass(frozen=True)
+class LoggingSetup:
+    log_dir: Path
+    log_file: Path
+    handlers: tuple[logging.Handler, ...]
+
+    def close(self) -> None:
+        root = logging.getLogger()
+        for handler in self.handlers:
+            root.removeHandler(handler)
+            handler.close()
+
+
+def setup_logging(profile_dir: Path, log_format: LogFormat = "text", *,
+                  level: int = logging.INFO, stderr: TextIO | None = None,
+                  secrets: Iterable[str | None] = ()) -> LoggingSetup:
+    """Install the file handler (and stderr handler) on the root logger, each redacting.
+
+    Text format: warnings and errors also go to stderr. JSON format: every INFO+ record goes
+    to stderr as one JSON object per line (scripts and tests parse it).
+    """
+    register_secrets(secrets)
+    log_dir = Path(profile_dir) / LOG_DIR_NAME
+    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    log_file = log_dir / LOG_FILE_NAME
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=MAX_LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+    file_handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    stream_handler = logging.StreamHandler(stderr if stderr is not None else sys.stderr)
+    if log_format == "json":
+        stream_handler.setFormatter(JsonFormatter())
+        stream_handler.setLevel(level)
+    else:
+        stream_handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        stream_handler.setLevel(max(level, logging.WARNING))
+    handlers: tuple[logging.Handler, ...] = (file_handler, stream_handler)
+    root = logging.getLogger()
+    for handler in handlers:
+        # Filters on handlers (not loggers) also see records propagated from child loggers.
+        handler.addFilter(redactor)
+        root.addHandler(handler)
+    root.setLevel(level)
+    return LoggingSetup(log_dir=log_dir, log_file=log_file, handlers=handlers)
+
+
+def log_uncaught(exc_type: type[BaseException], exc: BaseException,
+                 tb: TracebackType | None, log_file: Path,
+                 logger: logging.Logger | None = None) -> Path:
+    """Log an uncaught exception with its traceback; returns the log file for the apology."""
+    (logger or logging.getLogger("app.crash")).critical(
+        "Uncaught %s", exc_type.__name__, exc_info=(exc_type, exc, tb))
+    return log_file
