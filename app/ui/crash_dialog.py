@@ -18,6 +18,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.services.logs import log_uncaught
+
 log = logging.getLogger("app.crash")
 
 
@@ -26,9 +28,9 @@ class CrashReporter(QObject):
 
     reported = Signal(str)  # the exception type name, for tests
 
-    def __init__(self, log_dir: Path, parent_widget: Callable[[], QWidget | None]) -> None:
+    def __init__(self, log_file: Path, parent_widget: Callable[[], QWidget | None]) -> None:
         super().__init__()
-        self._log_dir = log_dir
+        self._log_file = log_file
         self._parent_widget = parent_widget
         self._box: QMessageBox | None = None
         self._previous_hook = sys.excepthook
@@ -58,7 +60,7 @@ class CrashReporter(QObject):
         self.report(exc, exc.__traceback__)
 
     def report(self, exc: BaseException, tb: TracebackType | None = None) -> None:
-        log.error("Unexpected error", exc_info=(type(exc), exc, tb or exc.__traceback__))
+        log_uncaught(type(exc), exc, tb or exc.__traceback__, self._log_file, log)
         self.reported.emit(type(exc).__name__)
         # Show it from the event loop, not from inside whatever code just failed.
         QTimer.singleShot(0, self._show)
@@ -71,7 +73,7 @@ class CrashReporter(QObject):
         box.setWindowTitle("Sorry — something went wrong")
         box.setText("Sorry, something went wrong inside Screen-Pop. "
                     "The app keeps running; your notes and edits are kept.")
-        box.setInformativeText(f"The details are in the log at:\n{self._log_dir}\n"
+        box.setInformativeText(f"The details are in the log:\n{self._log_file}\n"
                                "Please send it to your support contact.")
         box.setStandardButtons(QMessageBox.StandardButton.Ok)
         box.setAccessibleName("Error report")
