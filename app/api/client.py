@@ -1,0 +1,251 @@
+"""The async DeepCall client: one keep-alive ``httpx.AsyncClient``, typed results, typed errors.
+
+Every call has an overall deadline (``asyncio.timeout``), so even a body that trickles in
+byte by byte cannot hold a pop longer than ``Timeouts.total``. Reads retry once on a transport
+fault within that deadline; writes are retried only when the request surely never left
+(connection refused / connect timeout), so a note is never added twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Final
+from urllib.parse import urlsplit
+
+import httpx
+
+from app.api.auth import Auth
+from app.api.errors import BadResponse, DeepCallApiError, DeepCallError, TlsFailure, TransportError
+from app.api.models import Counters, RecentCall
+from app.api.parse import (
+    check_envelope,
+    decode_json,
+    parse_contact_info,
+    parse_counters,
+    parse_directory_info,
+    parse_recent_calls,
+    parse_status_only,
+)
+from app.api.transport import (
+    api_base,
+    deadline_error,
+    server_error,
+    ssl_context,
+    too_large,
+    transport_error,
+    unexpected_status,
+)
+from app.core.contact import LookupResult
+from app.core.error_messages import ApiGroup
+from app.core.phone import deepcall_caller_number
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES: Final = 1 << 20
+_USER_AGENT: Final = "deepcall-screenpop/0.1"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds: ``connect`` to open a connection, ``total`` for a whole call incl. its retry."""
+
+    connect: float = 3.0
+    total: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.connect <= 0 or self.total <= 0:
+            raise ValueError("timeouts must be positive")
+
+
+class DeepCallClient:
+    """One DeepCall account at one brand host. Close with ``aclose()`` or ``async with``."""
+
+    def __init__(self, brand_url: str, auth: Auth, *, timeouts: Timeouts | None = None,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self._base = api_base(brand_url)
+        self._host = urlsplit(self._base).netloc
+        self._auth = auth
+        self._timeouts = timeouts or Timeouts()
+        self._max_body = max_body_bytes
+        self._http = httpx.AsyncClient(
+            verify=ssl_context(),
+            trust_env=True,  # HTTPS_PROXY / NO_PROXY of the call centre
+            follow_redirects=False,  # a redirected POST could carry the token elsewhere
+            timeout=httpx.Timeout(self._timeouts.total, connect=self._timeouts.connect),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=4,
+                                keepalive_expiry=60.0),
+            headers={"Content-Type": "application/json", "Accept": "application/json",
+                     # identity: the size cap then bounds memory exactly (no gzip bomb)
+                     "Accept-Encoding": "identity", "User-Agent": _USER_AGENT},
+        )
+
+    def __repr__(self) -> str:
+        return f"DeepCallClient({self._base!r}, {self._auth!r})"
+
+    @property
+    def base_url(self) -> str:
+        return self._base
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> DeepCallClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    # --- Agent Dashboard ---------------------------------------------------------------------
+
+    async def contact_info(self, caller_number: str, field: str = "All") -> LookupResult:
+        """The caller's contact, or UnknownCaller. ``caller_number`` is E.164."""
+        payload: dict[str, object] = {"callerNumber": deepcall_caller_number(caller_number)}
+        if field:
+            payload["field"] = field
+        data = await self._call(ApiGroup.AGENT_DASHBOARD, "contactInfo", payload,
+                                idempotent=True)
+        return parse_contact_info(data, caller_number, self._auth.secrets())
+
+    async def recent_calls(self, caller_number: str) -> list[RecentCall]:
+        payload: dict[str, object] = {"callerNumber": deepcall_caller_number(caller_number)}
+        data = await self._call(ApiGroup.AGENT_DASHBOARD, "recentCalls", payload,
+                                idempotent=True)
+        return parse_recent_calls(data, self._auth.secrets())
+
+    async def counters(self) -> Counters:
+        data = await self._call(ApiGroup.AGENT_DASHBOARD, "counters", {}, idempotent=True)
+        return parse_counters(data, self._auth.secrets())
+
+    async def notes_add(self, caller_number: str, content: str, call_id: str) -> None:
+        payload: dict[str, object] = {"callerNumber": deepcall_caller_number(caller_number),
+                                      "content": content, "callId": call_id}
+        data = await self._call(ApiGroup.AGENT_DASHBOARD, "notesAdd", payload,
+                                idempotent=False)
+        parse_status_only(data, ApiGroup.AGENT_DASHBOARD, "notesAdd", self._auth.secrets())
+
+    # --- Directory ---------------------------------------------------------------------------
+
+    async def directory_get_info(self, cn: str, field: str = "all") -> dict[str, object]:
+        payload: dict[str, object] = {"cn": deepcall_caller_number(cn), "field": field}
+        data = await self._call(ApiGroup.DIRECTORY, "getInfo", payload, idempotent=True)
+        return parse_directory_info(data, self._auth.secrets())
+
+    async def directory_create(self, contact: str, contactinfo: dict[str, str],
+                               other: dict[str, object] | None = None) -> dict[str, object]:
+        return await self._directory_write("create", contact, contactinfo, other)
+
+    async def directory_update(self, contact: str, contactinfo: dict[str, str],
+                               other: dict[str, object] | None = None) -> dict[str, object]:
+        return await self._directory_write("update", contact, contactinfo, other)
+
+    async def _directory_write(self, action: str, contact: str, contactinfo: dict[str, str],
+                               other: dict[str, object] | None) -> dict[str, object]:
+        payload: dict[str, object] = {"contact": deepcall_caller_number(contact),
+                                      "contactinfo": contactinfo}
+        if other:
+            payload["other"] = other
+        data = await self._call(ApiGroup.DIRECTORY, action, payload, idempotent=False)
+        return parse_status_only(data, ApiGroup.DIRECTORY, action, self._auth.secrets())
+
+    # --- HTTP --------------------------------------------------------------------------------
+
+    async def _call(self, group: ApiGroup, action: str, payload: dict[str, object], *,
+                    idempotent: bool) -> object:
+        """The decoded JSON answer of one call, within the overall deadline."""
+        body = json.dumps({**self._auth.body_fields(), **payload},
+                          ensure_ascii=False).encode("utf-8")
+        url = f"{self._base}/{group.value}/{action}"
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeouts.total):
+                return await self._with_retry(url, body, group, action, idempotent)
+        except TimeoutError:
+            failure = deadline_error(self._host, self._timeouts.total)
+        log.debug("deepcall %s/%s timed out after %.1f ms", group.value, action,
+                  (time.perf_counter() - started) * 1000)
+        raise failure  # raised outside the except: no chained cancellation noise
+
+    async def _with_retry(self, url: str, body: bytes, group: ApiGroup, action: str,
+                          idempotent: bool) -> object:
+        for attempt in (1, 2):
+            try:
+                return await self._attempt(url, body, group, action, attempt)
+            except TransportError as error:
+                may_retry = (attempt == 1 and not isinstance(error, TlsFailure)
+                             and (idempotent or not error.request_sent))
+                if not may_retry:
+                    raise
+                log.debug("deepcall %s/%s: %s; retrying once", group.value, action,
+                          type(error).__name__)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, url: str, body: bytes, group: ApiGroup, action: str,
+                       attempt: int) -> object:
+        started = time.perf_counter()
+        failure: DeepCallApiError | None = None
+        try:
+            async with self._http.stream("POST", url, content=body) as response:
+                status = response.status_code
+                content_type = response.headers.get("content-type", "")
+                location = response.headers.get("location")
+                raw = await self._read_capped(response)
+        except httpx.HTTPError as exc:
+            failure = transport_error(exc, self._host, self._timeouts.total,
+                                      self._auth.secrets())
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if failure is not None:
+            log.debug("deepcall %s/%s attempt %d failed after %.1f ms: %s", group.value,
+                      action, attempt, elapsed_ms, failure.detail)
+            raise failure
+        log.debug("deepcall %s/%s attempt %d -> HTTP %d, %d bytes in %.1f ms", group.value,
+                  action, attempt, status, len(raw), elapsed_ms)
+        return self._decode(status, content_type, location, raw, group, action)
+
+    def _decode(self, status: int, content_type: str, location: str | None, raw: bytes,
+                group: ApiGroup, action: str) -> object:
+        if 200 <= status < 300:
+            return decode_json(raw, content_type)
+        if 300 <= status < 400:
+            raise unexpected_status(status, location)
+        # DeepCall may put its error envelope on a 4xx/5xx: then its code is the truth.
+        error_data = self._error_envelope(raw, content_type, group, action)
+        if error_data is not None:
+            return error_data
+        if status >= 500:
+            raise server_error(status, self._host)
+        raise unexpected_status(status, None)
+
+    @staticmethod
+    def _error_envelope(raw: bytes, content_type: str, group: ApiGroup,
+                        action: str) -> object | None:
+        """The decoded body if it is a DeepCall error envelope, else None."""
+        try:
+            data = decode_json(raw, content_type)
+            check_envelope(data, group, action)
+        except DeepCallError:
+            return data
+        except BadResponse:
+            return None
+        return None  # a "success" on an error status is not believable
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        """The body, never holding more than the cap in memory."""
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > self._max_body:
+            raise too_large(self._max_body, int(declared))
+        buffer = bytearray()
+        async for chunk in response.aiter_bytes():
+            buffer += chunk
+            if len(buffer) > self._max_body:
+                raise too_large(self._max_body, len(buffer))
+        return bytes(buffer)

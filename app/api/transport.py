@@ -1,0 +1,162 @@
+"""The HTTP layer under the client: TLS context, brand URL checks, httpx faults -> typed errors.
+
+Every error built here comes from redacted text only; the httpx exception is never chained
+(its ``.request`` holds the body with the token/ssid).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import ssl
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import certifi
+import httpx
+
+from app.api.errors import (
+    BadResponse,
+    ConnectionDropped,
+    ConnectionRefused,
+    DeepCallApiError,
+    InvalidBrandUrl,
+    RequestTimedOut,
+    ResponseTooLarge,
+    ServerError,
+    TlsFailure,
+    TransportError,
+)
+from app.api.parse import redact
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """Verification always on: the OS trust store (so a call centre's TLS-inspection root
+    works), or certifi's bundle where truststore cannot be used."""
+    try:
+        import truststore
+
+        context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    except Exception:  # truststore unsupported on this OS/Python build: certifi still verifies
+        context = ssl.create_default_context(cafile=certifi.where())
+    return context
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def api_base(brand_url: str) -> str:
+    """``https://host[/prefix]`` -> ``https://host[/prefix]/api/v2``; plain http only to loopback.
+
+    Tokens travel in the body, so a remote plain-http address would send them in clear text.
+    """
+    text = brand_url.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise InvalidBrandUrl(
+            "The DeepCall address must look like https://v4-api.deepcall.com. "
+            "Correct it in Settings (or --brand).", "not an http(s) URL with a host")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InvalidBrandUrl(
+            "The DeepCall address must be just the host, like https://v4-api.deepcall.com.",
+            "URL with user info, query or fragment")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise InvalidBrandUrl(
+            "The DeepCall address must start with https:// so your token is not sent in clear "
+            "text. Correct it in Settings (or --brand).", "plain http to a remote host")
+    for suffix in ("/api/v2", "/api"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+            break
+    return f"{text}/api/v2"
+
+
+def _causes(exc: BaseException) -> Iterable[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _detail(exc: BaseException, secrets: Iterable[str]) -> str:
+    return redact(f"{type(exc).__name__}: {exc}"[:300], secrets)
+
+
+def transport_error(exc: httpx.HTTPError, host: str, total: float,
+                    secrets: Iterable[str]) -> DeepCallApiError:
+    """The typed error for an httpx fault (not chained to it)."""
+    detail = _detail(exc, secrets)
+    chain = list(_causes(exc))
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimedOut(
+            f"DeepCall ({host}) did not answer within {total:g} seconds. The network or "
+            "DeepCall may be slow; try again in a moment.", detail,
+            request_sent=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout))
+    if any(isinstance(cause, ssl.SSLError | ssl.CertificateError) for cause in chain) or (
+            isinstance(exc, httpx.ConnectError) and "SSL" in str(exc)):
+        return TlsFailure(
+            f"The secure connection to {host} could not be verified. If your office inspects "
+            "HTTPS traffic, ask IT to install its certificate on this computer; otherwise "
+            "check the DeepCall address in Settings.", detail)
+    if isinstance(exc, httpx.ProxyError):
+        return ConnectionRefused(
+            f"The proxy refused the connection to {host}. Check the proxy settings "
+            "(HTTPS_PROXY) or ask IT.", detail)
+    if isinstance(exc, httpx.ConnectError):
+        if any(isinstance(cause, OSError) and "name" in str(cause).lower() for cause in chain) \
+                or "name or service" in str(exc).lower() or "getaddrinfo" in str(exc).lower():
+            return ConnectionRefused(
+                f"The DeepCall server {host} could not be found. Check the DeepCall address "
+                "in Settings and your internet connection.", detail)
+        return ConnectionRefused(
+            f"Could not connect to DeepCall at {host}. Check the DeepCall address in "
+            "Settings and your network, then try again.", detail)
+    if isinstance(exc, httpx.DecodingError):
+        return BadResponse("DeepCall's answer arrived damaged and could not be read. "
+                           "Try again.", detail)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError
+                  | httpx.CloseError | httpx.NetworkError):
+        return ConnectionDropped(
+            f"The connection to DeepCall ({host}) was cut off before an answer arrived. "
+            "Try again.", detail)
+    return TransportError(f"Talking to DeepCall ({host}) failed. Try again.", detail)
+
+
+def deadline_error(host: str, total: float) -> RequestTimedOut:
+    return RequestTimedOut(
+        f"DeepCall ({host}) did not answer within {total:g} seconds. The network or DeepCall "
+        "may be slow; try again in a moment.", f"overall deadline of {total:g} s")
+
+
+def too_large(limit: int, seen: int) -> ResponseTooLarge:
+    return ResponseTooLarge(
+        limit, f"DeepCall's answer was larger than {limit // 1024} KiB, so this app stopped "
+        "reading it. Check the DeepCall address; if it is right, tell your administrator.",
+        f"body over {limit} bytes (stopped at {seen})")
+
+
+def server_error(status: int, host: str) -> ServerError:
+    return ServerError(
+        status, f"DeepCall's server ({host}) had a problem (HTTP {status}). This is on "
+        "DeepCall's side or a proxy's; try again in a minute.", f"HTTP {status}")
+
+
+def unexpected_status(status: int, location: str | None) -> BadResponse:
+    if location is not None:
+        return BadResponse(
+            f"The DeepCall address redirects elsewhere ({location[:100]}). Put the final "
+            "address in Settings.", f"HTTP {status} redirect")
+    return BadResponse(
+        f"DeepCall answered with HTTP {status} and no readable result. Check the DeepCall "
+        "address in Settings.", f"HTTP {status}")
