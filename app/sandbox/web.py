@@ -109,7 +109,9 @@ async def _drop(request: web.Request) -> web.StreamResponse:
     """Close the connection with no response at all (what a crashed upstream looks like)."""
     transport = request.transport
     if transport is not None:
-        transport.abort()
+        # close(), not abort(): a FIN reads as "disconnected without a response" every time,
+        # where a RST races the client's read and sometimes reads as "connection reset".
+        transport.close()
     # The peer is gone; aiohttp discards a response written to an aborted transport.
     raise asyncio.CancelledError
 
