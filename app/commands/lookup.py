@@ -1,0 +1,196 @@
+"""``screenpop lookup NUMBER``: one contactInfo lookup from the command line, no Qt.
+
+For IT scripts, support and smoke tests: prints every group and field DeepCall returned (or
+JSON with ``--json``) and says with its exit code what happened. Never prints a traceback or a
+secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import configparser
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from app.api.auth import Auth
+from app.api.client import DeepCallClient, Timeouts
+from app.api.errors import DeepCallApiError, DeepCallError, InvalidBrandUrl
+from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult
+from app.core.phone import normalise
+from app.core.profile import default_profile_dir
+
+EXIT_FOUND = 0
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+EXIT_UNKNOWN_CALLER = 3
+EXIT_DEEPCALL_ERROR = 4
+EXIT_TRANSPORT = 5
+
+EPILOG = """\
+credentials:
+  DEEPCALL_TOKEN (with --user-id or the saved userId) or DEEPCALL_SSID from the environment,
+  else the token/ssid saved in the system keyring by the app. --brand and --user-id default to
+  the app's saved settings.
+
+exit codes:
+  0  the caller is known: the contact is printed
+  3  unknown caller: DeepCall has no contact for this number
+  4  DeepCall answered with an error (its code and a plain message are printed)
+  5  DeepCall could not be reached or answered unreadably (network, timeout, TLS,
+     HTTP 5xx, not JSON, too large)
+  2  usage error: bad arguments, not a phone number, or no DeepCall address/credentials
+  1  unexpected internal error (please report it)
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"screenpop lookup: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="screenpop lookup",
+        description="Look up a caller number in DeepCall (contactInfo) and print the contact.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("number", help="the caller number, e.g. +918302390884 or 08302390884")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument("--brand", metavar="URL",
+                        help="DeepCall API host of the account, e.g. https://v4-api.deepcall.com")
+    parser.add_argument("--user-id", metavar="ID", help="DeepCall userId (with DEEPCALL_TOKEN)")
+    parser.add_argument("--field", metavar="F", default="All",
+                        help='fetch only this field (default "All")')
+    parser.add_argument("--region", metavar="CC",
+                        help="country assumed for numbers without a country code "
+                             "(default: the app's setting, else IN)")
+    parser.add_argument("--profile", metavar="DIR", help="read settings from this profile folder")
+    parser.add_argument("--timeout", metavar="SECONDS", type=float,
+                        help="overall deadline of the lookup (default 5)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log the HTTP exchange (timings and statuses, never secrets)")
+    return parser
+
+
+def _saved_region(profile_dir: Path) -> str:
+    parser = configparser.RawConfigParser(interpolation=None)
+    try:
+        parser.read(profile_dir / "settings.ini", encoding="utf-8")
+        return parser.get("General", "default_region", fallback="IN").strip().strip('"') or "IN"
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return "IN"
+
+
+def _group_json(group: ContactGroup) -> dict[str, object]:
+    return {"name": group.name, "fields": dict(group.fields)}
+
+
+def result_json(result: LookupResult) -> dict[str, object]:
+    return {"status": "found" if isinstance(result, Contact) else "unknown",
+            "callerNumber": result.caller_number,
+            "groups": [_group_json(group) for group in result.groups]}
+
+
+def _display(value: FieldValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def print_result(result: LookupResult, out: TextIO) -> None:
+    if isinstance(result, Contact):
+        out.write(f"{result.caller_number}: known caller\n")
+    else:
+        out.write(f"{result.caller_number}: unknown caller (DeepCall has no contact for it)\n")
+    for group in result.groups:
+        out.write(f"\n[{group.name}]\n")
+        width = max((len(label) for label, _ in group.fields), default=0)
+        for label, value in group.fields:
+            out.write(f"  {label.ljust(width)}  {_display(value)}\n".rstrip() + "\n")
+
+
+def _fail(as_json: bool, exit_code: int, kind: str, message: str, **extra: Any) -> int:
+    if as_json:
+        print(json.dumps({"status": "error", "error": kind, "message": message, **extra}))
+    else:
+        print(f"screenpop lookup: {message}", file=sys.stderr)
+    return exit_code
+
+
+async def _lookup(brand_url: str, auth: Auth, number: str, field: str,
+                  total: float | None) -> LookupResult:
+    timeouts = Timeouts(total=total) if total else None
+    async with DeepCallClient(brand_url, auth, timeouts=timeouts) as client:
+        return await client.contact_info(number, field=field)
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.services.credentials import (
+        CredentialOverrides,
+        CredentialsMissing,
+        read_stored_account,
+        resolve_credentials,
+    )
+    from app.services.secrets import SecretsUnavailable
+
+    profile_dir = Path(args.profile).expanduser() if args.profile else default_profile_dir()
+    region = (args.region or _saved_region(profile_dir)).upper()
+    number = normalise(args.number, region)
+    if number is None:
+        return _fail(args.json, EXIT_USAGE, "InvalidNumber",
+                     f"{args.number!r} is not a phone number (region {region}).")
+    if args.timeout is not None and not 0 < args.timeout <= 600:
+        return _fail(args.json, EXIT_USAGE, "Usage", "--timeout must be between 0 and 600.")
+    try:
+        credentials = resolve_credentials(
+            CredentialOverrides.from_args_and_env(args.brand, args.user_id),
+            read_stored_account(profile_dir))
+    except (CredentialsMissing, SecretsUnavailable) as exc:
+        return _fail(args.json, EXIT_USAGE, "NoCredentials", exc.user_message)
+    try:
+        result = asyncio.run(_lookup(credentials.brand_url, credentials.auth, number,
+                                     args.field, args.timeout))
+    except InvalidBrandUrl as exc:
+        return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", exc.user_message)
+    except DeepCallError as exc:
+        return _fail(args.json, EXIT_DEEPCALL_ERROR, "DeepCallError",
+                     f"DeepCall error {exc.code}: {exc.user_message}", code=exc.code,
+                     serverMessage=exc.server_message)
+    except DeepCallApiError as exc:
+        return _fail(args.json, EXIT_TRANSPORT, type(exc).__name__, exc.user_message)
+    if args.json:
+        print(json.dumps(result_json(result)))
+    else:
+        print_result(result, sys.stdout)
+    return EXIT_FOUND if isinstance(result, Contact) else EXIT_UNKNOWN_CALLER
+
+
+def main(argv: list[str]) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:  # a C locale must not turn a Hindi name into a traceback
+            reconfigure(errors="backslashreplace")
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                            format="%(asctime)s %(name)s %(message)s")
+        for noisy in ("httpcore", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the promise is "never a traceback"; say what broke, plainly
+        print(f"screenpop lookup: unexpected internal error ({type(exc).__name__}); "
+              "please report it.", file=sys.stderr)
+        return EXIT_INTERNAL
