@@ -45,12 +45,19 @@ def redact(body: dict[str, object]) -> dict[str, object]:
 
 class RequestLog:
     def __init__(self, size: int = 200) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._entries: deque[LoggedRequest] = deque(maxlen=size)
 
     def add(self, entry: LoggedRequest) -> None:
         with self._lock:
             self._entries.append(entry)
+            self._lock.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> list[LoggedRequest]:
+        """The entries once there are at least ``count`` (fewer if ``timeout`` passes first)."""
+        with self._lock:
+            self._lock.wait_for(lambda: len(self._entries) >= count, timeout)
+            return list(self._entries)
 
     def entries(self) -> list[LoggedRequest]:
         with self._lock:

@@ -29,7 +29,9 @@ START_TIMEOUT = 10.0
 
 async def _start_site(state: SandboxState, host: str, port: int) -> tuple[web.AppRunner, int]:
     # access_log=None: requests carry secrets in their bodies only, but the log is noise anyway.
-    runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False)
+    # A short shutdown_timeout: stop() must not wait for a 30 s trickle still in flight.
+    runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False,
+                           shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     try:
@@ -144,6 +146,11 @@ class SandboxServer:
     def requests(self) -> list[LoggedRequest]:
         """Requests received since the last reset, oldest first, secrets redacted."""
         return self.state.requests.entries()
+
+    def wait_for_requests(self, count: int = 1, timeout: float = 5.0) -> list[LoggedRequest]:
+        """Block until the sandbox has received ``count`` requests since the last reset (for
+        tests whose client runs elsewhere); returns them, or fewer once ``timeout`` passes."""
+        return self.state.requests.wait_for(count, timeout)
 
     def last_request(self) -> LoggedRequest | None:
         entries = self.state.requests.entries()

@@ -83,3 +83,12 @@ def test_admin_accounts_lists_user_ids_but_no_secrets(http: httpx.Client) -> Non
 def test_wrong_method_and_unknown_routes_are_plain_http_errors(http: httpx.Client) -> None:
     assert http.get("/api/v2/agentDashboard/contactInfo").status_code == 405
     assert http.post("/api/v2/Nothing/here", json=SSID).status_code == 404
+
+
+def test_wait_for_requests_returns_once_they_arrived(http: httpx.Client,
+                                                     sandbox: SandboxServer) -> None:
+    assert sandbox.wait_for_requests(1, timeout=0.05) == []
+    http.post("/api/v2/agentDashboard/counters", json=SSID)
+    http.post("/api/v2/agentDashboard/counters", json=TOKEN)
+    assert [r.auth_fields for r in sandbox.wait_for_requests(2)] == [["ssid"],
+                                                                      ["userId", "token"]]

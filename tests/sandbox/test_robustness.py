@@ -20,8 +20,8 @@ ENDPOINTS = [f"agentDashboard/{a}" for a in ("contactInfo", "recentCalls", "coun
 DOCUMENTED_CODES = {1000, 1001, 1002, 1003, 1004, 1005, 1012, 1014, 1020, 1032, 1039, 1501,
                     1504}
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | \
-    st.text(max_size=20)
+json_scalars = (st.none() | st.booleans() | st.integers()
+                | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20))
 json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3)
                            | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                            max_leaves=8)

@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -143,3 +144,26 @@ def test_cli_bad_flags_are_usage_errors(args: list[str]) -> None:
     assert process.returncode == 2
     assert "usage: screenpop sandbox" in err
     assert "Traceback" not in err + out
+
+
+def test_stop_does_not_wait_for_a_slow_answer_in_flight() -> None:
+    server = SandboxServer().start()
+    server.set_faults("trickle=60000")
+    outcome: list[BaseException | None] = []
+    client_done = threading.Event()
+
+    def slow_client() -> None:
+        try:
+            httpx.post(server.base_url + CONTACT_PATH, json=CONTACT_BODY, timeout=120)
+            outcome.append(None)
+        except httpx.HTTPError as error:
+            outcome.append(error)
+        client_done.set()
+
+    thread = threading.Thread(target=slow_client)
+    thread.start()
+    assert server.wait_for_requests(1, timeout=10)
+    server.stop()  # pytest-timeout fails the test if this waits for the 60 s trickle
+    assert client_done.wait(10)
+    thread.join()
+    assert isinstance(outcome[0], httpx.TransportError)
