@@ -1,0 +1,44 @@
+"""Every documented DeepCall code has a plain message, chosen per API group."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.api.errors import DeepCallError
+from app.core.error_messages import MESSAGES, ApiGroup, user_message
+
+DOCUMENTED = {
+    ApiGroup.AGENT_DASHBOARD: [1000, 1001, 1002, 1003, 1004, 1014, 1020, 1032, 1039, 1501],
+    ApiGroup.DIRECTORY: [1000, 1005, 1012, 1501, 1502, 1503, 1504, 1505, 1506, 1507, 1508, 1509,
+                         1510],
+    ApiGroup.CALL_REPORT: [1000, 1009, 1010, 1015, 1047],
+}
+
+
+@pytest.mark.parametrize(("group", "code"),
+                         [(g, c) for g, codes in DOCUMENTED.items() for c in codes])
+def test_every_documented_code_has_its_own_message(group: ApiGroup, code: int) -> None:
+    assert code in MESSAGES[group]
+    message = user_message(group, code)
+    assert message.endswith((".", "!")) and len(message) > 20
+    assert str(code) not in message  # a real sentence, not the generic fallback
+
+
+def test_1501_means_different_things_per_group() -> None:
+    dashboard = user_message(ApiGroup.AGENT_DASHBOARD, 1501)
+    directory = user_message(ApiGroup.DIRECTORY, 1501)
+    assert dashboard != directory
+    assert "dashboard" in dashboard.lower() and "sticky" in directory.lower()
+
+
+def test_unknown_codes_get_a_generic_message_naming_the_code() -> None:
+    assert "4242" in user_message(ApiGroup.DIRECTORY, 4242)
+    assert user_message(ApiGroup.AGENT_DASHBOARD, None)
+
+
+def test_deepcall_error_carries_code_server_message_group_and_ours() -> None:
+    error = DeepCallError(1014, "Invalid token", ApiGroup.AGENT_DASHBOARD, "contactInfo")
+    assert (error.code, error.server_message, error.group) == \
+        (1014, "Invalid token", ApiGroup.AGENT_DASHBOARD)
+    assert error.user_message == user_message(ApiGroup.AGENT_DASHBOARD, 1014)
+    assert "expired" in str(error) and "1014" in str(error)
