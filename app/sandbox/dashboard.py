@@ -63,8 +63,10 @@ def contact_groups(account: Account, key: str, record: ContactRecord | None,
     values = record.values if record is not None else {}
     groups: dict[str, dict[str, object]] = {}
     primary = account.primary_group
-    if only_label is None:
+    if only_label in (None, "mobile"):
         groups[primary] = {"mobile": int(key)}
+        if only_label == "mobile":
+            return groups
     for spec in account.fields:
         if only_label is not None and spec.label != only_label:
             continue
@@ -87,6 +89,8 @@ def _field_label(account: Account, body: Body) -> str | None:
     wanted = value.strip()
     if not wanted or wanted.lower() == "all":
         return None
+    if wanted.lower() == "mobile":
+        return "mobile"
     for spec in account.fields:
         if wanted.lower() in (spec.label.lower(), spec.key):
             return spec.label

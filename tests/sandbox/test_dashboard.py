@@ -101,6 +101,7 @@ def test_foreign_numbers_are_found_by_digits_with_country_code(post: Post) -> No
     ("Email", {"Cu": {"Email": "aarav.mehta@gmail.com"}}),
     ("email", {"Cu": {"Email": "aarav.mehta@gmail.com"}}),
     ("custom_field_4", {"Lead": {"Lead Source": "Referral"}}),
+    ("mobile", {"Cu": {"mobile": 919876543210}}),
 ])
 def test_contact_info_field_returns_that_field_only(post: Post, field: str,
                                                     expected: dict[str, object]) -> None:
