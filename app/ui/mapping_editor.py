@@ -108,7 +108,8 @@ class MappingEditor(QDialog):
         if order is None:
             order = (row + 1) * 10
         self.table.insertRow(row)
-        self.table.setItem(row, LABEL, QTableWidgetItem(label))
+        label_item = QTableWidgetItem(label)
+        self.table.setItem(row, LABEL, label_item)
         self.table.setItem(row, DISPLAY, QTableWidgetItem(display))
         self.table.setItem(row, ORDER, QTableWidgetItem(str(order)))
         self.table.setItem(row, KEY, QTableWidgetItem(key))
@@ -116,7 +117,7 @@ class MappingEditor(QDialog):
         self.table.setCellWidget(row, INPUT, self._combo(INPUT_TYPES, input_type, "Input type"))
         if not label:
             self.table.setCurrentCell(row, LABEL)
-            self.table.editItem(self.table.item(row, LABEL))
+            self.table.editItem(label_item)
 
     @staticmethod
     def _combo(choices: tuple[str, ...], current: str, name: str) -> QComboBox:

@@ -76,7 +76,8 @@ class NotesBox(QGroupBox):
         self.send_button.setEnabled(True)
 
     def note_failed(self, message: str) -> None:
-        self.status.setText(f"{message} Your note is kept — press Send to try again.")
+        kept = "" if "kept" in message else " Your note is kept."
+        self.status.setText(f"{message}{kept} Press “Retry sending note” to try again.")
         self.send_button.setText("Retry sen&ding note")
         self.send_button.setEnabled(True)
 

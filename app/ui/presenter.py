@@ -1,0 +1,115 @@
+"""Connects the pop coordinator and counters poller to the window and the tray.
+
+The only place that knows both sides' signals: the coordinator emits results, the presenter
+turns them into ``show_*`` calls; the window emits requests, the presenter forwards them.
+Widgets stay thin and the coordinator stays free of widgets.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject
+
+from app.api.errors import DeepCallApiError
+from app.api.models import Counters, RecentCall
+from app.services.counters_poller import CountersPoller
+from app.services.pop_coordinator import PopCoordinator, PopResult
+from app.services.settings import Settings
+from app.ui.main_window import MainWindow
+from app.ui.tray import Tray
+
+log = logging.getLogger(__name__)
+
+
+class WindowPresenter(QObject):
+    def __init__(self, window: MainWindow, coordinator: PopCoordinator,
+                 poller: CountersPoller | None = None, tray: Tray | None = None,
+                 settings: Settings | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.coordinator = coordinator
+        self.poller = poller
+        self.tray = tray
+        self.settings = settings
+        self._failed_notes: dict[str, int] = {}  # note text -> outbox id, for Retry
+
+        coordinator.popReceived.connect(self._on_pop_received)
+        coordinator.contactFound.connect(self._on_result)
+        coordinator.callerUnknown.connect(self._on_result)
+        coordinator.lookupFailed.connect(self._on_failed)
+        coordinator.recentCallsChanged.connect(self._on_recent_calls)
+        coordinator.noteSent.connect(self._on_note_sent)
+        coordinator.noteFailed.connect(self._on_note_failed)
+        window.retry_requested.connect(self._on_retry)
+        window.note_send_requested.connect(self._on_send_note)
+        if poller is not None:
+            poller.countersChanged.connect(self._on_counters)
+            poller.countersFailed.connect(self._on_counters_failed)
+
+    def pop_behaviour(self) -> str:
+        return self.settings.pop_behaviour if self.settings is not None else "raise"
+
+    # --- coordinator -> window ----------------------------------------------------------
+    def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:
+        self.window.show_pop_received(number, formatted,
+                                      call_id if isinstance(call_id, str) else None)
+        behaviour = self.pop_behaviour()
+        if self.tray is not None:
+            self.tray.set_state("loading", formatted)
+            if behaviour == "tray_only":
+                self.tray.notify("Incoming call", f"{formatted} — looking up…")
+        self.window.bring_forward(behaviour)
+
+    def _on_result(self, result: PopResult) -> None:
+        if result.number != self.window.number or result.view is None:
+            return
+        calls: tuple[RecentCall, ...] | None = None if result.recent_calls_pending \
+            else result.recent_calls
+        self.window.show_contact(result.view, calls)
+        if self.tray is not None:
+            who = result.caller_name or ("New caller" if result.status == "unknown" else "")
+            last = f"{who} ({result.formatted})" if who else result.formatted
+            self.tray.set_state(result.status, last)
+            if self.pop_behaviour() == "tray_only":
+                self.tray.notify("Caller", last)
+
+    def _on_failed(self, result: PopResult) -> None:
+        if result.number != self.window.number or result.error is None:
+            return
+        self.window.show_error(result.error)
+        if self.tray is not None:
+            self.tray.set_state("error", result.formatted)
+
+    def _on_recent_calls(self, number: str, calls: object) -> None:
+        if number == self.window.number and isinstance(calls, tuple):
+            self.window.show_recent_calls(calls)
+
+    def _on_counters(self, counters: Counters) -> None:
+        self.window.counters.show_counters(counters)
+
+    def _on_counters_failed(self, error: DeepCallApiError) -> None:
+        self.window.counters.show_unavailable(getattr(error, "user_message", str(error)))
+
+    # --- notes --------------------------------------------------------------------------
+    def _on_send_note(self, text: str) -> None:
+        failed_id = self._failed_notes.pop(text, None)
+        if failed_id is not None:
+            # The same text already waits in the outbox: send that one again, never twice.
+            self.coordinator.retry_notes()
+            return
+        if self.coordinator.add_note(text) is None:
+            self.window.note_failed("There is no caller to attach the note to yet.")
+
+    def _on_note_sent(self, _note_id: int, text: str) -> None:
+        self.window.note_sent(text)
+
+    def _on_note_failed(self, note_id: int, message: str) -> None:
+        note = self.coordinator.store.note(note_id)
+        if note is not None:
+            self._failed_notes[note.content] = note_id
+        self.window.note_failed(message)
+
+    # --- window -> coordinator ----------------------------------------------------------
+    def _on_retry(self) -> None:
+        self.coordinator.retry()

@@ -1,0 +1,146 @@
+"""The window against the real sandbox over HTTP: found, unknown, latest wins, dedupe, cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtWidgets import QLineEdit
+
+from app.core.phone import display_format
+from app.sandbox.seed import (
+    DEMO_KNOWN_NUMBER,
+    DEMO_LEAD_NUMBER,
+    DEMO_PLAIN_NUMBER,
+    DEMO_UNKNOWN_NUMBER,
+)
+from app.sandbox.server import SandboxServer
+from tests.fixtures.qt_async import wait_until
+from tests.ui.conftest import Stack, StackFactory
+
+_NO_CODE = compile("", "<none>", "exec")
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+KNOWN = "+" + DEMO_KNOWN_NUMBER
+LEAD = "+" + DEMO_LEAD_NUMBER
+PLAIN = "+" + DEMO_PLAIN_NUMBER
+UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
+
+
+async def _settled(stack: Stack, status: str, timeout: float = 5.0) -> None:
+    await wait_until(lambda: stack.window.status == status, timeout)
+
+
+def _contact_info_requests(sandbox: SandboxServer) -> int:
+    return sum(1 for r in sandbox.requests() if r.path.endswith("/contactInfo"))
+
+
+def _app_tasks() -> list[asyncio.Task[Any]]:
+    """Pending tasks running the app's own code (lookups, notes), not the test's."""
+    return [t for t in asyncio.all_tasks()
+            if "/app/" in getattr(t.get_coro(), "cr_code", _NO_CODE).co_filename]
+
+
+def test_number_shows_at_once_then_the_contact_fills_in(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack()
+    window = stack.window
+
+    async def scenario() -> None:
+        assert stack.pop(KNOWN)
+        # Before any HTTP answer: the formatted number and a visible "looking up" state.
+        assert window.status == "loading"
+        assert window.header.number.text() == display_format(KNOWN)
+        assert window.header.status.text() == "Looking up…"
+        assert window.header.busy.isVisibleTo(window)
+        await _settled(stack, "found")
+        await wait_until(lambda: len(window.recent.calls()) > 0)
+
+    run_async(scenario())
+    assert window.header.caller_name.text() == "Aarav Mehta"
+    values = window.form.values()
+    assert values["Name"] == "Aarav Mehta"
+    assert values["Lead source"]  # the second group ("Lead") is shown too
+    mobile = window.form.editor("mobile")
+    assert isinstance(mobile, QLineEdit)
+    assert mobile.isReadOnly()
+    assert not window.header.busy.isVisibleTo(window)
+    state = stack.coordinator.snapshot()
+    assert state["status"] == "found"
+    assert state["fields"] == values
+
+
+def test_unknown_caller_gets_the_new_caller_form(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack()
+
+    async def scenario() -> None:
+        stack.pop(UNKNOWN)
+        await _settled(stack, "unknown")
+
+    run_async(scenario())
+    window = stack.window
+    assert window.header.status.text() == "New caller"
+    assert window.header.caller_name.text().startswith("New caller")
+    values = window.form.values()
+    assert {"Name", "Email", "City", "Lead status"} <= set(values)
+    assert all(v == "" for k, v in values.items() if k != "Mobile")
+    name = window.form.editor("Name")
+    assert isinstance(name, QLineEdit)
+    assert not name.isReadOnly()  # ready to type the new contact
+
+
+def test_latest_number_wins_under_latency(make_stack: StackFactory, run_async: RunAsync,
+                                          sandbox: SandboxServer) -> None:
+    stack = make_stack()
+    seen: list[str] = []
+    stack.window.state_changed.connect(seen.append)
+    sandbox.add_fault("latency", action="contactInfo", ms=600, times=1)  # only the first
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        stack.pop(LEAD)  # while the first lookup is still waiting on the server
+        assert _app_tasks()  # the helper below does see running lookups
+        await _settled(stack, "found")
+        # Every lookup task (the stale one included) has ended: nothing can arrive later.
+        await wait_until(lambda: not _app_tasks())
+
+    run_async(scenario())
+    assert stack.window.number == LEAD
+    assert stack.window.header.caller_name.text() == "Sneha Iyer"
+    assert seen.count("found") == 1  # the cancelled lookup never reached the window
+
+
+def test_the_same_number_again_does_not_pop_twice(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack()
+
+    async def scenario() -> None:
+        assert stack.pop(KNOWN)
+        await _settled(stack, "found")
+        assert not stack.pop(KNOWN)
+
+    run_async(scenario())
+    assert stack.window.status == "found"
+    assert _contact_info_requests(sandbox) == 1
+
+
+def test_a_recent_number_pops_from_the_cache_at_once(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack(dedupe_seconds=0)
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await _settled(stack, "found")
+        stack.pop(PLAIN)
+        await _settled(stack, "found")
+        assert stack.window.number == PLAIN
+        sandbox.add_fault("latency", action="contactInfo", ms=300)
+        stack.pop(KNOWN)
+        # Shown from memory in the same turn of the loop, before the refresh answers.
+        assert stack.window.status == "found"
+        assert stack.window.header.caller_name.text() == "Aarav Mehta"
+        await wait_until(lambda: _contact_info_requests(sandbox) == 3)
+
+    run_async(scenario())
+    assert stack.window.number == KNOWN
