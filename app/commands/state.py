@@ -1,0 +1,48 @@
+"""``screenpop state``: print the running app's state as JSON (for scripts and tests).
+
+Prints the state object (number, status idle|loading|found|unknown|error, fields, error code)
+on stdout. Exit codes: 0 printed; 3 no instance runs for this profile; 5 it did not answer;
+1 it answered with an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from app.core.pop_request import STATE_LINE
+from app.core.profile import resolve_profile_dir
+from app.sources.forward import NoAnswer, NotListening, exchange
+
+EXIT_OK, EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_NO_ANSWER = 0, 1, 3, 5
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="screenpop state",
+                                     description="Print the running Screen-Pop's state as JSON.")
+    parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to ask")
+    parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                        help="how long to wait for the answer (default: %(default)s)")
+    args = parser.parse_args(argv)
+    profile_dir = resolve_profile_dir(args.profile)
+    try:
+        reply = exchange(profile_dir, STATE_LINE, timeout=args.timeout)
+    except NotListening:
+        hint = f" --profile {profile_dir}" if args.profile else ""
+        print(f"screenpop state: Screen-Pop is not running for the profile {profile_dir} "
+              f"(start it with: screenpop{hint}).", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    except NoAnswer as err:
+        print(f"screenpop state: Screen-Pop is running but did not answer: {err}.",
+              file=sys.stderr)
+        return EXIT_NO_ANSWER
+    if reply.get("ok") is not True:
+        print(f"screenpop state: {reply.get('error') or 'unknown error'}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(reply.get("state"), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

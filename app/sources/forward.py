@@ -1,0 +1,152 @@
+"""The forwarding client: send one line to the running instance, read its one-line JSON reply.
+
+On POSIX it speaks to the socket with the standard library's ``AF_UNIX`` socket: no Qt import
+(PySide6 costs 100+ ms to load), no QCoreApplication, real timeouts. That is what makes a
+softphone's ``screenpop pop NUMBER`` or ``tel:`` hand-off take a few milliseconds. Windows has
+no AF_UNIX for Qt's named pipes, so there (or when asked, e.g. in tests) it uses a
+``QLocalSocket`` with blocking waits, which also works without a QCoreApplication.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from app.core.pop_request import MAX_LINE_BYTES
+from app.sources.socket_address import SocketDirError, check_runtime_dir, server_name
+
+Transport = Literal["auto", "unix", "qt"]
+MAX_REPLY_BYTES = 1 << 20  # the state reply can hold a few fields; a megabyte is plenty
+
+
+class NotListening(ConnectionError):
+    """Nobody listens at the address (no instance, or it is still starting): safe to retry."""
+
+
+class NoAnswer(ConnectionError):
+    """The line was sent but no valid reply came back in time: retrying might pop twice."""
+
+
+def _decode_reply(raw: bytes) -> dict[str, Any]:
+    try:
+        reply = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise NoAnswer("the running instance sent an unreadable reply") from None
+    if not isinstance(reply, dict):
+        raise NoAnswer("the running instance sent an unexpected reply")
+    return reply
+
+
+def _exchange_unix(address: str, payload: bytes, timeout: float) -> dict[str, Any]:
+    try:
+        check_runtime_dir(Path(address).parent, create=False)
+    except FileNotFoundError:
+        raise NotListening("no instance is running") from None
+    except SocketDirError as err:
+        raise NotListening(str(err)) from None
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+        except (FileNotFoundError, ConnectionRefusedError) as err:
+            raise NotListening("no instance is running") from err
+        except PermissionError as err:
+            raise NotListening(f"not allowed to connect to {address}") from err
+        except TimeoutError as err:
+            raise NotListening("the running instance does not accept connections") from err
+        buffer = b""
+        try:
+            sock.sendall(payload)
+            while b"\n" not in buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise NoAnswer("the running instance did not answer in time")
+                sock.settimeout(remaining)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise NoAnswer("the running instance closed the connection without answer")
+                buffer += chunk
+                if len(buffer) > MAX_REPLY_BYTES:
+                    raise NoAnswer("the running instance sent an oversized reply")
+        except TimeoutError as err:
+            raise NoAnswer("the running instance did not answer in time") from err
+        except OSError as err:
+            if isinstance(err, NoAnswer):
+                raise
+            raise NoAnswer(f"connection failed: {err.strerror or err}") from err
+    return _decode_reply(buffer.split(b"\n", 1)[0])
+
+
+def _exchange_qt(name: str, payload: bytes, timeout: float) -> dict[str, Any]:
+    from PySide6.QtNetwork import QLocalSocket  # lazy: only Windows (or tests) pay for Qt
+
+    deadline = time.monotonic() + timeout
+
+    def remaining_ms() -> int:
+        return max(1, int((deadline - time.monotonic()) * 1000))
+
+    sock = QLocalSocket()
+    try:
+        sock.connectToServer(name)
+        if not sock.waitForConnected(remaining_ms()):
+            raise NotListening(f"no instance is running ({sock.errorString()})")
+        sock.write(payload)
+        sock.waitForBytesWritten(remaining_ms())
+        buffer = b""
+        while b"\n" not in buffer:
+            waited = time.monotonic() < deadline and sock.waitForReadyRead(remaining_ms())
+            if not waited and sock.bytesAvailable() == 0:
+                raise NoAnswer("the running instance did not answer in time")
+            buffer += bytes(sock.readAll().data())
+            if len(buffer) > MAX_REPLY_BYTES:
+                raise NoAnswer("the running instance sent an oversized reply")
+        return _decode_reply(buffer.split(b"\n", 1)[0])
+    finally:
+        sock.abort()
+
+
+def exchange(profile_dir: Path, line: str, timeout: float = 3.0,
+             transport: Transport = "auto") -> dict[str, Any]:
+    """Send ``line`` to the instance of ``profile_dir``; its reply, or NotListening/NoAnswer."""
+    payload = line.replace("\n", " ").encode("utf-8") + b"\n"
+    if len(payload) > MAX_LINE_BYTES:
+        raise ValueError(f"request longer than {MAX_LINE_BYTES} bytes")
+    name = server_name(profile_dir)
+    use_unix = transport == "unix" or (transport == "auto" and sys.platform != "win32")
+    if use_unix:
+        return _exchange_unix(name, payload, timeout)
+    return _exchange_qt(name, payload, timeout)
+
+
+def forward(profile_dir: Path, line: str, timeout: float = 3.0,
+            transport: Transport = "auto") -> dict[str, Any] | None:
+    """One attempt: the reply dict, or None when no instance answered."""
+    try:
+        return exchange(profile_dir, line, timeout, transport)
+    except ConnectionError:
+        return None
+
+
+def forward_until_answered(profile_dir: Path, line: str, wait: float = 15.0,
+                           transport: Transport = "auto") -> dict[str, Any]:
+    """Retry while nobody listens yet (an instance starting up), for at most ``wait`` seconds.
+
+    Only connection failures are retried; once the line is sent, a missing answer raises
+    NoAnswer rather than risk the app popping the same call twice.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.02
+    while True:
+        try:
+            return exchange(profile_dir, line, max(0.5, min(5.0, deadline - time.monotonic())),
+                            transport)
+        except NotListening:
+            if time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)  # polling a socket that does not exist yet: nothing to wait on
+            pause = min(pause * 2, 0.25)

@@ -1,0 +1,273 @@
+"""The running instance's local socket: softphones, ``screenpop pop`` and second starts talk here.
+
+The protocol (app/core/pop_request.py, docs/softphones.md) is one line in, one JSON line out.
+Everything runs on the Qt event loop without blocking: lines are parsed as bytes arrive, and
+every limit (line length, connections, idle time, message rate, unread replies) ends in an
+error reply or a closed connection, so a misbehaving client can never stall the window.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import struct
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
+
+from app.core.phone import DEFAULT_REGION
+from app.core.pop_request import (
+    MAX_LINE_BYTES,
+    PopRequest,
+    ProtocolError,
+    ShowRequest,
+    StateQuery,
+    error_reply,
+    ok_reply,
+    parse_line,
+)
+from app.sources.socket_address import check_runtime_dir, server_name
+
+log = logging.getLogger(__name__)
+
+StateProvider = Callable[[], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ServerLimits:
+    max_line_bytes: int = MAX_LINE_BYTES
+    max_connections: int = 16
+    idle_timeout_ms: int = 10_000
+    max_messages_per_second: int = 20
+    max_unread_reply_bytes: int = 256 * 1024
+
+
+def _peer_uid(sock: QLocalSocket) -> int | None:
+    """The connecting process's uid (Linux SO_PEERCRED), or None where we cannot tell."""
+    if not sys.platform.startswith("linux") or not hasattr(socket, "SO_PEERCRED"):
+        return None
+    fd = int(sock.socketDescriptor())
+    if fd < 0:
+        return None
+    try:
+        with socket.socket(fileno=os.dup(fd)) as peer:
+            creds = peer.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return None
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return int(uid)
+
+
+class _Connection(QObject):
+    """One client: buffers bytes into lines, answers each, enforces the per-connection limits."""
+
+    def __init__(self, sock: QLocalSocket, server: LocalSocketServer) -> None:
+        super().__init__(server)
+        self.sock = sock
+        self._server = server
+        self._buffer = bytearray()
+        self._closing = False
+        self._window_start = time.monotonic()
+        self._window_count = 0
+        self._idle = QTimer(self)
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(server.limits.idle_timeout_ms)
+        self._idle.timeout.connect(self._on_idle)
+        sock.readyRead.connect(self._on_ready_read)
+        sock.disconnected.connect(self._on_disconnected)
+        self._idle.start()
+
+    def close_with(self, reply: bytes | None) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._idle.stop()
+        if reply is not None and self.sock.state() == QLocalSocket.LocalSocketState.ConnectedState:
+            self.sock.write(reply)
+        # disconnectFromServer flushes the reply first; disconnected() then cleans up.
+        self.sock.disconnectFromServer()
+        if self.sock.state() == QLocalSocket.LocalSocketState.UnconnectedState:
+            self._on_disconnected()
+
+    def _on_idle(self) -> None:
+        self.close_with(error_reply("idle timeout"))
+
+    def _on_disconnected(self) -> None:
+        self._idle.stop()
+        self._server._forget(self)
+
+    def _over_rate(self) -> bool:
+        now = time.monotonic()
+        if now - self._window_start >= 1.0:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        return self._window_count > self._server.limits.max_messages_per_second
+
+    def _on_ready_read(self) -> None:
+        if self._closing:
+            self.sock.readAll()  # drain and ignore: we are hanging up
+            return
+        self._idle.start()
+        self._buffer += bytes(self.sock.readAll().data())
+        limit = self._server.limits.max_line_bytes
+        while not self._closing:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                if len(self._buffer) > limit:
+                    self.close_with(error_reply(f"line longer than {limit} bytes"))
+                return
+            line = bytes(self._buffer[:end]).rstrip(b"\r")
+            del self._buffer[: end + 1]
+            if not line.strip():
+                continue  # blank lines (keep-alives, CRLF leftovers) need no answer
+            if len(line) > limit:
+                self.close_with(error_reply(f"line longer than {limit} bytes"))
+                return
+            if self._over_rate():
+                self.close_with(error_reply("too many messages; slow down"))
+                return
+            self.sock.write(self._server._answer(line))
+            if self.sock.bytesToWrite() > self._server.limits.max_unread_reply_bytes:
+                self.close_with(None)  # the client does not read its replies
+
+
+class LocalSocketServer(QObject):
+    """Listens on this profile's private local socket and turns valid lines into signals.
+
+    ``popRequested(PopRequest)`` is emitted only for valid numbers; ``showRequested()`` when a
+    second start (or a client) asks to bring the window forward. ``state_provider`` returns the
+    JSON-able dict answered to ``state`` queries.
+    """
+
+    popRequested = Signal(object)
+    showRequested = Signal()
+
+    def __init__(self, profile_dir: Path, state_provider: StateProvider | None = None, *,
+                 default_region: str = DEFAULT_REGION, limits: ServerLimits | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = server_name(profile_dir)
+        self.limits = limits or ServerLimits()
+        self.default_region = default_region
+        self._state_provider = state_provider
+        self._connections: set[_Connection] = set()
+        self._error = ""
+        self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.setMaxPendingConnections(self.limits.max_connections)
+        self._server.newConnection.connect(self._on_new_connection)
+
+    # -- public surface ---------------------------------------------------------------------
+
+    def set_state_provider(self, provider: StateProvider | None) -> None:
+        self._state_provider = provider
+
+    def start(self) -> bool:
+        """Listen. False (with errorString()) when another live instance owns the address.
+
+        A socket file left by a crash is removed only after connecting to it fails, so a live
+        instance is never cut off.
+        """
+        self._error = ""
+        if sys.platform != "win32":
+            check_runtime_dir(Path(self.name).parent, create=True)
+            # Qt binds in a temporary directory and renames over the final path, so it would
+            # silently take the address from a live instance: check for one first ourselves.
+            if os.path.lexists(self.name) and not self._remove_if_stale():
+                return False
+        if self._server.listen(self.name):
+            return True
+        if self._server.serverError() != QAbstractSocket.SocketError.AddressInUseError:
+            log.warning("local socket: cannot listen: %s", self._server.errorString())
+            return False
+        if not self._remove_if_stale():
+            return False
+        return bool(self._server.listen(self.name))
+
+    def _remove_if_stale(self) -> bool:
+        """Remove a leftover socket, but only when connecting to it fails. False if it is live."""
+        if self._someone_listens():
+            self._error = "another Screen-Pop instance already listens for this profile"
+            log.warning("local socket: %s (%s)", self._error, self.name)
+            return False
+        log.info("local socket: removing the stale socket left by a previous run")
+        QLocalServer.removeServer(self.name)
+        return True
+
+    def errorString(self) -> str:  # Qt-style name, like the server it wraps
+        return self._error or str(self._server.errorString())
+
+    def is_listening(self) -> bool:
+        return bool(self._server.isListening())
+
+    def close(self) -> None:
+        for connection in list(self._connections):
+            connection.sock.abort()
+        self._connections.clear()
+        self._server.close()
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _someone_listens(self) -> bool:
+        probe = QLocalSocket()
+        probe.connectToServer(self.name)
+        alive = bool(probe.waitForConnected(1000))
+        probe.abort()
+        return alive
+
+    def _on_new_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            sock = self._server.nextPendingConnection()
+            if sock is None:
+                return
+            peer = _peer_uid(sock)
+            if peer is not None and peer != os.getuid():
+                log.warning("local socket: refused a connection from uid %s", peer)
+                sock.abort()
+                sock.deleteLater()
+                continue
+            connection = _Connection(sock, self)
+            self._connections.add(connection)
+            if len(self._connections) > self.limits.max_connections:
+                connection.close_with(error_reply("too many connections; try again"))
+
+    def _forget(self, connection: _Connection) -> None:
+        if connection in self._connections:
+            self._connections.discard(connection)
+            connection.sock.deleteLater()
+            connection.deleteLater()
+
+    def _answer(self, line: bytes) -> bytes:
+        try:
+            message = parse_line(line, self.default_region)
+        except ProtocolError as err:
+            return error_reply(str(err))
+        if isinstance(message, StateQuery):
+            return self._state_reply()
+        if isinstance(message, ShowRequest):
+            self.showRequested.emit()
+            return ok_reply(shown=True)
+        assert isinstance(message, PopRequest)
+        self.popRequested.emit(message)
+        return ok_reply(number=message.number)
+
+    def _state_reply(self) -> bytes:
+        if self._state_provider is None:
+            return error_reply("state is not available yet")
+        try:
+            state = self._state_provider()
+            return ok_reply(state=state)
+        except Exception:  # the UI's provider must never take the socket down with it
+            log.exception("local socket: the state provider failed")
+            return error_reply("state is not available")

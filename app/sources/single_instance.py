@@ -1,0 +1,41 @@
+"""One running instance per user and profile: a lock file in the profile directory.
+
+The lock decides who is the instance; the local socket (local_server.py) is how the others
+reach it. QLockFile records our PID and host, so a lock left by a crashed process is taken over
+on the next start instead of blocking it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile
+
+LOCK_FILE_NAME = "screenpop.lock"
+
+
+class SingleInstance:
+    """``acquire()`` is True for the one process that may run this profile."""
+
+    def __init__(self, profile_dir: Path) -> None:
+        self.lock_path = Path(profile_dir) / LOCK_FILE_NAME
+        self._lock = QLockFile(str(self.lock_path))
+        # The app holds the lock all shift: never call it stale by age, only by a dead PID.
+        self._lock.setStaleLockTime(0)
+
+    def acquire(self) -> bool:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return bool(self._lock.tryLock(0))
+
+    def release(self) -> None:
+        if self._lock.isLocked():
+            self._lock.unlock()
+
+    @property
+    def held(self) -> bool:
+        return bool(self._lock.isLocked())
+
+    def holder_pid(self) -> int | None:
+        """The PID recorded in the lock file (for messages), or None."""
+        pid, _host, _app = self._lock.getLockInfo()  # PySide returns (0, "", "") when unknown
+        return int(pid) or None

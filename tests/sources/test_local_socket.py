@@ -1,0 +1,333 @@
+"""The local socket and single instance, with real clients in other processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core.pop_request import MAX_LINE_BYTES
+from app.sources.forward import exchange, forward
+from app.sources.socket_address import server_name
+from tests.sources.processes import LineProcess, harness, screenpop
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX socket files")
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    path = tmp_path / "profile with a long, long name" / ("deep" * 20)
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture
+def running(profile: Path) -> Iterator[LineProcess]:
+    proc = harness(profile, idle_ms=1500)
+    assert proc.expect("LISTENING ") == server_name(profile)
+    yield proc
+    proc.stop()
+
+
+class RawClient:
+    """A byte-level client, for sending what no well-behaved client would."""
+
+    def __init__(self, profile: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(10)
+        self.sock.connect(server_name(profile))
+        self.file = self.sock.makefile("rb")
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def reply(self) -> dict[str, object]:
+        line = self.file.readline()
+        assert line.endswith(b"\n"), f"no reply line (connection closed?): {line!r}"
+        reply = json.loads(line)
+        assert isinstance(reply, dict)
+        return reply
+
+    def closed_by_server(self) -> bool:
+        return self.file.readline() == b""
+
+    def close(self) -> None:
+        self.file.close()
+        self.sock.close()
+
+
+def test_a_client_in_another_process_pops_a_number(running: LineProcess, profile: Path) -> None:
+    result = screenpop("pop", "08302390884", "--call-id", "c-77", "--direction", "inbound",
+                       "--profile", str(profile))
+    assert result.returncode == 0, result.stderr
+    assert "+91 83023 90884" in result.stdout
+    pop = json.loads(running.expect("POP "))
+    assert pop == {"number": "+918302390884", "call_id": "c-77", "direction": "inbound",
+                   "source": "cli"}
+
+    tel = screenpop("tel:+91-83023-90884", "--profile", str(profile))
+    assert tel.returncode == 0, tel.stderr
+    assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+
+    state = screenpop("state", "--profile", str(profile))
+    assert state.returncode == 0, state.stderr
+    assert json.loads(state.stdout)["pops"] == 2
+
+
+def test_the_qt_transport_speaks_the_same_protocol(running: LineProcess, profile: Path) -> None:
+    assert exchange(profile, "8302390884", transport="qt") == {"ok": True,
+                                                                "number": "+918302390884"}
+    assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+    assert exchange(profile, "state", transport="qt")["state"]["pops"] == 1
+
+
+def test_invalid_numbers_are_refused_before_and_by_the_server(running: LineProcess,
+                                                              profile: Path) -> None:
+    result = screenpop("pop", "12345", "--profile", str(profile))
+    assert result.returncode == 2
+    assert "is not a valid phone number" in result.stderr
+    assert "Traceback" not in result.stderr
+    reply = forward(profile, '{"number": "12345"}')
+    assert reply == {"ok": False, "error": "not a valid phone number: '12345'"}
+    assert forward(profile, "state") == {"ok": True, "state": {
+        "status": "idle", "pops": 0, "pid": running.proc.pid}}
+
+
+def test_state_without_an_instance_says_so(profile: Path) -> None:
+    result = screenpop("state", "--profile", str(profile))
+    assert result.returncode == 3
+    assert "Screen-Pop is not running" in result.stderr
+    assert result.stdout == ""
+    no_start = screenpop("pop", "08302390884", "--no-start", "--profile", str(profile))
+    assert no_start.returncode == 5
+    assert "not running" in no_start.stderr
+
+
+def test_junk_gets_errors_and_the_server_keeps_serving(running: LineProcess,
+                                                       profile: Path) -> None:
+    client = RawClient(profile)
+    for junk, reason in [
+        (b"\xff\xfe\xfd083\n", "not UTF-8"),
+        (b'{"number": "083023\n', "broken JSON"),
+        (b"\x00\x01\x02\x03\x04\x7f\n", "control characters"),
+        (b"[[[[[[[[\n", "not a valid phone number"),
+        (b'{"cmd": "rm -rf /"}\n', "unknown command"),
+    ]:
+        client.send(junk)
+        reply = client.reply()
+        assert reply["ok"] is False
+        assert reason in str(reply["error"])
+    # Several lines in one write, split across writes, with CRLF: each answered in order.
+    client.send(b"08302390884\r\nsta")
+    client.send(b"te\n")
+    assert client.reply() == {"ok": True, "number": "+918302390884"}
+    assert client.reply()["ok"] is True
+    assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+
+    client.send(b"9" * (10 * 1024) + b"\n")
+    reply = client.reply()
+    assert reply == {"ok": False, "error": f"line longer than {MAX_LINE_BYTES} bytes"}
+    assert client.closed_by_server()
+    client.close()
+
+    # A huge line without any newline is cut off too, before it fills memory.
+    flood = RawClient(profile)
+    flood.send(os.urandom(MAX_LINE_BYTES + 512).replace(b"\n", b"x"))
+    assert "longer than" in str(flood.reply()["error"])
+    assert flood.closed_by_server()
+    flood.close()
+
+    assert forward(profile, "+918302390884") == {"ok": True, "number": "+918302390884"}
+    assert running.proc.poll() is None
+
+
+def test_rate_idle_and_connection_limits(running: LineProcess, profile: Path) -> None:
+    fast = RawClient(profile)
+    fast.send(b"state\n" * 30)
+    replies = [fast.reply() for _ in range(21)]
+    assert all(r["ok"] is True for r in replies[:20])
+    assert replies[20] == {"ok": False, "error": "too many messages; slow down"}
+    assert fast.closed_by_server()
+    fast.close()
+
+    idle = RawClient(profile)  # the harness runs with a 1.5 s idle timeout
+    assert idle.reply() == {"ok": False, "error": "idle timeout"}
+    assert idle.closed_by_server()
+    idle.close()
+
+    crowd = [RawClient(profile) for _ in range(16)]
+    for client in crowd:  # each connection is registered once it answers
+        client.send(b"state\n")
+        assert client.reply()["ok"] is True
+    extra = RawClient(profile)
+    assert extra.reply() == {"ok": False, "error": "too many connections; try again"}
+    assert extra.closed_by_server()
+    for client in [*crowd, extra]:
+        client.close()
+    # Once they hang up, new clients are served again.
+    deadline = time.monotonic() + 10
+    while (reply := forward(profile, "state")) is None or not reply["ok"]:
+        assert time.monotonic() < deadline, reply
+    assert running.proc.poll() is None
+
+
+def test_a_stale_socket_from_a_crash_is_recovered(profile: Path) -> None:
+    first = harness(profile)
+    address = first.expect("LISTENING ")
+    first.proc.kill()  # SIGKILL: no cleanup, the socket file and the lock file stay behind
+    first.proc.wait(timeout=10)
+    first.stop()
+    assert Path(address).exists()
+    assert forward(profile, "state") is None  # nobody answers on it
+
+    second = harness(profile)
+    try:
+        assert second.expect("LISTENING ") == address
+        assert forward(profile, "08302390884") == {"ok": True, "number": "+918302390884"}
+        assert json.loads(second.expect("POP "))["number"] == "+918302390884"
+    finally:
+        second.stop()
+
+
+def test_a_socket_file_with_a_live_owner_is_not_stolen(running: LineProcess,
+                                                       profile: Path) -> None:
+    # Remove the lock so only the socket check stands between a second server and the first.
+    (profile / "screenpop.lock").unlink()
+    second = harness(profile)
+    try:
+        assert "another Screen-Pop instance already listens" in second.expect("FAILED ")
+        assert second.proc.wait(timeout=10) == 4
+    finally:
+        second.stop()
+    assert forward(profile, "state") is not None
+
+
+def test_near_simultaneous_starts_end_with_one_instance(profile: Path) -> None:
+    starts = [harness(profile) for _ in range(3)]
+    try:
+        firsts = [proc.next_line() for proc in starts]
+        listening = [p for p, line in zip(starts, firsts, strict=True)
+                     if line.startswith("LISTENING")]
+        forwarded = [p for p, line in zip(starts, firsts, strict=True)
+                     if line.startswith("FORWARDED")]
+        assert len(listening) == 1, firsts
+        assert len(forwarded) == 2, firsts
+        for proc in forwarded:
+            assert proc.proc.wait(timeout=10) == 0
+        assert listening[0].expect("SHOW") == ""
+        assert listening[0].expect("SHOW") == ""
+        assert listening[0].proc.poll() is None
+    finally:
+        for proc in starts:
+            proc.stop()
+
+
+def test_pop_starts_the_app_when_none_runs(profile: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from app.commands import pop
+
+    assert pop.app_command(str(profile)) == [sys.executable, "-m", "app", "--profile",
+                                             str(profile)]
+    # The GUI is another helper's; the harness stands in for `python -m app --profile DIR`.
+    launched: list[str | None] = []
+
+    def harness_command(profile_arg: str | None) -> list[str]:
+        launched.append(profile_arg)
+        return [sys.executable, "-m", "tests.sources.instance_harness", str(profile)]
+
+    monkeypatch.setattr(pop, "app_command", harness_command)
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    try:
+        assert pop.main(["08302390884", "--call-id", "c-9", "--profile", str(profile)]) == 0
+        assert launched == [str(profile)]
+        assert "+91 83023 90884" in capsys.readouterr().out
+        state = forward(profile, "state")
+        assert state is not None
+        assert state["state"]["pops"] == 1
+    finally:
+        state = forward(profile, "state")
+        if state is not None:
+            os.kill(state["state"]["pid"], signal.SIGTERM)
+
+
+def test_pop_gives_up_clearly_when_the_app_never_answers(
+        profile: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from app.commands import pop
+
+    monkeypatch.setattr(pop, "app_command", lambda _p: [sys.executable, "-c", "pass"])
+    started = time.monotonic()
+    assert pop.main(["08302390884", "--wait", "1", "--profile", str(profile)]) == 5
+    assert time.monotonic() - started < 10
+    assert "did not answer within 1 s" in capsys.readouterr().err
+
+
+@pytest.fixture
+def other_user() -> Iterator[str]:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root to create another OS user (CI runs as root)")
+    for tool in ("useradd", "userdel", "runuser"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"needs {tool} (package passwd/util-linux)")
+    name = f"sptest{uuid.uuid4().hex[:8]}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", name], check=True,
+                   capture_output=True, timeout=30)
+    try:
+        yield name
+    finally:
+        subprocess.run(["userdel", name], check=False, capture_output=True, timeout=30)
+
+
+CONNECT_AS_OTHER = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+try:
+    s.connect(sys.argv[1])
+    s.sendall(b"08302390884\\n")
+    print("REPLY", s.recv(200))
+except OSError as err:
+    print("REFUSED", type(err).__name__)
+"""
+
+
+CONNECT_AS_OTHER_PERL = r"""
+use Socket;
+socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die;
+if (connect($s, sockaddr_un($ARGV[0]))) { print "REPLY connected\n"; }
+else { print "REFUSED $!\n"; }
+"""
+
+
+def _client_for_other_user() -> list[str]:
+    """An interpreter the other user may run (the project's venv lives under root's tools)."""
+    for python in ("/usr/bin/python3", "/usr/local/bin/python3"):
+        if os.access(python, os.X_OK):
+            return [python, "-c", CONNECT_AS_OTHER]
+    if os.access("/usr/bin/perl", os.X_OK):
+        return ["/usr/bin/perl", "-e", CONNECT_AS_OTHER_PERL]
+    pytest.skip("needs a system-wide python3 or perl for the other user's client")
+
+
+def test_another_os_user_is_refused(running: LineProcess, profile: Path, other_user: str) -> None:
+    result = subprocess.run(
+        ["runuser", "-u", other_user, "--", *_client_for_other_user(), server_name(profile)],
+        capture_output=True, text=True, timeout=30, check=False, cwd="/",
+    )
+    assert pwd.getpwnam(other_user).pw_uid != os.getuid()
+    assert result.stdout.startswith("REFUSED"), (result.stdout, result.stderr)
+    # The server is unharmed and saw no pop from the stranger.
+    assert forward(profile, "state") == {"ok": True, "state": {
+        "status": "idle", "pops": 0, "pid": running.proc.pid}}
