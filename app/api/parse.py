@@ -33,10 +33,11 @@ _NUMBER_LABELS: Final = frozenset({"mobile", "phone", "number", "contact", "call
                                    "mobile number", "phone number", "mobileno", "cn"})
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
+def redact(text: str, secrets: Iterable[object]) -> str:
     for secret in secrets:
-        if len(secret) >= _MIN_SECRET_LEN:
-            text = text.replace(secret, "<redacted>")
+        secret_text = str(secret)  # a corrupted store may hand over a non-string "secret"
+        if len(secret_text) >= _MIN_SECRET_LEN:
+            text = text.replace(secret_text, "<redacted>")
     return text
 
 
