@@ -74,7 +74,8 @@ def test_contact_info_known_caller(sandbox: SandboxServer, auth: Auth) -> None:
     assert cu.get("Name") == "Aarav Mehta"
     assert [label for label, _ in cu.fields][:3] == ["mobile", "Name", "Email"]
     request = sandbox.last_request()
-    assert request is not None and request.action == "contactInfo"
+    assert request is not None
+    assert request.action == "contactInfo"
     assert request.auth_fields == expected_fields(auth)
     assert request.body is not None
     assert set(request.body) == {*expected_fields(auth), "callerNumber", "field"}
@@ -113,14 +114,16 @@ def test_other_accounts_known_callers(sandbox: SandboxServer) -> None:
                       lambda c: c.contact_info("+" + ALT_KNOWN_NUMBER))
     empty = with_client(sandbox, SsidAuth(accounts.EMPTY_SSID),
                         lambda c: c.contact_info("+" + EMPTY_KNOWN_NUMBER))
-    assert isinstance(alt, Contact) and "tarun" in alt.labels()
+    assert isinstance(alt, Contact)
+    assert "tarun" in alt.labels()
     assert isinstance(empty, Contact)
 
 
 @BOTH_MODES
 def test_recent_calls(sandbox: SandboxServer, auth: Auth) -> None:
     calls = with_client(sandbox, auth, lambda c: c.recent_calls(KNOWN))
-    assert calls and all(call.call_id and call.call_type in {"inbound", "outbound"}
+    assert calls
+    assert all(call.call_id and call.call_type in {"inbound", "outbound"}
                          for call in calls)
     assert all(call.duration_seconds is not None and call.start_time for call in calls)
     starts = [call.start_time for call in calls]
@@ -133,10 +136,13 @@ def test_recent_calls(sandbox: SandboxServer, auth: Auth) -> None:
 def test_counters(sandbox: SandboxServer, auth: Auth) -> None:
     counters = with_client(sandbox, auth, lambda c: c.counters())
     assert isinstance(counters, Counters)
-    assert counters.login_type and counters.total_calls is not None
-    assert counters.campaigns and sum(c.calls or 0 for c in counters.campaigns) > 0
+    assert counters.login_type
+    assert counters.total_calls is not None
+    assert counters.campaigns
+    assert sum(c.calls or 0 for c in counters.campaigns) > 0
     request = sandbox.last_request()
-    assert request is not None and set(request.body or {}) == set(expected_fields(auth))
+    assert request is not None
+    assert set(request.body or {}) == set(expected_fields(auth))
 
 
 @BOTH_MODES
@@ -166,9 +172,13 @@ def test_directory_get_info_create_update(sandbox: SandboxServer, auth: Auth) ->
         return info, created, updated, after
 
     info, created, updated, after = with_client(sandbox, auth, use)
-    assert isinstance(info, dict) and info["name"] == "Aarav Mehta" and "totalcalls" in info
-    assert isinstance(created, dict) and created["status"] == "success"
-    assert isinstance(updated, dict) and updated["status"] == "success"
+    assert isinstance(info, dict)
+    assert info["name"] == "Aarav Mehta"
+    assert "totalcalls" in info
+    assert isinstance(created, dict)
+    assert created["status"] == "success"
+    assert isinstance(updated, dict)
+    assert updated["status"] == "success"
     assert isinstance(after, Contact)
     assert after.groups[0].get("Name") == "Meera Pillai"
     assert after.groups[0].get("city") == "Kochi"
@@ -201,7 +211,8 @@ def test_auth_errors_on_the_dashboard_and_the_directory(sandbox: SandboxServer, 
         with_client(sandbox, auth, lambda c: c.contact_info(KNOWN))
     assert dashboard.value.code == code
     assert dashboard.value.group is ApiGroup.AGENT_DASHBOARD
-    assert dashboard.value.server_message and str(code) not in dashboard.value.user_message
+    assert dashboard.value.server_message
+    assert str(code) not in dashboard.value.user_message
     if code == 1001:
         return  # the Directory answers a wrongly typed field with 1000
     with pytest.raises(DeepCallError) as directory:
@@ -357,4 +368,6 @@ def test_concurrent_calls_share_one_client(sandbox: SandboxServer) -> None:
         return tuple(await asyncio.gather(client.contact_info(KNOWN), client.recent_calls(KNOWN)))
 
     contact, calls = with_client(sandbox, DEMO_TOKEN_AUTH, use)
-    assert isinstance(contact, Contact) and isinstance(calls, list) and calls
+    assert isinstance(contact, Contact)
+    assert isinstance(calls, list)
+    assert calls

@@ -20,7 +20,8 @@ DOCUMENTED = {
 def test_every_documented_code_has_its_own_message(group: ApiGroup, code: int) -> None:
     assert code in MESSAGES[group]
     message = user_message(group, code)
-    assert message.endswith((".", "!")) and len(message) > 20
+    assert message.endswith((".", "!"))
+    assert len(message) > 20
     assert str(code) not in message  # a real sentence, not the generic fallback
 
 
@@ -28,7 +29,8 @@ def test_1501_means_different_things_per_group() -> None:
     dashboard = user_message(ApiGroup.AGENT_DASHBOARD, 1501)
     directory = user_message(ApiGroup.DIRECTORY, 1501)
     assert dashboard != directory
-    assert "dashboard" in dashboard.lower() and "sticky" in directory.lower()
+    assert "dashboard" in dashboard.lower()
+    assert "sticky" in directory.lower()
 
 
 def test_unknown_codes_get_a_generic_message_naming_the_code() -> None:
@@ -41,4 +43,5 @@ def test_deepcall_error_carries_code_server_message_group_and_ours() -> None:
     assert (error.code, error.server_message, error.group) == \
         (1014, "Invalid token", ApiGroup.AGENT_DASHBOARD)
     assert error.user_message == user_message(ApiGroup.AGENT_DASHBOARD, 1014)
-    assert "expired" in str(error) and "1014" in str(error)
+    assert "expired" in str(error)
+    assert "1014" in str(error)

@@ -66,7 +66,8 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
 
 
 def _assert_clean(text: str) -> None:
-    assert TOKEN not in text and SSID not in text, text
+    assert TOKEN not in text, text
+    assert SSID not in text, text
 
 
 @pytest.mark.parametrize("auth", [TokenAuth("710042", TOKEN), SsidAuth(SSID)],

@@ -149,10 +149,12 @@ def test_recent_calls_with_strings_other_names_and_missing_keys() -> None:
     calls = parse_recent_calls({"status": "success", "data": items})
     assert calls[0].call_id == "7"
     assert calls[0].duration_seconds == 65
-    assert calls[0].start_time is None and calls[0].start_time_text == "not a date"
+    assert calls[0].start_time is None
+    assert calls[0].start_time_text == "not a date"
     assert calls[0].extra == {"recording": "r.mp3"}
     assert calls[1].duration_seconds == 42
-    assert calls[2].call_id == "" and calls[2].duration_seconds is None
+    assert calls[2].call_id == ""
+    assert calls[2].duration_seconds is None
 
 
 @pytest.mark.parametrize("message", [[], {}, "", None, {"calls": []}])
@@ -179,7 +181,8 @@ def test_counters_documented_shape() -> None:
         "campaigns": [{"name": "Inbound", "calls": 15}], "breaks": 2}})
     assert (counters.login_type, counters.total_calls, counters.talk_time_seconds) == \
         ("WebRTC", 31, 9064)
-    assert counters.campaigns[0].name == "Inbound" and counters.campaigns[0].calls == 15
+    assert counters.campaigns[0].name == "Inbound"
+    assert counters.campaigns[0].calls == 15
     assert counters.extra == {"breaks": 2}
 
 

@@ -51,7 +51,11 @@ def _check_all(data: object) -> None:
         try:
             result = parse(data)
         except DeepCallApiError as error:
-            assert error.user_message
+            failure: DeepCallApiError | None = error
+        else:
+            failure = None
+        if failure is not None:
+            assert failure.user_message
             continue
         assert isinstance(result, Contact | UnknownCaller | Counters | dict | list)
         if isinstance(result, list):
