@@ -1,0 +1,175 @@
+"""``screenpop lookup`` as a real child process against the sandbox: exit codes, output, and
+never a traceback or a secret."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.sandbox import accounts
+from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
+from app.sandbox.server import SandboxServer
+
+SECRETS = (accounts.DEMO_TOKEN, accounts.DEMO_SSID, accounts.EXPIRED_TOKEN,
+           accounts.SUSPENDED_TOKEN, accounts.SUSPENDED_SSID)
+
+
+@pytest.fixture
+def child_env(tmp_path: Path) -> dict[str, str]:
+    """No saved settings, no env credentials, and a keyring that always fails (so a test never
+    reads the developer's real keyring)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEEPCALL_")}
+    env.update(HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", PYTHONUTF8="1")
+    return env
+
+
+def lookup(args: list[str], env: dict[str, str],
+           command: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*(command or [sys.executable, "-m", "app"]), "lookup", *args],
+                            env=env, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output, output
+    for secret in SECRETS:
+        assert secret not in output, "a secret was printed"
+    return result
+
+
+def token_env(env: dict[str, str], token: str = accounts.DEMO_TOKEN) -> dict[str, str]:
+    return {**env, "DEEPCALL_TOKEN": token}
+
+
+def brand(sandbox: SandboxServer, user_id: str = accounts.DEMO_USER_ID) -> list[str]:
+    return ["--brand", sandbox.base_url, "--user-id", user_id]
+
+
+def test_known_caller_prints_every_group_and_field(sandbox: SandboxServer,
+                                                   child_env: dict[str, str]) -> None:
+    result = lookup(["+" + DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 0, result.stderr
+    for text in ("[Cu]", "[Lead]", "Aarav Mehta", DEMO_KNOWN_NUMBER, "Preferred Language",
+                 "Lead Status"):
+        assert text in result.stdout
+
+
+def test_known_caller_as_json_with_ssid_and_a_national_number(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    env = {**child_env, "DEEPCALL_SSID": accounts.DEMO_SSID}
+    result = lookup(["098765 43210", "--json", "--brand", sandbox.base_url], env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "found"
+    assert data["callerNumber"] == "+" + DEMO_KNOWN_NUMBER
+    cu = data["groups"][0]
+    assert cu["name"] == "Cu"
+    assert cu["fields"]["mobile"] == int(DEMO_KNOWN_NUMBER)
+    assert sandbox.last_request().auth_fields == ["ssid"]  # type: ignore[union-attr]
+
+
+def test_single_field(sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    result = lookup([DEMO_KNOWN_NUMBER, "--json", "--field", "city", *brand(sandbox)],
+                    token_env(child_env))
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["groups"] == [{"name": "Cu", "fields": {"city": "Mumbai"}}]
+
+
+def test_unknown_caller_exits_3(sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    result = lookup(["+" + DEMO_UNKNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 3
+    assert "unknown caller" in result.stdout
+    as_json = lookup(["+" + DEMO_UNKNOWN_NUMBER, "--json", *brand(sandbox)], token_env(child_env))
+    assert as_json.returncode == 3
+    assert json.loads(as_json.stdout)["status"] == "unknown"
+
+
+@pytest.mark.parametrize(("env_token", "user_id", "code", "words"), [
+    (accounts.EXPIRED_TOKEN, accounts.DEMO_USER_ID, 1014, "expired"),
+    (accounts.SUSPENDED_TOKEN, accounts.SUSPENDED_USER_ID, 1039, "suspended"),
+    (accounts.DEMO_TOKEN, "999999", 1003, "agent"),
+])
+def test_deepcall_error_exits_4_with_code_and_plain_message(
+        sandbox: SandboxServer, child_env: dict[str, str], env_token: str, user_id: str,
+        code: int, words: str) -> None:
+    result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox, user_id)],
+                    token_env(child_env, env_token))
+    assert result.returncode == 4
+    assert str(code) in result.stderr
+    assert words in result.stderr.lower()
+    as_json = lookup([DEMO_KNOWN_NUMBER, "--json", *brand(sandbox, user_id)],
+                     token_env(child_env, env_token))
+    assert json.loads(as_json.stdout)["code"] == code
+
+
+@pytest.mark.parametrize("fault", ["http502", "malformed_json", "drop", "oversized"])
+def test_server_and_transport_faults_exit_5(sandbox: SandboxServer, child_env: dict[str, str],
+                                            fault: str) -> None:
+    sandbox.set_faults(fault)
+    result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 5
+    assert result.stderr.startswith("screenpop lookup: ")
+
+
+def test_trickle_times_out_and_exits_5(sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    sandbox.set_faults("trickle=5000")
+    result = lookup([DEMO_KNOWN_NUMBER, "--timeout", "0.7", "--json", *brand(sandbox)],
+                    token_env(child_env))
+    assert result.returncode == 5
+    assert json.loads(result.stdout)["error"] == "RequestTimedOut"
+
+
+def test_refused_exits_5(child_env: dict[str, str]) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = lookup([DEMO_KNOWN_NUMBER, "--brand", f"http://127.0.0.1:{port}", "--user-id", "1"],
+                    token_env(child_env))
+    assert result.returncode == 5
+    assert "connect" in result.stderr.lower()
+
+
+@pytest.mark.parametrize("args", [
+    ["not-a-number", "--brand", "http://127.0.0.1:9"],
+    ["--no-such-option"],
+    [],
+    [DEMO_KNOWN_NUMBER, "--brand", "http://deepcall.example.com"],  # plain http to a remote
+    [DEMO_KNOWN_NUMBER, "--timeout", "-1", "--brand", "http://127.0.0.1:9"],
+])
+def test_usage_errors_exit_2(child_env: dict[str, str], args: list[str]) -> None:
+    result = lookup(args, {**token_env(child_env), "DEEPCALL_SSID": accounts.DEMO_SSID})
+    assert result.returncode == 2
+    assert result.stderr.strip()
+
+
+def test_no_credentials_exits_2_and_says_how_to_give_them(sandbox: SandboxServer,
+                                                         child_env: dict[str, str]) -> None:
+    result = lookup([DEMO_KNOWN_NUMBER, "--brand", sandbox.base_url], child_env)
+    assert result.returncode == 2
+    assert "DEEPCALL_" in result.stderr
+    no_brand = lookup([DEMO_KNOWN_NUMBER], token_env(child_env))
+    assert no_brand.returncode == 2
+    assert "--brand" in no_brand.stderr
+
+
+def test_help_documents_the_exit_codes(child_env: dict[str, str]) -> None:
+    result = lookup(["--help"], child_env)
+    assert result.returncode == 0
+    for line in ("0  the caller is known", "3  unknown caller", "4  DeepCall answered",
+                 "5  DeepCall could not be reached", "2  usage error"):
+        assert line in result.stdout
+
+
+def test_the_installed_console_script(sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    script = shutil.which("screenpop", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("the screenpop console script is not installed in this environment")
+    result = lookup(["+" + DEMO_KNOWN_NUMBER, "--json", *brand(sandbox)], token_env(child_env),
+                    command=[script])
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["status"] == "found"
