@@ -111,6 +111,11 @@ def format_mobile(value: FieldValue, fallback_e164: str = "") -> str:
         return e164
 
 
+def format_number(e164: str) -> str:
+    """A caller's E.164 number for display (the header shows it before any lookup)."""
+    return format_mobile(None, e164) or e164
+
+
 def display_text(value: FieldValue) -> str:
     """A DeepCall value as text, losing nothing (12-digit ints keep every digit)."""
     if value is None:

@@ -104,7 +104,7 @@ def register_secrets(secrets: Iterable[str | None]) -> None:
     redactor.register(*secrets)
 
 
-def log_event(logger: logging.Logger, event: str, level: int = logging.INFO,
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, /,
               **fields: object) -> None:
     """One structured event: ``log_event(log, "lookup_finished", ms=182.4, status="found")``."""
     text = " ".join([event, *(f"{k}={v}" for k, v in fields.items())])

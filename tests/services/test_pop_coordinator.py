@@ -1,0 +1,472 @@
+"""The pop coordinator against the real sandbox over loopback HTTP (real DeepCallClient).
+
+Every wait is on a signal or a condition; latency is injected in the sandbox, never slept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.api.auth import Auth, TokenAuth
+from app.api.client import DeepCallClient, Timeouts
+from app.api.errors import (
+    BadResponse,
+    ConnectionDropped,
+    ConnectionRefused,
+    DeepCallApiError,
+    DeepCallError,
+    RequestTimedOut,
+    ResponseTooLarge,
+    ServerError,
+)
+from app.core.contact import Contact, UnknownCaller
+from app.core.field_mapping import default_mapping
+from app.sandbox.accounts import (
+    DEMO_TOKEN,
+    DEMO_USER_ID,
+    EXPIRED_TOKEN,
+    SUSPENDED_TOKEN,
+    SUSPENDED_USER_ID,
+)
+from app.sandbox.faults import Fault, FaultKind
+from app.sandbox.server import SandboxServer
+from app.services.pop_coordinator import (
+    NotConfigured,
+    PopCoordinator,
+    PopResult,
+    SimplePopRequest,
+)
+from app.services.store import LocalStore
+from tests.fixtures.qt_async import wait_signal, wait_until
+
+KNOWN = "+919876543210"  # Aarav Mehta: every field, a Lead group, recent calls
+PLAIN = "+919988776655"  # Rohan Gupta: Cu only, recent calls
+UNKNOWN = "+918302390884"  # the seed document's number: unknown on the demo account
+DEMO_AUTH = TokenAuth(DEMO_USER_ID, DEMO_TOKEN)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Recorder:
+    """Every emission of the coordinator's signals, in order."""
+
+    NAMES = ("popReceived", "contactFound", "callerUnknown", "lookupFailed",
+             "recentCallsChanged", "statusChanged", "noteQueued", "noteSent", "noteFailed")
+
+    def __init__(self, coordinator: PopCoordinator) -> None:
+        self.events: list[tuple[str, tuple[Any, ...]]] = []
+        for name in self.NAMES:
+            getattr(coordinator, name).connect(self._recorder(name))
+
+    def _recorder(self, name: str) -> Callable[..., None]:
+        return lambda *args: self.events.append((name, args))
+
+    def named(self, *names: str) -> list[tuple[str, tuple[Any, ...]]]:
+        return [e for e in self.events if e[0] in names]
+
+    def results(self) -> list[PopResult]:
+        return [args[0] for name, args in self.events
+                if name in ("contactFound", "callerUnknown", "lookupFailed")]
+
+
+@contextlib.asynccontextmanager
+async def coordinator_for(url: str, tmp_path: Path, auth: Auth = DEMO_AUTH,
+                          timeouts: Timeouts | None = None, **kwargs: Any,
+                          ) -> AsyncIterator[PopCoordinator]:
+    async with DeepCallClient(url, auth, timeouts=timeouts or Timeouts(connect=2, total=5)) \
+            as client:
+        coordinator = PopCoordinator(client, default_mapping(), LocalStore.in_profile(tmp_path),
+                                     **kwargs)
+        try:
+            yield coordinator
+        finally:
+            await coordinator.shutdown()
+            coordinator.store.close()
+
+
+def _actions(sandbox: SandboxServer, action: str) -> list[str]:
+    return [str((r.body or {}).get("callerNumber")) for r in sandbox.requests()
+            if r.action == action]
+
+
+def test_found_shows_the_number_first_then_the_contact(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            recorder = Recorder(coordinator)
+            args = await wait_signal(coordinator.contactFound, trigger=lambda: coordinator.pop(
+                SimplePopRequest(KNOWN, call_id=None, source="test")))
+            result: PopResult = args[0]
+            first_name, first_args = recorder.events[0]
+            assert first_name == "popReceived"
+            assert first_args[0] == KNOWN
+            assert "98765" in first_args[1].replace(" ", "")
+            assert result.status == "found"
+            assert isinstance(result.result, Contact)
+            assert result.caller_name
+            assert result.view is not None
+            assert {g.name for g in result.result.groups} <= {
+                f.group for f in result.view.fields()}
+            assert result.view.field(("Cu", "mobile")).read_only  # type: ignore[union-attr]
+            await wait_until(lambda: coordinator.current is not None
+                             and not coordinator.current.recent_calls_pending)
+            current = coordinator.current
+            assert current is not None
+            assert len(current.recent_calls) > 0
+            snapshot = coordinator.snapshot()
+            assert snapshot["status"] == "found"
+            assert snapshot["number"] == KNOWN
+            assert snapshot["name"] == result.caller_name
+            fields = snapshot["fields"]
+            assert isinstance(fields, dict)
+            assert fields["Name"] == result.caller_name
+            timings = snapshot["timings"]
+            assert isinstance(timings, dict)
+            assert timings["total_ms"] > 0
+            assert "contact_info_ms" in timings
+            history = coordinator.store.recent_pops()
+            assert (history[0].number, history[0].status, history[0].name) == (
+                KNOWN, "found", result.caller_name)
+
+    run_async(scenario())
+
+
+def test_contact_info_and_recent_calls_run_concurrently(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Both requests reach the server while the first is still being answered."""
+    sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", ms=1500),
+                       Fault(FaultKind.LATENCY, action="recentCalls", ms=1500))
+
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            both_in_flight: list[bool] = []
+            coordinator.contactFound.connect(lambda _: both_in_flight.append(
+                bool(_actions(sandbox, "recentCalls"))))
+
+            def both_arrived_while_loading() -> bool:
+                arrived = bool(_actions(sandbox, "contactInfo") and
+                               _actions(sandbox, "recentCalls"))
+                return arrived and coordinator.status == "loading"
+
+            coordinator.pop(SimplePopRequest(KNOWN))
+            await wait_until(both_arrived_while_loading, timeout=1.4)
+            await wait_signal(coordinator.contactFound, timeout=5)
+            assert both_in_flight == [True]
+            current = coordinator.current
+            assert current is not None
+            await wait_until(lambda: not coordinator.busy, timeout=5)
+            assert coordinator.current.recent_calls  # type: ignore[union-attr]
+
+    run_async(scenario())
+
+
+def test_unknown_caller(run_async: Callable[..., Any], sandbox: SandboxServer,
+                        tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            (result,) = await wait_signal(coordinator.callerUnknown,
+                                          trigger=lambda: coordinator.pop(
+                                              SimplePopRequest(UNKNOWN)))
+            assert result.status == "unknown"
+            assert isinstance(result.result, UnknownCaller)
+            assert result.view.is_new
+            labels = {f.label for f in result.view.fields()}
+            assert {"Name", "Email", "Lead Status"} <= labels  # every mapped field, empty
+            assert coordinator.snapshot()["status"] == "unknown"
+
+    run_async(scenario())
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+ERROR_CASES: list[tuple[str, Auth, list[Fault], type[DeepCallApiError], int | None]] = [
+    ("expired token", TokenAuth(DEMO_USER_ID, EXPIRED_TOKEN), [], DeepCallError, 1014),
+    ("suspended", TokenAuth(SUSPENDED_USER_ID, SUSPENDED_TOKEN), [], DeepCallError, 1039),
+    ("internal", DEMO_AUTH, [Fault(FaultKind.INTERNAL, action="contactInfo")],
+     DeepCallError, 1032),
+    ("502 html", DEMO_AUTH, [Fault(FaultKind.HTTP_502, action="contactInfo")], ServerError, None),
+    ("malformed", DEMO_AUTH, [Fault(FaultKind.MALFORMED_JSON, action="contactInfo")],
+     BadResponse, None),
+    ("oversized", DEMO_AUTH, [Fault(FaultKind.OVERSIZED, action="contactInfo")],
+     ResponseTooLarge, None),
+    ("dropped", DEMO_AUTH, [Fault(FaultKind.DROP, action="contactInfo")], ConnectionDropped,
+     None),
+    ("timeout", DEMO_AUTH, [Fault(FaultKind.LATENCY, action="contactInfo", ms=1200)],
+     RequestTimedOut, None),
+]
+
+
+@pytest.mark.parametrize(("case", "auth", "faults", "error_type", "code"), ERROR_CASES,
+                         ids=[c[0] for c in ERROR_CASES])
+def test_each_error_class_reaches_the_error_state_then_retry_recovers(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path, case: str,
+        auth: Auth, faults: list[Fault], error_type: type[DeepCallApiError],
+        code: int | None) -> None:
+    sandbox.set_faults(*faults)
+
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path, auth=auth,
+                                   timeouts=Timeouts(connect=2, total=0.5)) as coordinator:
+            (result,) = await wait_signal(coordinator.lookupFailed, timeout=10,
+                                          trigger=lambda: coordinator.pop(
+                                              SimplePopRequest(KNOWN)))
+            assert isinstance(result.error, error_type)
+            assert type(result.error) is not DeepCallApiError
+            assert result.error_code == code
+            assert result.error.user_message
+            snapshot = coordinator.snapshot()
+            assert snapshot["status"] == "error"
+            assert snapshot["error_code"] == code
+            assert snapshot["error_message"] == result.error.user_message
+            for secret in (DEMO_TOKEN, EXPIRED_TOKEN, SUSPENDED_TOKEN):
+                assert secret not in repr(snapshot)
+            if auth is DEMO_AUTH:
+                sandbox.clear_faults()
+                (again,) = await wait_signal(coordinator.contactFound, timeout=10,
+                                             trigger=coordinator.retry)
+                assert again.status == "found"
+
+    run_async(scenario())
+
+
+def test_connection_refused_and_not_configured(
+        run_async: Callable[..., Any], tmp_path: Path) -> None:
+    async def scenario() -> None:
+        url = f"http://127.0.0.1:{_closed_port()}"
+        async with coordinator_for(url, tmp_path) as coordinator:
+            (result,) = await wait_signal(coordinator.lookupFailed, timeout=10,
+                                          trigger=lambda: coordinator.pop(
+                                              SimplePopRequest(KNOWN)))
+            assert isinstance(result.error, ConnectionRefused)
+        store = LocalStore.in_profile(tmp_path / "other")
+        bare = PopCoordinator(None, default_mapping(), store)
+        recorder = Recorder(bare)
+        (result,) = await wait_signal(bare.lookupFailed,
+                                      trigger=lambda: bare.pop(SimplePopRequest(KNOWN)))
+        assert isinstance(result.error, NotConfigured)
+        assert "Settings" in result.error.user_message
+        assert recorder.events[0][0] == "popReceived"
+        await bare.shutdown()
+        store.close()
+
+    run_async(scenario())
+
+
+def test_a_failed_lookup_leaves_no_unhandled_task_error(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    """recentCalls fails first, then contactInfo: both errors are handled, none left to GC."""
+    sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", ms=300),
+                       Fault(FaultKind.INTERNAL))
+
+    async def failing_lookup() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            (result,) = await wait_signal(coordinator.lookupFailed, timeout=10,
+                                          trigger=lambda: coordinator.pop(
+                                              SimplePopRequest(KNOWN)))
+            assert result.error_code == 1032
+            await wait_until(lambda: not coordinator.busy)
+
+    async def scenario() -> None:
+        loop_errors: list[dict[str, Any]] = []
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _loop, context: loop_errors.append(context))
+        # Once failing_lookup returns, nothing references its tasks any more (the error's
+        # traceback kept them alive until then): GC now shows any unhandled task error.
+        await failing_lookup()
+        gc.collect()
+        assert loop_errors == []
+
+    run_async(scenario())
+
+
+def test_latest_wins_the_earlier_lookup_is_cancelled_and_never_shown(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    # Only the first contactInfo is slow: the second number's lookup overtakes it.
+    sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", times=1, ms=1500))
+
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            recorder = Recorder(coordinator)
+            coordinator.pop(SimplePopRequest(KNOWN))
+            await wait_until(lambda: _actions(sandbox, "contactInfo") == ["919876543210"])
+            (result,) = await wait_signal(coordinator.contactFound, trigger=lambda:
+                                          coordinator.pop(SimplePopRequest(PLAIN)))
+            assert result.number == PLAIN
+            await wait_until(lambda: not coordinator.busy, timeout=5)
+            shown = [r.number for r in recorder.results()]
+            assert shown == [PLAIN]
+            assert [args[0] for _, args in recorder.named("popReceived")] == [KNOWN, PLAIN]
+            assert [args[0] for _, args in recorder.named("recentCallsChanged")] in ([], [PLAIN])
+            assert coordinator.snapshot()["number"] == PLAIN
+            assert coordinator.snapshot()["status"] == "found"
+
+    run_async(scenario())
+
+
+def test_same_number_within_the_window_does_not_pop_twice(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path, clock=clock,
+                                   dedupe_seconds=10, cache_seconds=0) as coordinator:
+            recorder = Recorder(coordinator)
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            await wait_until(lambda: not coordinator.busy)
+            clock.now += 9.5
+            assert coordinator.pop(SimplePopRequest(KNOWN, call_id="late-id")) is False
+            assert coordinator.current.call_id == "late-id"  # type: ignore[union-attr]
+            assert len(recorder.named("popReceived")) == 1
+            assert _actions(sandbox, "contactInfo") == ["919876543210"]
+
+            clock.now += 1.0  # 10.5 s after the first pop: a new pop
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            assert len(recorder.named("popReceived")) == 2
+            assert _actions(sandbox, "contactInfo") == ["919876543210"] * 2
+
+    run_async(scenario())
+
+
+def test_cache_hit_pops_at_once_then_refreshes_in_the_background(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path, clock=clock,
+                                   cache_seconds=120) as coordinator:
+            (first,) = await wait_signal(coordinator.contactFound, trigger=lambda:
+                                         coordinator.pop(SimplePopRequest(KNOWN)))
+            await wait_until(lambda: not coordinator.busy)
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(PLAIN)))
+            await wait_until(lambda: not coordinator.busy)
+            # The contact changes at DeepCall meanwhile; the refresh must bring the change.
+            await coordinator.client.directory_update(  # type: ignore[union-attr]
+                KNOWN, {"custom_field_2": "Platinum Plus"})
+            clock.now += 30
+            recorder = Recorder(coordinator)
+            sandbox.clear_requests()
+            sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", ms=300))
+
+            assert coordinator.pop(SimplePopRequest(KNOWN))
+            # Shown from memory inside pop() itself: before any HTTP request was answered.
+            cached = recorder.results()
+            assert len(cached) == 1
+            assert cached[0].from_cache
+            assert cached[0].view.display_values()["Customer tier"] == \
+                first.view.display_values()["Customer tier"]
+            assert cached[0].recent_calls
+
+            (fresh,) = await wait_signal(coordinator.contactFound, timeout=5)
+            assert not fresh.from_cache
+            assert fresh.view.display_values()["Customer tier"] == "Platinum Plus"
+            assert _actions(sandbox, "contactInfo") == ["919876543210"]
+
+    run_async(scenario())
+
+
+def test_background_refresh_failure_keeps_the_cached_contact(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path, clock=clock) as coordinator:
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            await wait_until(lambda: not coordinator.busy)
+            clock.now += 11
+            sandbox.set_faults(Fault(FaultKind.HTTP_502))
+            recorder = Recorder(coordinator)
+            coordinator.pop(SimplePopRequest(KNOWN))
+            await wait_until(lambda: not coordinator.busy, timeout=10)
+            assert [r.from_cache for r in recorder.results()] == [True]
+            assert coordinator.status == "found"
+
+    run_async(scenario())
+
+
+def test_note_kept_in_the_outbox_on_failure_and_sent_on_retry(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            await wait_until(lambda: not coordinator.busy)
+            latest_call = coordinator.current.recent_calls[0].call_id  # type: ignore[union-attr]
+            sandbox.set_faults(Fault(FaultKind.HTTP_502, action="notesAdd"))
+
+            note_text = "Wants the renewal quote by Friday"
+            note_id, message = await wait_signal(
+                coordinator.noteFailed, timeout=10,
+                trigger=lambda: coordinator.add_note(note_text))
+            assert "kept" in message
+            assert sandbox.notes(KNOWN[1:]) == [] or all(
+                n.content != note_text for n in sandbox.notes(KNOWN[1:]))
+            # The note survives a restart of the app: it is in the database on disk.
+            reopened = LocalStore.in_profile(tmp_path)
+            [pending] = reopened.pending_notes()
+            assert (pending.id, pending.content, pending.call_id) == (
+                note_id, note_text, latest_call)
+            assert pending.attempts == 1
+            reopened.close()
+
+            sandbox.clear_faults()
+            sent_id, sent_text = await wait_signal(coordinator.noteSent, timeout=10,
+                                                   trigger=coordinator.retry_notes)
+            assert (sent_id, sent_text) == (note_id, note_text)
+            assert coordinator.store.pending_notes() == []
+            stored = [n for n in sandbox.notes(KNOWN[1:]) if n.content == note_text]
+            assert [n.call_id for n in stored] == [latest_call]
+
+    run_async(scenario())
+
+
+def test_note_uses_the_call_id_from_the_pop_event(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            calls = await coordinator.client.recent_calls(KNOWN)  # type: ignore[union-attr]
+            older_call = calls[-1].call_id
+            assert older_call != calls[0].call_id
+            await wait_signal(coordinator.contactFound, trigger=lambda: coordinator.pop(
+                SimplePopRequest(KNOWN, call_id=older_call)))
+            await wait_signal(coordinator.noteSent, timeout=10,
+                              trigger=lambda: coordinator.add_note("From the pop event"))
+            stored = [n for n in sandbox.notes(KNOWN[1:]) if n.content == "From the pop event"]
+            assert [n.call_id for n in stored] == [older_call]
+
+    run_async(scenario())
+
+
+def test_a_rejected_note_stays_in_the_outbox(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            await wait_signal(coordinator.contactFound, trigger=lambda: coordinator.pop(
+                SimplePopRequest(KNOWN, call_id="not-a-call-of-this-number")))
+            _, message = await wait_signal(coordinator.noteFailed, timeout=10,
+                                           trigger=lambda: coordinator.add_note("kept"))
+            assert "DeepCall" in message
+            assert [n.content for n in coordinator.store.pending_notes()] == ["kept"]
+
+    run_async(scenario())
