@@ -1,1 +1,7 @@
-"""The DeepCall API client (async, httpx). Import from the submodules: client, errors, models."""
+"""The DeepCall API client (async, httpx). Import from the submodules:
+
+- ``app.api.auth``: SsidAuth, TokenAuth, Auth
+- ``app.api.client``: DeepCallClient, Timeouts
+- ``app.api.errors``: DeepCallApiError and its subclasses (DeepCallError, TransportError ...)
+- ``app.api.models``: RecentCall, Counters, CampaignCount
+"""
