@@ -470,3 +470,24 @@ def test_a_rejected_note_stays_in_the_outbox(
             assert [n.content for n in coordinator.store.pending_notes()] == ["kept"]
 
     run_async(scenario())
+
+
+def test_drafts_follow_the_caller(run_async: Callable[..., Any], sandbox: SandboxServer,
+                                  tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            assert coordinator.draft() == ""
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            coordinator.save_draft("asked about the")
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(PLAIN)))
+            assert coordinator.draft() == ""
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            assert coordinator.draft() == "asked about the"
+            await wait_signal(coordinator.noteSent, timeout=10,
+                              trigger=lambda: coordinator.add_note("asked about the invoice"))
+            assert coordinator.draft() == ""
+
+    run_async(scenario())
