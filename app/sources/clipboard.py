@@ -1,0 +1,193 @@
+"""The clipboard watcher: emits ``numberCopied(e164)`` when the agent copies a phone number.
+
+Where a change is noticed differs per platform (a *strategy*); what happens next does not:
+wait ~300 ms for the copying to settle (a single-shot QTimer, restarted by each change), read
+the text once, skip our own writes and concealed content, and emit only valid numbers.
+
+* Windows, X11: Qt's ``QClipboard.dataChanged``, which fires in the background. Only the
+  CLIPBOARD selection is watched: X11's PRIMARY changes with every text the agent highlights.
+* macOS: Qt only notices changes when the app is activated, so a poller watches
+  ``NSPasteboard.changeCount`` (clipboard_macos.py).
+* Wayland: compositors show the clipboard only to the focused window; ``background_note()``
+  gives the UI a sentence to say so.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QMimeData, QObject, QTimer, Signal
+from PySide6.QtGui import QClipboard, QGuiApplication
+
+from app.core.phone import DEFAULT_REGION
+from app.sources.clipboard_filter import (
+    OWN_MARKER_FORMAT,
+    WatchMode,
+    is_concealed,
+    number_in_text,
+)
+
+DEBOUNCE_MS = 300
+
+WAYLAND_NOTE = ("On Wayland the desktop shows the clipboard only to the window in focus, so "
+                "copied numbers pop only while Screen-Pop is focused. Use your softphone's "
+                "\"run a program\" hook or tel: links for background pops.")
+
+
+class ClipboardSnapshot:
+    """What a strategy read from the clipboard at one moment."""
+
+    __slots__ = ("concealed", "own", "text")
+
+    def __init__(self, text: str | None, *, concealed: bool = False, own: bool = False) -> None:
+        self.text = text
+        self.concealed = concealed
+        self.own = own
+
+
+class ClipboardStrategy(QObject):
+    """Notices clipboard changes (``changed``) and reads the clipboard on demand."""
+
+    changed = Signal()
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def snapshot(self) -> ClipboardSnapshot:
+        raise NotImplementedError
+
+
+class QtClipboardStrategy(ClipboardStrategy):
+    """``QClipboard.dataChanged``: the CLIPBOARD selection only, never X11's PRIMARY."""
+
+    def __init__(self, clipboard: QClipboard, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._clipboard = clipboard
+        self._connected = False
+
+    def start(self) -> None:
+        if not self._connected:
+            self._clipboard.dataChanged.connect(self.changed)
+            self._connected = True
+
+    def stop(self) -> None:
+        if self._connected:
+            self._clipboard.dataChanged.disconnect(self.changed)
+            self._connected = False
+
+    def snapshot(self) -> ClipboardSnapshot:
+        mime = self._clipboard.mimeData(QClipboard.Mode.Clipboard)
+        if mime is None:
+            return ClipboardSnapshot(None)
+        formats = [str(name) for name in mime.formats()]
+        if OWN_MARKER_FORMAT in formats:
+            return ClipboardSnapshot(None, own=True)
+        if is_concealed(formats, lambda name: bytes(mime.data(name).data())):
+            return ClipboardSnapshot(None, concealed=True)
+        return ClipboardSnapshot(mime.text() if mime.hasText() else None)
+
+
+def default_strategy(clipboard: QClipboard | None = None) -> ClipboardStrategy:
+    if sys.platform == "darwin":
+        from app.sources.clipboard_macos import MacPasteboardStrategy
+
+        return MacPasteboardStrategy()
+    return QtClipboardStrategy(clipboard or QGuiApplication.clipboard())
+
+
+def background_note(platform_name: str | None = None) -> str | None:
+    """A sentence for the UI when clipboard pops cannot work in the background, else None."""
+    name = platform_name if platform_name is not None else QGuiApplication.platformName()
+    return WAYLAND_NOTE if name.lower().startswith("wayland") else None
+
+
+def own_mime_data(text: str) -> QMimeData:
+    """Clipboard content the app writes (e.g. "copy number"): marked so it never pops."""
+    mime = QMimeData()
+    mime.setText(text)
+    mime.setData(OWN_MARKER_FORMAT, b"1")
+    return mime
+
+
+class ClipboardWatcher(QObject):
+    """Watches the clipboard; ``numberCopied(e164)`` for each copied valid number.
+
+    ``ignored(reason)`` reports every change it looked at and dropped (for logs and tests).
+    """
+
+    numberCopied = Signal(str)
+    ignored = Signal(str)
+
+    def __init__(self, clipboard: QClipboard | None = None,
+                 mode: WatchMode = WatchMode.WHOLE_TEXT, *,
+                 default_region: str = DEFAULT_REGION, debounce_ms: int = DEBOUNCE_MS,
+                 strategy: ClipboardStrategy | None = None, enabled: bool = True,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.strategy = strategy or default_strategy(clipboard)
+        self.strategy.setParent(self)
+        self.mode = mode
+        self.default_region = default_region
+        self._clipboard = clipboard
+        self._own_text: str | None = None
+        self._enabled = False
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(debounce_ms)
+        self._settle.timeout.connect(self._check)
+        self.strategy.changed.connect(self._on_changed)
+        self.set_enabled(enabled)
+
+    def set_enabled(self, enabled: bool) -> None:
+        if enabled == self._enabled:
+            return
+        self._enabled = enabled
+        if enabled:
+            self.strategy.start()
+        else:
+            self.strategy.stop()
+            self._settle.stop()
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def set_mode(self, mode: WatchMode) -> None:
+        self.mode = mode
+
+    def set_default_region(self, region: str) -> None:
+        self.default_region = region
+
+    def mark_own_write(self, text: str) -> None:
+        """The app is about to put ``text`` on the clipboard itself: do not pop it."""
+        self._own_text = text
+
+    def write_text(self, text: str) -> None:
+        """Put ``text`` on the clipboard as the app's own (marked) write."""
+        self.mark_own_write(text)
+        clipboard = self._clipboard or QGuiApplication.clipboard()
+        clipboard.setMimeData(own_mime_data(text), QClipboard.Mode.Clipboard)
+
+    def _on_changed(self) -> None:
+        if self._enabled:
+            self._settle.start()  # restart: only the settled clipboard is read
+
+    def _check(self) -> None:
+        snapshot = self.strategy.snapshot()
+        own_text, self._own_text = self._own_text, None
+        if snapshot.own or (own_text is not None and snapshot.text == own_text):
+            self.ignored.emit("own write")
+        elif snapshot.concealed:
+            self.ignored.emit("concealed")
+        elif not snapshot.text:
+            self.ignored.emit("no text")
+        elif len(snapshot.text) > self.mode.max_text:
+            self.ignored.emit("too long")
+        else:
+            number = number_in_text(snapshot.text, self.mode, self.default_region)
+            if number is None:
+                self.ignored.emit("not a number")
+            else:
+                self.numberCopied.emit(number)

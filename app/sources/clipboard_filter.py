@@ -1,0 +1,59 @@
+"""What counts as "a number was copied": pure decisions, shared by every clipboard strategy.
+
+Password managers mark their copies so clipboard tools leave them alone; we honour every
+marker we know of, so a copied password or OTP is never read, let alone sent to DeepCall.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+
+from app.core.phone import MAX_NUMBER_TEXT, MAX_SCAN_TEXT, extract_first, normalise
+
+# Our own clipboard writes carry this format, so copying a number from the app never pops it.
+OWN_MARKER_FORMAT = "application/x-deepcall-screenpop-own"
+
+
+class WatchMode(enum.Enum):
+    WHOLE_TEXT = "whole"  # pop only when the whole copied text is one number
+    FIRST_NUMBER = "first"  # pop the first number found in short text
+
+    @property
+    def max_text(self) -> int:
+        return MAX_NUMBER_TEXT if self is WatchMode.WHOLE_TEXT else MAX_SCAN_TEXT
+
+
+def is_concealed(formats: Iterable[str], read: Callable[[str], bytes]) -> bool:
+    """True when the clipboard carries a "secret / keep out of history" marker.
+
+    * KDE/KeePassXC and others on Linux: ``x-kde-passwordManagerHint`` = ``secret``
+    * Windows: ``ExcludeClipboardContentFromMonitorProcessing`` (any value),
+      ``CanIncludeInClipboardHistory`` = DWORD 0, ``Clipboard Viewer Ignore``
+      (Qt names registered formats ``application/x-qt-windows-mime;value="..."``)
+    * macOS (nspasteboard.org): ``org.nspasteboard.ConcealedType`` / ``TransientType``
+    """
+    for name in formats:
+        lowered = name.lower()
+        if "x-kde-passwordmanagerhint" in lowered:
+            if read(name).strip().lower().rstrip(b"\x00") == b"secret":
+                return True
+        elif ("excludeclipboardcontentfrommonitorprocessing" in lowered
+              or "clipboard viewer ignore" in lowered
+              or "org.nspasteboard.concealedtype" in lowered
+              or "org.nspasteboard.transienttype" in lowered):
+            return True
+        elif "canincludeinclipboardhistory" in lowered:
+            data = read(name)
+            if data[:4] == b"\x00\x00\x00\x00":
+                return True
+    return False
+
+
+def number_in_text(text: str, mode: WatchMode, default_region: str) -> str | None:
+    """The E.164 number the copied ``text`` stands for in ``mode``, or None."""
+    if len(text) > mode.max_text:
+        return None
+    if mode is WatchMode.WHOLE_TEXT:
+        return normalise(text, default_region)
+    return extract_first(text, default_region, mode.max_text)

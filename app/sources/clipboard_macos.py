@@ -1,0 +1,66 @@
+"""macOS: poll ``NSPasteboard.changeCount`` (Qt reports changes only when the app is active).
+
+The count is a cheap integer read; the text is read only when it changed (and the watcher's
+debounce has settled), so polling every 250 ms costs next to nothing. AppKit is imported only
+when no pasteboard is given, i.e. only on macOS; tests pass a fake pasteboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QTimer
+
+from app.sources.clipboard import ClipboardSnapshot, ClipboardStrategy
+from app.sources.clipboard_filter import OWN_MARKER_FORMAT, is_concealed
+
+POLL_MS = 250
+STRING_TYPE = "public.utf8-plain-text"  # NSPasteboardTypeString
+
+
+class Pasteboard(Protocol):
+    """The part of NSPasteboard we use (PyObjC method names)."""
+
+    def changeCount(self) -> int: ...
+    def types(self) -> Sequence[str] | None: ...
+    def stringForType_(self, data_type: str) -> str | None: ...
+    def dataForType_(self, data_type: str) -> bytes | None: ...
+
+
+class MacPasteboardStrategy(ClipboardStrategy):
+    def __init__(self, pasteboard: Pasteboard | None = None, interval_ms: int = POLL_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if pasteboard is None:
+            from AppKit import NSPasteboard
+
+            pasteboard = NSPasteboard.generalPasteboard()
+        self._pasteboard: Pasteboard = pasteboard
+        self._last_count = -1
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._poll)
+
+    def start(self) -> None:
+        # What is on the pasteboard already was copied before we watched: not a new call.
+        self._last_count = int(self._pasteboard.changeCount())
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _poll(self) -> None:
+        count = int(self._pasteboard.changeCount())
+        if count != self._last_count:
+            self._last_count = count
+            self.changed.emit()
+
+    def snapshot(self) -> ClipboardSnapshot:
+        types = [str(name) for name in (self._pasteboard.types() or ())]
+        if any(OWN_MARKER_FORMAT in name for name in types):
+            return ClipboardSnapshot(None, own=True)
+        if is_concealed(types, lambda name: bytes(self._pasteboard.dataForType_(name) or b"")):
+            return ClipboardSnapshot(None, concealed=True)
+        text = self._pasteboard.stringForType_(STRING_TYPE)
+        return ClipboardSnapshot(str(text) if text is not None else None)

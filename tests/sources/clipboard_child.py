@@ -1,0 +1,41 @@
+"""A real X11 clipboard client for tests: the watcher on the xcb platform, verdicts on stdout.
+
+Usage: DISPLAY=:N python -m tests.sources.clipboard_child [whole|first]
+Prints ``READY``, then per clipboard change ``CHANGE``, and per settled check ``NUMBER <e164>``
+or ``IGNORED <reason>``. Ends when stdin closes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ["QT_QPA_PLATFORM"] = "xcb"  # before Qt loads: this child exists to be on X11
+
+from PySide6.QtCore import QSocketNotifier
+from PySide6.QtGui import QGuiApplication
+
+from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy
+from app.sources.clipboard_filter import WatchMode
+
+
+def say(*parts: str) -> None:
+    print(*parts, flush=True)
+
+
+def main() -> int:
+    app = QGuiApplication([sys.argv[0]])
+    mode = WatchMode(sys.argv[1]) if len(sys.argv) > 1 else WatchMode.WHOLE_TEXT
+    clipboard = QGuiApplication.clipboard()
+    watcher = ClipboardWatcher(clipboard, mode, strategy=QtClipboardStrategy(clipboard))
+    watcher.strategy.changed.connect(lambda: say("CHANGE"))
+    watcher.numberCopied.connect(lambda number: say("NUMBER", number))
+    watcher.ignored.connect(lambda reason: say("IGNORED", reason))
+    stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
+    stdin_watch.activated.connect(lambda *_: None if os.read(0, 512) else app.quit())
+    say("READY", QGuiApplication.platformName())
+    return int(app.exec())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

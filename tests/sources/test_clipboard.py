@@ -1,0 +1,173 @@
+"""The clipboard watcher's decisions, in-process on Qt's offscreen clipboard.
+
+The real X11 route (another process changes the clipboard) is in test_clipboard_x11.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QClipboard, QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy, background_note
+from app.sources.clipboard_filter import WatchMode, is_concealed, number_in_text
+
+E164 = "+918302390884"
+
+
+@pytest.fixture
+def clipboard(qapp: QGuiApplication) -> QClipboard:
+    board = QGuiApplication.clipboard()
+    board.clear()
+    return board
+
+
+@pytest.fixture
+def watcher(clipboard: QClipboard) -> Iterator[ClipboardWatcher]:
+    watcher = ClipboardWatcher(clipboard, WatchMode.WHOLE_TEXT, debounce_ms=40,
+                               strategy=QtClipboardStrategy(clipboard))
+    yield watcher
+    watcher.set_enabled(False)
+    watcher.deleteLater()
+
+
+def copy(clipboard: QClipboard, text: str) -> None:
+    mime = QMimeData()
+    mime.setText(text)
+    clipboard.setMimeData(mime, QClipboard.Mode.Clipboard)
+
+
+def verdict(qtbot: QtBot, watcher: ClipboardWatcher,
+            trigger: Callable[[], object]) -> tuple[str, str]:
+    """Run ``trigger``; the watcher's first verdict: ("number", e164) or ("ignored", why)."""
+    results: list[tuple[str, str]] = []
+
+    def on_number(number: str) -> None:
+        results.append(("number", number))
+
+    def on_ignored(reason: str) -> None:
+        results.append(("ignored", reason))
+
+    watcher.numberCopied.connect(on_number)
+    watcher.ignored.connect(on_ignored)
+    try:
+        trigger()
+        qtbot.waitUntil(lambda: bool(results), timeout=3000)
+    finally:
+        watcher.numberCopied.disconnect(on_number)
+        watcher.ignored.disconnect(on_ignored)
+    return results[0]
+
+
+def test_a_copied_number_pops_once_after_settling(qtbot: QtBot, watcher: ClipboardWatcher,
+                                                  clipboard: QClipboard) -> None:
+    with qtbot.waitSignal(watcher.numberCopied, timeout=3000) as blocker:
+        copy(clipboard, "08302390884")
+    assert blocker.args == [E164]
+
+
+def test_rapid_changes_are_debounced_to_the_last(qtbot: QtBot, watcher: ClipboardWatcher,
+                                                 clipboard: QClipboard) -> None:
+    seen: list[str] = []
+    watcher.numberCopied.connect(seen.append)
+    with qtbot.waitSignal(watcher.numberCopied, timeout=3000):
+        copy(clipboard, "9876543210")
+        copy(clipboard, "hello")
+        copy(clipboard, "+91 83023 90884")
+    assert seen == [E164]
+
+
+@pytest.mark.parametrize(("text", "extra", "reason"), [
+    ("12345", {}, "not a number"),
+    ("call 08302390884 please", {}, "not a number"),
+    ("0" * 65, {}, "too long"),
+    ("", {}, "no text"),
+    ("08302390884", {"x-kde-passwordManagerHint": b"secret"}, "concealed"),
+    ("08302390884",
+     {'application/x-qt-windows-mime;value="ExcludeClipboardContentFromMonitorProcessing"': b""},
+     "concealed"),
+    ("08302390884",
+     {'application/x-qt-windows-mime;value="CanIncludeInClipboardHistory"': b"\0\0\0\0"},
+     "concealed"),
+])
+def test_what_never_pops(qtbot: QtBot, watcher: ClipboardWatcher, clipboard: QClipboard,
+                         text: str, extra: dict[str, bytes], reason: str) -> None:
+    def trigger() -> None:
+        mime = QMimeData()
+        mime.setText(text)
+        for name, data in extra.items():
+            mime.setData(name, data)
+        clipboard.setMimeData(mime, QClipboard.Mode.Clipboard)
+
+    assert verdict(qtbot, watcher, trigger) == ("ignored", reason)
+
+
+def test_the_apps_own_writes_never_pop(qtbot: QtBot, watcher: ClipboardWatcher,
+                                       clipboard: QClipboard) -> None:
+    assert verdict(qtbot, watcher, lambda: watcher.write_text("+918302390884")) == (
+        "ignored", "own write")
+    # Marked by text only (written by other code): the next change with that text is skipped...
+    watcher.mark_own_write("08302390884")
+    assert verdict(qtbot, watcher, lambda: clipboard.setText("08302390884")) == (
+        "ignored", "own write")
+    # ...but only once: the agent copying the same number later does pop.
+    assert verdict(qtbot, watcher, lambda: copy(clipboard, "08302390884")) == ("number", E164)
+
+
+def test_first_number_mode_finds_a_number_in_short_text(qtbot: QtBot, watcher: ClipboardWatcher,
+                                                        clipboard: QClipboard) -> None:
+    watcher.set_mode(WatchMode.FIRST_NUMBER)
+    assert verdict(qtbot, watcher, lambda: copy(clipboard, "Caller: 08302390884 (VIP)")) == (
+        "number", E164)
+    long_text = "Caller: 08302390884 " + "notes " * 60
+    assert verdict(qtbot, watcher, lambda: copy(clipboard, long_text)) == ("ignored", "too long")
+
+
+def test_switched_off_it_reads_nothing(qtbot: QtBot, watcher: ClipboardWatcher,
+                                       clipboard: QClipboard) -> None:
+    watcher.set_enabled(False)
+    assert not watcher.is_enabled()
+    seen: list[object] = []
+    watcher.numberCopied.connect(seen.append)
+    watcher.ignored.connect(seen.append)
+    copy(clipboard, "08302390884")
+    # Switching on again and copying proves the loop ran: the earlier copy left no trace.
+    watcher.set_enabled(True)
+    assert verdict(qtbot, watcher, lambda: copy(clipboard, "+918302390884")) == ("number", E164)
+    assert seen == [E164]
+
+
+def test_the_region_setting_applies(qtbot: QtBot, watcher: ClipboardWatcher,
+                                    clipboard: QClipboard) -> None:
+    watcher.set_default_region("GB")
+    assert verdict(qtbot, watcher, lambda: copy(clipboard, "020 7219 3000")) == (
+        "number", "+442072193000")
+
+
+def test_concealed_markers() -> None:
+    data = {"x-kde-passwordManagerHint": b"secret"}
+    assert is_concealed(data, data.__getitem__)
+    data = {"x-kde-passwordManagerHint": b"public"}
+    assert not is_concealed(data, data.__getitem__)
+    data = {'application/x-qt-windows-mime;value="CanIncludeInClipboardHistory"': b"\1\0\0\0"}
+    assert not is_concealed(data, data.__getitem__)
+    for name in ("org.nspasteboard.ConcealedType", "org.nspasteboard.TransientType",
+                 'application/x-qt-windows-mime;value="Clipboard Viewer Ignore"'):
+        assert is_concealed([name], lambda _n: b"")
+    assert not is_concealed(["text/plain", "text/html"], lambda _n: b"")
+
+
+def test_number_in_text_caps() -> None:
+    assert number_in_text("08302390884", WatchMode.WHOLE_TEXT, "IN") == E164
+    assert number_in_text(" " * 60 + "08302390884", WatchMode.WHOLE_TEXT, "IN") is None
+    assert number_in_text("x " * 100 + "08302390884", WatchMode.FIRST_NUMBER, "IN") == E164
+
+
+def test_wayland_note() -> None:
+    assert background_note("wayland")
+    assert background_note("wayland-egl")
+    assert background_note("xcb") is None
+    assert background_note("windows") is None

@@ -1,0 +1,96 @@
+"""The macOS poller, driven by a fake NSPasteboard (same PyObjC method names)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from pytestqt.qtbot import QtBot
+
+from app.sources.clipboard import ClipboardWatcher
+from app.sources.clipboard_filter import OWN_MARKER_FORMAT
+from app.sources.clipboard_macos import STRING_TYPE, MacPasteboardStrategy
+
+
+class FakePasteboard:
+    """Counts every read, so the test can prove text is read only after a change."""
+
+    def __init__(self) -> None:
+        self.count = 7
+        self.items: dict[str, bytes | str] = {STRING_TYPE: "old text"}
+        self.count_reads = 0
+        self.text_reads = 0
+
+    def copy(self, text: str, **markers: bytes) -> None:
+        self.items = {STRING_TYPE: text, **markers}
+        self.count += 1
+
+    def changeCount(self) -> int:
+        self.count_reads += 1
+        return self.count
+
+    def types(self) -> Sequence[str] | None:
+        return list(self.items)
+
+    def stringForType_(self, data_type: str) -> str | None:
+        self.text_reads += 1
+        value = self.items.get(data_type)
+        return value if isinstance(value, str) else None
+
+    def dataForType_(self, data_type: str) -> bytes | None:
+        value = self.items.get(data_type)
+        return value if isinstance(value, bytes) else None
+
+
+def make(qtbot: QtBot) -> tuple[FakePasteboard, ClipboardWatcher]:
+    board = FakePasteboard()
+    watcher = ClipboardWatcher(strategy=MacPasteboardStrategy(board, interval_ms=10),
+                               debounce_ms=30)
+    return board, watcher
+
+
+def test_polls_the_count_and_reads_text_only_after_a_change(qtbot: QtBot) -> None:
+    board, watcher = make(qtbot)
+    # Polling without changes: the count is read again and again, the text never.
+    qtbot.waitUntil(lambda: board.count_reads >= 5, timeout=3000)
+    assert board.text_reads == 0
+    with qtbot.waitSignal(watcher.numberCopied, timeout=3000) as blocker:
+        board.copy("+91 83023 90884")
+    assert blocker.args == ["+918302390884"]
+    assert board.text_reads == 1
+    reads_after_pop = board.count_reads
+    qtbot.waitUntil(lambda: board.count_reads >= reads_after_pop + 5, timeout=3000)
+    assert board.text_reads == 1
+    watcher.set_enabled(False)
+
+
+def test_concealed_and_own_copies_are_skipped_unread(qtbot: QtBot) -> None:
+    board, watcher = make(qtbot)
+    reasons: list[str] = []
+    watcher.ignored.connect(reasons.append)
+    board.copy("08302390884", **{"org.nspasteboard.ConcealedType": b""})
+    qtbot.waitUntil(lambda: reasons == ["concealed"], timeout=3000)
+    board.copy("08302390884", **{OWN_MARKER_FORMAT: b"1"})
+    qtbot.waitUntil(lambda: reasons == ["concealed", "own write"], timeout=3000)
+    assert board.text_reads == 0
+    with qtbot.waitSignal(watcher.numberCopied, timeout=3000):
+        board.copy("08302390884")
+    watcher.set_enabled(False)
+
+
+def test_stopping_stops_the_polling(qtbot: QtBot) -> None:
+    board, watcher = make(qtbot)
+    watcher.set_enabled(False)
+    reads = board.count_reads
+    # A second, running poller proves time passed; the stopped one read nothing more.
+    other = FakePasteboard()
+    running = MacPasteboardStrategy(other, interval_ms=10)
+    running.start()
+    qtbot.waitUntil(lambda: other.count_reads >= 5, timeout=3000)
+    running.stop()
+    assert board.count_reads == reads
+
+
+def test_appkit_is_not_needed_off_macos() -> None:
+    if sys.platform != "darwin":
+        assert "AppKit" not in sys.modules
