@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Final, Literal, Protocol
 
 from app.api.auth import Auth, SsidAuth, TokenAuth
+from app.services.logs import register_secrets
 from app.services.secrets import SecretStore, SecretsUnavailable
 
 TOKEN_ENV: Final = "DEEPCALL_TOKEN"  # noqa: S105 (the variable's name, not a token)
@@ -139,6 +140,8 @@ def resolve_credentials(overrides: CredentialOverrides | None = None,
     user_id = (overrides.user_id or stored.user_id or "").strip()
 
     override_secret = overrides.token if mode == "token" else overrides.ssid
+    # Every secret this run may see is redacted from the logs, used or not.
+    register_secrets(overrides.secrets())
     if override_secret:
         secret, source = override_secret, "override"
     else:

@@ -11,6 +11,8 @@ from typing import Final, Literal, get_args
 import keyring
 import keyring.errors
 
+from app.services.logs import register_secrets
+
 SecretKind = Literal["ssid", "token"]
 SECRET_KINDS: Final[tuple[str, ...]] = get_args(SecretKind)
 DEFAULT_SERVICE: Final = "deepcall-screenpop"
@@ -62,12 +64,15 @@ class SecretStore:
             value = keyring.get_password(self.service, kind)
         except Exception as exc:  # any backend failure (D-Bus, locked, none) is "unavailable"
             raise _unavailable(exc, kind, "read") from None
+        # From now on the log redacts it, wherever it turns up.
+        register_secrets([value])
         return value or None
 
     def store(self, kind: SecretKind, value: str) -> None:
         _check_kind(kind)
         if not value:
             raise ValueError(f"refusing to store an empty {kind}; use clear() to remove it")
+        register_secrets([value])
         try:
             keyring.set_password(self.service, kind, value)
         except Exception as exc:

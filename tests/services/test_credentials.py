@@ -108,3 +108,23 @@ def test_from_env_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     assert overrides.token == "from-os-env"
     assert overrides.ssid is None
     assert os.environ["DEEPCALL_TOKEN"] == "from-os-env"
+
+
+def test_resolved_secrets_are_redacted_from_logs(no_keyring: None, tmp_path: Path) -> None:
+    import io
+    import logging
+
+    from app.services import logs
+
+    stream = io.StringIO()
+    setup = logs.setup_logging(tmp_path, "json", stderr=stream)
+    try:
+        overrides = CredentialOverrides(brand_url="http://x", user_id="1",
+                                        token="override-token-to-hide",
+                                        ssid="unused-ssid-to-hide")
+        resolve_credentials(overrides)
+        logging.getLogger("app.test").warning("oops override-token-to-hide unused-ssid-to-hide")
+        assert "to-hide" not in stream.getvalue()
+    finally:
+        setup.close()
+        logs.redactor.forget("override-token-to-hide", "unused-ssid-to-hide")
