@@ -161,6 +161,7 @@ class PopCoordinator(QObject):
         self._popped_at = 0.0
         self._pop_id: int | None = None
         self._cache: OrderedDict[str, _CacheEntry] = OrderedDict()
+        self._notes_in_flight: set[int] = set()
 
     # --- configuration -------------------------------------------------------------------
     @property
@@ -450,7 +451,7 @@ class PopCoordinator(QObject):
             return None
         note_id = self.store.enqueue_note(current.number, content, current.call_id)
         self.noteQueued.emit(note_id, content)
-        self._spawn(self._send_note(note_id))
+        self._start_note(note_id)
         return note_id
 
     def save_draft(self, text: str) -> None:
@@ -464,10 +465,17 @@ class PopCoordinator(QObject):
 
     def retry_notes(self) -> list[int]:
         """Send every note still in the outbox again (oldest first); their ids."""
-        pending = [note.id for note in self.store.pending_notes()]
+        pending = [note.id for note in self.store.pending_notes()
+                   if note.id not in self._notes_in_flight]
         for note_id in pending:
-            self._spawn(self._send_note(note_id))
+            self._start_note(note_id)
         return pending
+
+    def _start_note(self, note_id: int) -> None:
+        # One send per note at a time: a second retry while it is in flight would add it twice.
+        self._notes_in_flight.add(note_id)
+        task = self._spawn(self._send_note(note_id))
+        task.add_done_callback(lambda _: self._notes_in_flight.discard(note_id))
 
     async def _call_id_for(self, number: str) -> str | None:
         """The latest call with ``number``: from the shown recent calls, else ask DeepCall."""

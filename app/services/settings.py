@@ -45,7 +45,8 @@ def _parse(kind: type, raw: object) -> object:
     """The INI file stores text; turn it back into the declared type (ValueError if it can't)."""
     if isinstance(raw, kind) and not (kind is not bool and isinstance(raw, bool)):
         return raw
-    text = str(raw).strip()
+    # QSettings reads an unquoted "a,b" from a hand-edited file as a list of strings.
+    text = ",".join(map(str, raw)) if isinstance(raw, list) else str(raw).strip()
     if kind is bool:
         lowered = text.lower()
         if lowered in {"true", "1", "yes", "on"}:

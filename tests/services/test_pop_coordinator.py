@@ -491,3 +491,22 @@ def test_drafts_follow_the_caller(run_async: Callable[..., Any], sandbox: Sandbo
             assert coordinator.draft() == ""
 
     run_async(scenario())
+
+
+def test_retrying_while_a_note_is_in_flight_sends_it_once(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+            await wait_until(lambda: not coordinator.busy)
+            sandbox.set_faults(Fault(FaultKind.LATENCY, action="notesAdd", ms=300))
+            note_id = coordinator.add_note("only once, please")
+            assert coordinator.retry_notes() == []
+            (sent_id, _) = await wait_signal(coordinator.noteSent, timeout=10)
+            assert sent_id == note_id
+            await wait_until(lambda: not coordinator.busy)
+            stored = [n for n in sandbox.notes(KNOWN[1:]) if n.content == "only once, please"]
+            assert len(stored) == 1
+
+    run_async(scenario())

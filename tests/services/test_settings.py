@@ -88,13 +88,14 @@ def test_hand_edited_garbage_falls_back_to_defaults(tmp_path: Path,
                                                      caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / SETTINGS_FILE_NAME).write_text(
         "[General]\ndedupe_seconds=soon\npop_behaviour=maybe\nclipboard_enabled=perhaps\n"
-        "cache_seconds=60\n", encoding="utf-8")
+        "cache_seconds=60\nuser_id=12,34\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
         settings = Settings(tmp_path)
         assert settings.dedupe_seconds == 10
         assert settings.pop_behaviour == "raise"
         assert settings.clipboard_enabled is False
         assert settings.cache_seconds == 60
+        assert settings.user_id == "12,34"  # QSettings reads an unquoted comma as a list
     assert "dedupe_seconds" in caplog.text
 
 
