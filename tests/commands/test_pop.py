@@ -1,0 +1,80 @@
+"""``screenpop pop`` / ``screenpop state`` / ``screenpop tel:...`` as a softphone runs them.
+
+The round trips against a running instance are in tests/sources/test_local_socket.py; here
+the command line itself: validation, exit codes, messages, and that it stays light.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.commands import pop
+from tests.sources.processes import REPO, harness, screenpop
+
+
+@pytest.mark.parametrize("number", ["12345", "hello", "tel:", "+91 12", "08302390884x"])
+def test_an_invalid_number_exits_2_with_a_plain_message(tmp_path: Path, number: str) -> None:
+    result = screenpop("pop", number, "--profile", str(tmp_path))
+    assert result.returncode == 2
+    assert "is not a valid phone number" in result.stderr
+    assert "read as IN" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_invalid_tel_link_exits_2(tmp_path: Path) -> None:
+    result = screenpop("tel:12345", "--profile", str(tmp_path))
+    assert result.returncode == 2
+    assert "'tel:12345' is not a valid phone number" in result.stderr
+
+
+def test_bad_arguments_get_usage(tmp_path: Path) -> None:
+    result = screenpop("pop", "+918302390884", "--direction", "sideways")
+    assert result.returncode == 2
+    assert "usage: screenpop pop" in result.stderr
+    too_long = screenpop("pop", "+918302390884", "--call-id", "x" * 300, "--no-start",
+                         "--profile", str(tmp_path))
+    assert too_long.returncode == 2
+    assert "--call-id" in too_long.stderr
+
+
+def test_the_region_option(tmp_path: Path) -> None:
+    result = screenpop("pop", "08302390884", "--region", "GB", "--no-start",
+                       "--profile", str(tmp_path))
+    assert result.returncode == 2  # as a UK number it is invalid
+    assert "read as GB" in result.stderr
+    result = screenpop("pop", "08302390884", "--no-start", "--profile", str(tmp_path))
+    assert result.returncode == 5  # valid as an Indian number; nobody runs: not running
+    assert "Screen-Pop is not running" in result.stderr
+
+
+def test_a_refusal_from_the_app_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(pop, "exchange",
+                        lambda *_a, **_k: {"ok": False, "error": "too many messages; slow down"})
+    assert pop.main(["+918302390884", "--profile", str(tmp_path)]) == 1
+    assert "the app refused the request: too many messages" in capsys.readouterr().err
+
+
+def test_the_client_does_not_load_qt() -> None:
+    code = ("import sys, app.cli, app.commands.pop, app.commands.state\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_tel_link_from_the_os_reaches_the_running_app(tmp_path: Path) -> None:
+    running = harness(tmp_path)
+    try:
+        running.expect("LISTENING")
+        result = screenpop("TEL:%2B91-83023-90884", "--call-id", "os-1", "--profile",
+                           str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert '"call_id": "os-1"' in running.expect("POP")
+    finally:
+        running.stop()

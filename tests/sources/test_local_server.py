@@ -1,0 +1,76 @@
+"""LocalSocketServer in this process (signals, state provider), clients in worker threads."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication
+from pytestqt.qtbot import QtBot
+
+from app.core.pop_request import PopRequest
+from app.sources.forward import forward
+from app.sources.local_server import LocalSocketServer
+from app.sources.single_instance import SingleInstance
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        yield executor
+
+
+def ask(qtbot: QtBot, pool: ThreadPoolExecutor, profile: Path, line: str) -> dict[str, Any]:
+    """Send ``line`` from a worker thread while this thread's Qt loop serves it."""
+    future: Future[dict[str, Any] | None] = pool.submit(forward, profile, line, 5.0)
+    qtbot.waitUntil(future.done, timeout=8000)
+    reply = future.result()
+    assert reply is not None
+    return reply
+
+
+def test_signals_and_state(qtbot: QtBot, qapp: QCoreApplication, tmp_path: Path,
+                           pool: ThreadPoolExecutor) -> None:
+    state: dict[str, Any] = {"status": "found", "number": "+918302390884"}
+    server = LocalSocketServer(tmp_path, lambda: state, default_region="GB")
+    assert server.start(), server.errorString()
+    try:
+        pops: list[PopRequest] = []
+        server.popRequested.connect(pops.append)
+        assert ask(qtbot, pool, tmp_path, '{"number":"020 7219 3000","callId":"9"}') == {
+            "ok": True, "number": "+442072193000"}
+        assert pops == [PopRequest("+442072193000", call_id="9")]
+
+        with qtbot.waitSignal(server.showRequested, timeout=3000):
+            assert ask(qtbot, pool, tmp_path, "show") == {"ok": True, "shown": True}
+
+        assert ask(qtbot, pool, tmp_path, "state") == {"ok": True, "state": state}
+
+        def broken() -> dict[str, Any]:
+            raise RuntimeError("the window is gone")
+
+        server.set_state_provider(broken)
+        assert ask(qtbot, pool, tmp_path, "state") == {"ok": False,
+                                                       "error": "state is not available"}
+        server.set_state_provider(None)
+        assert ask(qtbot, pool, tmp_path, "state") == {"ok": False,
+                                                       "error": "state is not available yet"}
+        assert ask(qtbot, pool, tmp_path, "12345")["ok"] is False
+        assert len(pops) == 1
+        qtbot.waitUntil(lambda: server.connection_count == 0, timeout=3000)
+    finally:
+        server.close()
+    assert forward(tmp_path, "state", 1.0) is None
+
+
+def test_single_instance_lock(tmp_path: Path) -> None:
+    first, second = SingleInstance(tmp_path), SingleInstance(tmp_path)
+    assert first.acquire()
+    assert not second.acquire()
+    assert second.holder_pid() is not None
+    first.release()
+    assert second.acquire()
+    second.release()
