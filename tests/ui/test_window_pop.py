@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,9 +16,8 @@ from app.sandbox.seed import (
 )
 from app.sandbox.server import SandboxServer
 from tests.fixtures.qt_async import wait_until
-from tests.ui.conftest import Stack, StackFactory
+from tests.ui.conftest import Stack, StackFactory, app_tasks, quiesce
 
-_NO_CODE = compile("", "<none>", "exec")
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 LEAD = "+" + DEMO_LEAD_NUMBER
@@ -29,16 +27,11 @@ UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
 
 async def _settled(stack: Stack, status: str, timeout: float = 5.0) -> None:
     await wait_until(lambda: stack.window.status == status, timeout)
+    await quiesce()
 
 
 def _contact_info_requests(sandbox: SandboxServer) -> int:
     return sum(1 for r in sandbox.requests() if r.path.endswith("/contactInfo"))
-
-
-def _app_tasks() -> list[asyncio.Task[Any]]:
-    """Pending tasks running the app's own code (lookups, notes), not the test's."""
-    return [t for t in asyncio.all_tasks()
-            if "/app/" in getattr(t.get_coro(), "cr_code", _NO_CODE).co_filename]
 
 
 def test_number_shows_at_once_then_the_contact_fills_in(
@@ -100,10 +93,10 @@ def test_latest_number_wins_under_latency(make_stack: StackFactory, run_async: R
     async def scenario() -> None:
         stack.pop(KNOWN)
         stack.pop(LEAD)  # while the first lookup is still waiting on the server
-        assert _app_tasks()  # the helper below does see running lookups
+        assert app_tasks()  # the helper below does see running lookups
         await _settled(stack, "found")
         # Every lookup task (the stale one included) has ended: nothing can arrive later.
-        await wait_until(lambda: not _app_tasks())
+        await quiesce()
 
     run_async(scenario())
     assert stack.window.number == LEAD
