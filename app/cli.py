@@ -18,12 +18,19 @@ COMMANDS = {
 }
 
 
+def _looks_like_a_number(arg: str) -> bool:
+    return not arg.startswith("-") and any(ch.isdigit() for ch in arg) and all(
+        ch.isdigit() or ch in "+-() ." for ch in arg)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
         module_name, rest = COMMANDS[args[0]], args[1:]
-    elif args and args[0].lower().startswith(("tel:", "callto:", "sip:")):
-        # A softphone or the OS hands us a tel: link: forward it to the running instance.
+    elif args and (args[0].lower().startswith(("tel:", "callto:", "sip:"))
+                   or _looks_like_a_number(args[0])):
+        # A softphone or the OS hands us a tel: link or a bare number ("run a program with
+        # the caller's number"): forward it to the running instance.
         module_name, rest = "pop", args
     else:
         module_name, rest = "gui", args

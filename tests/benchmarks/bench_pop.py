@@ -1,0 +1,126 @@
+"""Benchmark (not a test): what a pop costs over the HTTP round trips it needs.
+
+A pop needs contactInfo and recentCalls (sent concurrently). This measures, against the
+in-process sandbox over loopback keep-alive HTTP, on a qasync loop like the app's:
+
+- ``bare httpx``: the two POSTs with asyncio.gather on a bare httpx.AsyncClient, plus json();
+- ``coordinator``: PopCoordinator.pop() until contactFound (the form can fill), with dedupe and
+  cache off so every pop goes to the network; history is written to SQLite as in the app.
+
+Run: ``uv run python tests/benchmarks/bench_pop.py [N]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import httpx
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from app.api.auth import TokenAuth
+from app.api.client import DeepCallClient
+from app.core.field_mapping import default_mapping
+from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER
+from app.sandbox.server import SandboxServer
+from app.services.pop_coordinator import PopCoordinator, PopResult, SimplePopRequest
+from app.services.store import LocalStore
+
+WARMUP = 20
+NUMBERS = (DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER)  # alternate: no dedupe, no cache hit
+
+
+async def bare_round_trips(base_url: str, n: int) -> list[float]:
+    auth = TokenAuth(DEMO_USER_ID, DEMO_TOKEN)
+    samples: list[float] = []
+    async with httpx.AsyncClient(headers={"Content-Type": "application/json"}) as bare:
+        for i in range(WARMUP + n):
+            number = NUMBERS[i % 2]
+            started = time.perf_counter()
+            responses = await asyncio.gather(*(
+                bare.post(f"{base_url}/api/v2/agentDashboard/{action}",
+                          content=json.dumps({**auth.body_fields(), "callerNumber": number}))
+                for action in ("contactInfo", "recentCalls")))
+            for response in responses:
+                response.json()
+            if i >= WARMUP:
+                samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+async def coordinator_pops(base_url: str, n: int, profile: Path) -> list[float]:
+    client = DeepCallClient(base_url, TokenAuth(DEMO_USER_ID, DEMO_TOKEN))
+    store = LocalStore.in_profile(profile)
+    coordinator = PopCoordinator(client, default_mapping(), store,
+                                 dedupe_seconds=0, cache_seconds=0)
+    samples: list[float] = []
+    try:
+        for i in range(WARMUP + n):
+            loop = asyncio.get_running_loop()
+            found: asyncio.Future[PopResult] = loop.create_future()
+            calls: asyncio.Future[None] = loop.create_future()
+
+            def on_found(result: PopResult, found: asyncio.Future[PopResult] = found,
+                         calls: asyncio.Future[None] = calls) -> None:
+                if not found.done():
+                    found.set_result(result)
+                if not result.recent_calls_pending and not calls.done():
+                    calls.set_result(None)
+
+            def on_calls(_number: str, _calls: object,
+                         calls: asyncio.Future[None] = calls) -> None:
+                if not calls.done():
+                    calls.set_result(None)
+
+            coordinator.contactFound.connect(on_found)
+            coordinator.recentCallsChanged.connect(on_calls)
+            started = time.perf_counter()
+            coordinator.pop(SimplePopRequest("+" + NUMBERS[i % 2]))
+            await found
+            elapsed = (time.perf_counter() - started) * 1000
+            await calls  # both requests done, so pops don't overlap
+            coordinator.contactFound.disconnect(on_found)
+            coordinator.recentCallsChanged.disconnect(on_calls)
+            if i >= WARMUP:
+                samples.append(elapsed)
+    finally:
+        await coordinator.shutdown()
+        await client.aclose()
+        store.close()
+    return samples
+
+
+def pct(samples: list[float], p: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[p - 1]
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    app = QApplication.instance() or QApplication([])
+    with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as profile:
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            bare = loop.run_until_complete(bare_round_trips(sandbox.base_url, n))
+            pops = loop.run_until_complete(coordinator_pops(sandbox.base_url, n, Path(profile)))
+    print(f"{n} pops, contactInfo + recentCalls concurrently, in-process sandbox, qasync loop (ms)")
+    print(f"{'path':40} {'p50':>7} {'p95':>7} {'mean':>7}")
+    for name, samples in (("bare httpx (2 POSTs, gather)", bare),
+                          ("PopCoordinator.pop -> contactFound", pops)):
+        print(f"{name:40} {pct(samples, 50):7.2f} {pct(samples, 95):7.2f} "
+              f"{statistics.fmean(samples):7.2f}")
+    print(f"{'overhead (p50)':40} {pct(pops, 50) - pct(bare, 50):7.2f}")
+
+
+if __name__ == "__main__":
+    main()
