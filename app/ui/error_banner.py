@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.api.errors import DeepCallApiError, DeepCallError, ServerError, TransportError
+from app.services.pop_coordinator import NotConfigured
 from app.ui.theme import status_colours
 
 # Codes that mean "the credentials in Settings are wrong": the agent can fix these themselves.
@@ -37,6 +38,8 @@ class ErrorView:
 
 def describe_error(error: BaseException) -> ErrorView:
     """What to tell the agent about ``error`` and which button to offer."""
+    if isinstance(error, NotConfigured):
+        return ErrorView(error.user_message, ErrorAction.OPEN_SETTINGS)
     if isinstance(error, DeepCallError):
         code = error.code
         if code in CREDENTIAL_CODES:

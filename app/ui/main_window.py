@@ -162,6 +162,14 @@ class MainWindow(QMainWindow):
         self.status = status
         self.state_changed.emit(status)
 
+    def show_idle(self) -> None:
+        """Nothing to show (e.g. the settings were just fixed): back to "waiting for a call"."""
+        self.error_view = None
+        self.banner.clear()
+        self.header.set_state("idle")
+        self.form.clear()
+        self._set_status("idle")
+
     def show_pop_received(self, number: str, formatted: str, call_id: str | None = None) -> None:
         """The instant a number arrives, before any HTTP: number, "looking up", empty form."""
         self.number = number

@@ -1,0 +1,194 @@
+"""``screenpop`` (no command): the one bootstrap of the desktop app.
+
+Order matters: parse arguments; pick the profile (``--demo`` without ``--profile`` uses a
+throw-away one); claim the single instance, or hand over to the running one and exit; import
+PySide6 before qasync; run the session on a qasync loop (``asyncio.Runner``); leave through one
+shutdown path (``AppSession.aclose``) that cancels tasks and closes the HTTP client before the
+loop closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from app.core.pop_request import SHOW_LINE
+from app.core.profile import resolve_profile_dir
+from app.services.credentials import CredentialOverrides
+from app.services.secrets import SecretKind, SecretStore
+from app.sources.forward import forward_until_answered
+
+log = logging.getLogger("app.gui")
+
+EXIT_OK, EXIT_ERROR, EXIT_ALREADY_RUNNING_NO_ANSWER = 0, 1, 5
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="screenpop",
+        description="DeepCall Screen-Pop: the caller's DeepCall contact the moment the phone "
+                    "rings. Other commands: lookup, pop, state, sandbox.")
+    parser.add_argument("--demo", action="store_true",
+                        help="run against the embedded sandbox with its demo account "
+                             "(nothing is written to your keyring or settings)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="keep settings, history and logs under DIR")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="stderr log format; json writes one object per event")
+    parser.add_argument("--brand", metavar="URL",
+                        help="DeepCall API address for this run (not saved)")
+    parser.add_argument("--user-id", metavar="ID", help="DeepCall userId for this run (not saved)")
+    return parser
+
+
+class MemorySecretStore(SecretStore):
+    """The demo's keyring: lives and dies with the process, so the real keyring stays untouched."""
+
+    def __init__(self) -> None:
+        super().__init__(service="deepcall-screenpop-demo")
+        self._values: dict[str, str] = {}
+
+    def load(self, kind: SecretKind) -> str | None:
+        return self._values.get(kind)
+
+    def store(self, kind: SecretKind, value: str) -> None:
+        if not value:
+            raise ValueError(f"refusing to store an empty {kind}")
+        self._values[kind] = value
+
+    def clear(self, kind: SecretKind) -> None:
+        self._values.pop(kind, None)
+
+
+def _hand_over(profile_dir: Path) -> int:
+    """Another instance owns the profile: bring its window forward and exit."""
+    try:  # it may still be starting up: give its socket a few seconds to appear
+        reply: dict[str, Any] | None = forward_until_answered(profile_dir, SHOW_LINE, wait=5.0)
+    except (ConnectionError, OSError):
+        reply = None
+    if reply is not None and reply.get("ok"):
+        print("Screen-Pop is already running; its window was brought to the front.")
+        return EXIT_OK
+    print(f"Screen-Pop is already running for this profile ({profile_dir}) but does not "
+          "answer. If it is stuck, end it and start again.", file=sys.stderr)
+    return EXIT_ALREADY_RUNNING_NO_ANSWER
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    temp_profile: str | None = None
+    profile_arg: str | None = args.profile
+    if args.demo and not profile_arg:
+        temp_profile = profile_arg = tempfile.mkdtemp(prefix="screenpop-demo-")
+    profile_dir = resolve_profile_dir(profile_arg)
+
+    # PySide6 first, qasync second: qasync picks the Qt binding already imported (QT_API
+    # says the same for good measure).
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    os.environ.setdefault("QT_API", "pyside6")
+    import qasync
+
+    from app.sources.single_instance import SingleInstance
+
+    instance = SingleInstance(profile_dir)
+    if not instance.acquire():
+        return _hand_over(profile_dir)
+
+    from app.services.logs import setup_logging
+
+    logging_setup = setup_logging(profile_dir, args.log_format)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("DeepCall Screen-Pop")
+    app.setOrganizationName("DeepCall Screen-Pop")
+    QGuiApplication.setDesktopFileName("screenpop")
+    try:
+        # asyncio.Runner with a loop factory (Python 3.11+) rather than qasync.run, which on
+        # 3.11 swaps the global event-loop policy: the demo sandbox's own thread would then
+        # get a Qt loop too. The Runner closes async generators and the loop at the end.
+        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+            return int(runner.run(_run(args, profile_dir, logging_setup.log_file)))
+    except Exception:
+        log.exception("the app stopped unexpectedly")
+        print(f"Screen-Pop stopped unexpectedly. The details are in {logging_setup.log_file}",
+              file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        instance.release()
+        logging_setup.close()
+        if temp_profile is not None:
+            shutil.rmtree(temp_profile, ignore_errors=True)
+
+
+def _demo_setup() -> tuple[Any, CredentialOverrides, list[str]]:
+    """Start the sandbox in a background thread; credentials for it, and callers to simulate."""
+    from app.sandbox import seed
+    from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+    from app.sandbox.server import SandboxServer
+
+    sandbox = SandboxServer().start()
+    overrides = CredentialOverrides(brand_url=sandbox.base_url, user_id=DEMO_USER_ID,
+                                    token=DEMO_TOKEN)
+    numbers = ["+" + n for n in (seed.DEMO_KNOWN_NUMBER, seed.DEMO_LEAD_NUMBER,
+                                 seed.DEMO_PLAIN_NUMBER, seed.DEMO_UK_NUMBER,
+                                 seed.DEMO_US_NUMBER, seed.DEMO_UAE_NUMBER,
+                                 seed.DEMO_UNKNOWN_NUMBER)]
+    return sandbox, overrides, numbers
+
+
+async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.services.logs import log_event, register_secrets
+    from app.ui.session import AppSession, SessionOptions
+    from app.ui.theme import ThemeFollower
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)  # quitting goes through the one shutdown path
+    ThemeFollower(app)
+
+    sandbox = None
+    if args.demo:
+        sandbox, overrides, numbers = _demo_setup()
+        secrets: SecretStore = MemorySecretStore()
+        log_event(log, "demo_started", sandbox=sandbox.base_url, profile=str(profile_dir))
+    else:
+        overrides = CredentialOverrides.from_args_and_env(args.brand, args.user_id)
+        secrets, numbers = SecretStore(), []
+    register_secrets(overrides.secrets())
+
+    session = AppSession(SessionOptions(profile_dir=profile_dir, log_file=log_file,
+                                        overrides=overrides, secrets=secrets, demo=args.demo,
+                                        demo_numbers=numbers))
+    # Ctrl+C / SIGTERM end the app through the same path as the Quit menu. Qt's loop keeps
+    # Python from running signal handlers, so a slow timer gives it a chance to.
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signum, lambda *_: loop.call_soon_threadsafe(session.request_quit))
+    wakeup = QTimer()
+    wakeup.timeout.connect(lambda: None)
+    wakeup.start(250)
+    try:
+        session.start()
+        log_event(log, "app_started", profile=str(profile_dir), demo=args.demo)
+        await session.finished.wait()
+    finally:
+        wakeup.stop()
+        await session.aclose()
+        if sandbox is not None:
+            sandbox.stop()
+        log_event(log, "app_stopped")
+    return EXIT_OK
