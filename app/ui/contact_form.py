@@ -56,7 +56,7 @@ def _editor_for(field: FieldView) -> Editor:
         # Three lines tall in the current font: scales with the user's DPI and font size.
         line = editor.fontMetrics().lineSpacing()
         editor.setMinimumHeight(line * 3 + 12)
-        editor.setMaximumHeight(line * 5 + 12)
+        editor.setMaximumHeight(line * 4 + 12)
         editor.setReadOnly(field.read_only)
     else:
         editor = QLineEdit(field.value)

@@ -94,8 +94,8 @@ class MainWindow(QMainWindow):
         recent_label = QLabel("&Recent calls")
         recent_label.setBuddy(self.recent)
         recent_layout.addWidget(recent_label)
-        recent_layout.addWidget(self.recent, 1)
-        recent_layout.addWidget(self.notes)
+        recent_layout.addWidget(self.recent, 3)
+        recent_layout.addWidget(self.notes, 2)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
@@ -252,9 +252,15 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         geometry = self._settings.window_geometry(current_screen_key()) if self._settings else None
         if geometry is None or not self.restoreGeometry(QByteArray(geometry)):
-            # A first start: a comfortable size in the user's own font units.
+            # A first start: a comfortable size in the user's own font units, within the screen.
             em = self.fontMetrics().horizontalAdvance("M")
-            self.resize(em * 70, em * 48)
+            width, height = em * 100, em * 72
+            screen = QGuiApplication.primaryScreen()
+            if screen is not None:
+                available = screen.availableGeometry()
+                width = min(width, int(available.width() * 0.9))
+                height = min(height, int(available.height() * 0.9))
+            self.resize(width, height)
 
     def save_geometry(self) -> None:
         if self._settings is not None:

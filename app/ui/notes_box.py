@@ -28,6 +28,7 @@ class NotesBox(QGroupBox):
         self.editor.setAccessibleName("Note for this call")
         line = self.editor.fontMetrics().lineSpacing()
         self.editor.setMinimumHeight(line * 3 + 12)
+        self.editor.setMaximumHeight(line * 8 + 12)
         self.send_button = QPushButton("Sen&d note")
         self.send_button.setAccessibleName("Send the note to DeepCall")
         self.send_button.setToolTip("Ctrl+Enter")
