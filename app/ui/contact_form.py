@@ -7,7 +7,7 @@ more than one group, each further group gets its own box so every group stays vi
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtGui import QPalette, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -74,6 +74,12 @@ def _editor_for(field: FieldView) -> Editor:
                  "date": Qt.InputMethodHint.ImhDate}.get(field.input_type)
         if hints is not None:
             editor.setInputMethodHints(hints)
+    if field.read_only:
+        # Looks like text on the window, not like an input: nobody tries to type into it.
+        palette = editor.palette()
+        palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
+        editor.setPalette(palette)
+        editor.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # still reachable to read/copy
     description = field.display_name + (" (read-only)" if field.read_only else "")
     editor.setAccessibleName(field.display_name)
     editor.setAccessibleDescription(description)

@@ -1,0 +1,69 @@
+"""Notes from the window reach DeepCall (the sandbox); a failed note is kept and retried once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from pytestqt.qtbot import QtBot
+
+from app.sandbox.seed import DEMO_KNOWN_NUMBER
+from app.sandbox.server import SandboxServer
+from tests.fixtures.qt_async import wait_signal, wait_until
+from tests.ui.conftest import StackFactory, quiesce
+
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+KNOWN = "+" + DEMO_KNOWN_NUMBER
+
+
+def test_a_note_is_sent_for_the_current_call(make_stack: StackFactory, run_async: RunAsync,
+                                             sandbox: SandboxServer, qtbot: QtBot) -> None:
+    stack = make_stack()
+    notes = stack.window.notes
+    before = len(sandbox.notes(DEMO_KNOWN_NUMBER))
+
+    async def scenario() -> None:
+        stack.pop(KNOWN, call_id=None)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+        notes.editor.setPlainText("Wants a callback about the Gold plan")
+        await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
+
+    run_async(scenario())
+    saved = sandbox.notes(DEMO_KNOWN_NUMBER)
+    assert len(saved) == before + 1
+    assert saved[-1].content == "Wants a callback about the Gold plan"
+    # No callId came with the pop: the latest call from recentCalls is used.
+    assert saved[-1].call_id == stack.window.recent.latest_call_id()
+    assert notes.editor.toPlainText() == ""
+    assert "saved" in notes.status.text()
+
+
+def test_a_failed_note_is_kept_and_retried_once(make_stack: StackFactory, run_async: RunAsync,
+                                                sandbox: SandboxServer) -> None:
+    stack = make_stack()
+    notes = stack.window.notes
+    before = len(sandbox.notes(DEMO_KNOWN_NUMBER))
+    text = "Asked for an invoice copy"
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+        sandbox.add_fault("http502", action="notesAdd")
+        notes.editor.setPlainText(text)
+        await wait_signal(stack.coordinator.noteFailed, 5, trigger=notes.send_button.click)
+        await quiesce()
+        assert notes.editor.toPlainText() == text  # nothing lost
+        assert "Retry" in notes.send_button.text()
+        assert len(sandbox.notes(DEMO_KNOWN_NUMBER)) == before
+        sandbox.clear_faults()
+        await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
+        await quiesce()
+
+    run_async(scenario())
+    saved = sandbox.notes(DEMO_KNOWN_NUMBER)
+    assert [n.content for n in saved[before:]] == [text]  # sent exactly once
+    assert saved[-1].call_id == stack.window.recent.latest_call_id()
+    assert notes.editor.toPlainText() == ""
+    assert stack.store.pending_notes() == []

@@ -1,0 +1,157 @@
+"""The settings dialog: real keyring round trip, "Test connection" against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QSpinBox
+from pytestqt.qtbot import QtBot
+
+from app.api.auth import Auth, SsidAuth, TokenAuth
+from app.api.client import DeepCallClient, Timeouts
+from app.api.models import Counters
+from app.commands.gui import MemorySecretStore
+from app.sandbox.accounts import DEMO_SSID, DEMO_TOKEN, DEMO_USER_ID, EXPIRED_TOKEN
+from app.sandbox.server import SandboxServer
+from app.services.credentials import resolve_credentials
+from app.services.secrets import SecretStore
+from app.services.settings import Settings
+from app.ui.settings_dialog import SecretStoreLike, SettingsDialog
+from tests.fixtures.qt_async import wait_signal
+
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+async def _counters(url: str, auth: Auth) -> Counters:
+    async with DeepCallClient(url, auth, timeouts=Timeouts(connect=1.0, total=3.0)) as client:
+        return await client.counters()
+
+
+def _dialog(qtbot: QtBot, profile: Path, secrets: SecretStoreLike) -> SettingsDialog:
+    dialog = SettingsDialog(Settings(profile), secrets, _counters)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    return dialog
+
+
+def _fill(dialog: SettingsDialog, url: str, user_id: str, secret: str,
+          mode: str = "token") -> None:
+    dialog.brand_url.setText(url)
+    dialog.auth_mode.setCurrentIndex(dialog.auth_mode.findData(mode))
+    dialog.user_id.setText(user_id)
+    dialog.secret.setText(secret)
+
+
+def _test_connection(dialog: SettingsDialog, run_async: RunAsync) -> tuple[bool, str]:
+    async def run() -> tuple[Any, ...]:
+        return await wait_signal(dialog.test_finished, 10, trigger=dialog.test_button.click)
+
+    ok, message = run_async(run())
+    return bool(ok), str(message)
+
+
+@pytest.mark.keyring
+def test_round_trip_keeps_the_token_only_in_the_keyring(
+        qtbot: QtBot, tmp_path: Path, sandbox: SandboxServer, keyring_service: str,
+        run_async: RunAsync) -> None:
+    secrets = SecretStore(keyring_service)
+    dialog = _dialog(qtbot, tmp_path, secrets)
+    _fill(dialog, sandbox.base_url, DEMO_USER_ID, DEMO_TOKEN)
+    ok, message = _test_connection(dialog, run_async)
+    assert ok, message
+    assert message.startswith("Connected")
+
+    with qtbot.waitSignal(dialog.saved):
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    assert not dialog.isVisible()
+
+    import keyring
+    assert keyring.get_password(keyring_service, "token") == DEMO_TOKEN
+    ini = (tmp_path / "settings.ini").read_text(encoding="utf-8")
+    assert sandbox.base_url in ini
+    assert DEMO_USER_ID in ini
+    assert DEMO_TOKEN not in ini
+
+    settings = Settings(tmp_path)
+    resolved = resolve_credentials(stored=settings, secrets=secrets)
+    assert resolved.auth == TokenAuth(DEMO_USER_ID, DEMO_TOKEN)
+
+    again = _dialog(qtbot, tmp_path, secrets)
+    assert again.brand_url.text() == sandbox.base_url
+    assert again.secret.text() == ""  # never shown back
+    assert "saved in the system keyring" in again.secret_note.text()
+    # Saving without typing a secret keeps the stored one.
+    again.save()
+    assert keyring.get_password(keyring_service, "token") == DEMO_TOKEN
+
+
+@pytest.mark.keyring
+def test_ssid_mode_stores_the_ssid(qtbot: QtBot, tmp_path: Path, sandbox: SandboxServer,
+                                   keyring_service: str, run_async: RunAsync) -> None:
+    secrets = SecretStore(keyring_service)
+    dialog = _dialog(qtbot, tmp_path, secrets)
+    _fill(dialog, sandbox.base_url, "", DEMO_SSID, mode="ssid")
+    assert not dialog.user_id.isEnabled()
+    ok, message = _test_connection(dialog, run_async)
+    assert ok, message
+    dialog.save()
+    assert secrets.load("ssid") == DEMO_SSID
+    resolved = resolve_credentials(stored=Settings(tmp_path), secrets=secrets)
+    assert resolved.auth == SsidAuth(DEMO_SSID)
+
+
+def test_a_wrong_token_is_explained(qtbot: QtBot, tmp_path: Path, sandbox: SandboxServer,
+                                    run_async: RunAsync) -> None:
+    dialog = _dialog(qtbot, tmp_path, MemorySecretStore())
+    _fill(dialog, sandbox.base_url, DEMO_USER_ID, EXPIRED_TOKEN)
+    ok, message = _test_connection(dialog, run_async)
+    assert not ok
+    assert "token is invalid or missing" in message
+    assert EXPIRED_TOKEN not in message
+
+
+def test_an_unreachable_address_is_explained(qtbot: QtBot, tmp_path: Path,
+                                             run_async: RunAsync) -> None:
+    dialog = _dialog(qtbot, tmp_path, MemorySecretStore())
+    _fill(dialog, "http://127.0.0.1:9", DEMO_USER_ID, DEMO_TOKEN)
+    ok, message = _test_connection(dialog, run_async)
+    assert not ok
+    assert message
+    assert "Traceback" not in message
+
+
+def test_missing_fields_are_named_and_nothing_is_saved(qtbot: QtBot, tmp_path: Path) -> None:
+    secrets = MemorySecretStore()
+    dialog = _dialog(qtbot, tmp_path, secrets)
+    _fill(dialog, "", DEMO_USER_ID, DEMO_TOKEN)
+    dialog.save()
+    assert dialog.isVisible()
+    assert "API address" in dialog.error.text()
+    assert secrets.load("token") is None
+    _fill(dialog, "https://v4-api.deepcall.com", "", DEMO_TOKEN)
+    dialog.save()
+    assert "user ID" in dialog.error.text()
+    assert not (tmp_path / "settings.ini").exists() or \
+        "v4-api" not in (tmp_path / "settings.ini").read_text()
+
+
+def test_every_input_has_an_accessible_name_and_a_mnemonic(qtbot: QtBot,
+                                                           tmp_path: Path) -> None:
+    dialog = _dialog(qtbot, tmp_path, MemorySecretStore())
+    inputs = [w for cls in (QLineEdit, QComboBox, QCheckBox, QSpinBox, QPushButton)
+              for w in dialog.findChildren(cls)
+              if w.isVisibleTo(dialog) and not isinstance(w.parent(), (QComboBox, QSpinBox))]
+    assert len(inputs) >= 9
+    unnamed = [type(w).__name__ for w in inputs
+               if not w.accessibleName() and not (isinstance(w, QPushButton) and w.text())]
+    assert unnamed == []
+    # Each labelled row has a buddy with a mnemonic: the keyboard route to every field.
+    from PySide6.QtWidgets import QLabel
+    buddies = {label.buddy() for label in dialog.findChildren(QLabel)
+               if label.buddy() is not None and "&" in label.text()}
+    for field in (dialog.brand_url, dialog.auth_mode, dialog.user_id, dialog.secret,
+                  dialog.region, dialog.pop_behaviour, dialog.dedupe, dialog.clipboard_mode):
+        assert field in buddies
