@@ -38,6 +38,8 @@ from app.services.pop_coordinator import PopCoordinator, SimplePopRequest
 from app.services.secrets import SecretStore, SecretsUnavailable
 from app.services.settings import Settings
 from app.services.store import LocalStore
+from app.sources.clipboard import ClipboardWatcher, background_note
+from app.sources.clipboard_filter import WatchMode
 from app.sources.local_server import LocalSocketServer
 from app.ui.crash_dialog import CrashReporter
 from app.ui.error_banner import ErrorAction, ErrorView
@@ -88,6 +90,9 @@ class AppSession(QObject):
         self.crash = CrashReporter(options.log_file, lambda: self.window)
         self.server = LocalSocketServer(options.profile_dir, self.state,
                                         default_region=s.default_region)
+        self.clipboard = ClipboardWatcher(mode=WatchMode(s.clipboard_mode),
+                                          default_region=s.default_region,
+                                          enabled=s.clipboard_enabled, parent=self)
         self.screenshots = ScreenshotHook.from_environment(self.window)
         self._connect()
         if mapping_warning:
@@ -107,6 +112,7 @@ class AppSession(QObject):
         self.tray.quit_requested.connect(self.request_quit)
         self.server.popRequested.connect(self._on_socket_pop)
         self.server.showRequested.connect(lambda: w.bring_forward("raise"))
+        self.clipboard.numberCopied.connect(self._on_number_copied)
         if self.screenshots is not None:
             w.state_changed.connect(self.screenshots.on_state)
 
@@ -126,10 +132,16 @@ class AppSession(QObject):
                 "`screenpop state` will not reach this window.")
         self.window.show()
         self.tray.show()
+        self._note_clipboard_limits()
         configured = self.configure()
         if not configured and not self.options.overrides.brand_url \
                 and not self.settings.is_configured():
             self.open_settings(first_start=True)  # first start: the dialog, not a failure
+
+    def _note_clipboard_limits(self) -> None:
+        note = background_note() if self.settings.clipboard_enabled else None
+        if note:
+            self.window.statusBar().showMessage(note)
 
     def configure(self) -> bool:
         """(Re)build the DeepCall client from overrides, settings and the keyring."""
@@ -183,6 +195,9 @@ class AppSession(QObject):
     def _on_socket_pop(self, request: PopRequest) -> None:
         self.coordinator.pop(request)
 
+    def _on_number_copied(self, e164: str) -> None:
+        self.coordinator.pop(SimplePopRequest(e164, None, "clipboard"))
+
     def simulate_call(self) -> None:
         numbers = [n for n in self.options.demo_numbers if n != self.window.number]
         if not numbers:
@@ -208,6 +223,10 @@ class AppSession(QObject):
         s = self.settings
         self.coordinator.dedupe_seconds = s.dedupe_seconds
         self.server.default_region = s.default_region
+        self.clipboard.set_mode(WatchMode(s.clipboard_mode))
+        self.clipboard.set_default_region(s.default_region)
+        self.clipboard.set_enabled(s.clipboard_enabled)
+        self._note_clipboard_limits()
         log_event(log, "settings_saved")
         self.configure()
 
@@ -245,6 +264,7 @@ class AppSession(QObject):
             return
         self._closing = True
         self.server.close()
+        self.clipboard.set_enabled(False)
         self.window.save_geometry()
         self.window.quitting = True
         if self._dialog is not None:
