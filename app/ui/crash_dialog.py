@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.api.errors import DeepCallApiError
 from app.services.logs import log_uncaught
 
 log = logging.getLogger("app.crash")
@@ -56,6 +57,11 @@ class CrashReporter(QObject):
             return
         if exc is None:
             log.error("asyncio: %s", context.get("message", "unknown error"))
+            return
+        if isinstance(exc, DeepCallApiError):
+            # A DeepCall answer nobody awaited (e.g. recentCalls after contactInfo already
+            # failed): already shown or irrelevant, so no apology, just the log.
+            log.warning("asyncio: unretrieved %s: %s", type(exc).__name__, exc)
             return
         self.report(exc, exc.__traceback__)
 

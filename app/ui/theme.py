@@ -44,9 +44,13 @@ DARK_STATUS = StatusColours(
 )
 
 
+_applied_dark: bool | None = None  # what ThemeFollower last applied (None: not running)
+
+
 def is_dark() -> bool:
-    hints = QGuiApplication.styleHints()
-    return bool(hints.colorScheme() == Qt.ColorScheme.Dark)
+    if _applied_dark is not None:
+        return _applied_dark
+    return bool(QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark)
 
 
 def status_colours() -> StatusColours:
@@ -96,8 +100,12 @@ class ThemeFollower(QObject):
         self.apply()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_scheme_changed)
 
-    def _on_scheme_changed(self, _scheme: Qt.ColorScheme) -> None:
-        self.apply()
+    def _on_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
+        self.apply(scheme)
 
-    def apply(self) -> None:
-        self._app.setPalette(_dark_palette() if is_dark() else self._light)
+    def apply(self, scheme: Qt.ColorScheme | None = None) -> None:
+        global _applied_dark
+        if scheme is None:
+            scheme = QGuiApplication.styleHints().colorScheme()
+        _applied_dark = scheme == Qt.ColorScheme.Dark
+        self._app.setPalette(_dark_palette() if _applied_dark else self._light)

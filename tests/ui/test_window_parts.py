@@ -1,0 +1,89 @@
+"""Window details: dark/light theme, geometry per screen setup, tray state, first paint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.services.settings import Settings
+from app.ui import theme
+from app.ui.main_window import MainWindow, current_screen_key
+from app.ui.tray import Tray
+
+
+@pytest.fixture
+def follower(qapp: QApplication) -> Iterator[theme.ThemeFollower]:
+    original = qapp.palette()
+    follower = theme.ThemeFollower(qapp)
+    yield follower
+    follower.apply(Qt.ColorScheme.Light)
+    qapp.setPalette(original)
+    theme._applied_dark = None
+
+
+def test_the_palette_follows_the_os_scheme(follower: theme.ThemeFollower,
+                                           qapp: QApplication) -> None:
+    follower.apply(Qt.ColorScheme.Dark)
+    window_colour = qapp.palette().color(QPalette.ColorRole.Window)
+    text_colour = qapp.palette().color(QPalette.ColorRole.WindowText)
+    assert window_colour.lightness() < 80
+    assert text_colour.lightness() > 180
+    assert theme.status_colours() is theme.DARK_STATUS
+
+    follower.apply(Qt.ColorScheme.Light)
+    assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 180
+    assert theme.status_colours() is theme.LIGHT_STATUS
+
+
+def test_status_colours_are_readable_on_both_schemes() -> None:
+    from PySide6.QtGui import QColor
+
+    for colours in (theme.LIGHT_STATUS, theme.DARK_STATUS):
+        for status in ("loading", "found", "unknown", "error", "idle"):
+            fg, bg = (QColor(c) for c in colours.for_status(status))
+            assert abs(fg.lightness() - bg.lightness()) > 90, status
+
+
+def test_geometry_is_remembered_per_screen_setup(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = Settings(tmp_path)
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.setGeometry(QRect(40, 50, 640, 480))
+    first.save_geometry()
+    assert settings.window_geometry(current_screen_key()) is not None
+
+    again = MainWindow(Settings(tmp_path))
+    qtbot.addWidget(again)
+    assert again.size().width() == 640
+    assert again.size().height() == 480
+    for window in (first, again):
+        window.quitting = True
+
+
+def test_a_new_screen_setup_gets_a_fresh_default_size(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = Settings(tmp_path)
+    settings.set_window_geometry("screens-9-elsewhere", b"not for this setup")
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    window.quitting = True
+    assert window.width() > 300
+
+
+def test_tray_shows_state_and_last_caller(qtbot: QtBot) -> None:
+    tray = Tray(demo=True)
+    tray.set_state("found", "Aarav Mehta (+91 98765 43210)")
+    tip = tray.icon.toolTip()
+    assert "Known caller" in tip
+    assert "Aarav Mehta" in tip
+    assert not tray.icon.icon().isNull()
+    tray.set_state("error")
+    assert "Lookup failed" in tray.icon.toolTip()
+    assert "Aarav Mehta" in tray.icon.toolTip()  # the last caller stays
+    actions = [a.text() for a in tray._menu.actions()]
+    assert "Simulate &incoming call" in actions
