@@ -91,7 +91,7 @@ class MainWindow(QMainWindow):
         recent_box = QWidget()
         recent_layout = QVBoxLayout(recent_box)
         recent_layout.setContentsMargins(0, 0, 0, 0)
-        recent_label = QLabel("&Recent calls")
+        recent_label = QLabel("Rec&ent calls")
         recent_label.setBuddy(self.recent)
         recent_layout.addWidget(recent_label)
         recent_layout.addWidget(self.recent, 3)
@@ -132,6 +132,10 @@ class MainWindow(QMainWindow):
         self.retry_action.setShortcut(QKeySequence.StandardKey.Refresh)
         self.retry_action.triggered.connect(self.retry_requested)
         calls.addAction(self.retry_action)
+        edit_contact = QAction("&Edit the contact", self)
+        edit_contact.setShortcut(QKeySequence("Ctrl+E"))
+        edit_contact.triggered.connect(self.focus_first_field)
+        calls.addAction(edit_contact)
         focus_note = QAction("Write a &note", self)
         focus_note.setShortcut(QKeySequence("Ctrl+N"))
         focus_note.triggered.connect(lambda: self.notes.editor.setFocus())
@@ -156,6 +160,12 @@ class MainWindow(QMainWindow):
             toolbar = self.addToolBar("Demo")
             toolbar.setObjectName("demoToolbar")
             toolbar.addAction(self.simulate_action)
+
+    def focus_first_field(self) -> None:
+        """Ctrl+E: straight into the first field the agent may edit."""
+        editable = [e for e in self.form.inputs() if not e.isReadOnly()]
+        if editable:
+            editable[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     # --- states -------------------------------------------------------------------------
     def _set_status(self, status: str) -> None:

@@ -87,3 +87,24 @@ def test_tray_shows_state_and_last_caller(qtbot: QtBot) -> None:
     assert "Aarav Mehta" in tray.icon.toolTip()  # the last caller stays
     actions = [a.text() for a in tray._menu.actions()]
     assert "Simulate &incoming call" in actions
+
+
+def test_keyboard_routes_reach_the_form_and_the_note(qtbot: QtBot, tmp_path: Path) -> None:
+    from app.core.contact import Contact, ContactGroup
+    from app.core.contact_view import build_contact_view
+    from app.core.field_mapping import default_mapping
+
+    window = MainWindow(Settings(tmp_path))
+    qtbot.addWidget(window)
+    window.quitting = True
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_pop_received("+919876543210", "+91 98765 43210")
+    contact = Contact("+919876543210", (ContactGroup("Cu", (("mobile", 919876543210),
+                                                            ("Name", "Aarav Mehta"))),))
+    window.show_contact(build_contact_view(contact, default_mapping()), ())
+    window.activateWindow()
+    window.focus_first_field()
+    assert window.focusWidget() is window.form.editor("Name")  # mobile is read-only: skipped
+    shortcuts = {a.shortcut().toString() for a in window.findChildren(type(window.retry_action))}
+    assert {"Ctrl+E", "Ctrl+N", "Ctrl+,"} <= shortcuts
