@@ -53,18 +53,6 @@ class Stack:
 
 
 StackFactory = Callable[..., Stack]
-# Closed qasync loops are kept referenced until the process ends: when Python collects one,
-# its timer QObject goes with it while Qt may still hold a timer event for it, and the next
-# processEvents() segfaults (seen reliably after ~15 window tests). Reported to the lead for
-# tests/fixtures/qt_async.py; until then this keeps the ui tests stable.
-_CLOSED_LOOPS: list[object] = []
-
-
-@pytest.fixture(autouse=True)
-def _keep_loops_alive(qasync_loop: object) -> None:
-    _CLOSED_LOOPS.append(qasync_loop)
-
-
 @pytest.fixture
 def make_stack(qtbot: QtBot, sandbox: SandboxServer, tmp_path: Path,
                run_async: RunAsync) -> Iterator[StackFactory]:
