@@ -113,6 +113,13 @@ class SandboxServer:
             self._error = error
         finally:
             self._ready.set()
+            # Handlers still inside an injected delay outlive runner.cleanup(): end them here
+            # rather than let the closed loop drop them ("Task was destroyed but it is pending").
+            leftover = asyncio.all_tasks(loop)
+            for task in leftover:
+                task.cancel()
+            if leftover:
+                loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
             loop.close()
 
     async def _serve(self) -> None:
