@@ -170,6 +170,19 @@ class ClipboardWatcher(QObject):
         clipboard = self._clipboard or QGuiApplication.clipboard()
         clipboard.setMimeData(own_mime_data(text), QClipboard.Mode.Clipboard)
 
+    def release(self) -> None:
+        """Stop watching; if the clipboard holds the app's own write, re-put it as plain text.
+
+        A QMimeData made from Python has a Python wrapper; the clipboard would destroy it in
+        Qt's exit handlers, after Python has finalised, and crash the exit. Plain ``setText``
+        leaves the same text (Qt-owned) for the user to paste after the app has quit.
+        """
+        self.set_enabled(False)
+        clipboard = self._clipboard or QGuiApplication.clipboard()
+        mime = clipboard.mimeData(QClipboard.Mode.Clipboard)
+        if mime is not None and mime.hasFormat(OWN_MARKER_FORMAT):
+            clipboard.setText(mime.text(), QClipboard.Mode.Clipboard)
+
     def _on_changed(self) -> None:
         if self._enabled:
             self._settle.start()  # restart: only the settled clipboard is read

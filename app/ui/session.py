@@ -264,7 +264,7 @@ class AppSession(QObject):
             return
         self._closing = True
         self.server.close()
-        self.clipboard.set_enabled(False)
+        self.clipboard.release()
         self.window.save_geometry()
         self.window.quitting = True
         if self._dialog is not None:

@@ -5,6 +5,9 @@ The real X11 route (another process changes the clipboard) is in test_clipboard_
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -13,16 +16,19 @@ from PySide6.QtGui import QClipboard, QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy, background_note
-from app.sources.clipboard_filter import WatchMode, is_concealed, number_in_text
+from app.sources.clipboard_filter import OWN_MARKER_FORMAT, WatchMode, is_concealed, number_in_text
 
 E164 = "+918302390884"
 
 
 @pytest.fixture
-def clipboard(qapp: QGuiApplication) -> QClipboard:
+def clipboard(qapp: QGuiApplication) -> Iterator[QClipboard]:
     board = QGuiApplication.clipboard()
     board.clear()
-    return board
+    yield board
+    # The tests put Python-made QMimeData on the clipboard; left there, Qt destroys it in its
+    # exit handlers after Python has finalised, and the process segfaults on exit.
+    board.clear()
 
 
 @pytest.fixture
@@ -171,3 +177,31 @@ def test_wayland_note() -> None:
     assert background_note("wayland-egl")
     assert background_note("xcb") is None
     assert background_note("windows") is None
+
+
+def test_release_leaves_the_own_write_as_plain_text(qtbot: QtBot, watcher: ClipboardWatcher,
+                                                    clipboard: QClipboard) -> None:
+    watcher.write_text("+918302390884")
+    watcher.release()
+    mime = clipboard.mimeData(QClipboard.Mode.Clipboard)
+    assert mime.text() == "+918302390884"
+    assert not mime.hasFormat(OWN_MARKER_FORMAT)
+    assert not watcher.is_enabled()
+
+
+EXIT_AFTER_OWN_WRITE = """
+from PySide6.QtWidgets import QApplication
+from app.sources.clipboard import ClipboardWatcher
+app = QApplication([])
+watcher = ClipboardWatcher()
+watcher.write_text("+918302390884")
+watcher.release()  # as the app's shutdown does
+"""
+
+
+def test_a_process_that_wrote_the_clipboard_exits_cleanly() -> None:
+    # Without release() this child segfaults in Qt's exit handlers (exit status -11).
+    result = subprocess.run([sys.executable, "-c", EXIT_AFTER_OWN_WRITE],
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
