@@ -91,6 +91,7 @@ class _Connection(QObject):
         self._idle.stop()
         if reply is not None and self.sock.state() == QLocalSocket.LocalSocketState.ConnectedState:
             self.sock.write(reply)
+            self.sock.flush()
         # disconnectFromServer flushes the reply first; disconnected() then cleans up.
         self.sock.disconnectFromServer()
         if self.sock.state() == QLocalSocket.LocalSocketState.UnconnectedState:
@@ -134,6 +135,10 @@ class _Connection(QObject):
                 self.close_with(error_reply("too many messages; slow down"))
                 return
             self.sock.write(self._server._answer(line))
+            # Write now, not on the next loop pass: a client that half-closes after its line
+            # (``printf ... | socat``, ``nc -N``) makes Qt drop the whole connection as soon as
+            # it reads the EOF, taking unsent replies with it.
+            self.sock.flush()
             if self.sock.bytesToWrite() > self._server.limits.max_unread_reply_bytes:
                 self.close_with(None)  # the client does not read its replies
 

@@ -331,3 +331,19 @@ def test_another_os_user_is_refused(running: LineProcess, profile: Path, other_u
     # The server is unharmed and saw no pop from the stranger.
     assert forward(profile, "state") == {"ok": True, "state": {
         "status": "idle", "pops": 0, "pid": running.proc.pid}}
+
+
+def test_a_client_that_half_closes_after_its_lines_gets_every_reply(
+        running: LineProcess, profile: Path) -> None:
+    # `printf '...\n' | socat - UNIX-CONNECT:...` and `nc -N` send, then shut down their
+    # writing side at once; the replies must still come back before the server hangs up.
+    for _ in range(5):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(10)
+            sock.connect(server_name(profile))
+            sock.sendall(b"08302390884\n12345\n")
+            sock.shutdown(socket.SHUT_WR)
+            with sock.makefile("rb") as replies:
+                assert json.loads(replies.readline()) == {"ok": True, "number": "+918302390884"}
+                assert json.loads(replies.readline())["ok"] is False
+        assert json.loads(running.expect("POP "))["number"] == "+918302390884"
