@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from typing import Final, cast
 
 from app.core import phone
@@ -66,6 +65,15 @@ class ContactView:
     def field(self, key: FieldKey) -> FieldView | None:
         return next((f for f in self.fields() if f.key == key), None)
 
+    @property
+    def caller_name(self) -> str:
+        """The caller's name: the field written back to Directory ``name``, else the first
+        label called Name; "" when there is none (or it is empty)."""
+        fields = self.fields()
+        named = next((f for f in fields if f.directory_key == "name"), None) \
+            or next((f for f in fields if normalise_label(f.label) == "name"), None)
+        return named.value.strip() if named is not None else ""
+
     def display_values(self) -> dict[str, str]:
         """{display name: value} of every field, for ``screenpop state`` and logs of tests.
 
@@ -82,16 +90,6 @@ class ContactView:
 SECTION_TITLES: Final[dict[str, str]] = {"standard": "Contact", "custom": "More details"}
 
 
-def _plain_display(e164: str) -> str:
-    return e164
-
-
-def _number_formatter() -> Callable[[str], str]:
-    # phone.display_format arrives with the number-sources work; until then show E.164 as is.
-    formatter = getattr(phone, "display_format", None)
-    return formatter if callable(formatter) else _plain_display
-
-
 def format_mobile(value: FieldValue, fallback_e164: str = "") -> str:
     """DeepCall's ``mobile`` (digits with country code, as a JSON number) for display."""
     if value is None or value == "" or isinstance(value, bool | list | dict | float):
@@ -106,7 +104,7 @@ def format_mobile(value: FieldValue, fallback_e164: str = "") -> str:
         return str(value)
     e164 = "+" + digits
     try:
-        return str(_number_formatter()(e164))
+        return phone.display_format(e164)
     except Exception:  # a formatter bug must not cost the pop: show the number as is
         return e164
 

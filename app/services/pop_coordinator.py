@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 PopStatus = Literal["idle", "loading", "found", "unknown", "error"]
 CACHE_MAX_ENTRIES: Final = 200
-NAME_LABELS: Final = ("name",)
 
 
 class LookupClient(Protocol):
@@ -105,14 +104,8 @@ class PopResult:
 
     @property
     def caller_name(self) -> str:
-        """The value of the contact's Name field ("" if none)."""
-        if not isinstance(self.result, Contact):
-            return ""
-        for group in self.result.groups:
-            for label, value in group.fields:
-                if label.strip().casefold() in NAME_LABELS and value not in (None, ""):
-                    return str(value)
-        return ""
+        """The contact's name as the form shows it ("" if none)."""
+        return self.view.caller_name if self.view is not None else ""
 
     @property
     def error_code(self) -> int | None:
