@@ -13,6 +13,7 @@ STATUS_TEXT = {
     "found": "Known caller",
     "unknown": "New caller",
     "error": "Lookup failed",
+    "setup": "Not set up",
 }
 
 

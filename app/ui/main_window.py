@@ -8,7 +8,6 @@ window's request signals back to the coordinator.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
@@ -28,7 +27,7 @@ from app.ui.contact_form import ContactForm
 from app.ui.counters_bar import CountersLabel
 from app.ui.error_banner import ErrorBanner, ErrorView, describe_error
 from app.ui.notes_box import NotesBox
-from app.ui.recent_calls import RecentCallsList
+from app.ui.recent_calls import LOADING_CALLS, RecentCallsList
 from app.ui.resources import icon
 
 POP_BEHAVIOURS = ("raise", "raise_on_top", "tray_only")
@@ -41,12 +40,8 @@ def current_screen_key() -> str:
 
 
 def caller_name(view: ContactView) -> str:
-    """The name to headline: the field written to Directory ``name``, else the first label
-    called Name; "Unnamed contact" when DeepCall knows the number but not the name."""
-    fields = view.fields()
-    named = next((f for f in fields if f.directory_key == "name"), None) \
-        or next((f for f in fields if f.label.strip().casefold() == "name"), None)
-    return named.value.strip() if named and named.value.strip() else "Unnamed contact"
+    """The name to headline; "Unnamed contact" when DeepCall knows the number but no name."""
+    return view.caller_name or "Unnamed contact"
 
 
 class MainWindow(QMainWindow):
@@ -189,7 +184,7 @@ class MainWindow(QMainWindow):
         self.banner.clear()
         self.header.set_state("loading", formatted, "")
         self.form.clear("Looking up the caller in DeepCall…")
-        self.recent.show_calls([])
+        self.recent.show_loading()
         self.notes.reset_for_new_call()
         self.notes.set_enabled_for_call(True)
         self._set_status("loading")
@@ -210,6 +205,19 @@ class MainWindow(QMainWindow):
     def show_recent_calls(self, calls: Sequence[RecentCall]) -> None:
         self.recent.show_calls(calls)
 
+    def show_recent_calls_unavailable(self, message: str) -> None:
+        self.recent.show_placeholder(f"Recent calls could not be loaded: {message}")
+
+    def show_setup_needed(self, view: ErrorView) -> None:
+        """No working DeepCall account (first start, settings to fix): nothing has failed
+        yet, so the header says "not set up" rather than "lookup failed"."""
+        self.error_view = view
+        self.header.set_state("setup", None, "")
+        self.banner.show_error(view)
+        if not self.form.inputs():
+            self.form.clear("Set up your DeepCall account to start: Tools → Settings (Ctrl+,).")
+        self._set_status("idle" if not self.number else self.status)
+
     def show_error(self, error: BaseException | ErrorView) -> None:
         view = error if isinstance(error, ErrorView) else describe_error(error)
         self.error_view = view
@@ -217,6 +225,8 @@ class MainWindow(QMainWindow):
         self.banner.show_error(view)
         if not self.form.inputs():
             self.form.clear("No caller details: see the message above.")
+        if self.recent.placeholder_text() == LOADING_CALLS:
+            self.recent.show_placeholder("No recent calls: the lookup did not finish.")
         self._set_status("error")
 
     # --- notes --------------------------------------------------------------------------
@@ -225,9 +235,6 @@ class MainWindow(QMainWindow):
 
     def note_failed(self, message: str) -> None:
         self.notes.note_failed(message)
-
-    def note_queued(self, message: str) -> None:
-        self.notes.note_queued(message)
 
     # --- pop behaviour ------------------------------------------------------------------
     def bring_forward(self, behaviour: str) -> None:
@@ -243,20 +250,6 @@ class MainWindow(QMainWindow):
         self.show()
         self.raise_()
         self.activateWindow()
-
-    # --- state query --------------------------------------------------------------------
-    def state_snapshot(self) -> dict[str, Any]:
-        """What ``screenpop state`` prints: number, status, the fields shown, the error code."""
-        return {
-            "number": self.number or None,
-            "formatted": self.formatted_number or None,
-            "status": self.status,
-            "name": self.header.caller_name.text() if self.status == "found" else None,
-            "fields": self.form.values(),
-            "recentCalls": len(self.recent.calls()),
-            "errorCode": self.error_view.code if self.error_view else None,
-            "error": self.error_view.message if self.error_view else None,
-        }
 
     # --- geometry per screen setup ------------------------------------------------------
     def _restore_geometry(self) -> None:

@@ -71,11 +71,6 @@ class NotesBox(QGroupBox):
         self.status.setText("Note saved in DeepCall.")
         self.send_button.setEnabled(True)
 
-    def note_queued(self, message: str) -> None:
-        """Not sent yet but safely kept (outbox); it is retried automatically."""
-        self.status.setText(message)
-        self.send_button.setEnabled(True)
-
     def note_failed(self, message: str) -> None:
         kept = "" if "kept" in message else " Your note is kept."
         self.status.setText(f"{message}{kept} Press “Retry sending note” to try again.")

@@ -67,6 +67,8 @@ class WindowPresenter(QObject):
         calls: tuple[RecentCall, ...] | None = None if result.recent_calls_pending \
             else result.recent_calls
         self.window.show_contact(result.view, calls)
+        if result.recent_calls_error is not None and not result.recent_calls_pending:
+            self.window.show_recent_calls_unavailable(result.recent_calls_error.user_message)
         if self.tray is not None:
             who = result.caller_name or ("New caller" if result.status == "unknown" else "")
             last = f"{who} ({result.formatted})" if who else result.formatted
@@ -80,9 +82,18 @@ class WindowPresenter(QObject):
         self.window.show_error(result.error)
         if self.tray is not None:
             self.tray.set_state("error", result.formatted)
+            if self.pop_behaviour() == "tray_only":
+                self.tray.notify("Lookup failed", f"{result.formatted}: "
+                                 f"{self.window.banner.message.text()}")
 
     def _on_recent_calls(self, number: str, calls: object) -> None:
-        if number == self.window.number and isinstance(calls, tuple):
+        if number != self.window.number or not isinstance(calls, tuple):
+            return
+        current = self.coordinator.current
+        error = current.recent_calls_error if current is not None else None
+        if error is not None and not calls:
+            self.window.show_recent_calls_unavailable(error.user_message)
+        else:
             self.window.show_recent_calls(calls)
 
     def _on_counters(self, counters: Counters) -> None:

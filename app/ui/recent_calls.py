@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 
 from app.api.models import RecentCall
 
+LOADING_CALLS = "Looking up recent calls…"
 DIRECTION_MARKS = {"inbound": "↙ in", "outbound": "↗ out"}
 
 
@@ -51,13 +52,30 @@ class RecentCallsList(QTreeWidget):
             item.setToolTip(0, f"{call.start_time_text} · call ID {call.call_id}")
             self.addTopLevelItem(item)
         if not self._calls:
-            item = QTreeWidgetItem(["No earlier calls with this number"])
-            item.setFirstColumnSpanned(True)
-            self.addTopLevelItem(item)
-            item.setFirstColumnSpanned(True)
+            self._placeholder("No earlier calls with this number")
+
+    def show_loading(self) -> None:
+        """The number just arrived: "no calls" would be a guess, so say they are coming."""
+        self.show_placeholder(LOADING_CALLS)
+
+    def show_placeholder(self, text: str) -> None:
+        """A message instead of calls (still loading, or recentCalls failed)."""
+        self.clear()
+        self._calls = []
+        self._placeholder(text)
+
+    def _placeholder(self, text: str) -> None:
+        item = QTreeWidgetItem([text])
+        item.setToolTip(0, text)
+        self.addTopLevelItem(item)
+        item.setFirstColumnSpanned(True)
+
+    def placeholder_text(self) -> str | None:
+        """The message shown instead of calls (None when calls are listed)."""
+        item = self.topLevelItem(0)
+        if self._calls or item is None:
+            return None
+        return item.text(0)
 
     def calls(self) -> list[RecentCall]:
         return list(self._calls)
-
-    def latest_call_id(self) -> str | None:
-        return self._calls[0].call_id if self._calls else None

@@ -150,14 +150,15 @@ class AppSession(QObject):
                                               self.secrets)
         except (CredentialsMissing, SecretsUnavailable) as exc:
             self._set_client(None)
-            self.window.show_error(ErrorView(exc.user_message, ErrorAction.OPEN_SETTINGS))
+            self.window.show_setup_needed(ErrorView(exc.user_message, ErrorAction.OPEN_SETTINGS))
             self.window.counters.show_unavailable(exc.user_message)
             return False
         try:
             client = self._make_client(credentials.brand_url, credentials.auth)
         except DeepCallApiError as exc:  # e.g. a brand address that is not https
             self._set_client(None)
-            self.window.show_error(ErrorView(exc.user_message, ErrorAction.OPEN_SETTINGS))
+            self.window.show_setup_needed(ErrorView(exc.user_message, ErrorAction.OPEN_SETTINGS))
+            self.window.counters.show_unavailable(exc.user_message)
             return False
         self._set_client(client, credentials)
         return True
@@ -178,8 +179,10 @@ class AppSession(QObject):
         if client is not None:
             self.poller.start()
             self.coordinator.retry_notes()  # notes a previous run could not send
-            if self.window.error_view is not None and \
-                    self.window.error_view.action is ErrorAction.OPEN_SETTINGS:
+            view = self.window.error_view
+            # The account works now: look up the caller that could not be, if any.
+            if view is not None and view.action is ErrorAction.OPEN_SETTINGS \
+                    and not self.coordinator.retry():
                 self.window.show_idle()
         else:
             self.poller.stop()
@@ -222,6 +225,8 @@ class AppSession(QObject):
     def _on_settings_saved(self) -> None:
         s = self.settings
         self.coordinator.dedupe_seconds = s.dedupe_seconds
+        self.coordinator.cache_seconds = s.cache_seconds
+        self.poller.set_interval(s.counters_refresh_seconds)
         self.server.default_region = s.default_region
         self.clipboard.set_mode(WatchMode(s.clipboard_mode))
         self.clipboard.set_default_region(s.default_region)

@@ -34,7 +34,7 @@ def test_a_note_is_sent_for_the_current_call(make_stack: StackFactory, run_async
     assert len(saved) == before + 1
     assert saved[-1].content == "Wants a callback about the Gold plan"
     # No callId came with the pop: the latest call from recentCalls is used.
-    assert saved[-1].call_id == stack.window.recent.latest_call_id()
+    assert saved[-1].call_id == stack.window.recent.calls()[0].call_id
     assert notes.editor.toPlainText() == ""
     assert "saved" in notes.status.text()
 
@@ -64,6 +64,6 @@ def test_a_failed_note_is_kept_and_retried_once(make_stack: StackFactory, run_as
     run_async(scenario())
     saved = sandbox.notes(DEMO_KNOWN_NUMBER)
     assert [n.content for n in saved[before:]] == [text]  # sent exactly once
-    assert saved[-1].call_id == stack.window.recent.latest_call_id()
+    assert saved[-1].call_id == stack.window.recent.calls()[0].call_id
     assert notes.editor.toPlainText() == ""
     assert stack.store.pending_notes() == []

@@ -95,6 +95,9 @@ def test_first_start_opens_settings_and_then_pops(make_session: SessionFactory,
     assert dialog is not None  # the dialog instead of a failure
     assert session.window.error_view is not None
     assert session.window.error_view.action is ErrorAction.OPEN_SETTINGS
+    # Nothing was looked up, so nothing "failed": the header says what is missing.
+    assert session.window.header.status.text() == "Not set up"
+    assert session.window.status == "idle"
 
     dialog.brand_url.setText(sandbox.base_url)
     dialog.user_id.setText(DEMO_USER_ID)
@@ -123,6 +126,32 @@ def test_a_pop_before_settings_points_to_settings(make_session: SessionFactory,
 
     run_async(pop())
     assert session.window.banner.settings_button.isVisibleTo(session.window)
+
+
+def test_fixing_the_settings_looks_up_the_waiting_caller(make_session: SessionFactory,
+                                                         run_async: RunAsync,
+                                                         sandbox: SandboxServer) -> None:
+    session = make_session()
+
+    async def pop() -> None:
+        session.coordinator.pop(SimplePopRequest(KNOWN))
+        await wait_until(lambda: session.window.status == "error")
+
+    run_async(pop())
+    dialog = _settings_dialog(session)
+    assert dialog is not None
+    dialog.brand_url.setText(sandbox.base_url)
+    dialog.user_id.setText(DEMO_USER_ID)
+    dialog.secret.setText(DEMO_TOKEN)
+
+    async def save_and_wait() -> None:
+        dialog.save()
+        await wait_until(lambda: session.window.status == "found")
+        await quiesce()
+
+    run_async(save_and_wait())  # the caller still on the line, not an idle window
+    assert session.window.number == KNOWN
+    assert session.window.header.caller_name.text() == "Aarav Mehta"
 
 
 def test_simulate_incoming_call_pops_seeded_callers(make_session: SessionFactory,

@@ -137,3 +137,38 @@ def test_a_recent_number_pops_from_the_cache_at_once(
 
     run_async(scenario())
     assert stack.window.number == KNOWN
+
+
+def test_recent_calls_say_they_are_coming_never_a_false_none(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack()
+    recent = stack.window.recent
+    sandbox.add_fault("latency", action="recentCalls", ms=400, times=1)
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        # Nothing is known about the calls yet: no "no earlier calls" claim.
+        assert recent.placeholder_text() == "Looking up recent calls…"
+        await wait_until(lambda: stack.window.status == "found")
+        assert recent.placeholder_text() == "Looking up recent calls…"  # still on its way
+        await wait_until(lambda: len(recent.calls()) > 0)
+        await quiesce()
+
+    run_async(scenario())
+    assert recent.placeholder_text() is None
+
+
+def test_failed_recent_calls_are_not_shown_as_no_calls(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack()
+    sandbox.add_fault("internal", action="recentCalls")
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await _settled(stack, "found")
+        await wait_until(lambda: "could not be loaded" in
+                         (stack.window.recent.placeholder_text() or ""))
+
+    run_async(scenario())
+    assert stack.window.recent.calls() == []
+    assert stack.window.header.caller_name.text() == "Aarav Mehta"
