@@ -32,9 +32,11 @@ from PySide6.QtWidgets import (
 from app.api.auth import Auth, SsidAuth, TokenAuth
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters
+from app.api.transport import api_base
+from app.core.phone import is_supported_region
 from app.services.secrets import SecretKind, SecretsUnavailable
 from app.services.settings import Settings
-from app.ui.error_banner import describe_error
+from app.ui.error_banner import CREDENTIAL_CODES, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,15 @@ def _combo(choices: tuple[tuple[str, str], ...], current: str, name: str) -> QCo
     combo.setCurrentIndex(max(0, index))
     combo.setAccessibleName(name)
     return combo
+
+
+def _test_failure_message(error: DeepCallApiError) -> str:
+    """What the connection test found, worded for someone already in Settings."""
+    code = getattr(error, "code", None)
+    if code in CREDENTIAL_CODES:
+        return (f"DeepCall refused the sign-in: the token is invalid or missing (code {code}). "
+                "Check the user ID and token, then test again.")
+    return describe_error(error).message
 
 
 class SettingsDialog(QDialog):
@@ -213,13 +224,15 @@ class SettingsDialog(QDialog):
         url = self.brand_url.text().strip()
         if not url:
             return "Enter the DeepCall API address of your account (ask your administrator)."
-        if not url.startswith(("https://", "http://")):
-            return "The API address must start with https:// (for example https://v4-api.deepcall.com)."
+        try:
+            api_base(url)  # the client's own rule: https, or plain http only to this computer
+        except DeepCallApiError as exc:
+            return exc.user_message
         if self.mode() == "token" and not self.user_id.text().strip():
             return "Enter your DeepCall user ID, or switch the sign-in method to session ID."
         region = self.region.text().strip()
-        if len(region) != 2 or not region.isalpha():
-            return "The default country is a two-letter code, for example IN."
+        if len(region) != 2 or not region.isalpha() or not is_supported_region(region):
+            return "The default country is a two-letter country code, for example IN."
         return None
 
     def _show_problem(self, message: str) -> None:
@@ -276,7 +289,7 @@ class SettingsDialog(QDialog):
         try:
             counters = await self._tester(url.rstrip("/"), auth)
         except DeepCallApiError as exc:
-            self._finish_test(False, describe_error(exc).message)
+            self._finish_test(False, _test_failure_message(exc))
         except Exception as exc:  # a test must always end with a message, never hang
             log.warning("connection test failed: %s", type(exc).__name__)
             self._finish_test(False, describe_error(exc).message)

@@ -110,6 +110,7 @@ def test_a_wrong_token_is_explained(qtbot: QtBot, tmp_path: Path, sandbox: Sandb
     ok, message = _test_connection(dialog, run_async)
     assert not ok
     assert "token is invalid or missing" in message
+    assert "Check the user ID and token" in message  # not "open Settings": we are in it
     assert EXPIRED_TOKEN not in message
 
 
@@ -119,7 +120,7 @@ def test_an_unreachable_address_is_explained(qtbot: QtBot, tmp_path: Path,
     _fill(dialog, "http://127.0.0.1:9", DEMO_USER_ID, DEMO_TOKEN)
     ok, message = _test_connection(dialog, run_async)
     assert not ok
-    assert message
+    assert "Could not connect to DeepCall at 127.0.0.1:9" in message
     assert "Traceback" not in message
 
 
@@ -155,3 +156,20 @@ def test_every_input_has_an_accessible_name_and_a_mnemonic(qtbot: QtBot,
     for field in (dialog.brand_url, dialog.auth_mode, dialog.user_id, dialog.secret,
                   dialog.region, dialog.pop_behaviour, dialog.dedupe, dialog.clipboard_mode):
         assert field in buddies
+
+
+@pytest.mark.parametrize(("url", "region", "words"), [
+    ("http://v4-api.deepcall.com", "IN", "must start with https://"),
+    ("v4-api.deepcall.com", "IN", "must look like https://"),
+    ("https://v4-api.deepcall.com", "XX", "two-letter country code"),
+])
+def test_an_address_or_country_the_app_would_refuse_is_caught_before_saving(
+        qtbot: QtBot, tmp_path: Path, url: str, region: str, words: str) -> None:
+    secrets = MemorySecretStore()
+    dialog = _dialog(qtbot, tmp_path, secrets)
+    _fill(dialog, url, DEMO_USER_ID, DEMO_TOKEN)
+    dialog.region.setText(region)
+    dialog.save()
+    assert dialog.isVisible()
+    assert words in dialog.error.text()
+    assert secrets.load("token") is None
