@@ -5,21 +5,27 @@ Softphones run this on every call, so it stays light: no Qt, the number is valid
 local socket. When no instance runs, it starts one detached and retries until it answers.
 
 Exit codes: 0 popped; 2 invalid number or usage; 1 the app refused the request; 5 the app
-did not answer (not running and could not be started in time).
+did not answer (not running and could not be started in time); 6 the app it started exited at
+once (its exit code and last error line are printed; its output is in <profile>/logs/launch.log).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
+from pathlib import Path
+from typing import IO
 
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, PopRequest, pop_line
 from app.core.profile import resolve_profile_dir
-from app.sources.forward import NoAnswer, NotListening, exchange, forward_until_answered
+from app.sources.forward import GaveUp, NoAnswer, NotListening, exchange, forward_until_answered
 
-EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_NO_ANSWER = 0, 1, 2, 5
+EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_START_FAILED = 0, 1, 2, 5, 6
+LAUNCH_LOG = Path("logs") / "launch.log"  # in the profile: what the started app printed
+MAX_LAUNCH_LOG = 1 << 20
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,16 +59,50 @@ def app_command(profile: str | None) -> list[str]:
     return command
 
 
-def start_instance(profile: str | None) -> None:
+def _launch_output(profile_dir: Path) -> IO[bytes]:
+    """Where the started app's stdout/stderr go: a file, so an early failure can be shown.
+
+    Not a pipe: the app outlives this command, and writing to a pipe nobody reads any more
+    would fail (or block) in the app. Appended to (two pops may start two apps at once, the
+    loser hands over and exits), and started afresh once it has grown past a megabyte.
+    """
+    path = profile_dir / LAUNCH_LOG
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        too_big = path.exists() and path.stat().st_size > MAX_LAUNCH_LOG
+        output = path.open("w+b" if too_big else "a+b")
+    except OSError:
+        import tempfile
+
+        output = tempfile.TemporaryFile()  # noqa: SIM115 - returned, closed by the caller
+    output.seek(0, 2)
+    return output
+
+
+def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEVNULL,
+                   ) -> subprocess.Popen[bytes]:
     kwargs: dict[str, object] = {}
     if sys.platform == "win32":
         kwargs["creationflags"] = (subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
                                    | subprocess.CREATE_NEW_PROCESS_GROUP)  # type: ignore[attr-defined]
     else:
         kwargs["start_new_session"] = True  # outlives the softphone's hook and its terminal
-    subprocess.Popen(app_command(profile), stdin=subprocess.DEVNULL,
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     close_fds=True, **kwargs)  # type: ignore[call-overload]
+    child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
+        app_command(profile), stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+        close_fds=True, **kwargs)
+    return child
+
+
+def _last_error_line(output: IO[bytes], start: int) -> str:
+    """The last non-blank line the failed app printed (usually the reason), shortened."""
+    with contextlib.suppress(OSError, ValueError):
+        end = output.seek(0, 2)
+        output.seek(max(start, end - 8192))
+        lines = [line.strip() for line in output.read().decode(
+            "utf-8", "replace").splitlines() if line.strip()]
+        if lines:
+            return lines[-1][:300]
+    return ""
 
 
 def _report(reply: dict[str, object], e164: str) -> int:
@@ -72,6 +112,27 @@ def _report(reply: dict[str, object], e164: str) -> int:
     reason = str(reply.get("error") or "unknown error")
     print(f"screenpop pop: the app refused the request: {reason}", file=sys.stderr)
     return EXIT_INVALID if "phone number" in reason else EXIT_REFUSED
+
+
+def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
+                       wait: float) -> dict[str, object] | int:
+    """Start the app and hand it ``line``; the reply, or an exit code if the app died at once.
+
+    A started app that exits with 0 before answering most likely lost a start-up race to
+    another instance (it handed over and left), so waiting goes on for that one.
+    """
+    with _launch_output(profile_dir) as output:
+        start = output.tell()
+        child = start_instance(profile_arg, output)
+        try:
+            return forward_until_answered(profile_dir, line, wait=wait,
+                                          give_up=lambda: child.poll() not in (None, 0))
+        except GaveUp:
+            reason = _last_error_line(output, start)
+            print(f"screenpop pop: Screen-Pop exited at start-up with code {child.returncode}"
+                  + (f": {reason}" if reason else "")
+                  + f" (full output in {profile_dir / LAUNCH_LOG}).", file=sys.stderr)
+            return EXIT_START_FAILED
 
 
 def main(argv: list[str]) -> int:
@@ -102,11 +163,13 @@ def main(argv: list[str]) -> int:
                 print(f"screenpop pop: Screen-Pop is not running (start it with: {hint}).",
                       file=sys.stderr)
                 return EXIT_NO_ANSWER
-            start_instance(profile_arg)
-            reply = forward_until_answered(profile_dir, line, wait=args.wait)
+            reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait)
+            if isinstance(reply_or_code, int):
+                return reply_or_code
+            reply = reply_or_code
     except NotListening:
         print(f"screenpop pop: started Screen-Pop but it did not answer within {args.wait:g} s. "
-              f"Check its log under {profile_dir}.", file=sys.stderr)
+              f"Check its logs under {profile_dir / 'logs'}.", file=sys.stderr)
         return EXIT_NO_ANSWER
     except NoAnswer as err:
         print(f"screenpop pop: Screen-Pop is running but did not answer: {err}.",

@@ -13,6 +13,7 @@ import json
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +30,10 @@ class NotListening(ConnectionError):
 
 class NoAnswer(ConnectionError):
     """The line was sent but no valid reply came back in time: retrying might pop twice."""
+
+
+class GaveUp(NotListening):
+    """Waiting for an instance was abandoned early because ``give_up()`` said so."""
 
 
 def _decode_reply(raw: bytes) -> dict[str, Any]:
@@ -133,11 +138,13 @@ def forward(profile_dir: Path, line: str, timeout: float = 3.0,
 
 
 def forward_until_answered(profile_dir: Path, line: str, wait: float = 15.0,
-                           transport: Transport = "auto") -> dict[str, Any]:
+                           transport: Transport = "auto",
+                           give_up: Callable[[], bool] | None = None) -> dict[str, Any]:
     """Retry while nobody listens yet (an instance starting up), for at most ``wait`` seconds.
 
     Only connection failures are retried; once the line is sent, a missing answer raises
-    NoAnswer rather than risk the app popping the same call twice.
+    NoAnswer rather than risk the app popping the same call twice. ``give_up()`` is asked
+    between attempts (e.g. "has the instance we started already died?"); True raises GaveUp.
     """
     deadline = time.monotonic() + wait
     pause = 0.02
@@ -146,6 +153,8 @@ def forward_until_answered(profile_dir: Path, line: str, wait: float = 15.0,
             return exchange(profile_dir, line, max(0.5, min(5.0, deadline - time.monotonic())),
                             transport)
         except NotListening:
+            if give_up is not None and give_up():
+                raise GaveUp("stopped waiting for the instance") from None
             if time.monotonic() + pause > deadline:
                 raise
             time.sleep(pause)  # polling a socket that does not exist yet: nothing to wait on

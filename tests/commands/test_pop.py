@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,35 @@ def test_a_tel_link_from_the_os_reaches_the_running_app(tmp_path: Path) -> None:
         assert '"call_id": "os-1"' in running.expect("POP")
     finally:
         running.stop()
+
+
+DIES_AT_START = ("import sys; print('starting', flush=True); "
+                 "sys.exit('ModuleNotFoundError: No module named PySide6')")
+
+
+def test_an_app_that_dies_at_start_is_reported_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # e.g. a broken install: the started app exits with an error before it listens. Say so
+    # with its exit code and reason now, not after --wait seconds of "did not answer".
+    monkeypatch.setattr(pop, "app_command", lambda _p: [sys.executable, "-c", DIES_AT_START])
+    started = time.monotonic()
+    assert pop.main(["08302390884", "--wait", "30", "--profile", str(tmp_path)]) == 6
+    assert time.monotonic() - started < 15
+    err = capsys.readouterr().err
+    assert "Screen-Pop exited at start-up with code 1: ModuleNotFoundError: No module named " \
+           "PySide6" in err
+    assert "launch.log" in err
+    assert "did not answer" not in err
+    launch_log = (tmp_path / "logs" / "launch.log").read_text()
+    assert "starting" in launch_log
+    assert "No module named PySide6" in launch_log
+
+
+def test_a_started_app_that_hands_over_and_exits_0_is_not_an_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Exit 0 before answering = it lost a start-up race and handed over: keep waiting.
+    monkeypatch.setattr(pop, "app_command", lambda _p: [sys.executable, "-c", "pass"])
+    assert pop.main(["08302390884", "--wait", "1", "--profile", str(tmp_path)]) == 5
+    assert "did not answer within 1 s" in capsys.readouterr().err
