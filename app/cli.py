@@ -17,23 +17,57 @@ COMMANDS = {
     "state": "state",
 }
 
+URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
 
-def _looks_like_a_number(arg: str) -> bool:
+# The app's own options that take a value (``--profile DIR``): their value is not a command,
+# so ``screenpop --profile DIR tel:+91...`` (as a tel: handler may be set up) still pops.
+_GUI_OPTIONS_WITH_VALUE = ("--profile", "--log-format", "--brand", "--user-id")
+
+
+def looks_like_a_number(arg: str) -> bool:
+    """``08302390884``, ``+91 83023 90884``, ``(083) 023-90884``: digits and dialling marks only.
+
+    Only the shape is checked here; ``screenpop pop`` validates the number itself.
+    """
     return not arg.startswith("-") and any(ch.isdigit() for ch in arg) and all(
         ch.isdigit() or ch in "+-() ." for ch in arg)
 
 
+def is_number_or_uri(arg: str) -> bool:
+    return arg.lower().startswith(URI_SCHEMES) or looks_like_a_number(arg)
+
+
+def _first_positional(args: list[str]) -> int | None:
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return index + 1 if index + 1 < len(args) else None
+        if not arg.startswith("-") or arg == "-" or looks_like_a_number(arg):
+            return index
+        index += 2 if arg in _GUI_OPTIONS_WITH_VALUE else 1
+    return None
+
+
+def route(args: list[str]) -> tuple[str, list[str]]:
+    """The command module and its arguments for ``screenpop ARGS``.
+
+    A command word picks that command; a ``tel:``/``callto:``/``sip:`` link or a bare number
+    (what a softphone's "run a program with the number" or the OS's link handler passes)
+    goes to ``pop`` with every argument; anything else starts the app (``gui``).
+    """
+    position = _first_positional(args)
+    if position is not None:
+        word = args[position]
+        if word in COMMANDS:
+            return COMMANDS[word], args[:position] + args[position + 1:]
+        if is_number_or_uri(word):
+            return "pop", [arg for i, arg in enumerate(args) if not (arg == "--" and i < position)]
+    return "gui", args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in COMMANDS:
-        module_name, rest = COMMANDS[args[0]], args[1:]
-    elif args and (args[0].lower().startswith(("tel:", "callto:", "sip:"))
-                   or _looks_like_a_number(args[0])):
-        # A softphone or the OS hands us a tel: link or a bare number ("run a program with
-        # the caller's number"): forward it to the running instance.
-        module_name, rest = "pop", args
-    else:
-        module_name, rest = "gui", args
+    module_name, rest = route(list(sys.argv[1:] if argv is None else argv))
     module = importlib.import_module(f"app.commands.{module_name}")
     try:
         return int(module.main(rest))

@@ -111,3 +111,24 @@ def test_a_started_app_that_hands_over_and_exits_0_is_not_an_error(
     monkeypatch.setattr(pop, "app_command", lambda _p: [sys.executable, "-c", "pass"])
     assert pop.main(["08302390884", "--wait", "1", "--profile", str(tmp_path)]) == 5
     assert "did not answer within 1 s" in capsys.readouterr().err
+
+
+def test_a_bare_number_as_first_argument_is_popped(tmp_path: Path) -> None:
+    # `screenpop 08302390884`, as a softphone's "run a program with the number" calls it.
+    result = screenpop("08302390884", "--no-start", "--profile", str(tmp_path))
+    assert result.returncode == 5, result.stderr
+    assert "Screen-Pop is not running" in result.stderr
+    invalid = screenpop("12345", "--profile", str(tmp_path))
+    assert invalid.returncode == 2
+    assert "'12345' is not a valid phone number" in invalid.stderr
+
+
+def test_a_bare_number_reaches_the_running_app(tmp_path: Path) -> None:
+    running = harness(tmp_path)
+    try:
+        running.expect("LISTENING")
+        result = screenpop("--profile", str(tmp_path), "+91 83023 90884", "--call-id", "c-3")
+        assert result.returncode == 0, result.stderr
+        assert '"number": "+918302390884", "call_id": "c-3"' in running.expect("POP")
+    finally:
+        running.stop()
