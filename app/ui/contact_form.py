@@ -88,6 +88,13 @@ def _editor_for(field: FieldView) -> Editor:
     return editor
 
 
+def _set_text(editor: Editor, text: str) -> None:
+    if isinstance(editor, QPlainTextEdit):
+        editor.setPlainText(text)
+    else:
+        editor.setText(text)
+
+
 def _text_of(editor: Editor) -> str:
     return editor.toPlainText() if isinstance(editor, QPlainTextEdit) else editor.text()
 
@@ -125,6 +132,14 @@ class ContactForm(QScrollArea):
         self.setWidget(container)
 
     def show_view(self, view: ContactView) -> None:
+        """Render ``view``. The same caller again (a background refresh, a new mapping) keeps
+        what the agent is typing: an identical view changes nothing, a changed one is rebuilt
+        with the agent's edits and focus carried over."""
+        if view == self.view:
+            return
+        same_caller = self.view is not None and self.view.caller_number == view.caller_number
+        carried = self.edits() if same_caller else {}
+        focused = self._focused_key() if same_caller else None
         self._editors.clear()
         self._fields.clear()
         self.view = view
@@ -153,6 +168,15 @@ class ContactForm(QScrollArea):
         # Tab walks the fields in the order shown, box by box.
         for previous, editor in zip(self.inputs(), self.inputs()[1:], strict=False):
             QWidget.setTabOrder(previous, editor)
+        for key, text in carried.items():
+            kept = self._editors.get(key)
+            if kept is not None and not kept.isReadOnly():
+                _set_text(kept, text)
+        if focused is not None and focused in self._editors:
+            self._editors[focused].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _focused_key(self) -> FieldKey | None:
+        return next((key for key, editor in self._editors.items() if editor.hasFocus()), None)
 
     def _connect(self, field: FieldView, editor: Editor) -> None:
         group, label = field.key

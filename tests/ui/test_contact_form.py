@@ -78,3 +78,31 @@ def test_clear_shows_a_message_and_no_inputs(qtbot: QtBot) -> None:
     form.clear("Looking up")
     assert form.inputs() == []
     assert form.values() == {}
+
+
+def test_a_refresh_of_the_same_caller_keeps_what_the_agent_typed(qtbot: QtBot) -> None:
+    form = _form(qtbot)
+    form.show()
+    name = form.editor("Name")
+    assert isinstance(name, QLineEdit)
+    name.setFocus()
+    name.end(False)
+    qtbot.keyClicks(name, " Jr")
+    # The background refresh brings the same answer: nothing is rebuilt, typing goes on.
+    form.show_view(build_contact_view(CONTACT, default_mapping()))
+    assert form.editor("Name") is name
+    assert name.text() == "Aarav Mehta Jr"
+    # DeepCall changed another field meanwhile: the form is rebuilt, the edit survives.
+    changed = Contact(CONTACT.caller_number, (
+        ContactGroup("Cu", (("mobile", 919876543210), ("Name", "Aarav Mehta"),
+                            ("Email", "aarav@example.com"), ("Address", "12 MG Road\nPune"),
+                            ("city", "Mumbai"), ("tarun", "VIP"))),
+        CONTACT.groups[1]))
+    form.show_view(build_contact_view(changed, default_mapping()))
+    assert form.values()["City"] == "Mumbai"
+    assert form.values()["Name"] == "Aarav Mehta Jr"
+    assert form.edits() == {("Cu", "Name"): "Aarav Mehta Jr"}
+    # Another caller: nothing carries over.
+    other = Contact("+919812345678", (ContactGroup("Cu", (("Name", "Sneha Iyer"),)),))
+    form.show_view(build_contact_view(other, default_mapping()))
+    assert form.values()["Name"] == "Sneha Iyer"

@@ -172,3 +172,26 @@ def test_failed_recent_calls_are_not_shown_as_no_calls(
     run_async(scenario())
     assert stack.window.recent.calls() == []
     assert stack.window.header.caller_name.text() == "Aarav Mehta"
+
+
+def test_typing_into_a_cached_contact_survives_the_background_refresh(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack(dedupe_seconds=0)
+    window = stack.window
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await _settled(stack, "found")
+        stack.pop(PLAIN)
+        await _settled(stack, "found")
+        sandbox.add_fault("latency", action="contactInfo", ms=300, times=1)
+        stack.pop(KNOWN)  # from the cache at once; the refresh is still on its way
+        name = window.form.editor("Name")
+        assert isinstance(name, QLineEdit)
+        name.setText("Aarav Mehta (son)")
+        name.textEdited.emit(name.text())
+        await wait_until(lambda: _contact_info_requests(sandbox) == 3)
+        await quiesce()
+
+    run_async(scenario())
+    assert window.form.values()["Name"] == "Aarav Mehta (son)"
