@@ -34,6 +34,7 @@ from app.api.parse import (
 from app.api.transport import (
     api_base,
     deadline_error,
+    env_proxy_for,
     server_error,
     ssl_context,
     too_large,
@@ -72,6 +73,7 @@ class DeepCallClient:
         self._auth = auth
         self._timeouts = timeouts or Timeouts()
         self._max_body = max_body_bytes
+        self._proxy = env_proxy_for(self._base)  # named in messages; httpx reads the same env
         self._http = httpx.AsyncClient(
             verify=ssl_context(),
             trust_env=True,  # HTTPS_PROXY / NO_PROXY of the call centre
@@ -201,7 +203,7 @@ class DeepCallClient:
                 raw = await self._read_capped(response)
         except httpx.HTTPError as exc:
             failure = transport_error(exc, self._host, self._timeouts.total,
-                                      self._auth.secrets())
+                                      self._auth.secrets(), self._proxy)
         elapsed_ms = (time.perf_counter() - started) * 1000
         if failure is not None:
             log.debug("deepcall %s/%s attempt %d failed after %.1f ms: %s", group.value,

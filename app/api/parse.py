@@ -24,9 +24,11 @@ MAX_SERVER_MESSAGE: Final = 300
 _MIN_SECRET_LEN: Final = 4  # shorter "secrets" would garble every message they occur in
 
 _BAD_SHAPE = ("DeepCall sent an answer in a shape this app does not understand. Check that the "
-              "brand address points to DeepCall's API; if it does, tell your administrator.")
-_NOT_JSON = ("DeepCall sent an answer this app cannot read. Check that the brand address points "
-             "to DeepCall's API (not a web page or a login portal), then try again.")
+              "DeepCall address in Settings is your account's API host; if it is, tell your "
+              "administrator.")
+_NOT_JSON = ("DeepCall sent an answer this app cannot read. Check that the DeepCall address in "
+             "Settings is your account's API host (not a web page or a login portal), then try "
+             "again.")
 
 # Labels that hold the caller's own number: an entry with only these filled is no contact.
 _NUMBER_LABELS: Final = frozenset({"mobile", "phone", "number", "contact", "callernumber",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import ssl
+import urllib.request
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -80,6 +81,52 @@ def api_base(brand_url: str) -> str:
     return f"{text}/api/v2"
 
 
+def _bypassed(host: str, no_proxy: str) -> bool:
+    """NO_PROXY as httpx and curl read it: ``*``, or hosts/domains, comma-separated."""
+    host = host.lower()
+    for entry in (part.strip().lower() for part in no_proxy.split(",")):
+        entry = entry.split("://")[-1].split(":")[0].lstrip(".") if entry != "*" else entry
+        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
+            return True
+    return False
+
+
+def env_proxy_for(url: str) -> str | None:
+    """``host:port`` of the proxy the environment sets for ``url``, or None.
+
+    httpx routes through the same HTTP(S)_PROXY / ALL_PROXY / NO_PROXY variables; this only
+    names the proxy in messages, so an agent behind a broken proxy is not told to check the
+    DeepCall address. Never the proxy's user or password.
+    """
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()  # what httpx reads (env; registry on Windows)
+    if not proxies or _bypassed(parts.hostname or "", proxies.get("no", "")):
+        return None
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    proxy_parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    try:
+        port = proxy_parts.port
+    except ValueError:
+        port = None
+    if not proxy_parts.hostname:
+        return None
+    return f"{proxy_parts.hostname}:{port}" if port else proxy_parts.hostname
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{seconds:g} second" + ("" if seconds == 1 else "s")
+
+
+def size_text(limit: int) -> str:
+    if limit % (1 << 20) == 0:
+        return f"{limit >> 20} MB"
+    if limit % 1024 == 0:
+        return f"{limit >> 10} KB"
+    return f"{limit} bytes"
+
+
 def _causes(exc: BaseException) -> Iterable[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = exc
@@ -93,26 +140,43 @@ def _detail(exc: BaseException, secrets: Iterable[str]) -> str:
     return redact(f"{type(exc).__name__}: {exc}"[:300], secrets)
 
 
+def _is_certificate_failure(chain: list[BaseException]) -> bool:
+    return any(isinstance(cause, ssl.SSLCertVerificationError | ssl.CertificateError)
+               or "CERTIFICATE_VERIFY_FAILED" in str(cause) for cause in chain)
+
+
 def transport_error(exc: httpx.HTTPError, host: str, total: float,
-                    secrets: Iterable[str]) -> DeepCallApiError:
-    """The typed error for an httpx fault (not chained to it)."""
+                    secrets: Iterable[str], proxy: str | None = None) -> DeepCallApiError:
+    """The typed error for an httpx fault (not chained to it). ``proxy``: the environment's
+    proxy for this host, if any (see :func:`env_proxy_for`)."""
     detail = _detail(exc, secrets)
     chain = list(_causes(exc))
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimedOut(
-            f"DeepCall ({host}) did not answer within {total:g} seconds. The network or "
+            f"DeepCall ({host}) did not answer within {seconds_text(total)}. The network or "
             "DeepCall may be slow; try again in a moment.", detail,
             request_sent=not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout))
-    if any(isinstance(cause, ssl.SSLError | ssl.CertificateError) for cause in chain) or (
-            isinstance(exc, httpx.ConnectError) and "SSL" in str(exc)):
+    if _is_certificate_failure(chain):
         return TlsFailure(
             f"The secure connection to {host} could not be verified. If your office inspects "
             "HTTPS traffic, ask IT to install its certificate on this computer; otherwise "
             "check the DeepCall address in Settings.", detail)
+    if any(isinstance(cause, ssl.SSLError) for cause in chain) or (
+            isinstance(exc, httpx.ConnectError) and "SSL" in str(exc)):
+        # Not a certificate problem: the other end does not speak HTTPS at all (a plain-http
+        # port, a captive portal, a proxy or firewall cutting in).
+        return TlsFailure(
+            f"{host} did not set up a secure (HTTPS) connection. Check the DeepCall address "
+            "in Settings, its host and port; if it is right, a proxy or firewall may be "
+            "interfering: ask IT.", detail)
     if isinstance(exc, httpx.ProxyError):
         return ConnectionRefused(
-            f"The proxy refused the connection to {host}. Check the proxy settings "
-            "(HTTPS_PROXY) or ask IT.", detail)
+            f"The proxy{f' {proxy}' if proxy else ''} refused the connection to {host}. "
+            "Check the proxy settings (HTTPS_PROXY) or ask IT.", detail)
+    if isinstance(exc, httpx.ConnectError) and proxy is not None:
+        return ConnectionRefused(
+            f"Could not reach the proxy {proxy} this computer uses for {host}. Check the "
+            "proxy settings (HTTPS_PROXY / HTTP_PROXY) or ask IT.", detail)
     if isinstance(exc, httpx.ConnectError):
         if any(isinstance(cause, OSError) and "name" in str(cause).lower() for cause in chain) \
                 or "name or service" in str(exc).lower() or "getaddrinfo" in str(exc).lower():
@@ -135,13 +199,13 @@ def transport_error(exc: httpx.HTTPError, host: str, total: float,
 
 def deadline_error(host: str, total: float) -> RequestTimedOut:
     return RequestTimedOut(
-        f"DeepCall ({host}) did not answer within {total:g} seconds. The network or DeepCall "
-        "may be slow; try again in a moment.", f"overall deadline of {total:g} s")
+        f"DeepCall ({host}) did not answer within {seconds_text(total)}. The network or "
+        "DeepCall may be slow; try again in a moment.", f"overall deadline of {total:g} s")
 
 
 def too_large(limit: int, seen: int) -> ResponseTooLarge:
     return ResponseTooLarge(
-        limit, f"DeepCall's answer was larger than {limit // 1024} KiB, so this app stopped "
+        limit, f"DeepCall's answer was larger than {size_text(limit)}, so this app stopped "
         "reading it. Check the DeepCall address; if it is right, tell your administrator.",
         f"body over {limit} bytes (stopped at {seen})")
 

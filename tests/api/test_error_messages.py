@@ -45,3 +45,20 @@ def test_deepcall_error_carries_code_server_message_group_and_ours() -> None:
     assert error.user_message == user_message(ApiGroup.AGENT_DASHBOARD, 1014)
     assert "expired" in str(error)
     assert "1014" in str(error)
+
+
+def test_transport_messages_read_as_plain_english() -> None:
+    from app.api.errors import BadResponse
+    from app.api.parse import bad_shape, decode_json
+    from app.api.transport import deadline_error, too_large
+
+    assert "within 1 second." in deadline_error("h", 1.0).user_message
+    assert "within 2.5 seconds." in deadline_error("h", 2.5).user_message
+    assert "larger than 1 MB," in too_large(1 << 20, 2 << 20).user_message
+    assert "larger than 1000 bytes," in too_large(1000, 2000).user_message
+    # One name for the setting everywhere: "DeepCall address", as Settings and --brand say.
+    with pytest.raises(BadResponse) as not_json:
+        decode_json(b"<html>login</html>", "text/html")
+    for message in (bad_shape("x").user_message, not_json.value.user_message):
+        assert "DeepCall address" in message
+        assert "brand address" not in message
