@@ -175,8 +175,10 @@ class MainWindow(QMainWindow):
         self.form.clear()
         self._set_status("idle")
 
-    def show_pop_received(self, number: str, formatted: str, call_id: str | None = None) -> None:
-        """The instant a number arrives, before any HTTP: number, "looking up", empty form."""
+    def show_pop_received(self, number: str, formatted: str, call_id: str | None = None,
+                          note_draft: str = "") -> None:
+        """The instant a number arrives, before any HTTP: number, "looking up", empty form,
+        and the note box with this caller's own draft."""
         self.number = number
         self.formatted_number = formatted
         self.call_id = call_id
@@ -185,7 +187,7 @@ class MainWindow(QMainWindow):
         self.header.set_state("loading", formatted, "")
         self.form.clear("Looking up the caller in DeepCall…")
         self.recent.show_loading()
-        self.notes.reset_for_new_call()
+        self.notes.reset_for_new_call(note_draft)
         self.notes.set_enabled_for_call(True)
         self._set_status("loading")
 

@@ -77,7 +77,8 @@ class NotesBox(QGroupBox):
         self.send_button.setText("Retry sen&ding note")
         self.send_button.setEnabled(True)
 
-    def reset_for_new_call(self) -> None:
-        """A new caller: the unsent text stays (it is the agent's), the status resets."""
+    def reset_for_new_call(self, draft: str = "") -> None:
+        """A new caller: their own unsent draft (if any), never the previous caller's text."""
         self.send_button.setText("Sen&d note")
         self.status.clear()
+        self.editor.setPlainText(draft)

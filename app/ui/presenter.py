@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
@@ -20,6 +20,9 @@ from app.ui.main_window import MainWindow
 from app.ui.tray import Tray
 
 log = logging.getLogger(__name__)
+
+# Save the note draft this long after the last keystroke (and at once when the caller changes).
+DRAFT_SAVE_DELAY_MS = 500
 
 
 class WindowPresenter(QObject):
@@ -43,6 +46,11 @@ class WindowPresenter(QObject):
         coordinator.noteFailed.connect(self._on_note_failed)
         window.retry_requested.connect(self._on_retry)
         window.note_send_requested.connect(self._on_send_note)
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_SAVE_DELAY_MS)
+        self._draft_timer.timeout.connect(self.save_note_draft)
+        window.notes.editor.textChanged.connect(self._draft_timer.start)
         if poller is not None:
             poller.countersChanged.connect(self._on_counters)
             poller.countersFailed.connect(self._on_counters_failed)
@@ -52,8 +60,11 @@ class WindowPresenter(QObject):
 
     # --- coordinator -> window ----------------------------------------------------------
     def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:
+        self.save_note_draft()  # the previous caller's half-typed note stays with them
         self.window.show_pop_received(number, formatted,
-                                      call_id if isinstance(call_id, str) else None)
+                                      call_id if isinstance(call_id, str) else None,
+                                      note_draft=self._load_draft(number))
+        self._draft_timer.stop()  # the draft just shown is already saved
         behaviour = self.pop_behaviour()
         if self.tray is not None:
             self.tray.set_state("loading", formatted)
@@ -103,6 +114,24 @@ class WindowPresenter(QObject):
         self.window.counters.show_unavailable(getattr(error, "user_message", str(error)))
 
     # --- notes --------------------------------------------------------------------------
+    def save_note_draft(self) -> None:
+        """Keep the note box's text as the shown caller's draft (survives a pop or a crash)."""
+        self._draft_timer.stop()
+        number = self.window.number
+        if not number:
+            return
+        try:
+            self.coordinator.store.save_draft(number, self.window.notes.editor.toPlainText())
+        except Exception:  # a draft is a convenience; the text is still in the box
+            log.exception("could not save the note draft")
+
+    def _load_draft(self, number: str) -> str:
+        try:
+            return self.coordinator.store.load_draft(number)
+        except Exception:
+            log.exception("could not read the note draft")
+            return ""
+
     def _on_send_note(self, text: str) -> None:
         failed_id = self._failed_notes.pop(text, None)
         if failed_id is not None:

@@ -271,6 +271,7 @@ class AppSession(QObject):
         self.server.close()
         self.clipboard.release()
         self.window.save_geometry()
+        self.presenter.save_note_draft()
         self.window.quitting = True
         if self._dialog is not None:
             self._dialog.done(0)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from app.sandbox.seed import DEMO_KNOWN_NUMBER
+from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER
 from app.sandbox.server import SandboxServer
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.ui.conftest import StackFactory, quiesce
@@ -67,3 +67,27 @@ def test_a_failed_note_is_kept_and_retried_once(make_stack: StackFactory, run_as
     assert saved[-1].call_id == stack.window.recent.calls()[0].call_id
     assert notes.editor.toPlainText() == ""
     assert stack.store.pending_notes() == []
+
+
+def test_a_half_typed_note_stays_with_its_caller(make_stack: StackFactory, run_async: RunAsync,
+                                                 sandbox: SandboxServer) -> None:
+    stack = make_stack(dedupe_seconds=0)
+    editor = stack.window.notes.editor
+    other = "+" + DEMO_PLAIN_NUMBER
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        editor.setPlainText("Asked about the")
+        stack.pop(other)  # the next call arrives before the note was sent
+        # Never the previous caller's words in this caller's note box.
+        assert editor.toPlainText() == ""
+        await wait_until(lambda: stack.window.status == "found")
+        stack.pop(KNOWN)
+        assert editor.toPlainText() == "Asked about the"
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+
+    run_async(scenario())
+    assert stack.store.load_draft(KNOWN) == "Asked about the"  # kept on disk too
+    assert stack.store.load_draft(other) == ""
