@@ -24,7 +24,7 @@ from typing import Any
 from app.core.pop_request import SHOW_LINE
 from app.core.profile import resolve_profile_dir
 from app.services.credentials import CredentialOverrides
-from app.services.secrets import SecretKind, SecretStore
+from app.services.secrets import MemorySecretStore, SecretStore
 from app.sources.forward import forward_until_answered
 
 log = logging.getLogger("app.gui")
@@ -48,25 +48,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="DeepCall API address for this run (not saved)")
     parser.add_argument("--user-id", metavar="ID", help="DeepCall userId for this run (not saved)")
     return parser
-
-
-class MemorySecretStore(SecretStore):
-    """The demo's keyring: lives and dies with the process, so the real keyring stays untouched."""
-
-    def __init__(self) -> None:
-        super().__init__(service="deepcall-screenpop-demo")
-        self._values: dict[str, str] = {}
-
-    def load(self, kind: SecretKind) -> str | None:
-        return self._values.get(kind)
-
-    def store(self, kind: SecretKind, value: str) -> None:
-        if not value:
-            raise ValueError(f"refusing to store an empty {kind}")
-        self._values[kind] = value
-
-    def clear(self, kind: SecretKind) -> None:
-        self._values.pop(kind, None)
 
 
 def _hand_over(profile_dir: Path) -> int:

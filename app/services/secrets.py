@@ -87,3 +87,29 @@ class SecretStore:
             return
         except Exception as exc:
             raise _unavailable(exc, kind, "removed") from None
+
+
+class MemorySecretStore(SecretStore):
+    """The demo's keyring: lives and dies with the process, so the real keyring stays untouched."""
+
+    def __init__(self) -> None:
+        super().__init__(service="deepcall-screenpop-memory")
+        self._values: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"MemorySecretStore({len(self._values)} secrets)"
+
+    def load(self, kind: SecretKind) -> str | None:
+        _check_kind(kind)
+        return self._values.get(kind)
+
+    def store(self, kind: SecretKind, value: str) -> None:
+        _check_kind(kind)
+        if not value:
+            raise ValueError(f"refusing to store an empty {kind}; use clear() to remove it")
+        register_secrets([value])
+        self._values[kind] = value
+
+    def clear(self, kind: SecretKind) -> None:
+        _check_kind(kind)
+        self._values.pop(kind, None)

@@ -106,3 +106,20 @@ def test_module_loads_no_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_the_memory_store_never_touches_the_keyring_and_redacts() -> None:
+    import logging
+
+    from app.services.logs import redactor
+    from app.services.secrets import MemorySecretStore
+
+    store = MemorySecretStore()
+    store.store("token", "memory-only-secret-123")
+    assert store.load("token") == "memory-only-secret-123"
+    assert "memory-only-secret-123" not in repr(store)
+    record = logging.LogRecord("t", logging.INFO, "", 0, "got memory-only-secret-123", None, None)
+    redactor.filter(record)
+    assert "memory-only-secret-123" not in record.getMessage()
+    store.clear("token")
+    assert store.load("token") is None

@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.commands.gui import MemorySecretStore
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.credentials import CredentialOverrides
 from app.services.logs import setup_logging
 from app.services.pop_coordinator import SimplePopRequest
+from app.services.secrets import MemorySecretStore
 from app.ui.error_banner import ErrorAction
 from app.ui.mapping_editor import DISPLAY, LABEL
 from app.ui.session import AppSession, SessionOptions

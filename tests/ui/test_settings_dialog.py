@@ -13,11 +13,10 @@ from pytestqt.qtbot import QtBot
 from app.api.auth import Auth, SsidAuth, TokenAuth
 from app.api.client import DeepCallClient, Timeouts
 from app.api.models import Counters
-from app.commands.gui import MemorySecretStore
 from app.sandbox.accounts import DEMO_SSID, DEMO_TOKEN, DEMO_USER_ID, EXPIRED_TOKEN
 from app.sandbox.server import SandboxServer
 from app.services.credentials import resolve_credentials
-from app.services.secrets import SecretStore
+from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.settings import Settings
 from app.ui.settings_dialog import SecretStoreLike, SettingsDialog
 from tests.fixtures.qt_async import wait_signal
