@@ -42,6 +42,9 @@ class FakePasteboard:
         return value if isinstance(value, bytes) else None
 
 
+QT_MAC_OWN_TYPE = "com.trolltech.anymime.application--x-deepcall-screenpop-own"
+
+
 def make(qtbot: QtBot) -> tuple[FakePasteboard, ClipboardWatcher]:
     board = FakePasteboard()
     watcher = ClipboardWatcher(strategy=MacPasteboardStrategy(board, interval_ms=10),
@@ -72,6 +75,10 @@ def test_concealed_and_own_copies_are_skipped_unread(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: reasons == ["concealed"], timeout=3000)
     board.copy("08302390884", **{OWN_MARKER_FORMAT: b"1"})
     qtbot.waitUntil(lambda: reasons == ["concealed", "own write"], timeout=3000)
+    # What the app's own write really looks like on a Mac: Qt stores a custom MIME type
+    # under a UTI of its own making.
+    board.copy("08302390884", **{QT_MAC_OWN_TYPE: b"1"})
+    qtbot.waitUntil(lambda: reasons == ["concealed", "own write", "own write"], timeout=3000)
     assert board.text_reads == 0
     with qtbot.waitSignal(watcher.numberCopied, timeout=3000):
         board.copy("08302390884")
