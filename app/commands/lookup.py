@@ -14,14 +14,17 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from app.api.auth import Auth
+from app.api.auth import Auth, TokenAuth
 from app.api.client import DeepCallClient, Timeouts
 from app.api.errors import DeepCallApiError, DeepCallError, InvalidBrandUrl
 from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult
 from app.core.phone import normalise
 from app.core.profile import default_profile_dir
+
+if TYPE_CHECKING:
+    from app.services.credentials import ResolvedCredentials
 
 EXIT_FOUND = 0
 EXIT_INTERNAL = 1
@@ -119,12 +122,38 @@ def print_result(result: LookupResult, out: TextIO) -> None:
             out.write(f"  {label.ljust(width)}  {_display(value)}\n".rstrip() + "\n")
 
 
-def _fail(as_json: bool, exit_code: int, kind: str, message: str, **extra: Any) -> int:
+def _fail(as_json: bool, exit_code: int, kind: str, message: str, hint: str = "",
+          **extra: Any) -> int:
     if as_json:
-        print(json.dumps({"status": "error", "error": kind, "message": message, **extra}))
+        fields = {"hint": hint} if hint else {}
+        print(json.dumps({"status": "error", "error": kind, "message": message, **fields,
+                          **extra}))
     else:
         print(f"screenpop lookup: {message}", file=sys.stderr)
+        if hint:
+            print(f"  {hint}", file=sys.stderr)
     return exit_code
+
+
+def used_hint(args: argparse.Namespace, credentials: ResolvedCredentials) -> str:
+    """Where this run's address and credentials came from (never the secret itself).
+
+    The client's messages say "in Settings", which is where an agent fixes things; someone
+    running this command may have passed --brand or DEEPCALL_TOKEN instead, so say which.
+    """
+    auth = credentials.auth
+    saved = "the saved settings"
+    address = f"{credentials.brand_url} (from {'--brand' if args.brand else saved})"
+    if credentials.persisted:
+        kept_in = "the system keyring"
+    else:
+        kept_in = "DEEPCALL_TOKEN" if isinstance(auth, TokenAuth) else "DEEPCALL_SSID"
+    if isinstance(auth, TokenAuth):
+        who = (f"userId {auth.user_id} (from {'--user-id' if args.user_id else saved}) "
+               f"with the token from {kept_in}")
+    else:
+        who = f"the session (ssid) from {kept_in}"
+    return f"This run used the DeepCall address {address} and {who}."
 
 
 async def _lookup(brand_url: str, auth: Auth, number: str, field: str,
@@ -148,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
     number = normalise(args.number, region)
     if number is None:
         return _fail(args.json, EXIT_USAGE, "InvalidNumber",
-                     f"{args.number!r} is not a phone number (region {region}).")
+                     f"{args.number!r} is not a phone number. Give it with its country code, "
+                     f"like +918302390884, or as a national number of region {region} "
+                     "(another region: --region CC).")
     if args.timeout is not None and not 0 < args.timeout <= 600:
         return _fail(args.json, EXIT_USAGE, "Usage", "--timeout must be between 0 and 600.")
     try:
@@ -161,13 +192,16 @@ def run(args: argparse.Namespace) -> int:
         result = asyncio.run(_lookup(credentials.brand_url, credentials.auth, number,
                                      args.field, args.timeout))
     except InvalidBrandUrl as exc:
-        return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", exc.user_message)
+        return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", exc.user_message,
+                     used_hint(args, credentials))
     except DeepCallError as exc:
         return _fail(args.json, EXIT_DEEPCALL_ERROR, "DeepCallError",
-                     f"DeepCall error {exc.code}: {exc.user_message}", code=exc.code,
+                     f"DeepCall error {exc.code}: {exc.user_message}",
+                     used_hint(args, credentials), code=exc.code,
                      serverMessage=exc.server_message)
     except DeepCallApiError as exc:
-        return _fail(args.json, EXIT_TRANSPORT, type(exc).__name__, exc.user_message)
+        return _fail(args.json, EXIT_TRANSPORT, type(exc).__name__, exc.user_message,
+                     used_hint(args, credentials))
     if args.json:
         print(json.dumps(result_json(result)))
     else:

@@ -28,7 +28,8 @@ _AGENT_DASHBOARD: dict[int, str] = {
     1002: "DeepCall needs your user ID for token sign-in. Enter it in Settings.",
     1003: "DeepCall does not know this agent. Check the user ID in Settings.",
     1004: "DeepCall could not find the requested file. " + _TRY_AGAIN,
-    1014: "Your DeepCall token is invalid or has expired. " + _SIGN_IN_AGAIN,
+    # DeepCall answers 1014 for a bad token and for a dead panel session (ssid) alike.
+    1014: "Your DeepCall token or session is invalid or has expired. " + _SIGN_IN_AGAIN,
     1020: "No DeepCall token or session was sent. " + _SIGN_IN_AGAIN,
     1032: "DeepCall had an internal problem. " + _TRY_AGAIN,
     1039: "Your DeepCall account is suspended. Contact your DeepCall administrator.",

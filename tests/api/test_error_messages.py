@@ -62,3 +62,9 @@ def test_transport_messages_read_as_plain_english() -> None:
     for message in (bad_shape("x").user_message, not_json.value.user_message):
         assert "DeepCall address" in message
         assert "brand address" not in message
+
+
+def test_1014_fits_both_auth_modes() -> None:
+    # An expired panel session (ssid) answers 1014 too: "token" alone would mislead that agent.
+    message = user_message(ApiGroup.AGENT_DASHBOARD, 1014)
+    assert message.startswith("Your DeepCall token or session is invalid or has expired.")

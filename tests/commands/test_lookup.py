@@ -173,3 +173,30 @@ def test_the_installed_console_script(sandbox: SandboxServer, child_env: dict[st
                     command=[script])
     assert result.returncode == 0
     assert json.loads(result.stdout)["status"] == "found"
+
+
+def test_errors_say_where_the_address_and_credentials_came_from(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    # The client's messages say "in Settings"; a script using --brand and env vars must be
+    # told that those are what it used, without printing the secret.
+    result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env, "bad-token-1"))
+    assert result.returncode == 4
+    assert (f"This run used the DeepCall address {sandbox.base_url} (from --brand) and userId "
+            f"{accounts.DEMO_USER_ID} (from --user-id) with the token from DEEPCALL_TOKEN."
+            ) in result.stderr
+    assert "bad-token-1" not in result.stderr
+    env = {**child_env, "DEEPCALL_SSID": "bad-ssid-1"}
+    as_json = lookup([DEMO_KNOWN_NUMBER, "--json", "--brand", sandbox.base_url], env)
+    data = json.loads(as_json.stdout)
+    assert data["code"] == 1014
+    assert "token or session is invalid" in data["message"]
+    assert data["hint"].endswith("and the session (ssid) from DEEPCALL_SSID.")
+    assert "bad-ssid-1" not in as_json.stdout
+
+
+def test_a_junk_number_says_how_to_write_one(child_env: dict[str, str]) -> None:
+    result = lookup(["call me", "--brand", "http://127.0.0.1:9"], token_env(child_env))
+    assert result.returncode == 2
+    assert "'call me' is not a phone number" in result.stderr
+    assert "country code, like +918302390884" in result.stderr
+    assert "--region" in result.stderr
