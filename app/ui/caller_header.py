@@ -55,6 +55,7 @@ class CallerHeader(QFrame):
         outer = QVBoxLayout(self)
         outer.addLayout(top)
         outer.addWidget(self.busy)
+        self.state = "idle"
         self.set_state("idle")
 
     def set_state(self, status: str, number: str | None = None, name: str | None = None) -> None:
@@ -62,10 +63,17 @@ class CallerHeader(QFrame):
             self.number.setText(number)
         if name is not None:
             self.caller_name.setText(name)
-        fg, bg = status_colours().for_status(status)
-        pad = max(2, self.fontMetrics().height() // 6)
-        self.status.setStyleSheet(f"#statusChip {{ color: {fg}; background: {bg}; "
-                                  f"border-radius: {pad * 2}px; padding: {pad}px {pad * 3}px; "
-                                  "font-weight: bold; }")
+        self.state = status
+        self.restyle()
         self.status.setText(STATUS_TEXT.get(status, status))
         self.busy.setVisible(status == "loading")
+
+    def restyle(self) -> None:
+        """Colour the state chip for the current light/dark scheme."""
+        fg, bg = status_colours().for_status(self.state)
+        pad = max(2, self.fontMetrics().height() // 6)
+        sheet = (f"#statusChip {{ color: {fg}; background: {bg}; "
+                 f"border-radius: {pad * 2}px; padding: {pad}px {pad * 3}px; "
+                 "font-weight: bold; }")
+        if sheet != self.status.styleSheet():
+            self.status.setStyleSheet(sheet)

@@ -91,9 +91,7 @@ class ErrorBanner(QFrame):
 
     def show_error(self, view: ErrorView) -> None:
         self.view = view
-        fg, bg = status_colours().error
-        self.setStyleSheet(f"#errorBanner {{ background: {bg}; border-radius: 6px; }}"
-                           f"#errorBanner QLabel {{ color: {fg}; }}")
+        self.restyle()
         self.message.setText(view.message)
         self.retry_button.setVisible(view.action is ErrorAction.RETRY)
         self.settings_button.setVisible(view.action is ErrorAction.OPEN_SETTINGS)
@@ -102,3 +100,11 @@ class ErrorBanner(QFrame):
     def clear(self) -> None:
         self.view = None
         self.hide()
+
+    def restyle(self) -> None:
+        """Colour the banner for the current light/dark scheme."""
+        fg, bg = status_colours().error
+        sheet = (f"#errorBanner {{ background: {bg}; border-radius: 6px; }}"
+                 f"#errorBanner QLabel {{ color: {fg}; }}")
+        if sheet != self.styleSheet():  # restyling sends another change event: only if new
+            self.setStyleSheet(sheet)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -271,6 +271,15 @@ class MainWindow(QMainWindow):
         if self._settings is not None:
             self._settings.set_window_geometry(current_screen_key(),
                                                bytes(self.saveGeometry().data()))
+
+    def changeEvent(self, event: QEvent) -> None:
+        # The OS switched light/dark mid-shift: the state colours are style sheets, which do
+        # not follow the palette by themselves.
+        if event.type() == QEvent.Type.PaletteChange:
+            self.header.restyle()
+            if self.banner.view is not None:
+                self.banner.restyle()
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_geometry()

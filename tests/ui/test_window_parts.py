@@ -108,3 +108,25 @@ def test_keyboard_routes_reach_the_form_and_the_note(qtbot: QtBot, tmp_path: Pat
     assert window.focusWidget() is window.form.editor("Name")  # mobile is read-only: skipped
     shortcuts = {a.shortcut().toString() for a in window.findChildren(type(window.retry_action))}
     assert {"Ctrl+E", "Ctrl+N", "Ctrl+,"} <= shortcuts
+
+
+def test_state_colours_follow_a_scheme_switch_mid_shift(follower: theme.ThemeFollower,
+                                                        qtbot: QtBot, tmp_path: Path) -> None:
+    from app.ui.error_banner import ErrorAction, ErrorView
+
+    window = MainWindow(Settings(tmp_path))
+    qtbot.addWidget(window)
+    window.show()
+    window.show_pop_received("+919876543210", "+91 98765 43210")
+    window.show_error(ErrorView("DeepCall did not answer.", ErrorAction.RETRY))
+    light_bg = theme.LIGHT_STATUS.error[1]
+    assert light_bg in window.header.status.styleSheet()
+    assert light_bg in window.banner.styleSheet()
+
+    follower.apply(Qt.ColorScheme.Dark)  # the OS went dark while the error is shown
+    dark_fg, dark_bg = theme.DARK_STATUS.error
+    # Qt delivers the palette change as a posted event.
+    qtbot.waitUntil(lambda: dark_bg in window.banner.styleSheet())
+    assert dark_bg in window.header.status.styleSheet()
+    assert dark_fg in window.header.status.styleSheet()
+    assert dark_bg in window.banner.styleSheet()
