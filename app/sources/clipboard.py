@@ -24,6 +24,7 @@ from app.sources.clipboard_filter import (
     OWN_MARKER_FORMAT,
     WatchMode,
     is_concealed,
+    is_own_write,
     number_in_text,
 )
 
@@ -83,7 +84,7 @@ class QtClipboardStrategy(ClipboardStrategy):
         if mime is None:
             return ClipboardSnapshot(None)
         formats = [str(name) for name in mime.formats()]
-        if OWN_MARKER_FORMAT in formats:
+        if is_own_write(formats):
             return ClipboardSnapshot(None, own=True)
         if is_concealed(formats, lambda name: bytes(mime.data(name).data())):
             return ClipboardSnapshot(None, concealed=True)

@@ -13,6 +13,10 @@ from app.core.phone import MAX_NUMBER_TEXT, MAX_SCAN_TEXT, extract_first, normal
 
 # Our own clipboard writes carry this format, so copying a number from the app never pops it.
 OWN_MARKER_FORMAT = "application/x-deepcall-screenpop-own"
+# What survives of it in every platform's name for the format: macOS pasteboard types are
+# Qt-made UTIs ("com.trolltech.anymime.application--x-deepcall-screenpop-own"), Windows wraps
+# registered formats ('application/x-qt-windows-mime;value="..."').
+_OWN_MARKER_CORE = "x-deepcall-screenpop-own"
 
 
 class WatchMode(enum.Enum):
@@ -22,6 +26,11 @@ class WatchMode(enum.Enum):
     @property
     def max_text(self) -> int:
         return MAX_NUMBER_TEXT if self is WatchMode.WHOLE_TEXT else MAX_SCAN_TEXT
+
+
+def is_own_write(formats: Iterable[str]) -> bool:
+    """True when the clipboard holds the app's own write (marked with OWN_MARKER_FORMAT)."""
+    return any(_OWN_MARKER_CORE in name.lower() for name in formats)
 
 
 def is_concealed(formats: Iterable[str], read: Callable[[str], bytes]) -> bool:

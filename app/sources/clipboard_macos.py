@@ -13,7 +13,7 @@ from typing import Protocol
 from PySide6.QtCore import QObject, QTimer
 
 from app.sources.clipboard import ClipboardSnapshot, ClipboardStrategy
-from app.sources.clipboard_filter import OWN_MARKER_FORMAT, is_concealed
+from app.sources.clipboard_filter import is_concealed, is_own_write
 
 POLL_MS = 250
 STRING_TYPE = "public.utf8-plain-text"  # NSPasteboardTypeString
@@ -58,7 +58,7 @@ class MacPasteboardStrategy(ClipboardStrategy):
 
     def snapshot(self) -> ClipboardSnapshot:
         types = [str(name) for name in (self._pasteboard.types() or ())]
-        if any(OWN_MARKER_FORMAT in name for name in types):
+        if is_own_write(types):
             return ClipboardSnapshot(None, own=True)
         if is_concealed(types, lambda name: bytes(self._pasteboard.dataForType_(name) or b"")):
             return ClipboardSnapshot(None, concealed=True)
