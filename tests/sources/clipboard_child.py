@@ -2,7 +2,8 @@
 
 Usage: DISPLAY=:N python -m tests.sources.clipboard_child [whole|first]
 Prints ``READY``, then per clipboard change ``CHANGE``, and per settled check ``NUMBER <e164>``
-or ``IGNORED <reason>``. Ends when stdin closes.
+or ``IGNORED <reason>``. A stdin line ``write TEXT`` makes the watcher put TEXT on the
+clipboard as the app's own write (then ``WROTE``). Ends when stdin closes.
 """
 
 from __future__ import annotations
@@ -31,10 +32,28 @@ def main() -> int:
     watcher.strategy.changed.connect(lambda: say("CHANGE"))
     watcher.numberCopied.connect(lambda number: say("NUMBER", number))
     watcher.ignored.connect(lambda reason: say("IGNORED", reason))
+    pending = bytearray()
+
+    def on_stdin(*_: object) -> None:
+        data = os.read(0, 4096)
+        if not data:
+            app.quit()
+            return
+        pending.extend(data)
+        while b"\n" in pending:
+            line, _, rest = bytes(pending).partition(b"\n")
+            pending[:] = rest
+            command, _, text = line.decode().partition(" ")
+            if command == "write":
+                watcher.write_text(text)
+                say("WROTE")
+
     stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
-    stdin_watch.activated.connect(lambda *_: None if os.read(0, 512) else app.quit())
+    stdin_watch.activated.connect(on_stdin)
     say("READY", QGuiApplication.platformName())
-    return int(app.exec())
+    code = int(app.exec())
+    watcher.release()  # as the app's shutdown does: no Python-made QMimeData left behind
+    return code
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app.sources.clipboard_filter import OWN_MARKER_FORMAT
 from tests.sources.processes import LineProcess
 
 pytestmark = pytest.mark.xvfb
@@ -102,5 +104,58 @@ def test_first_number_mode_reads_short_text(x_display: str, copier: Copier) -> N
         copier.copy("Customer 08302390884 asked for a callback")
         assert child.expect("CHANGE") == ""
         assert child.expect("NUMBER") == "+918302390884"
+    finally:
+        child.stop()
+
+
+class RichCopier:
+    """Another Qt app on the display, copying text with extra formats in one go."""
+
+    def __init__(self, display: str) -> None:
+        self.child = LineProcess([sys.executable, "-m", "tests.sources.clipboard_copier"],
+                                 env={"DISPLAY": display, "QT_QPA_PLATFORM": "xcb"})
+        self.child.expect("READY")
+
+    def copy(self, text: str, **formats: str) -> None:
+        assert self.child.proc.stdin is not None
+        self.child.proc.stdin.write(json.dumps({"text": text, "formats": formats}) + "\n")
+        self.child.proc.stdin.flush()
+        self.child.expect("COPIED")
+
+
+def test_concealed_and_marked_copies_from_another_app_are_not_read(x_display: str) -> None:
+    # What KeePassXC and friends put on X11's clipboard with a password or OTP, and content
+    # marked as the Screen-Pop's own, must survive the trip between processes as "keep out".
+    child = watcher_child(x_display, "whole")
+    copier = RichCopier(x_display)
+    try:
+        copier.copy("08302390884", **{"x-kde-passwordManagerHint": "secret"})
+        assert child.expect("CHANGE") == ""
+        assert child.expect("IGNORED") == "concealed"
+        copier.copy("08302390884", **{OWN_MARKER_FORMAT: "1"})
+        assert child.expect("CHANGE") == ""
+        assert child.expect("IGNORED") == "own write"
+        # The same text without a marker does pop: the markers, not the text, made the difference.
+        copier.copy("08302390884", **{"x-kde-passwordManagerHint": "public"})
+        assert child.expect("CHANGE") == ""
+        assert child.expect("NUMBER") == "+918302390884"
+    finally:
+        copier.child.stop()
+        child.stop()
+
+
+def test_the_apps_own_write_is_pasteable_elsewhere_but_never_pops(x_display: str) -> None:
+    child = watcher_child(x_display, "whole")
+    try:
+        assert child.proc.stdin is not None
+        child.proc.stdin.write("write +918302390884\n")
+        child.proc.stdin.flush()
+        # Qt reports the change while the write is still under way: either order is fine.
+        assert sorted([child.next_line(), child.next_line()]) == ["CHANGE", "WROTE"]
+        assert child.expect("IGNORED") == "own write"
+        pasted = subprocess.run(["xclip", "-o", "-selection", "clipboard"],
+                                env={"DISPLAY": x_display}, capture_output=True, text=True,
+                                timeout=10, check=True)
+        assert pasted.stdout == "+918302390884"
     finally:
         child.stop()

@@ -1,0 +1,53 @@
+"""Another X11 app copying rich clipboard content, as a password manager does (for tests).
+
+Usage: DISPLAY=:N python -m tests.sources.clipboard_copier
+Each stdin line is a JSON object ``{"text": "...", "formats": {"mime/type": "value"}}``: the
+copier puts that text plus those extra formats on the CLIPBOARD (all at once, as KeePassXC
+adds ``x-kde-passwordManagerHint: secret`` to a copied password), serves it, and prints
+``COPIED``. Ends when stdin closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+os.environ["QT_QPA_PLATFORM"] = "xcb"
+
+from PySide6.QtCore import QMimeData, QSocketNotifier
+from PySide6.QtGui import QClipboard, QGuiApplication
+
+
+def main() -> int:
+    app = QGuiApplication([sys.argv[0]])
+    clipboard = QGuiApplication.clipboard()
+    pending = bytearray()
+
+    def on_stdin(*_: object) -> None:
+        data = os.read(0, 65536)
+        if not data:
+            app.quit()
+            return
+        pending.extend(data)
+        while b"\n" in pending:
+            line, _, rest = bytes(pending).partition(b"\n")
+            pending[:] = rest
+            request = json.loads(line)
+            mime = QMimeData()
+            mime.setText(request["text"])
+            for name, value in request.get("formats", {}).items():
+                mime.setData(name, value.encode())
+            clipboard.setMimeData(mime, QClipboard.Mode.Clipboard)
+            print("COPIED", flush=True)
+
+    stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
+    stdin_watch.activated.connect(on_stdin)
+    print("READY", flush=True)
+    code = int(app.exec())
+    clipboard.clear()  # a Python-made QMimeData must not outlive Python (crash at exit)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
