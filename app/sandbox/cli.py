@@ -58,11 +58,13 @@ def faults_from_args(args: argparse.Namespace) -> list[Fault]:
 
 def _announce(base_url: str, faults: list[Fault]) -> None:
     print(f"DeepCall sandbox listening on {base_url}", flush=True)
-    print(f"  demo account: userId {DEMO_USER_ID} (ssid and token are demo values, "
-          "see app/sandbox/accounts.py)")
+    print(f"  demo account: userId {DEMO_USER_ID} (ssid and token are demo values, valid only "
+          "here: README.md, \"The sandbox's demo accounts\", or app/sandbox/accounts.py)")
     print(f"  other accounts: {ALT_USER_ID} (unknown caller -> 1012), {EMPTY_USER_ID} "
           f"(unknown caller -> empty message), {SUSPENDED_USER_ID} (suspended -> 1039)")
-    print(f"  try: callerNumber {DEMO_KNOWN_NUMBER} (known) or {DEMO_UNKNOWN_NUMBER} (unknown)")
+    print(f"  try: callerNumber {DEMO_KNOWN_NUMBER} (known) or {DEMO_UNKNOWN_NUMBER} (unknown),")
+    print(f"       DEEPCALL_TOKEN=<demo token> screenpop lookup +{DEMO_KNOWN_NUMBER} "
+          f"--brand {base_url} --user-id {DEMO_USER_ID}")
     for fault in faults:
         print(f"  fault: {fault.to_json()}")
     print("  admin: POST /__sandbox__/reset, /__sandbox__/faults; GET /__sandbox__/requests")

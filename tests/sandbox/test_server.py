@@ -108,6 +108,8 @@ def test_cli_serves_prints_demo_user_and_applies_fault_flags(
     text = "".join(lines)
     assert DEMO_USER_ID in text
     assert "demo values" in text
+    assert "The sandbox's demo accounts" in text  # the README section that lists them
+    assert f"screenpop lookup +919876543210 --brand {url} --user-id {DEMO_USER_ID}" in text
     assert DEMO_SSID not in text
     assert all(a.token not in text for a in ACCOUNTS)
     counters = httpx.post(url + "/api/v2/agentDashboard/counters", json=SSID).json()
