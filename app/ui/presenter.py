@@ -56,7 +56,10 @@ class WindowPresenter(QObject):
             poller.countersFailed.connect(self._on_counters_failed)
 
     def pop_behaviour(self) -> str:
-        return self.settings.pop_behaviour if self.settings is not None else "raise"
+        behaviour = self.settings.pop_behaviour if self.settings is not None else "raise"
+        if behaviour == "tray_only" and (self.tray is None or not self.tray.available()):
+            return "raise"  # no tray on this desktop: a silent pop would be a missed caller
+        return behaviour
 
     # --- coordinator -> window ----------------------------------------------------------
     def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:

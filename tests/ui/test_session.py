@@ -264,6 +264,23 @@ def test_raise_and_keep_on_top(make_session: SessionFactory, run_async: RunAsync
     assert not session.window.isMinimized()
 
 
+def test_tray_only_without_a_tray_still_shows_the_caller(make_session: SessionFactory,
+                                                          run_async: RunAsync,
+                                                          sandbox: SandboxServer) -> None:
+    session = make_session(_demo_overrides(sandbox))
+    session.settings.pop_behaviour = "tray_only"
+    session.tray.available = lambda: False  # type: ignore[method-assign]  # e.g. GNOME
+    session.window.hide()
+
+    async def pop() -> None:
+        session.coordinator.pop(SimplePopRequest(KNOWN))
+        await wait_until(lambda: session.window.status == "found")
+        await quiesce()
+
+    run_async(pop())
+    assert session.window.isVisible()  # no tray to notify in: the window comes up instead
+
+
 def test_shutdown_closes_the_client_and_leaves_no_task(make_session: SessionFactory,
                                                        run_async: RunAsync,
                                                        sandbox: SandboxServer) -> None:
