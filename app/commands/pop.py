@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from app.core.phone import DEFAULT_REGION, display_format, normalise
+from app.core.phone import DEFAULT_REGION, display_format, is_supported_region, normalise
 from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, PopRequest, pop_line
 from app.core.profile import resolve_profile_dir
 from app.sources.forward import GaveUp, NoAnswer, NotListening, exchange, forward_until_answered
@@ -26,6 +26,7 @@ from app.sources.forward import GaveUp, NoAnswer, NotListening, exchange, forwar
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_START_FAILED = 0, 1, 2, 5, 6
 LAUNCH_LOG = Path("logs") / "launch.log"  # in the profile: what the started app printed
 MAX_LAUNCH_LOG = 1 << 20
+SETTINGS_FILE = "settings.ini"  # app/services/settings.py's file (not imported: it loads Qt)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,13 +39,32 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--direction", choices=DIRECTIONS, help="inbound or outbound")
     parser.add_argument("--source", default="cli", help="who sent it (shown in logs)")
     parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to use")
-    parser.add_argument("--region", default=DEFAULT_REGION,
-                        help="country for numbers without a country code (default: %(default)s)")
+    parser.add_argument("--region",
+                        help="country for numbers without a country code (default: the "
+                             f"profile's default country in Settings, else {DEFAULT_REGION})")
     parser.add_argument("--no-start", action="store_true",
                         help="fail instead of starting Screen-Pop when it is not running")
     parser.add_argument("--wait", type=float, default=15.0, metavar="SECONDS",
                         help="how long to wait for a starting instance (default: %(default)s)")
     return parser
+
+
+def profile_region(profile_dir: Path) -> str:
+    """The default country set in the profile's Settings, read without Qt; else IN.
+
+    The app keeps it in ``settings.ini`` (QSettings' INI format, key ``default_region`` in
+    ``[General]``). A softphone in London hands over ``020 7219 3000``: it must be read as
+    British here, exactly as the app would read it, not refused as an invalid Indian number.
+    """
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(profile_dir / SETTINGS_FILE, encoding="utf-8")
+        region = parser.get("General", "default_region", fallback="").strip().strip('"')
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return DEFAULT_REGION
+    return region.upper() if is_supported_region(region) else DEFAULT_REGION
 
 
 def app_command(profile: str | None) -> list[str]:
@@ -137,10 +157,12 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    e164 = normalise(args.number, args.region)
+    profile_dir = resolve_profile_dir(args.profile)
+    region = args.region or profile_region(profile_dir)
+    e164 = normalise(args.number, region)
     if e164 is None:
         print(f"screenpop pop: {args.number!r} is not a valid phone number "
-              f"(numbers without a country code are read as {args.region.upper()}).",
+              f"(numbers without a country code are read as {region.upper()}).",
               file=sys.stderr)
         return EXIT_INVALID
     call_id = args.call_id.strip() if args.call_id else None
@@ -151,7 +173,6 @@ def main(argv: list[str]) -> int:
     request = PopRequest(e164, call_id=call_id or None, direction=args.direction,
                          source=(args.source or "")[:64] or None)
     line = pop_line(request)
-    profile_dir = resolve_profile_dir(args.profile)
     profile_arg = str(profile_dir) if args.profile else None
 
     try:

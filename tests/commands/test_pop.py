@@ -132,3 +132,34 @@ def test_a_bare_number_reaches_the_running_app(tmp_path: Path) -> None:
         assert '"number": "+918302390884", "call_id": "c-3"' in running.expect("POP")
     finally:
         running.stop()
+
+
+def test_the_profiles_default_country_applies_without_region(tmp_path: Path) -> None:
+    # The agent set the default country to the UK in Settings (app/services/settings.py
+    # keeps it in settings.ini): a national UK number from the softphone is valid.
+    (tmp_path / "settings.ini").write_text("[General]\nbrand_url=https://x.example\n"
+                                           "default_region=GB\n", encoding="utf-8")
+    result = screenpop("pop", "020 7219 3000", "--no-start", "--profile", str(tmp_path))
+    assert result.returncode == 5, result.stderr  # valid; only "not running" stops it
+    assert "Screen-Pop is not running" in result.stderr
+    indian = screenpop("pop", "08302390884", "--no-start", "--profile", str(tmp_path))
+    assert indian.returncode == 2
+    assert "read as GB" in indian.stderr
+    # --region still wins over the profile.
+    forced = screenpop("pop", "08302390884", "--region", "IN", "--no-start",
+                       "--profile", str(tmp_path))
+    assert forced.returncode == 5
+
+
+@pytest.mark.parametrize("content", ["default_region=XX\n", "no section at all\n",
+                                     "[General]\ndefault_region=\n", "\udcff"])
+def test_a_broken_settings_file_falls_back_to_india(tmp_path: Path, content: str) -> None:
+    (tmp_path / "settings.ini").write_bytes(content.encode("utf-8", "surrogateescape"))
+    assert pop.profile_region(tmp_path) == "IN"
+
+
+def test_settings_written_by_the_app_are_read(tmp_path: Path) -> None:
+    from app.services.settings import Settings
+
+    Settings(tmp_path).default_region = "ae"
+    assert pop.profile_region(tmp_path) == "AE"
