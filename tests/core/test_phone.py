@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +22,7 @@ from app.core.phone import (
 )
 
 E164 = "+918302390884"
+REPO = Path(__file__).resolve().parents[2]
 
 ISSUE_FORMS = [
     "918302390884",
@@ -110,3 +116,40 @@ def test_results_are_always_valid_e164(text: str) -> None:
     if result is not None:
         assert normalise(result) == result  # idempotent
         assert 8 <= len(result) <= 16
+
+
+def test_phonenumberslite_only_no_geocoder_data() -> None:
+    # The lite package: same API, without the geocoder/carrier/timezone data (megabytes
+    # the app never needs). Nothing may pull those modules in.
+    from importlib import metadata
+
+    assert metadata.distribution("phonenumberslite")
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.distribution("phonenumbers")
+    code = ("import sys, app.core.phone as p\n"
+            "p.normalise('08302390884'); p.extract_first('call 08302390884 now')\n"
+            "p.display_format('+918302390884')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('phonenumbers.') and "
+            "m.split('.')[1] in ('geocoder', 'carrier', 'timezone', 'geodata', "
+            "'carrierdata', 'tzdata')))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_callernumber_form_is_made_in_one_place() -> None:
+    # Every callerNumber/cn/contact the DeepCall client sends comes from
+    # deepcall_caller_number(), never from ad-hoc string surgery.
+    checked = 0
+    for path in (REPO / "app" / "api").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Dict):
+                continue
+            for key, value in zip(node.keys, node.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == "callerNumber":
+                    checked += 1
+                    where = f"{path.name}:{key.lineno} builds callerNumber itself"
+                    assert isinstance(value, ast.Call), where
+                    assert isinstance(value.func, ast.Name), where
+                    assert value.func.id == "deepcall_caller_number", where
+    assert checked >= 1
