@@ -14,6 +14,7 @@ import sys
 from app.core.pop_request import STATE_LINE
 from app.core.profile import resolve_profile_dir
 from app.sources.forward import NoAnswer, NotListening, exchange
+from app.sources.socket_address import server_name
 
 EXIT_OK, EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_NO_ANSWER = 0, 1, 3, 5
 
@@ -24,8 +25,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to ask")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="how long to wait for the answer (default: %(default)s)")
+    parser.add_argument("--address", action="store_true",
+                        help="only print the local socket's address for this profile "
+                             "(for your own clients, e.g. socat); asks nothing")
     args = parser.parse_args(argv)
     profile_dir = resolve_profile_dir(args.profile)
+    if args.address:
+        print(server_name(profile_dir))
+        return EXIT_OK
     try:
         reply = exchange(profile_dir, STATE_LINE, timeout=args.timeout)
     except NotListening:

@@ -163,3 +163,11 @@ def test_settings_written_by_the_app_are_read(tmp_path: Path) -> None:
 
     Settings(tmp_path).default_region = "ae"
     assert pop.profile_region(tmp_path) == "AE"
+
+
+def test_state_prints_the_socket_address_for_own_clients(tmp_path: Path) -> None:
+    from app.sources.socket_address import server_name
+
+    result = screenpop("state", "--address", "--profile", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == server_name(tmp_path)
