@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+import zlib
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Final
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from app.api.auth import Auth
+from app.api.decoding import BoundedDecoder, UnsupportedEncoding
 from app.api.errors import BadResponse, DeepCallApiError, DeepCallError, TlsFailure, TransportError
 from app.api.models import Counters, RecentCall
 from app.api.parse import (
@@ -33,6 +35,7 @@ from app.api.parse import (
 )
 from app.api.transport import (
     api_base,
+    damaged_body,
     deadline_error,
     env_proxy_for,
     server_error,
@@ -40,6 +43,7 @@ from app.api.transport import (
     too_large,
     transport_error,
     unexpected_status,
+    unreadable_encoding,
 )
 from app.core.contact import LookupResult
 from app.core.error_messages import ApiGroup
@@ -241,13 +245,21 @@ class DeepCallClient:
         return None  # a "success" on an error status is not believable
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
-        """The body, never holding more than the cap in memory."""
+        """The body, never holding more than the cap in memory (compressed or not)."""
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > self._max_body:
             raise too_large(self._max_body, int(declared))
+        try:
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""))
+        except UnsupportedEncoding:
+            raise unreadable_encoding() from None
         buffer = bytearray()
-        async for chunk in response.aiter_bytes():
-            buffer += chunk
+        async for chunk in response.aiter_raw():
+            try:
+                for piece in decoder.feed(chunk, self._max_body - len(buffer)):
+                    buffer += piece
+            except zlib.error:
+                raise damaged_body() from None
             if len(buffer) > self._max_body:
                 raise too_large(self._max_body, len(buffer))
         return bytes(buffer)

@@ -210,6 +210,18 @@ def too_large(limit: int, seen: int) -> ResponseTooLarge:
         f"body over {limit} bytes (stopped at {seen})")
 
 
+def damaged_body() -> BadResponse:
+    return BadResponse("DeepCall's answer arrived damaged and could not be read. Try again.",
+                       "corrupt compressed body")
+
+
+def unreadable_encoding() -> BadResponse:
+    return BadResponse(
+        "DeepCall's answer was compressed in a way this app cannot read. If your office uses "
+        "a proxy that compresses traffic, ask IT; otherwise tell your administrator.",
+        "unsupported Content-Encoding")
+
+
 def server_error(status: int, host: str) -> ServerError:
     return ServerError(
         status, f"DeepCall's server ({host}) had a problem (HTTP {status}). This is on "
