@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.api.models import RecentCall
@@ -33,8 +34,13 @@ class RecentCallsList(QTreeWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setAccessibleName("Recent calls with this number")
         header = self.header()
-        header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The agent's name takes what is left (elided if need be): no sideways scrolling in a
+        # narrow pane or at 150 % scaling.
+        header.setSectionResizeMode(len(self.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)  # its floor is 100 px, Stretch's is the minimum
+        header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("M") * 3)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self._calls: list[RecentCall] = []
 
     def show_calls(self, calls: Sequence[RecentCall]) -> None:

@@ -130,3 +130,23 @@ def test_state_colours_follow_a_scheme_switch_mid_shift(follower: theme.ThemeFol
     assert dark_bg in window.header.status.styleSheet()
     assert dark_fg in window.header.status.styleSheet()
     assert dark_bg in window.banner.styleSheet()
+
+
+def test_recent_calls_fit_a_narrow_pane_without_sideways_scrolling(qtbot: QtBot) -> None:
+    from datetime import datetime
+
+    from app.api.models import RecentCall
+    from app.ui.recent_calls import RecentCallsList
+
+    calls = RecentCallsList()
+    qtbot.addWidget(calls)
+    calls.show_calls([RecentCall("c1", "inbound", "answered", 197, datetime(2026, 11, 25, 12, 27),
+                                 "2026-11-25 12:27:00", "Farah Siddiqui-Venkataraman")])
+    calls.resize(2000, 200)
+    calls.show()
+    qtbot.waitExposed(calls)
+    fixed = sum(calls.header().sectionSize(i) for i in range(4))
+    # Room for every column but only part of the agent's long name.
+    calls.resize(fixed + calls.fontMetrics().horizontalAdvance("Farah Siddiqui"), 200)
+    qtbot.waitUntil(lambda: calls.viewport().width() < fixed + 200)
+    assert calls.horizontalScrollBar().maximum() == 0
