@@ -14,6 +14,7 @@ the text once, skip our own writes and concealed content, and emit only valid nu
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from PySide6.QtCore import QMimeData, QObject, QTimer, Signal
@@ -27,6 +28,8 @@ from app.sources.clipboard_filter import (
     is_own_write,
     number_in_text,
 )
+
+log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
 
@@ -93,9 +96,13 @@ class QtClipboardStrategy(ClipboardStrategy):
 
 def default_strategy(clipboard: QClipboard | None = None) -> ClipboardStrategy:
     if sys.platform == "darwin":
-        from app.sources.clipboard_macos import MacPasteboardStrategy
+        try:
+            from app.sources.clipboard_macos import MacPasteboardStrategy
 
-        return MacPasteboardStrategy()
+            return MacPasteboardStrategy()
+        except ImportError as exc:  # pyobjc missing from a broken install: degrade, not crash
+            log.warning("clipboard: AppKit unavailable (%s); copied numbers pop only while "
+                        "Screen-Pop is the active app", exc)
     return QtClipboardStrategy(clipboard or QGuiApplication.clipboard())
 
 

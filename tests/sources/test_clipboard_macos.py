@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+import pytest
 from pytestqt.qtbot import QtBot
 
-from app.sources.clipboard import ClipboardWatcher
+from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy, default_strategy
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT
 from app.sources.clipboard_macos import STRING_TYPE, MacPasteboardStrategy
 
@@ -101,3 +102,12 @@ def test_stopping_stops_the_polling(qtbot: QtBot) -> None:
 def test_appkit_is_not_needed_off_macos() -> None:
     if sys.platform != "darwin":
         assert "AppKit" not in sys.modules
+
+
+def test_without_appkit_the_watcher_falls_back_to_qt(qapp: object,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A Mac install missing pyobjc must still start: Qt's clipboard signal (foreground only).
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setitem(sys.modules, "AppKit", None)  # makes `import AppKit` fail
+    strategy = default_strategy()
+    assert isinstance(strategy, QtClipboardStrategy)
