@@ -219,3 +219,47 @@ def test_pop_starts_the_app_when_none_runs_and_the_state_says_it_needs_setting_u
         for child in started:
             stop(child)
     assert forward(profile, "state") is None  # nothing left running
+
+
+def _gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie awaiting its reaper counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return "\nState:\tZ" in status
+
+
+def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
+        app_env: dict[str, str], tmp_path: Path) -> None:
+    # Two softphone hooks fire together on a cold machine: each starts the app; one of the
+    # started apps must hand over to the other, and neither pop may be lost or fail.
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc to follow the detached app")
+    profile = tmp_path / "cold profile"
+    pops = [subprocess.Popen([sys.executable, "-m", "app", "pop", number, "--profile",
+                              str(profile)], cwd=REPO, env=app_env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+            for number in ("+918302390884", "+919876543210")]
+    pid = None
+    try:
+        results = [p.communicate(timeout=60) for p in pops]
+        for process, (out, err) in zip(pops, results, strict=True):
+            assert process.returncode == 0, err
+            assert out.startswith("Screen-Pop: +91")
+        state = wait_for(lambda: app_state(app_env, profile), 30, "the instance to answer")
+        assert state["number"] in ("+918302390884", "+919876543210")
+        pid = lock_pid(profile)
+        assert not _gone(pid)
+    finally:
+        for process in pops:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        if pid is None and (profile / LOCK_FILE_NAME).exists():
+            pid = lock_pid(profile)
+        if pid is not None and not _gone(pid):
+            os.kill(pid, signal.SIGTERM)  # detached by pop: not our child, so no wait()
+            wait_for(lambda: _gone(pid), 30, "the started app to end")
