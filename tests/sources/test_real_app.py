@@ -263,3 +263,28 @@ def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
         if pid is not None and not _gone(pid):
             os.kill(pid, signal.SIGTERM)  # detached by pop: not our child, so no wait()
             wait_for(lambda: _gone(pid), 30, "the started app to end")
+
+
+def test_the_real_app_recovers_from_a_crash_that_left_its_socket_and_lock(
+        app_env: dict[str, str], tmp_path: Path) -> None:
+    from app.sources.socket_address import server_name
+
+    profile = tmp_path / "profile"
+    with demo_apps(app_env, profile, 1, tmp_path) as (first,):
+        wait_for(lambda: first.poll() is not None or app_state(app_env, profile), 60,
+                 "the first app to answer")
+        first.kill()  # SIGKILL: no shutdown path runs, the socket file and lock stay behind
+        first.wait(20)
+    assert Path(server_name(profile)).exists()
+    assert (profile / LOCK_FILE_NAME).exists()
+    assert forward(profile, "state") is None
+
+    with demo_apps(app_env, profile, 1, tmp_path) as (second,):
+        wait_for(lambda: second.poll() is not None or app_state(app_env, profile), 60,
+                 "the restarted app to answer")
+        assert second.poll() is None, (tmp_path / "app0.out").read_text()[-3000:]
+        assert (app_state(app_env, profile) or {})["status"] == "idle"
+        assert lock_pid(profile) == second.pid
+        result = cli(app_env, "pop", "9876543210", "--no-start", "--profile", str(profile))
+        assert result.returncode == 0, result.stderr
+        assert settled_on(app_env, profile, "+919876543210")["status"] == "found"
