@@ -12,7 +12,9 @@ import asyncio
 import configparser
 import json
 import logging
+import math
 import sys
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -88,14 +90,29 @@ def _saved_region(profile_dir: Path) -> str:
         return "IN"
 
 
+def _json_safe(value: FieldValue) -> object:
+    # json.dumps would write NaN/Infinity, which no strict JSON reader accepts.
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
 def _group_json(group: ContactGroup) -> dict[str, object]:
-    return {"name": group.name, "fields": dict(group.fields)}
+    return {"name": group.name, "fields": {label: _json_safe(value)
+                                           for label, value in group.fields}}
 
 
 def result_json(result: LookupResult) -> dict[str, object]:
     return {"status": "found" if isinstance(result, Contact) else "unknown",
             "callerNumber": result.caller_number,
             "groups": [_group_json(group) for group in result.groups]}
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters shown as escapes: a value from the server must not be
+    able to move the cursor, recolour or clear the agent's terminal."""
+    return "".join(ch if ch == "\t" or unicodedata.category(ch) != "Cc"
+                   else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def _display(value: FieldValue) -> str:
@@ -110,29 +127,53 @@ def _display(value: FieldValue) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _value_lines(value: FieldValue) -> list[str]:
+    """A multi-line value (an address) as its lines, each made terminal-safe."""
+    lines = _display(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [terminal_safe(line) for line in lines]
+
+
 def print_result(result: LookupResult, out: TextIO) -> None:
     if isinstance(result, Contact):
         out.write(f"{result.caller_number}: known caller\n")
     else:
         out.write(f"{result.caller_number}: unknown caller (DeepCall has no contact for it)\n")
     for group in result.groups:
-        out.write(f"\n[{group.name}]\n")
-        width = max((len(label) for label, _ in group.fields), default=0)
-        for label, value in group.fields:
-            out.write(f"  {label.ljust(width)}  {_display(value)}\n".rstrip() + "\n")
+        out.write(f"\n[{terminal_safe(group.name)}]\n")
+        labels = [terminal_safe(label) for label, _ in group.fields]
+        width = max((len(label) for label in labels), default=0)
+        for label, (_, value) in zip(labels, group.fields, strict=True):
+            first, *more = _value_lines(value)
+            out.write(f"  {label.ljust(width)}  {first}".rstrip() + "\n")
+            for line in more:  # continuation lines under the value, not under the label
+                out.write(f"  {'':{width}}  {line}".rstrip() + "\n")
 
 
-def _fail(as_json: bool, exit_code: int, kind: str, message: str, hint: str = "",
+def _fail(as_json: bool, exit_code: int, kind: str, message: str, hints: list[str] | None = None,
           **extra: Any) -> int:
+    """Print the failure (JSON on stdout, or a message and indented hint lines on stderr)."""
     if as_json:
-        fields = {"hint": hint} if hint else {}
+        fields = {"hint": " ".join(hints)} if hints else {}
         print(json.dumps({"status": "error", "error": kind, "message": message, **fields,
                           **extra}))
     else:
         print(f"screenpop lookup: {message}", file=sys.stderr)
-        if hint:
+        for hint in hints or ():
             print(f"  {hint}", file=sys.stderr)
     return exit_code
+
+
+def _deepcall_error_hint(args: argparse.Namespace, credentials: ResolvedCredentials,
+                        error: DeepCallError) -> list[str]:
+    """DeepCall's own words (they name the bad parameter), a word on --field, then the source."""
+    parts = []
+    if error.server_message:
+        parts.append(f"DeepCall said: {terminal_safe(error.server_message)!r}.")
+    if error.code in (1000, 1001) and args.field.strip().lower() != "all":
+        parts.append(f"Is --field {args.field!r} a field of this account? Leave --field out "
+                     "to get every field.")
+    parts.append(used_hint(args, credentials))
+    return parts
 
 
 def used_hint(args: argparse.Namespace, credentials: ResolvedCredentials) -> str:
@@ -193,15 +234,15 @@ def run(args: argparse.Namespace) -> int:
                                      args.field, args.timeout))
     except InvalidBrandUrl as exc:
         return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", exc.user_message,
-                     used_hint(args, credentials))
+                     [used_hint(args, credentials)])
     except DeepCallError as exc:
         return _fail(args.json, EXIT_DEEPCALL_ERROR, "DeepCallError",
                      f"DeepCall error {exc.code}: {exc.user_message}",
-                     used_hint(args, credentials), code=exc.code,
+                     _deepcall_error_hint(args, credentials, exc), code=exc.code,
                      serverMessage=exc.server_message)
     except DeepCallApiError as exc:
         return _fail(args.json, EXIT_TRANSPORT, type(exc).__name__, exc.user_message,
-                     used_hint(args, credentials))
+                     [used_hint(args, credentials)])
     if args.json:
         print(json.dumps(result_json(result)))
     else:

@@ -200,3 +200,44 @@ def test_a_junk_number_says_how_to_write_one(child_env: dict[str, str]) -> None:
     assert "'call me' is not a phone number" in result.stderr
     assert "country code, like +918302390884" in result.stderr
     assert "--region" in result.stderr
+
+
+def test_a_field_typo_gets_deepcalls_words_and_a_pointer_to_field(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    result = lookup([DEMO_KNOWN_NUMBER, "--field", "Citty", *brand(sandbox)],
+                    token_env(child_env))
+    assert result.returncode == 4
+    assert "DeepCall said: \"Invalid parameter: unknown field 'Citty'\"." in result.stderr
+    assert "Is --field 'Citty' a field of this account?" in result.stderr
+
+
+def test_multi_line_and_control_characters_cannot_garble_the_terminal(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    import httpx
+
+    address = "12, Hill Road\nBandra West\x1b[2J\x07"
+    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
+        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
+        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
+    assert update["status"] == "success"
+    result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 0
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("Address"))
+    assert lines[at].endswith("12, Hill Road")
+    assert lines[at + 1].strip() == "Bandra West\\x1b[2J\\x07"
+    assert lines[at + 1].index("Bandra") == lines[at].index("12,")  # under the value
+    as_json = lookup([DEMO_KNOWN_NUMBER, "--json", *brand(sandbox)], token_env(child_env))
+    assert json.loads(as_json.stdout)["groups"][0]["fields"]["Address"] == address  # exact
+
+
+def test_json_output_is_strict_json_even_for_non_finite_numbers() -> None:
+    from app.commands.lookup import result_json
+    from app.core.contact import Contact, ContactGroup
+
+    contact = Contact("+918302390884", (ContactGroup("Cu", (("score", float("inf")),
+                                                            ("mobile", 918302390884))),))
+    text = json.dumps(result_json(contact), allow_nan=False)  # raises on NaN/Infinity
+    assert json.loads(text)["groups"][0]["fields"] == {"score": "inf", "mobile": 918302390884}
