@@ -241,3 +241,45 @@ def test_json_output_is_strict_json_even_for_non_finite_numbers() -> None:
                                                             ("mobile", 918302390884))),))
     text = json.dumps(result_json(contact), allow_nan=False)  # raises on NaN/Infinity
     assert json.loads(text)["groups"][0]["fields"] == {"score": "inf", "mobile": 918302390884}
+
+
+def test_verbose_logs_the_exchange_but_never_the_secret(sandbox: SandboxServer,
+                                                         child_env: dict[str, str]) -> None:
+    sandbox.set_faults("drop@contactInfo*1")  # so the retry is logged too
+    result = lookup([DEMO_KNOWN_NUMBER, "-v", *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 0
+    assert "attempt 1 failed" in result.stderr
+    assert "retrying once" in result.stderr
+    assert "attempt 2 -> HTTP 200" in result.stderr  # lookup() asserts no secret anywhere
+
+
+@pytest.mark.parametrize("mode", ["token", "ssid"])
+def test_credentials_from_the_saved_settings_and_the_real_keyring(
+        sandbox: SandboxServer, keyring_service: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mode: str) -> None:
+    # In this process (a child could only use the default keyring service, which on a
+    # developer's desktop holds their real token): settings.ini + gnome-keyring, no env.
+    import app.services.credentials as credentials
+    from app.commands.lookup import main
+    from app.services.secrets import SecretStore
+
+    for name in ("DEEPCALL_TOKEN", "DEEPCALL_SSID"):
+        monkeypatch.delenv(name, raising=False)
+    store = SecretStore(keyring_service)
+    store.store(mode, accounts.DEMO_TOKEN if mode == "token" else accounts.DEMO_SSID)
+    monkeypatch.setattr(credentials, "SecretStore", lambda: store)
+    (tmp_path / "settings.ini").write_text(
+        f"[General]\nbrand_url={sandbox.base_url}\nauth_mode={mode}\n"
+        f"user_id={accounts.DEMO_USER_ID}\n", encoding="utf-8")
+    code = main(["+" + DEMO_KNOWN_NUMBER, "--json", "--profile", str(tmp_path)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out)["status"] == "found"
+    assert sandbox.last_request().auth_fields == (  # type: ignore[union-attr]
+        ["userId", "token"] if mode == "token" else ["ssid"])
+    store.store(mode, "stale-secret-1234")  # what the agent sees when the saved one is stale
+    assert main(["+" + DEMO_KNOWN_NUMBER, "--profile", str(tmp_path)]) == 4
+    err = capsys.readouterr().err
+    assert "from the system keyring" in err
+    assert "(from the saved settings)" in err
+    assert "stale-secret-1234" not in err
