@@ -240,7 +240,8 @@ def test_pop_starts_the_app_when_none_runs(profile: Path,
 
     assert pop.app_command(str(profile)) == [sys.executable, "-m", "app", "--profile",
                                              str(profile)]
-    # The GUI is another helper's; the harness stands in for `python -m app --profile DIR`.
+    # The headless harness stands in for `python -m app --profile DIR` here (fast, no X);
+    # test_real_app.py does the same with the real app on Xvfb.
     launched: list[str | None] = []
 
     def harness_command(profile_arg: str | None) -> list[str]:
