@@ -45,7 +45,10 @@ class ServerLimits:
     max_line_bytes: int = MAX_LINE_BYTES
     max_connections: int = 16
     idle_timeout_ms: int = 10_000
-    max_messages_per_second: int = 20
+    max_messages_per_second: int = 20  # per connection
+    # Across all connections: `screenpop pop` opens one connection per number, so a runaway
+    # hook looping over it would escape the per-connection limit and hammer DeepCall.
+    max_pops_per_second: int = 20
     max_unread_reply_bytes: int = 256 * 1024
 
 
@@ -65,6 +68,21 @@ def _peer_uid(sock: QLocalSocket) -> int | None:
     return int(uid)
 
 
+class _RateWindow:
+    """Counts events in the current one-second window; ``hit()`` is True once over ``limit``."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._count = 0
+
+    def hit(self, limit: int) -> bool:
+        now = time.monotonic()
+        if now - self._start >= 1.0:
+            self._start, self._count = now, 0
+        self._count += 1
+        return self._count > limit
+
+
 class _Connection(QObject):
     """One client: buffers bytes into lines, answers each, enforces the per-connection limits."""
 
@@ -74,8 +92,7 @@ class _Connection(QObject):
         self._server = server
         self._buffer = bytearray()
         self._closing = False
-        self._window_start = time.monotonic()
-        self._window_count = 0
+        self._rate = _RateWindow()
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.setInterval(server.limits.idle_timeout_ms)
@@ -105,11 +122,7 @@ class _Connection(QObject):
         self._server._forget(self)
 
     def _over_rate(self) -> bool:
-        now = time.monotonic()
-        if now - self._window_start >= 1.0:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        return self._window_count > self._server.limits.max_messages_per_second
+        return self._rate.hit(self._server.limits.max_messages_per_second)
 
     def _on_ready_read(self) -> None:
         if self._closing:
@@ -163,6 +176,7 @@ class LocalSocketServer(QObject):
         self.default_region = default_region
         self._state_provider = state_provider
         self._connections: set[_Connection] = set()
+        self._pop_rate = _RateWindow()
         self._error = ""
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
@@ -264,6 +278,10 @@ class LocalSocketServer(QObject):
             self.showRequested.emit()
             return ok_reply(shown=True)
         assert isinstance(message, PopRequest)
+        if self._pop_rate.hit(self.limits.max_pops_per_second):
+            log.warning("local socket: over %d pops per second; refused %s",
+                        self.limits.max_pops_per_second, message.number)
+            return error_reply("too many pops; slow down")
         self.popRequested.emit(message)
         return ok_reply(number=message.number)
 

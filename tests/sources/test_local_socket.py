@@ -348,3 +348,24 @@ def test_a_client_that_half_closes_after_its_lines_gets_every_reply(
                 assert json.loads(replies.readline()) == {"ok": True, "number": "+918302390884"}
                 assert json.loads(replies.readline())["ok"] is False
         assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+
+
+def test_pops_are_rate_limited_across_connections(running: LineProcess, profile: Path) -> None:
+    # One connection per pop, as `screenpop pop` does: a runaway loop must still be held back.
+    replies = [forward(profile, f"+9198765432{n:02d}") for n in range(30)]
+    refused = [r for r in replies if r == {"ok": False, "error": "too many pops; slow down"}]
+    popped = [r for r in replies if r is not None and r["ok"] is True]
+    assert refused, replies
+    assert len(popped) + len(refused) == 30
+    assert len(popped) >= 20  # the limit, not less (a slow machine may spread them further)
+    for _ in popped:
+        running.expect("POP ")
+    # A new second serves again; state queries were never counted.
+    assert forward(profile, "state") is not None
+    deadline, pause = time.monotonic() + 10, 0.05
+    while (reply := forward(profile, "+919876543299")) != {"ok": True,
+                                                            "number": "+919876543299"}:
+        assert time.monotonic() < deadline, reply
+        time.sleep(pause)  # the window is the server's clock: poll it, gently
+        pause = min(pause * 2, 0.4)
+    assert json.loads(running.expect("POP "))["number"] == "+919876543299"
