@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from app.core.phone import DEFAULT_REGION, display_format, is_supported_region, normalise
-from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, PopRequest, pop_line
+from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, STATE_LINE, PopRequest, pop_line
 from app.core.profile import resolve_profile_dir
 from app.sources.forward import GaveUp, NoAnswer, NotListening, exchange, forward_until_answered
 
@@ -134,6 +134,22 @@ def _report(reply: dict[str, object], e164: str) -> int:
     return EXIT_INVALID if "phone number" in reason else EXIT_REFUSED
 
 
+def _note_start_problem(profile_dir: Path, e164: str) -> None:
+    """After a cold start: if the new app could not look the number up at all (typically the
+    first start, before DeepCall is set up), say why on stderr. The pop itself succeeded."""
+    state: object = None
+    for _ in range(5):  # the app starts the lookup on its next loop pass: a few quick asks
+        try:
+            state = exchange(profile_dir, STATE_LINE, timeout=1.0).get("state")
+        except (ConnectionError, OSError):
+            return
+        if not (isinstance(state, dict) and state.get("status") in ("idle", "loading")):
+            break
+    if isinstance(state, dict) and state.get("number") == e164 \
+            and state.get("status") == "error" and state.get("error_message"):
+        print(f"screenpop pop: note: {state['error_message']}", file=sys.stderr)
+
+
 def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
                        wait: float) -> dict[str, object] | int:
     """Start the app and hand it ``line``; the reply, or an exit code if the app died at once.
@@ -188,6 +204,8 @@ def main(argv: list[str]) -> int:
             if isinstance(reply_or_code, int):
                 return reply_or_code
             reply = reply_or_code
+            if reply.get("ok") is True:
+                _note_start_problem(profile_dir, e164)
     except NotListening:
         print(f"screenpop pop: started Screen-Pop but it did not answer within {args.wait:g} s. "
               f"Check its logs under {profile_dir / 'logs'}.", file=sys.stderr)
