@@ -17,6 +17,7 @@ from types import TracebackType
 from aiohttp import web
 
 from app.sandbox.accounts import DEMO, Account
+from app.sandbox.console_log import HTTP_LOG
 from app.sandbox.faults import Fault, FaultKind
 from app.sandbox.records import ContactRecord, Note
 from app.sandbox.requestlog import LoggedRequest
@@ -30,8 +31,9 @@ START_TIMEOUT = 10.0
 async def _start_site(state: SandboxState, host: str, port: int) -> tuple[web.AppRunner, int]:
     # access_log=None: requests carry secrets in their bodies only, but the log is noise anyway.
     # A short shutdown_timeout: stop() must not wait for a 30 s trickle still in flight.
+    # logger: aiohttp's per-connection records go through the sandbox's console filter.
     runner = web.AppRunner(create_app(state), access_log=None, handle_signals=False,
-                           shutdown_timeout=1.0)
+                           shutdown_timeout=1.0, logger=HTTP_LOG)
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_address=True)
     try:
