@@ -53,7 +53,13 @@ exit codes:
 
 
 class _Parser(argparse.ArgumentParser):
+    # Set before parsing: a script that asked for --json reads stdout, so a usage error is
+    # JSON there too (as well as the usual text on stderr).
+    wants_json = False
+
     def error(self, message: str) -> NoReturn:
+        if self.wants_json:
+            print(json.dumps({"status": "error", "error": "Usage", "message": message}))
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"screenpop lookup: {message}\n")
 
@@ -255,7 +261,10 @@ def main(argv: list[str]) -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:  # a C locale must not turn a Hindi name into a traceback
             reconfigure(errors="backslashreplace")
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    if isinstance(parser, _Parser):
+        parser.wants_json = "--json" in argv
+    args = parser.parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(message)s")

@@ -283,3 +283,13 @@ def test_credentials_from_the_saved_settings_and_the_real_keyring(
     assert "from the system keyring" in err
     assert "(from the saved settings)" in err
     assert "stale-secret-1234" not in err
+
+
+def test_a_usage_error_with_json_is_json_on_stdout(child_env: dict[str, str]) -> None:
+    result = lookup([DEMO_KNOWN_NUMBER, "--json", "--timeout", "soon"], token_env(child_env))
+    assert result.returncode == 2
+    data = json.loads(result.stdout)
+    assert data["status"] == "error"
+    assert data["error"] == "Usage"
+    assert "--timeout" in data["message"]
+    assert "usage: screenpop lookup" in result.stderr
