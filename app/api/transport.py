@@ -233,6 +233,26 @@ def unexpected_status(status: int, location: str | None) -> BadResponse:
         return BadResponse(
             f"The DeepCall address redirects elsewhere ({location[:100]}). Put the final "
             "address in Settings.", f"HTTP {status} redirect")
+    known = _STATUS_MESSAGES.get(status)
+    if known is not None:
+        return BadResponse(known, f"HTTP {status}")
     return BadResponse(
         f"DeepCall answered with HTTP {status} and no readable result. Check the DeepCall "
         "address in Settings.", f"HTTP {status}")
+
+
+# Statuses that come from something between the app and DeepCall, or that say what to do:
+# "check the address" would send the agent the wrong way.
+_STATUS_MESSAGES: dict[int, str] = {
+    401: "The server at the DeepCall address refused access before DeepCall could check your "
+         "token (HTTP 401). Check the DeepCall address in Settings; if it is right, ask IT "
+         "whether a gateway blocks it.",
+    403: "The server at the DeepCall address refused access (HTTP 403): a firewall or gateway "
+         "may block this computer. Check the DeepCall address in Settings, or ask IT.",
+    404: "There is no DeepCall API at this address (HTTP 404). Check the DeepCall address in "
+         "Settings: it is your account's API host, like https://v4-api.deepcall.com.",
+    407: "Your office's proxy wants a sign-in (HTTP 407). Ask IT for the proxy settings "
+         "(HTTPS_PROXY) this app should use.",
+    429: "DeepCall is limiting how often this account may ask (HTTP 429). Wait a minute, then "
+         "try again.",
+}

@@ -205,3 +205,16 @@ def test_client_closes_and_hides_secrets_in_repr() -> None:
     assert "unit-token" not in repr(client)
     with pytest.raises(ValueError, match="positive"):
         Timeouts(connect=0)
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    (401, "refused access"), (403, "firewall"), (404, "no DeepCall API at this address"),
+    (407, "proxy wants a sign-in"), (429, "Wait a minute"), (418, "HTTP 418"),
+])
+@respx.mock
+def test_client_statuses_without_a_deepcall_body_say_what_to_do(status: int, words: str) -> None:
+    respx.post(CONTACT_INFO).respond(status, text="<html>no</html>",
+                                     headers={"Content-Type": "text/html"})
+    with pytest.raises(BadResponse, match=words) as caught:
+        run(lookup())
+    assert caught.value.detail == f"HTTP {status}"
