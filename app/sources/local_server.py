@@ -196,7 +196,12 @@ class LocalSocketServer(QObject):
         """
         self._error = ""
         if sys.platform != "win32":
-            check_runtime_dir(Path(self.name).parent, create=True)
+            try:
+                check_runtime_dir(Path(self.name).parent, create=True)
+            except OSError as err:  # e.g. another user squats the directory: no socket, no crash
+                self._error = f"cannot use the socket directory: {err}"
+                log.warning("local socket: %s", self._error)
+                return False
             # Qt binds in a temporary directory and renames over the final path, so it would
             # silently take the address from a live instance: check for one first ourselves.
             if os.path.lexists(self.name) and not self._remove_if_stale():
