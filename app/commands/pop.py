@@ -21,7 +21,14 @@ from typing import IO
 from app.core.phone import DEFAULT_REGION, display_format, is_supported_region, normalise
 from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, STATE_LINE, PopRequest, pop_line
 from app.core.profile import resolve_profile_dir
-from app.sources.forward import GaveUp, NoAnswer, NotListening, exchange, forward_until_answered
+from app.sources.forward import (
+    GaveUp,
+    NoAnswer,
+    NotListening,
+    UnsafeSocketDir,
+    exchange,
+    forward_until_answered,
+)
 
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_START_FAILED = 0, 1, 2, 5, 6
 LAUNCH_LOG = Path("logs") / "launch.log"  # in the profile: what the started app printed
@@ -194,6 +201,9 @@ def main(argv: list[str]) -> int:
     try:
         try:
             reply = exchange(profile_dir, line)
+        except UnsafeSocketDir as err:
+            print(f"screenpop pop: cannot reach Screen-Pop safely: {err}.", file=sys.stderr)
+            return EXIT_NO_ANSWER
         except NotListening:
             if args.no_start:
                 hint = f"screenpop --profile {profile_dir}" if profile_arg else "screenpop"

@@ -32,6 +32,11 @@ class NoAnswer(ConnectionError):
     """The line was sent but no valid reply came back in time: retrying might pop twice."""
 
 
+class UnsafeSocketDir(NotListening):
+    """The socket directory is someone else's or open to others: we will not talk through it
+    (and starting an instance would not help: it refuses the directory too)."""
+
+
 class GaveUp(NotListening):
     """Waiting for an instance was abandoned early because ``give_up()`` said so."""
 
@@ -52,7 +57,7 @@ def _exchange_unix(address: str, payload: bytes, timeout: float) -> dict[str, An
     except FileNotFoundError:
         raise NotListening("no instance is running") from None
     except SocketDirError as err:
-        raise NotListening(str(err)) from None
+        raise UnsafeSocketDir(str(err)) from None
     deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)

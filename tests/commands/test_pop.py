@@ -6,6 +6,7 @@ the command line itself: validation, exit codes, messages, and that it stays lig
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -171,3 +172,25 @@ def test_state_prints_the_socket_address_for_own_clients(tmp_path: Path) -> None
     result = screenpop("state", "--address", "--profile", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == server_name(tmp_path)
+
+
+def test_an_unsafe_socket_directory_is_reported_without_starting_anything(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="spt", dir="/tmp"))  # short: no /tmp fallback
+    try:
+        (base / f"screenpop-{os.getuid()}").mkdir(mode=0o777)
+        (base / f"screenpop-{os.getuid()}").chmod(0o777)  # open to every user
+        monkeypatch.setattr(tempfile, "gettempdir", lambda: str(base))
+
+        def no_start(*_a: object, **_k: object) -> None:
+            raise AssertionError("must not start an app that would refuse the directory too")
+
+        monkeypatch.setattr(pop, "start_instance", no_start)
+        assert pop.main(["08302390884", "--profile", str(tmp_path)]) == 5
+        assert "cannot reach Screen-Pop safely" in capsys.readouterr().err
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
