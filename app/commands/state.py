@@ -13,7 +13,7 @@ import sys
 
 from app.core.pop_request import STATE_LINE
 from app.core.profile import resolve_profile_dir
-from app.sources.forward import NoAnswer, NotListening, exchange
+from app.sources.forward import NoAnswer, NotListening, UnsafeSocketDir, exchange
 from app.sources.socket_address import server_name
 
 EXIT_OK, EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_NO_ANSWER = 0, 1, 3, 5
@@ -35,6 +35,9 @@ def main(argv: list[str]) -> int:
         return EXIT_OK
     try:
         reply = exchange(profile_dir, STATE_LINE, timeout=args.timeout)
+    except UnsafeSocketDir as err:
+        print(f"screenpop state: cannot reach Screen-Pop safely: {err}.", file=sys.stderr)
+        return EXIT_NO_ANSWER
     except NotListening:
         hint = f" --profile {profile_dir}" if args.profile else ""
         print(f"screenpop state: Screen-Pop is not running for the profile {profile_dir} "

@@ -192,5 +192,11 @@ def test_an_unsafe_socket_directory_is_reported_without_starting_anything(
         monkeypatch.setattr(pop, "start_instance", no_start)
         assert pop.main(["08302390884", "--profile", str(tmp_path)]) == 5
         assert "cannot reach Screen-Pop safely" in capsys.readouterr().err
+        from app.commands import state
+
+        assert state.main(["--profile", str(tmp_path)]) == 5
+        err = capsys.readouterr().err
+        assert "is open to other users" in err
+        assert "not running" not in err
     finally:
         shutil.rmtree(base, ignore_errors=True)
