@@ -2,9 +2,10 @@
 
 On POSIX it speaks to the socket with the standard library's ``AF_UNIX`` socket: no Qt import
 (PySide6 costs 100+ ms to load), no QCoreApplication, real timeouts. That is what makes a
-softphone's ``screenpop pop NUMBER`` or ``tel:`` hand-off take a few milliseconds. Windows has
-no AF_UNIX for Qt's named pipes, so there (or when asked, e.g. in tests) it uses a
-``QLocalSocket`` with blocking waits, which also works without a QCoreApplication.
+softphone's ``screenpop pop NUMBER`` or ``tel:`` hand-off cost well under a millisecond on top
+of Python's start-up. Windows has no AF_UNIX for Qt's named pipes, so there (or when asked,
+e.g. in tests) it uses a ``QLocalSocket`` with blocking waits, which also works without a
+QCoreApplication.
 """
 
 from __future__ import annotations
