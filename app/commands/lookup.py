@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import configparser
+import contextlib
+import errno
 import json
 import logging
 import math
+import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -34,6 +37,7 @@ EXIT_USAGE = 2
 EXIT_UNKNOWN_CALLER = 3
 EXIT_DEEPCALL_ERROR = 4
 EXIT_TRANSPORT = 5
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 
 EPILOG = """\
 credentials:
@@ -48,7 +52,8 @@ exit codes:
   5  DeepCall could not be reached or answered unreadably (network, timeout, TLS,
      HTTP 5xx, not JSON, too large)
   2  usage error: bad arguments, not a phone number, or no DeepCall address/credentials
-  1  unexpected internal error (please report it)
+  1  unexpected internal error (please report it), or the result could not be written
+  141  whoever read the output stopped early (e.g. `| head`)
 """
 
 
@@ -271,10 +276,37 @@ def main(argv: list[str]) -> int:
         for noisy in ("httpcore", "asyncio"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        return run(args)
+        code = run(args)
+        sys.stdout.flush()  # a full disk shows here, not as noise at interpreter exit
+        return code
+    except BrokenPipeError:
+        # Whoever read the output stopped early (`| head`): nothing to tell anyone. Point
+        # stdout at devnull so the interpreter's last flush does not complain either.
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # the promise is "never a traceback"; say what broke, plainly
-        print(f"screenpop lookup: unexpected internal error ({type(exc).__name__}); "
-              "please report it.", file=sys.stderr)
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRNOS:
+            return _internal_error(exc)
+        _drop_stdout()
+        print(f"screenpop lookup: could not write the result ({exc.strerror}).",
+              file=sys.stderr)
         return EXIT_INTERNAL
+    except Exception as exc:  # the promise is "never a traceback"; say what broke, plainly
+        return _internal_error(exc)
+
+
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EDQUOT})
+
+
+def _drop_stdout() -> None:
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _internal_error(exc: BaseException) -> int:
+    print(f"screenpop lookup: unexpected internal error ({type(exc).__name__}); "
+          "please report it.", file=sys.stderr)
+    return EXIT_INTERNAL

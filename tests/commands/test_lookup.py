@@ -293,3 +293,36 @@ def test_a_usage_error_with_json_is_json_on_stdout(child_env: dict[str, str]) ->
     assert data["error"] == "Usage"
     assert "--timeout" in data["message"]
     assert "usage: screenpop lookup" in result.stderr
+
+
+def _lookup_with_stdout(args: list[str], env: dict[str, str],
+                        stdout: int) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "app", "lookup", *args], env=env,
+                            stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+    return result
+
+
+def test_a_reader_that_stops_early_is_not_an_internal_error(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `screenpop lookup ... | head -0`: nobody reads
+    try:
+        result = _lookup_with_stdout([DEMO_KNOWN_NUMBER, *brand(sandbox)],
+                                     token_env(child_env), write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""
+
+
+def test_a_full_disk_is_said_plainly(sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full (Linux) to simulate a full disk")
+    with open("/dev/full", "w") as full:
+        result = _lookup_with_stdout([DEMO_KNOWN_NUMBER, *brand(sandbox)],
+                                     token_env(child_env), full.fileno())
+    assert result.returncode == 1
+    assert result.stderr == ("screenpop lookup: could not write the result "
+                             "(No space left on device).\n")
