@@ -52,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _hand_over(profile_dir: Path) -> int:
     """Another instance owns the profile: bring its window forward and exit."""
-    try:  # it may still be starting up: give its socket a few seconds to appear
-        reply: dict[str, Any] | None = forward_until_answered(profile_dir, SHOW_LINE, wait=5.0)
+    try:  # it may still be starting up (a slow machine): give its socket time to appear
+        reply: dict[str, Any] | None = forward_until_answered(profile_dir, SHOW_LINE, wait=15.0)
     except (ConnectionError, OSError):
         reply = None
     if reply is not None and reply.get("ok"):

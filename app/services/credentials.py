@@ -150,7 +150,7 @@ def resolve_credentials(overrides: CredentialOverrides | None = None,
             loaded = store.load(mode)
         except SecretsUnavailable as exc:
             env = TOKEN_ENV if mode == "token" else SSID_ENV
-            raise SecretsUnavailable(f"{exc.user_message} (Or set {env} for this run.)",
+            raise SecretsUnavailable(f"{exc.user_message} Or set {env} for this run.",
                                      detail=exc.detail) from None
         if not loaded:
             env = TOKEN_ENV if mode == "token" else SSID_ENV

@@ -19,8 +19,7 @@ DEFAULT_SERVICE: Final = "deepcall-screenpop"
 
 _UNAVAILABLE = (
     "The system keyring is not available, so the DeepCall {kind} cannot be {verb}. "
-    "Unlock your keyring (or log in to the desktop session), or start the app with "
-    "DEEPCALL_TOKEN / DEEPCALL_SSID set."
+    "Unlock your keyring (or log in to the desktop session)."
 )
 _LOCKED = (
     "The system keyring is locked, so the DeepCall {kind} cannot be {verb}. "

@@ -41,6 +41,7 @@ from app.services.store import LocalStore
 from app.sources.clipboard import ClipboardWatcher, background_note
 from app.sources.clipboard_filter import WatchMode
 from app.sources.local_server import LocalSocketServer
+from app.sources.url_open import UrlOpenFilter
 from app.ui.crash_dialog import CrashReporter
 from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.main_window import MainWindow
@@ -93,6 +94,12 @@ class AppSession(QObject):
         self.clipboard = ClipboardWatcher(mode=WatchMode(s.clipboard_mode),
                                           default_region=s.default_region,
                                           enabled=s.clipboard_enabled, parent=self)
+        # macOS hands tel: links to a running app as open-URL events, not on a command line;
+        # installed before the loop runs so the link that launched the app is not missed.
+        self.url_open = UrlOpenFilter(s.default_region, parent=self)
+        app = QApplication.instance()
+        if app is not None:
+            self.url_open.install(app)
         self.screenshots = ScreenshotHook.from_environment(self.window)
         self._connect()
         if mapping_warning:
@@ -111,6 +118,8 @@ class AppSession(QObject):
         self.tray.simulate_requested.connect(self.simulate_call)
         self.tray.quit_requested.connect(self.request_quit)
         self.server.popRequested.connect(self._on_socket_pop)
+        self.url_open.popRequested.connect(self._on_socket_pop)
+        self.url_open.linkRejected.connect(w.statusBar().showMessage)
         self.server.showRequested.connect(lambda: w.bring_forward("raise"))
         self.clipboard.numberCopied.connect(self._on_number_copied)
         if self.screenshots is not None:
@@ -228,6 +237,7 @@ class AppSession(QObject):
         self.coordinator.cache_seconds = s.cache_seconds
         self.poller.set_interval(s.counters_refresh_seconds)
         self.server.default_region = s.default_region
+        self.url_open.set_default_region(s.default_region)
         self.clipboard.set_mode(WatchMode(s.clipboard_mode))
         self.clipboard.set_default_region(s.default_region)
         self.clipboard.set_enabled(s.clipboard_enabled)
@@ -289,4 +299,5 @@ class AppSession(QObject):
         self.crash.uninstall()
         app = QApplication.instance()
         if app is not None:
+            self.url_open.uninstall(app)
             app.processEvents()

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -299,3 +300,20 @@ def test_shutdown_closes_the_client_and_leaves_no_task(make_session: SessionFact
     run_async(pop_then_quit())
     assert client.is_closed
     assert not session.server.is_listening()
+
+
+def test_a_tel_link_opened_by_the_os_pops_in_the_running_app(make_session: SessionFactory,
+                                                             run_async: RunAsync,
+                                                             sandbox: SandboxServer) -> None:
+    # macOS delivers tel: links to a running app as a FileOpen event on the application.
+    session = make_session(_demo_overrides(sandbox))
+
+    async def open_link() -> None:
+        QApplication.postEvent(QApplication.instance(),
+                               QFileOpenEvent(QUrl("tel:+91-98765-43210")))
+        await wait_until(lambda: session.window.status == "found")
+        await quiesce()
+
+    run_async(open_link())
+    assert session.coordinator.snapshot()["number"] == KNOWN
+    assert session.coordinator.snapshot()["source"] == "tel-link"
