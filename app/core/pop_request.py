@@ -8,7 +8,7 @@ One request per line (UTF-8, at most ``MAX_LINE_BYTES``), one JSON reply line ea
   the window to the front.
 
 Replies: ``{"ok": true, ...}`` or ``{"ok": false, "error": "plain-language reason"}``.
-docs/softphones.md documents this for softphone integrators.
+README.md, "Connect your softphone" documents this for softphone integrators.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The running instance's local socket: softphones, ``screenpop pop`` and second starts talk here.
 
-The protocol (app/core/pop_request.py, docs/softphones.md) is one line in, one JSON line out.
+The protocol (app/core/pop_request.py, README.md) is one line in, one JSON line out.
 Everything runs on the Qt event loop without blocking: lines are parsed as bytes arrive, and
 every limit (line length, connections, idle time, message rate, unread replies) ends in an
 error reply or a closed connection, so a misbehaving client can never stall the window.

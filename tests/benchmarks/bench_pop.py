@@ -5,9 +5,11 @@ in-process sandbox over loopback keep-alive HTTP, on a qasync loop like the app'
 
 - ``bare httpx``: the two POSTs with asyncio.gather on a bare httpx.AsyncClient, plus json();
 - ``coordinator``: PopCoordinator.pop() until contactFound (the form can fill), with dedupe and
-  cache off so every pop goes to the network; history is written to SQLite as in the app.
+  cache off so every pop goes to the network; history is written to SQLite as in the app;
+- ``with the window``: the same with the main window shown and wired as in the app, so the
+  time includes showing the number, the "looking up" state and filling the form.
 
-Run: ``uv run python tests/benchmarks/bench_pop.py [N]``.
+Run: ``uv run python tests/benchmarks/bench_pop.py [N] [LATENCY_MS]``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,10 @@ from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.pop_coordinator import PopCoordinator, PopResult, SimplePopRequest
+from app.services.settings import Settings
 from app.services.store import LocalStore
+from app.ui.main_window import MainWindow
+from app.ui.presenter import WindowPresenter
 
 WARMUP = 20
 NUMBERS = (DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER)  # alternate: no dedupe, no cache hit
@@ -58,11 +63,19 @@ async def bare_round_trips(base_url: str, n: int) -> list[float]:
     return samples
 
 
-async def coordinator_pops(base_url: str, n: int, profile: Path) -> list[float]:
+async def coordinator_pops(base_url: str, n: int, profile: Path,
+                           with_window: bool = False) -> list[float]:
     client = DeepCallClient(base_url, TokenAuth(DEMO_USER_ID, DEMO_TOKEN))
     store = LocalStore.in_profile(profile)
     coordinator = PopCoordinator(client, default_mapping(), store,
                                  dedupe_seconds=0, cache_seconds=0)
+    if with_window:
+        # The window on screen (offscreen platform) renders every state, as in the app;
+        # contactFound returns only after the form has been filled.
+        settings = Settings(profile)
+        window = MainWindow(settings)
+        presenter = WindowPresenter(window, coordinator, settings=settings)
+        window.show()
     samples: list[float] = []
     try:
         for i in range(WARMUP + n):
@@ -94,6 +107,9 @@ async def coordinator_pops(base_url: str, n: int, profile: Path) -> list[float]:
             if i >= WARMUP:
                 samples.append(elapsed)
     finally:
+        if with_window:
+            presenter.save_note_draft()
+            window.close()
         await coordinator.shutdown()
         await client.aclose()
         store.close()
@@ -106,17 +122,26 @@ def pct(samples: list[float], p: int) -> float:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    # Optional server latency (ms), to see the pop against a WAN-like round trip, where the
+    # window paints "looking up" while the requests are in flight.
+    latency_ms = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     app = QApplication.instance() or QApplication([])
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as profile:
+        if latency_ms:
+            sandbox.add_fault("latency", ms=latency_ms)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
             bare = loop.run_until_complete(bare_round_trips(sandbox.base_url, n))
             pops = loop.run_until_complete(coordinator_pops(sandbox.base_url, n, Path(profile)))
-    print(f"{n} pops, contactInfo + recentCalls concurrently, in-process sandbox, qasync loop (ms)")
+            shown = loop.run_until_complete(
+                coordinator_pops(sandbox.base_url, n, Path(profile), with_window=True))
+    print(f"{n} pops, contactInfo + recentCalls concurrently, in-process sandbox "
+          f"(+{latency_ms} ms latency), qasync loop (ms)")
     print(f"{'path':40} {'p50':>7} {'p95':>7} {'mean':>7}")
     for name, samples in (("bare httpx (2 POSTs, gather)", bare),
-                          ("PopCoordinator.pop -> contactFound", pops)):
+                          ("PopCoordinator.pop -> contactFound", pops),
+                          ("... with the window: form filled", shown)):
         print(f"{name:40} {pct(samples, 50):7.2f} {pct(samples, 95):7.2f} "
               f"{statistics.fmean(samples):7.2f}")
     print(f"{'overhead (p50)':40} {pct(pops, 50) - pct(bare, 50):7.2f}")
