@@ -69,8 +69,10 @@ def test_missing_pieces_say_what_to_do(no_keyring: None) -> None:
         resolve_credentials(CredentialOverrides(token="t", user_id="1"))
     with pytest.raises(CredentialsMissing, match="--user-id"):
         resolve_credentials(CredentialOverrides(brand_url="http://x", token="t"))
-    with pytest.raises(SecretsUnavailable, match="DEEPCALL_TOKEN"):
+    with pytest.raises(SecretsUnavailable, match="DEEPCALL_TOKEN") as unavailable:
         resolve_credentials(CredentialOverrides(brand_url="http://x", user_id="1"))
+    # The way out is said once, for the mode in use.
+    assert unavailable.value.user_message.count("DEEPCALL_") == 1
 
 
 @pytest.mark.keyring

@@ -91,7 +91,7 @@ def test_no_keyring_backend_at_all_is_plain() -> None:
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     try:
-        with pytest.raises(SecretsUnavailable, match="DEEPCALL_TOKEN"):
+        with pytest.raises(SecretsUnavailable, match="keyring is not available"):
             SecretStore().load("token")
     finally:
         keyring.set_keyring(previous)
