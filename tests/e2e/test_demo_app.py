@@ -13,8 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 
 from app.sandbox.accounts import DEMO_TOKEN
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
+from tests.tools.polling import poll_until
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -30,20 +30,6 @@ KNOWN = "+" + DEMO_KNOWN_NUMBER
 UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
 
 pytestmark = pytest.mark.xvfb
-
-
-def _poll(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll another process's observable state until ``condition`` holds (with a deadline)."""
-    deadline = time.monotonic() + timeout
-    pause = 0.05
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(pause)  # another process: nothing in this one to wait on
-        pause = min(pause * 1.5, 0.5)
 
 
 @dataclass
@@ -73,7 +59,7 @@ class RunningApp:
                                                                          "error"):
                 return s
             return None
-        return dict(_poll(done, timeout, f"the lookup of {number} to finish"))
+        return dict(poll_until(done, timeout, f"the lookup of {number} to finish"))
 
     def output(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
@@ -94,7 +80,7 @@ def demo_app(x_display: str, tmp_path: Path) -> Iterator[RunningApp]:
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     app = RunningApp(process, profile, shots, env, stderr_path)
     try:
-        _poll(lambda: process.poll() is not None or app.state(), 30, "the app to answer")
+        poll_until(lambda: process.poll() is not None or app.state(), 30, "the app to answer")
         assert process.poll() is None, f"the app exited early:\n{app.output()[-3000:]}"
         yield app
     finally:
@@ -133,7 +119,7 @@ def test_demo_pops_a_known_caller_and_shows_the_contact(demo_app: RunningApp) ->
     assert state["window_status"] == "found"
 
     shot = demo_app.shots / "screenpop-found.png"
-    _poll(shot.exists, 10, "the window grab")
+    poll_until(shot.exists, 10, "the window grab")
     kept = _keep_artifact(shot, "e2e-demo-found.png")
     assert kept.stat().st_size > 10_000  # a real rendering, not an empty image
     assert kept.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -145,7 +131,7 @@ def test_demo_shows_an_unknown_caller_as_new(demo_app: RunningApp) -> None:
     assert state["status"] == "unknown"
     assert state["fields"]["Name"] == ""
     shot = demo_app.shots / "screenpop-unknown.png"
-    _poll(shot.exists, 10, "the window grab")
+    poll_until(shot.exists, 10, "the window grab")
     _keep_artifact(shot, "e2e-demo-unknown.png")
 
 

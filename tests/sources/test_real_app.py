@@ -13,10 +13,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,26 +24,12 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER, DEMO_PLAIN_NUM
 from app.sources.forward import forward
 from app.sources.single_instance import LOCK_FILE_NAME
 from tests.sources.processes import REPO
+from tests.tools.polling import poll_until
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and sockets")]
 
-T = TypeVar("T")
 SETTLED = ("found", "unknown", "error")
-
-
-def wait_for(condition: Callable[[], T | None], timeout: float, what: str) -> T:
-    """Poll another process's observable state until ``condition`` gives a value."""
-    deadline = time.monotonic() + timeout
-    pause = 0.05
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(pause)  # the state lives in another process: nothing here to wait on
-        pause = min(pause * 1.5, 0.5)
 
 
 @pytest.fixture
@@ -76,7 +61,7 @@ def settled_on(env: dict[str, str], profile: Path, number: str) -> dict[str, Any
         if state and state.get("number") == number and state.get("status") in SETTLED:
             return state
         return None
-    return wait_for(done, 30, f"the app to show {number}")
+    return poll_until(done, 30, f"the app to show {number}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -119,7 +104,7 @@ def test_two_near_simultaneous_starts_end_with_exactly_one_instance(
         def one_has_exited() -> list[subprocess.Popen[bytes]] | None:
             return [p for p in apps if p.poll() is not None] or None
 
-        exited = wait_for(one_has_exited, 60, "one of the two starts to hand over and exit")
+        exited = poll_until(one_has_exited, 60, "one of the two starts to hand over and exit")
         assert len(exited) == 1, [p.returncode for p in apps]
         loser = exited[0]
         winner = next(p for p in apps if p is not loser)
@@ -127,7 +112,7 @@ def test_two_near_simultaneous_starts_end_with_exactly_one_instance(
         assert loser.returncode == 0, loser_output
         assert "already running; its window was brought to the front" in loser_output
         assert winner.poll() is None
-        state = wait_for(lambda: app_state(app_env, profile), 30, "the instance to answer")
+        state = poll_until(lambda: app_state(app_env, profile), 30, "the instance to answer")
         assert state["status"] == "idle"
         assert lock_pid(profile) == winner.pid
         # A third start now is a plain hand-over to the same instance.
@@ -141,7 +126,7 @@ def test_numbers_from_other_processes_reach_the_apps_state(
         app_env: dict[str, str], tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     with demo_apps(app_env, profile, 1, tmp_path) as (app,):
-        wait_for(lambda: app.poll() is not None or app_state(app_env, profile), 60,
+        poll_until(lambda: app.poll() is not None or app_state(app_env, profile), 60,
                  "the app to answer")
         assert app.poll() is None, (tmp_path / "app0.out").read_text()[-3000:]
 
@@ -250,7 +235,7 @@ def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
         for process, (out, err) in zip(pops, results, strict=True):
             assert process.returncode == 0, err
             assert out.startswith("Screen-Pop: +91")
-        state = wait_for(lambda: app_state(app_env, profile), 30, "the instance to answer")
+        state = poll_until(lambda: app_state(app_env, profile), 30, "the instance to answer")
         assert state["number"] in ("+918302390884", "+919876543210")
         pid = lock_pid(profile)
         assert not _gone(pid)
@@ -263,7 +248,7 @@ def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
             pid = lock_pid(profile)
         if pid is not None and not _gone(pid):
             os.kill(pid, signal.SIGTERM)  # detached by pop: not our child, so no wait()
-            wait_for(lambda: _gone(pid), 30, "the started app to end")
+            poll_until(lambda: _gone(pid), 30, "the started app to end")
 
 
 def test_the_real_app_recovers_from_a_crash_that_left_its_socket_and_lock(
@@ -272,7 +257,7 @@ def test_the_real_app_recovers_from_a_crash_that_left_its_socket_and_lock(
 
     profile = tmp_path / "profile"
     with demo_apps(app_env, profile, 1, tmp_path) as (first,):
-        wait_for(lambda: first.poll() is not None or app_state(app_env, profile), 60,
+        poll_until(lambda: first.poll() is not None or app_state(app_env, profile), 60,
                  "the first app to answer")
         first.kill()  # SIGKILL: no shutdown path runs, the socket file and lock stay behind
         first.wait(20)
@@ -281,7 +266,7 @@ def test_the_real_app_recovers_from_a_crash_that_left_its_socket_and_lock(
     assert forward(profile, "state") is None
 
     with demo_apps(app_env, profile, 1, tmp_path) as (second,):
-        wait_for(lambda: second.poll() is not None or app_state(app_env, profile), 60,
+        poll_until(lambda: second.poll() is not None or app_state(app_env, profile), 60,
                  "the restarted app to answer")
         assert second.poll() is None, (tmp_path / "app0.out").read_text()[-3000:]
         assert (app_state(app_env, profile) or {})["status"] == "idle"

@@ -20,27 +20,17 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # run as a script: make the tests package importable
+    sys.path.insert(0, str(REPO))
+from tests.tools.polling import poll_until  # noqa: E402
+
 DEFAULT_NUMBER = "+919876543210"  # the sandbox's Aarav Mehta: every field, two groups, calls
 DEFAULT_OUTPUT = REPO / "docs" / "screenshot.png"
-
-
-def poll(condition: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    pause = 0.05
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(pause)  # polling another process: there is no signal to wait on
-        pause = min(pause * 1.5, 0.5)
 
 
 @contextlib.contextmanager
@@ -93,7 +83,7 @@ def make_screenshot(output: Path, number: str, display: str, timeout: float = 30
         app = subprocess.Popen(app_command("--demo", "--profile", str(profile)), cwd=REPO,
                                env=env, stdout=app_log, stderr=subprocess.STDOUT)
         try:
-            poll(lambda: app.poll() is not None or state(profile, env), timeout, "the app")
+            poll_until(lambda: app.poll() is not None or state(profile, env), timeout, "the app")
             if app.poll() is not None:
                 raise RuntimeError(f"the app exited with {app.returncode}: "
                                    f"{(Path(tmp) / 'app.stderr').read_text()[-2000:]}")
@@ -104,11 +94,11 @@ def make_screenshot(output: Path, number: str, display: str, timeout: float = 30
                                     timeout=30)
             if popped.returncode != 0:
                 raise RuntimeError(f"screenpop pop failed: {popped.stderr.strip()}")
-            final = poll(lambda: (s := state(profile, env)) and s.get("number") == number
+            final = poll_until(lambda: (s := state(profile, env)) and s.get("number") == number
                          and s.get("status") in ("found", "unknown", "error") and s,
                          timeout, "the lookup to finish")
             shot = shots / f"screenpop-{final['status']}.png"
-            poll(shot.exists, timeout, f"the window grab {shot.name}")
+            poll_until(shot.exists, timeout, f"the window grab {shot.name}")
             output.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(shot, output)
             log(f"state {final['status']}; screenshot written to {output}")
