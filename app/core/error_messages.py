@@ -18,7 +18,7 @@ class ApiGroup(StrEnum):
     CALL_REPORT = "callReport"
 
 
-_SIGN_IN_AGAIN = "Sign in to DeepCall again and update the token or session in Settings."
+_SIGN_IN_AGAIN = "For a session, sign in to DeepCall again."
 _TRY_AGAIN = "Try again in a moment; if it keeps happening, tell your DeepCall administrator."
 
 _AGENT_DASHBOARD: dict[int, str] = {
@@ -29,10 +29,13 @@ _AGENT_DASHBOARD: dict[int, str] = {
     1003: "DeepCall does not know this agent. Check the user ID in Settings.",
     1004: "DeepCall could not find the requested file. " + _TRY_AGAIN,
     # DeepCall answers 1014 for a bad token and for a dead panel session (ssid) alike.
-    1014: "Your DeepCall token or session is invalid or has expired. " + _SIGN_IN_AGAIN,
-    1020: "No DeepCall token or session was sent. " + _SIGN_IN_AGAIN,
+    1014: "Your token is invalid or missing — open Settings and enter a valid token or "
+          "session (the one sent is wrong or has expired). " + _SIGN_IN_AGAIN,
+    1020: "Your token is invalid or missing — open Settings and enter a valid token or "
+          "session (none was sent).",
     1032: "DeepCall had an internal problem. " + _TRY_AGAIN,
-    1039: "Your DeepCall account is suspended. Contact your DeepCall administrator.",
+    1039: "This DeepCall account is suspended, so no caller can be looked up. Ask your "
+          "DeepCall administrator to reactivate it.",
     1501: "DeepCall could not load the agent dashboard data. " + _TRY_AGAIN,
 }
 

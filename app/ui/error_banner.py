@@ -18,7 +18,6 @@ from app.ui.theme import status_colours
 
 # Codes that mean "the credentials in Settings are wrong": the agent can fix these themselves.
 CREDENTIAL_CODES = frozenset({1002, 1014, 1020})
-SUSPENDED_CODE = 1039
 # Server-side hiccups worth trying again.
 RETRYABLE_CODES = frozenset({1009, 1010, 1032, 1501})
 
@@ -43,16 +42,13 @@ def describe_error(error: BaseException) -> ErrorView:
     if isinstance(error, DeepCallError):
         code = error.code
         if code in CREDENTIAL_CODES:
-            return ErrorView(
-                "Your token is invalid or missing — open Settings and enter a valid token "
-                f"(DeepCall code {code}).", ErrorAction.OPEN_SETTINGS, code)
-        if code == SUSPENDED_CODE:
-            return ErrorView(
-                "This DeepCall account is suspended, so no caller can be looked up. "
-                "Ask your DeepCall administrator to reactivate it (code 1039).",
-                ErrorAction.NONE, code)
-        action = ErrorAction.RETRY if code in RETRYABLE_CODES else ErrorAction.NONE
-        return ErrorView(error.user_message, action, code)
+            action = ErrorAction.OPEN_SETTINGS
+        elif code in RETRYABLE_CODES:
+            action = ErrorAction.RETRY
+        else:
+            action = ErrorAction.NONE
+        suffix = f" (DeepCall code {code})" if code is not None else ""
+        return ErrorView(error.user_message + suffix, action, code)
     if isinstance(error, TransportError | ServerError):
         return ErrorView(error.user_message, ErrorAction.RETRY)
     if isinstance(error, DeepCallApiError):

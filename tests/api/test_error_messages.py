@@ -67,4 +67,6 @@ def test_transport_messages_read_as_plain_english() -> None:
 def test_1014_fits_both_auth_modes() -> None:
     # An expired panel session (ssid) answers 1014 too: "token" alone would mislead that agent.
     message = user_message(ApiGroup.AGENT_DASHBOARD, 1014)
-    assert message.startswith("Your DeepCall token or session is invalid or has expired.")
+    assert message.startswith("Your token is invalid or missing — open Settings")
+    assert "token or session" in message
+    assert "expired" in message

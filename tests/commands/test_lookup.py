@@ -189,7 +189,7 @@ def test_errors_say_where_the_address_and_credentials_came_from(
     as_json = lookup([DEMO_KNOWN_NUMBER, "--json", "--brand", sandbox.base_url], env)
     data = json.loads(as_json.stdout)
     assert data["code"] == 1014
-    assert "token or session is invalid" in data["message"]
+    assert "valid token or session" in data["message"]
     assert data["hint"].endswith("and the session (ssid) from DEEPCALL_SSID.")
     assert "bad-ssid-1" not in as_json.stdout
 
