@@ -35,7 +35,10 @@ class WindowPresenter(QObject):
         self.poller = poller
         self.tray = tray
         self.settings = settings
-        self._failed_notes: dict[str, int] = {}  # note text -> outbox id, for Retry
+        # (caller number, note text) -> outbox id, for Retry: the same words typed for another
+        # caller are that caller's own note, never a retry of this one.
+        self._failed_notes: dict[tuple[str, str], int] = {}
+        self._note_numbers: dict[int, str] = {}  # outbox id -> caller, for notes sent from here
 
         coordinator.popReceived.connect(self._on_pop_received)
         coordinator.contactFound.connect(self._on_result)
@@ -124,7 +127,14 @@ class WindowPresenter(QObject):
         if not number:
             return
         try:
-            self.coordinator.store.save_draft(number, self.window.notes.editor.toPlainText())
+            text = self.window.notes.editor.toPlainText()
+            store = self.coordinator.store
+            if text.strip() and any(note.content == text.strip()
+                                    for note in store.pending_notes(number)):
+                # Already in the outbox (sending, or failed and kept): as a draft too it would
+                # come back in the box once sent, and be sent a second time.
+                text = ""
+            store.save_draft(number, text)
         except Exception:  # a draft is a convenience; the text is still in the box
             log.exception("could not save the note draft")
 
@@ -136,22 +146,35 @@ class WindowPresenter(QObject):
             return ""
 
     def _on_send_note(self, text: str) -> None:
-        failed_id = self._failed_notes.pop(text, None)
-        if failed_id is not None:
-            # The same text already waits in the outbox: send that one again, never twice.
+        failed_id = self._failed_notes.pop((self.window.number, text), None)
+        if failed_id is not None and self.coordinator.store.note(failed_id) is not None:
+            # This caller's same text already waits in the outbox: send that one again,
+            # never twice.
             self.coordinator.retry_notes()
             return
-        if self.coordinator.add_note(text) is None:
+        note_id = self.coordinator.add_note(text)
+        if note_id is None:
             self.window.note_failed("There is no caller to attach the note to yet.")
+        else:
+            self._note_numbers[note_id] = self.window.number
 
-    def _on_note_sent(self, _note_id: int, text: str) -> None:
-        self.window.note_sent(text)
+    def _on_note_sent(self, note_id: int, text: str) -> None:
+        self._failed_notes = {k: v for k, v in self._failed_notes.items() if v != note_id}
+        # Only the note box of the caller it belongs to changes: another caller's box may hold
+        # the same words, still unsent.
+        if self._note_numbers.pop(note_id, None) == self.window.number:
+            self.window.note_sent(text)
 
     def _on_note_failed(self, note_id: int, message: str) -> None:
         note = self.coordinator.store.note(note_id)
-        if note is not None:
-            self._failed_notes[note.content] = note_id
-        self.window.note_failed(message)
+        if note is None:
+            return
+        self._failed_notes[(note.number, note.content)] = note_id
+        self._note_numbers[note_id] = note.number
+        if note.number == self.window.number:
+            self.window.note_failed(message)
+        else:
+            self.window.statusBar().showMessage(f"An earlier caller's note: {message}", 10000)
 
     # --- window -> coordinator ----------------------------------------------------------
     def _on_retry(self) -> None:

@@ -91,3 +91,71 @@ def test_a_half_typed_note_stays_with_its_caller(make_stack: StackFactory, run_a
     run_async(scenario())
     assert stack.store.load_draft(KNOWN) == "Asked about the"  # kept on disk too
     assert stack.store.load_draft(other) == ""
+
+
+def test_the_same_words_for_another_caller_are_that_callers_own_note(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # A failed note for caller A must not swallow caller B's identical note as a "retry" of A's,
+    # nor may A's note, once sent, wipe B's unsent box.
+    stack = make_stack(dedupe_seconds=0)
+    notes = stack.window.notes
+    other = "+" + DEMO_PLAIN_NUMBER
+    text = "Call back tomorrow"
+    before_known = len(sandbox.notes(DEMO_KNOWN_NUMBER))
+    before_other = len(sandbox.notes(DEMO_PLAIN_NUMBER))
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+        sandbox.add_fault("http502", action="notesAdd")
+        notes.editor.setPlainText(text)
+        await wait_signal(stack.coordinator.noteFailed, 5, trigger=notes.send_button.click)
+        await quiesce()
+        sandbox.clear_faults()
+        stack.pop(other)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+        notes.editor.setPlainText(text)
+        await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
+        await quiesce()
+
+    run_async(scenario())
+    assert [n.content for n in sandbox.notes(DEMO_PLAIN_NUMBER)[before_other:]] == [text]
+    assert len(sandbox.notes(DEMO_KNOWN_NUMBER)) == before_known  # A's is still kept, unsent
+    assert [n.number for n in stack.store.pending_notes()] == [KNOWN]
+
+
+def test_a_note_sent_later_does_not_come_back_as_a_draft(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # A failed note stays in the outbox; the next call must not also keep it as the caller's
+    # draft, or it reappears unsent in the box after the outbox delivered it (a duplicate).
+    stack = make_stack(dedupe_seconds=0)
+    notes = stack.window.notes
+    other = "+" + DEMO_PLAIN_NUMBER
+    text = "Promised a refund by Friday"
+    before = len(sandbox.notes(DEMO_KNOWN_NUMBER))
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+        sandbox.add_fault("http502", action="notesAdd")
+        notes.editor.setPlainText(text)
+        await wait_signal(stack.coordinator.noteFailed, 5, trigger=notes.send_button.click)
+        await quiesce()
+        sandbox.clear_faults()
+        stack.pop(other)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+        # The outbox is flushed (as at the next start or settings change).
+        await wait_signal(stack.coordinator.noteSent, 5, trigger=stack.coordinator.retry_notes)
+        await quiesce()
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+
+    run_async(scenario())
+    assert [n.content for n in sandbox.notes(DEMO_KNOWN_NUMBER)[before:]] == [text]
+    assert notes.editor.toPlainText() == ""
+    assert stack.store.load_draft(KNOWN) == ""
