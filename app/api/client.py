@@ -89,6 +89,9 @@ class DeepCallClient:
                      # identity: the size cap then bounds memory exactly (no gzip bomb)
                      "Accept-Encoding": "identity", "User-Agent": _USER_AGENT},
         )
+        self._calls_running = 0
+        self._no_calls_running = asyncio.Event()
+        self._no_calls_running.set()
 
     def __repr__(self) -> str:
         return f"DeepCallClient({self._base!r}, {self._auth!r})"
@@ -103,6 +106,17 @@ class DeepCallClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def aclose_when_idle(self) -> None:
+        """Close once the calls already running have ended (each is bounded by its deadline).
+
+        For a client being replaced (new settings): closing it at once would fail the lookup
+        or note still in flight on it with "client has been closed". Cancelled, it closes now.
+        """
+        try:
+            await self._no_calls_running.wait()
+        finally:
+            await self.aclose()
 
     async def __aenter__(self) -> DeepCallClient:
         return self
@@ -172,11 +186,17 @@ class DeepCallClient:
                           ensure_ascii=False).encode("utf-8")
         url = f"{self._base}/{group.value}/{action}"
         started = time.perf_counter()
+        self._calls_running += 1
+        self._no_calls_running.clear()
         try:
             async with asyncio.timeout(self._timeouts.total):
                 return await self._with_retry(url, body, group, action, idempotent)
         except TimeoutError:
             failure = deadline_error(self._host, self._timeouts.total)
+        finally:
+            self._calls_running -= 1
+            if not self._calls_running:
+                self._no_calls_running.set()
         log.debug("deepcall %s/%s timed out after %.1f ms", group.value, action,
                   (time.perf_counter() - started) * 1000)
         raise failure  # raised outside the except: no chained cancellation noise

@@ -196,7 +196,7 @@ class AppSession(QObject):
         else:
             self.poller.stop()
         if old is not None and old is not client:
-            self._spawn(old.aclose())
+            self._spawn(old.aclose_when_idle())  # a lookup or note may still be running on it
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(coro)

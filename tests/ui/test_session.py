@@ -317,3 +317,30 @@ def test_a_tel_link_opened_by_the_os_pops_in_the_running_app(make_session: Sessi
     run_async(open_link())
     assert session.coordinator.snapshot()["number"] == KNOWN
     assert session.coordinator.snapshot()["source"] == "tel-link"
+
+
+def test_saving_settings_mid_lookup_does_not_break_the_lookup(make_session: SessionFactory,
+                                                              run_async: RunAsync,
+                                                              sandbox: SandboxServer) -> None:
+    # Saving Settings rebuilds the DeepCall client; the old one must not be closed under the
+    # lookup still running on it (that surfaced as "something unexpected went wrong").
+    session = make_session(_demo_overrides(sandbox))
+    sandbox.add_fault("latency", action="contactInfo", ms=600)
+    old = session.client
+
+    async def pop_then_save() -> None:
+        session.coordinator.pop(SimplePopRequest(KNOWN))
+        await wait_until(lambda: any(r.action == "contactInfo" for r in sandbox.requests()))
+        dialog = session.open_settings()
+        dialog.brand_url.setText(sandbox.base_url)
+        dialog.user_id.setText(DEMO_USER_ID)
+        dialog.secret.setText(DEMO_TOKEN)
+        dialog.save()
+        assert session.client is not old
+        await wait_until(lambda: session.window.status in ("found", "error"), 10)
+        await quiesce()
+
+    run_async(pop_then_save())
+    assert session.window.status == "found", session.coordinator.snapshot()
+    assert old is not None
+    assert old.is_closed  # closed once its lookup had ended
