@@ -152,7 +152,13 @@ class WindowPresenter(QObject):
             # never twice.
             self.coordinator.retry_notes()
             return
-        note_id = self.coordinator.add_note(text)
+        try:
+            note_id = self.coordinator.add_note(text)
+        except Exception:  # e.g. a full disk: the text stays in the box, the button works again
+            log.exception("could not keep the note in the local outbox")
+            self.window.note_failed("The note could not be saved on this computer, so it was "
+                                    "not sent. Your text is still here.")
+            return
         if note_id is None:
             self.window.note_failed("There is no caller to attach the note to yet.")
         else:

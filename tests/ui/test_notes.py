@@ -159,3 +159,24 @@ def test_a_note_sent_later_does_not_come_back_as_a_draft(
     assert [n.content for n in sandbox.notes(DEMO_KNOWN_NUMBER)[before:]] == [text]
     assert notes.editor.toPlainText() == ""
     assert stack.store.load_draft(KNOWN) == ""
+
+
+def test_a_note_the_local_outbox_cannot_take_leaves_the_box_usable(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    # The outbox write comes first; when it fails (a full disk, a broken database) the agent
+    # keeps the text and a working button instead of a box stuck on "Sending…".
+    stack = make_stack()
+    notes = stack.window.notes
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+
+    run_async(scenario())
+    stack.store.close()  # every write now fails
+    notes.editor.setPlainText("Wants the premium plan")
+    notes.send_button.click()
+    assert notes.send_button.isEnabled()
+    assert notes.editor.toPlainText() == "Wants the premium plan"
+    assert "not sent" in notes.status.text()
