@@ -105,7 +105,9 @@ class _Connection(QObject):
         if self._closing:
             return
         self._closing = True
-        self._idle.stop()
+        # From now on the idle timer bounds the goodbye: a client that never reads would keep
+        # the flush below (and a connection slot) waiting forever.
+        self._idle.start()
         if reply is not None and self.sock.state() == QLocalSocket.LocalSocketState.ConnectedState:
             self.sock.write(reply)
             self.sock.flush()
@@ -115,6 +117,12 @@ class _Connection(QObject):
             self._on_disconnected()
 
     def _on_idle(self) -> None:
+        if self._closing:
+            # The reply was not taken in time: drop it with the connection. Aborting right here,
+            # inside this child timer's signal with unsent data, segfaulted PySide 6.11 when
+            # the connection was then deleted; a queued abort does not.
+            QTimer.singleShot(0, self.sock, self.sock.abort)
+            return
         self.close_with(error_reply("idle timeout"))
 
     def _on_disconnected(self) -> None:

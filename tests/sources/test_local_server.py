@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.pop_request import PopRequest
 from app.sources.forward import forward
-from app.sources.local_server import LocalSocketServer
+from app.sources.local_server import LocalSocketServer, ServerLimits
 from app.sources.single_instance import SingleInstance
 
 
@@ -74,3 +75,23 @@ def test_single_instance_lock(tmp_path: Path) -> None:
     first.release()
     assert second.acquire()
     second.release()
+
+
+def test_a_client_that_never_reads_its_replies_does_not_keep_a_slot(
+        qtbot: QtBot, qapp: QCoreApplication, tmp_path: Path) -> None:
+    # Hung up on for not reading, the client still holds unread replies: the flush must not
+    # wait for it forever, or a few such clients use up every connection slot.
+    big_state: dict[str, Any] = {"fields": {"notes": "x" * 200_000}}
+    server = LocalSocketServer(tmp_path, lambda: big_state,
+                               limits=ServerLimits(idle_timeout_ms=300,
+                                                   max_unread_reply_bytes=64 * 1024))
+    assert server.start(), server.errorString()
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        client.connect(server.name)
+        client.sendall(b"state\n" * 8)  # and never read a byte
+        qtbot.waitUntil(lambda: server.connection_count == 1, timeout=3000)
+        qtbot.waitUntil(lambda: server.connection_count == 0, timeout=5000)
+    finally:
+        client.close()
+        server.close()
