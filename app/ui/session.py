@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,9 +97,11 @@ class AppSession(QObject):
                                           enabled=s.clipboard_enabled, parent=self)
         # macOS hands tel: links to a running app as open-URL events, not on a command line;
         # installed before the loop runs so the link that launched the app is not missed.
+        # Only there: a filter on the application sees every event of every object, a cost
+        # the other platforms (tel: arrives as `screenpop tel:...`) have no reason to pay.
         self.url_open = UrlOpenFilter(s.default_region, parent=self)
         app = QApplication.instance()
-        if app is not None:
+        if app is not None and sys.platform == "darwin":
             self.url_open.install(app)
         self.screenshots = ScreenshotHook.from_environment(self.window)
         self._connect()

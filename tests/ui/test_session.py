@@ -4,6 +4,7 @@ accessibility of every input, pop behaviour, and the one shutdown path."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -307,6 +308,10 @@ def test_a_tel_link_opened_by_the_os_pops_in_the_running_app(make_session: Sessi
                                                              sandbox: SandboxServer) -> None:
     # macOS delivers tel: links to a running app as a FileOpen event on the application.
     session = make_session(_demo_overrides(sandbox))
+    if sys.platform != "darwin":
+        # The session installs the filter on macOS only, where the OS sends these events;
+        # here the wiring behind it is what is under test.
+        session.url_open.install(QApplication.instance())
 
     async def open_link() -> None:
         QApplication.postEvent(QApplication.instance(),
