@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER
 from app.sandbox.server import SandboxServer
 from tests.fixtures.qt_async import wait_signal, wait_until
-from tests.ui.conftest import StackFactory, quiesce
+from tests.ui.conftest import Stack, StackFactory, quiesce
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
@@ -93,6 +93,23 @@ def test_a_half_typed_note_stays_with_its_caller(make_stack: StackFactory, run_a
     assert stack.store.load_draft(other) == ""
 
 
+async def note_fails_for_one_caller_then_pop_another(stack: Stack, sandbox: SandboxServer,
+                                                     text: str, other: str) -> None:
+    """Pop KNOWN, send ``text`` while notesAdd answers 502, then pop ``other``."""
+    stack.pop(KNOWN)
+    await wait_until(lambda: stack.window.status == "found")
+    await quiesce()
+    sandbox.add_fault("http502", action="notesAdd")
+    stack.window.notes.editor.setPlainText(text)
+    await wait_signal(stack.coordinator.noteFailed, 5,
+                      trigger=stack.window.notes.send_button.click)
+    await quiesce()
+    sandbox.clear_faults()
+    stack.pop(other)
+    await wait_until(lambda: stack.window.status == "found")
+    await quiesce()
+
+
 def test_the_same_words_for_another_caller_are_that_callers_own_note(
         make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
     # A failed note for caller A must not swallow caller B's identical note as a "retry" of A's,
@@ -105,17 +122,7 @@ def test_the_same_words_for_another_caller_are_that_callers_own_note(
     before_other = len(sandbox.notes(DEMO_PLAIN_NUMBER))
 
     async def scenario() -> None:
-        stack.pop(KNOWN)
-        await wait_until(lambda: stack.window.status == "found")
-        await quiesce()
-        sandbox.add_fault("http502", action="notesAdd")
-        notes.editor.setPlainText(text)
-        await wait_signal(stack.coordinator.noteFailed, 5, trigger=notes.send_button.click)
-        await quiesce()
-        sandbox.clear_faults()
-        stack.pop(other)
-        await wait_until(lambda: stack.window.status == "found")
-        await quiesce()
+        await note_fails_for_one_caller_then_pop_another(stack, sandbox, text, other)
         notes.editor.setPlainText(text)
         await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
         await quiesce()
@@ -137,17 +144,7 @@ def test_a_note_sent_later_does_not_come_back_as_a_draft(
     before = len(sandbox.notes(DEMO_KNOWN_NUMBER))
 
     async def scenario() -> None:
-        stack.pop(KNOWN)
-        await wait_until(lambda: stack.window.status == "found")
-        await quiesce()
-        sandbox.add_fault("http502", action="notesAdd")
-        notes.editor.setPlainText(text)
-        await wait_signal(stack.coordinator.noteFailed, 5, trigger=notes.send_button.click)
-        await quiesce()
-        sandbox.clear_faults()
-        stack.pop(other)
-        await wait_until(lambda: stack.window.status == "found")
-        await quiesce()
+        await note_fails_for_one_caller_then_pop_another(stack, sandbox, text, other)
         # The outbox is flushed (as at the next start or settings change).
         await wait_signal(stack.coordinator.noteSent, 5, trigger=stack.coordinator.retry_notes)
         await quiesce()
