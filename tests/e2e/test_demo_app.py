@@ -22,7 +22,7 @@ import pytest
 
 from app.sandbox.accounts import DEMO_TOKEN
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
-from tests.tools.polling import poll_until
+from tests.tools.other_process import poll_until, stop_app
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -84,13 +84,7 @@ def demo_app(x_display: str, tmp_path: Path) -> Iterator[RunningApp]:
         assert process.poll() is None, f"the app exited early:\n{app.output()[-3000:]}"
         yield app
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)  # the app's one shutdown path
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+        stop_app(process)
 
 
 def _keep_artifact(source: Path, name: str) -> Path:

@@ -24,7 +24,7 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER, DEMO_PLAIN_NUM
 from app.sources.forward import forward
 from app.sources.single_instance import LOCK_FILE_NAME
 from tests.sources.processes import REPO
-from tests.tools.polling import poll_until
+from tests.tools.other_process import poll_until, stop_app
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and sockets")]
@@ -64,16 +64,6 @@ def settled_on(env: dict[str, str], profile: Path, number: str) -> dict[str, Any
     return poll_until(done, 30, f"the app to show {number}")
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)  # the app's one shutdown path
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 @contextlib.contextmanager
 def demo_apps(env: dict[str, str], profile: Path, count: int,
               logs: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
@@ -89,7 +79,7 @@ def demo_apps(env: dict[str, str], profile: Path, count: int,
         yield processes
     finally:
         for process in processes:
-            stop(process)
+            stop_app(process)
 
 
 def lock_pid(profile: Path) -> int:
@@ -203,7 +193,7 @@ def test_pop_starts_the_app_when_none_runs_and_the_state_says_it_needs_setting_u
         assert (profile / "logs" / "launch.log").exists()
     finally:
         for child in started:
-            stop(child)
+            stop_app(child)
     assert forward(profile, "state") is None  # nothing left running
 
 

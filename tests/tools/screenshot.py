@@ -16,7 +16,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script: make the tests package importable
     sys.path.insert(0, str(REPO))
-from tests.tools.polling import poll_until  # noqa: E402
+from tests.tools.other_process import poll_until, stop_app  # noqa: E402
 
 DEFAULT_NUMBER = "+919876543210"  # the sandbox's Aarav Mehta: every field, two groups, calls
 DEFAULT_OUTPUT = REPO / "docs" / "screenshot.png"
@@ -104,13 +103,7 @@ def make_screenshot(output: Path, number: str, display: str, timeout: float = 30
             log(f"state {final['status']}; screenshot written to {output}")
             return dict(final)
         finally:
-            if app.poll() is None:
-                app.send_signal(signal.SIGTERM)  # the app's own shutdown path
-                try:
-                    app.wait(15)
-                except subprocess.TimeoutExpired:
-                    app.kill()
-                    app.wait(5)
+            stop_app(app)
             app_log.close()
 
 
