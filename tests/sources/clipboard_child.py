@@ -13,11 +13,11 @@ import sys
 
 os.environ["QT_QPA_PLATFORM"] = "xcb"  # before Qt loads: this child exists to be on X11
 
-from PySide6.QtCore import QSocketNotifier
 from PySide6.QtGui import QGuiApplication
 
 from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy
 from app.sources.clipboard_filter import WatchMode
+from tests.sources.stdin_lines import read_stdin_lines
 
 
 def say(*parts: str) -> None:
@@ -32,24 +32,13 @@ def main() -> int:
     watcher.strategy.changed.connect(lambda: say("CHANGE"))
     watcher.numberCopied.connect(lambda number: say("NUMBER", number))
     watcher.ignored.connect(lambda reason: say("IGNORED", reason))
-    pending = bytearray()
+    def command(line: bytes) -> None:
+        verb, _, text = line.decode().partition(" ")
+        if verb == "write":
+            watcher.write_text(text)
+            say("WROTE")
 
-    def on_stdin(*_: object) -> None:
-        data = os.read(0, 4096)
-        if not data:
-            app.quit()
-            return
-        pending.extend(data)
-        while b"\n" in pending:
-            line, _, rest = bytes(pending).partition(b"\n")
-            pending[:] = rest
-            command, _, text = line.decode().partition(" ")
-            if command == "write":
-                watcher.write_text(text)
-                say("WROTE")
-
-    stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
-    stdin_watch.activated.connect(on_stdin)
+    stdin_lines = read_stdin_lines(app, command)  # noqa: F841 (kept alive while the app runs)
     say("READY", QGuiApplication.platformName())
     code = int(app.exec())
     watcher.release()  # as the app's shutdown does: no Python-made QMimeData left behind

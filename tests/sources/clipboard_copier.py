@@ -15,34 +15,25 @@ import sys
 
 os.environ["QT_QPA_PLATFORM"] = "xcb"
 
-from PySide6.QtCore import QMimeData, QSocketNotifier
+from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QClipboard, QGuiApplication
+
+from tests.sources.stdin_lines import read_stdin_lines
 
 
 def main() -> int:
     app = QGuiApplication([sys.argv[0]])
     clipboard = QGuiApplication.clipboard()
-    pending = bytearray()
+    def copy(line: bytes) -> None:
+        request = json.loads(line)
+        mime = QMimeData()
+        mime.setText(request["text"])
+        for name, value in request.get("formats", {}).items():
+            mime.setData(name, value.encode())
+        clipboard.setMimeData(mime, QClipboard.Mode.Clipboard)
+        print("COPIED", flush=True)
 
-    def on_stdin(*_: object) -> None:
-        data = os.read(0, 65536)
-        if not data:
-            app.quit()
-            return
-        pending.extend(data)
-        while b"\n" in pending:
-            line, _, rest = bytes(pending).partition(b"\n")
-            pending[:] = rest
-            request = json.loads(line)
-            mime = QMimeData()
-            mime.setText(request["text"])
-            for name, value in request.get("formats", {}).items():
-                mime.setData(name, value.encode())
-            clipboard.setMimeData(mime, QClipboard.Mode.Clipboard)
-            print("COPIED", flush=True)
-
-    stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
-    stdin_watch.activated.connect(on_stdin)
+    stdin_lines = read_stdin_lines(app, copy)  # noqa: F841 (kept alive while the app runs)
     print("READY", flush=True)
     code = int(app.exec())
     clipboard.clear()  # a Python-made QMimeData must not outlive Python (crash at exit)
