@@ -447,15 +447,6 @@ class PopCoordinator(QObject):
         self._start_note(note_id)
         return note_id
 
-    def save_draft(self, text: str) -> None:
-        """Keep the half-typed note for the current caller (survives a crash or a new pop)."""
-        if self._current is not None:
-            self.store.save_draft(self._current.number, text)
-
-    def draft(self) -> str:
-        """The saved draft for the current caller ("" if none)."""
-        return self.store.load_draft(self._current.number) if self._current else ""
-
     def retry_notes(self) -> list[int]:
         """Send every note still in the outbox again (oldest first); their ids."""
         pending = [note.id for note in self.store.pending_notes()

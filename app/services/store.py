@@ -179,9 +179,6 @@ class LocalStore:
                                    (number,)).fetchone()
         return str(row[0]) if row else ""
 
-    def clear_draft(self, number: str) -> None:
-        self.save_draft(number, "")
-
     # --- notes outbox --------------------------------------------------------------------
     def enqueue_note(self, number: str, content: str, call_id: str | None = None) -> int:
         """Save a note before sending it; the draft for the number goes (it is now here)."""

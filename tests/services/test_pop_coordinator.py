@@ -474,21 +474,23 @@ def test_a_rejected_note_stays_in_the_outbox(
 
 def test_drafts_follow_the_caller(run_async: Callable[..., Any], sandbox: SandboxServer,
                                   tmp_path: Path) -> None:
+    # The window keeps drafts per caller in the store; sending the note clears it.
     async def scenario() -> None:
         async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
-            assert coordinator.draft() == ""
+            store = coordinator.store
+            assert store.load_draft(KNOWN) == ""
             await wait_signal(coordinator.contactFound,
                               trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
-            coordinator.save_draft("asked about the")
+            store.save_draft(KNOWN, "asked about the")
             await wait_signal(coordinator.contactFound,
                               trigger=lambda: coordinator.pop(SimplePopRequest(PLAIN)))
-            assert coordinator.draft() == ""
+            assert store.load_draft(PLAIN) == ""
             await wait_signal(coordinator.contactFound,
                               trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
-            assert coordinator.draft() == "asked about the"
+            assert store.load_draft(KNOWN) == "asked about the"
             await wait_signal(coordinator.noteSent, timeout=10,
                               trigger=lambda: coordinator.add_note("asked about the invoice"))
-            assert coordinator.draft() == ""
+            assert store.load_draft(KNOWN) == ""
 
     run_async(scenario())
 
