@@ -158,6 +158,8 @@ def forward_until_answered(profile_dir: Path, line: str, wait: float = 15.0,
         try:
             return exchange(profile_dir, line, max(0.5, min(5.0, deadline - time.monotonic())),
                             transport)
+        except UnsafeSocketDir:
+            raise  # waiting cannot make the directory safe
         except NotListening:
             if give_up is not None and give_up():
                 raise GaveUp("stopped waiting for the instance") from None

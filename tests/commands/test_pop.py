@@ -200,3 +200,26 @@ def test_an_unsafe_socket_directory_is_reported_without_starting_anything(
         assert "not running" not in err
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_an_unsafe_socket_directory_is_not_waited_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second start hands over with a long wait; an unsafe directory must end it at once.
+    import shutil
+    import tempfile
+    import time
+
+    from app.core.pop_request import SHOW_LINE
+    from app.sources.forward import UnsafeSocketDir, forward_until_answered
+
+    base = Path(tempfile.mkdtemp(prefix="spt", dir="/tmp"))  # short: no /tmp fallback
+    try:
+        (base / f"screenpop-{os.getuid()}").mkdir(mode=0o777)
+        (base / f"screenpop-{os.getuid()}").chmod(0o777)  # open to every user
+        monkeypatch.setattr(tempfile, "gettempdir", lambda: str(base))
+        started = time.monotonic()
+        with pytest.raises(UnsafeSocketDir):
+            forward_until_answered(tmp_path, SHOW_LINE, wait=15.0)
+        assert time.monotonic() - started < 5.0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
