@@ -132,7 +132,7 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path) -> i
     from PySide6.QtWidgets import QApplication
 
     from app.services.logs import log_event, register_secrets
-    from app.ui.session import AppSession, SessionOptions
+    from app.session import SessionOptions, build_session
     from app.ui.theme import ThemeFollower
 
     app = QApplication.instance()
@@ -150,9 +150,9 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path) -> i
         secrets, numbers = SecretStore(), []
     register_secrets(overrides.secrets())
 
-    session = AppSession(SessionOptions(profile_dir=profile_dir, log_file=log_file,
-                                        overrides=overrides, secrets=secrets, demo=args.demo,
-                                        demo_numbers=numbers))
+    session = build_session(SessionOptions(profile_dir=profile_dir, log_file=log_file,
+                                           overrides=overrides, secrets=secrets,
+                                           demo=args.demo, demo_numbers=numbers))
     # Ctrl+C / SIGTERM end the app through the same path as the Quit menu. Qt's loop keeps
     # Python from running signal handlers, so a slow timer gives it a chance to.
     loop = asyncio.get_running_loop()

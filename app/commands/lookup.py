@@ -218,11 +218,10 @@ async def _lookup(brand_url: str, auth: Auth, number: str, field: str,
 def run(args: argparse.Namespace) -> int:
     from app.services.credentials import (
         CredentialOverrides,
-        CredentialsMissing,
         read_stored_account,
         resolve_credentials,
     )
-    from app.services.secrets import SecretsUnavailable
+    from app.services.errors import CredentialsMissing, SecretsUnavailable
 
     profile_dir = Path(args.profile).expanduser() if args.profile else default_profile_dir()
     region = (args.region or _saved_region(profile_dir)).upper()

@@ -43,6 +43,14 @@ class CountersPoller(QObject):
     def set_client(self, client: CountersClient | None) -> None:
         self._client = client
 
+    def use_client(self, client: CountersClient | None) -> None:
+        """A new account: poll it from now on (at once), or stop when there is none."""
+        self.set_client(client)
+        if client is None:
+            self.stop()
+        else:
+            self.start()
+
     def set_interval(self, seconds: float) -> None:
         self._timer.setInterval(int(max(seconds, MIN_INTERVAL_SECONDS) * 1000))
 

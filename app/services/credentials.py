@@ -17,20 +17,13 @@ from pathlib import Path
 from typing import Final, Literal, Protocol
 
 from app.api.auth import Auth, SsidAuth, TokenAuth
+from app.services.errors import CredentialsMissing, SecretsUnavailable
 from app.services.logs import register_secrets
-from app.services.secrets import SecretStore, SecretsUnavailable
+from app.services.secrets import SecretStore
 
 TOKEN_ENV: Final = "DEEPCALL_TOKEN"  # noqa: S105 (the variable's name, not a token)
 SSID_ENV: Final = "DEEPCALL_SSID"
 SETTINGS_FILE_NAME: Final = "settings.ini"
-
-
-class CredentialsMissing(Exception):
-    """Not enough is configured to call DeepCall; ``str()`` says what to do, plainly."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.user_message = message
 
 
 class StoredAccount(Protocol):

@@ -1,5 +1,8 @@
 """The profile's field mapping: an admin's saved mapping, else the one shipped in resources/.
 
+``ActiveMapping`` holds the one in use and announces a newly saved one; the functions below
+read and write the file without Qt.
+
 A broken saved file never stops the app: the shipped default is used, the file is left as it
 is (nothing the admin wrote is lost) and the caller gets a plain warning to show.
 """
@@ -9,6 +12,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Final
+
+from PySide6.QtCore import QObject, Signal
 
 from app.core.field_mapping import (
     FieldMapping,
@@ -50,3 +55,21 @@ def save_active_mapping(profile_dir: Path, mapping: FieldMapping) -> Path:
 def reset_active_mapping(profile_dir: Path) -> None:
     """Back to the shipped default (the saved file is removed)."""
     active_mapping_path(profile_dir).unlink(missing_ok=True)
+
+
+class ActiveMapping(QObject):
+    """The profile's field mapping in use; ``changed(mapping)`` after the admin saved one."""
+
+    changed = Signal(object)  # FieldMapping
+
+    def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._profile_dir = Path(profile_dir)
+        self.mapping, self.warning = load_active_mapping(self._profile_dir)
+
+    def save(self, mapping: FieldMapping) -> Path:
+        """Write it to the profile and use it; OSError if the file cannot be written."""
+        path = save_active_mapping(self._profile_dir, mapping)
+        self.mapping = mapping
+        self.changed.emit(mapping)
+        return path

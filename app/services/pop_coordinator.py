@@ -1,17 +1,22 @@
-"""A caller number's path from "it rang" to "the form is filled", and the notes sent for it.
+"""A caller number's path from "it rang" to "the form is filled": the one owner of the current
+caller.
 
 ``pop(request)`` shows the formatted number at once (``popReceived``, before any HTTP), then
-runs contactInfo and recentCalls concurrently on the shared DeepCall client and reports
+runs contactInfo and recentCalls concurrently on the account's DeepCall client and reports
 ``contactFound`` / ``callerUnknown`` / ``lookupFailed`` with a ``PopResult``. The rules:
 
-- latest wins: a new number cancels the lookup in flight; a cancelled lookup never emits;
+- latest wins: a new number cancels the lookup in flight, and a lookup only ever reports to
+  the pop that started it (the pop generation), so a late answer never shows as current;
+- an answer counts only for the account it was asked of: when the account changes, the
+  current caller is looked up again with the new one (cancelling the old lookup), and the
+  cache gives back only answers of the account in use (``Account.key``);
 - the same number again within ``dedupe_seconds`` does not pop twice;
-- a number looked up within ``cache_seconds`` pops from memory at once, then refreshes in the
+- a number looked up recently pops from the ``LookupCache`` at once, then refreshes in the
   background (the refreshed result is emitted again if it is still the current number);
 - every task is kept in a set until it ends (never fire-and-forget).
 
-Notes go through the local store's outbox first (``LocalStore.enqueue_note``), then notesAdd;
-they leave the outbox only once DeepCall accepted them.
+Its neighbours do the rest: ``CallerLookup`` runs the two requests, ``LookupCache`` and
+``PopHistory`` remember, ``Outbox`` sends notes, ``state_snapshot`` reports the state.
 """
 
 from __future__ import annotations
@@ -19,112 +24,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, replace
-from typing import Any, Final, Literal, Protocol
+from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.api.errors import DeepCallApiError
-from app.api.models import Counters, RecentCall
 from app.core.contact import Contact, LookupResult
-from app.core.contact_view import ContactView, build_contact_view, format_number
+from app.core.contact_view import build_contact_view, format_number
 from app.core.field_mapping import FieldMapping
+from app.core.pop_request import PopRequest
+from app.services.account import Account
+from app.services.caller_lookup import CallerLookup, RecentCallsOutcome
+from app.services.errors import NotConfigured
 from app.services.logs import log_event
-from app.services.store import LocalStore
+from app.services.lookup_cache import LookupCache
+from app.services.outbox import NoteTarget
+from app.services.pop_history import PopHistory
+from app.services.pop_result import PopResult, PopStatus
 
 log = logging.getLogger(__name__)
 
-PopStatus = Literal["idle", "loading", "found", "unknown", "error"]
-CACHE_MAX_ENTRIES: Final = 200
-
-
-class LookupClient(Protocol):
-    """What the coordinator needs of ``app.api.client.DeepCallClient``."""
-
-    async def contact_info(self, caller_number: str, field: str = ...) -> LookupResult: ...
-    async def recent_calls(self, caller_number: str) -> list[RecentCall]: ...
-    async def counters(self) -> Counters: ...
-    async def notes_add(self, caller_number: str, content: str, call_id: str) -> None: ...
-
-
-class PopRequestLike(Protocol):
-    """``app.core.pop_request.PopRequest`` fits: the number is already E.164."""
-
-    @property
-    def number(self) -> str: ...
-    @property
-    def call_id(self) -> str | None: ...
-    @property
-    def source(self) -> str | None: ...
-
-
-@dataclass(frozen=True)
-class SimplePopRequest:
-    number: str
-    call_id: str | None = None
-    source: str | None = None
-
-
-class NotConfigured(DeepCallApiError):
-    """No DeepCall account is set up yet, so nothing can be looked up."""
-
-    def __init__(self, user_message: str = "DeepCall is not set up yet: open Settings and "
-                 "enter your account's address and token.") -> None:
-        super().__init__(user_message, detail="no DeepCall client configured")
-
-
-class UnexpectedLookupError(DeepCallApiError):
-    """A bug, not a DeepCall answer: the details are in the log."""
-
-    def __init__(self, exc: BaseException) -> None:
-        super().__init__("Something unexpected went wrong while looking up the caller. "
-                         "Try again; the details are in the log.",
-                         detail=type(exc).__name__)
-
-
-@dataclass(frozen=True)
-class PopResult:
-    """Everything the window shows for one number at one moment."""
-
-    number: str  # E.164
-    formatted: str
-    status: PopStatus
-    call_id: str | None = None
-    source: str | None = None
-    result: LookupResult | None = None
-    view: ContactView | None = None
-    recent_calls: tuple[RecentCall, ...] = ()
-    recent_calls_pending: bool = False  # recentCalls still running: recentCallsChanged follows
-    recent_calls_error: DeepCallApiError | None = None
-    error: DeepCallApiError | None = None
-    from_cache: bool = False
-    timings_ms: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def caller_name(self) -> str:
-        """The contact's name as the form shows it ("" if none)."""
-        return self.view.caller_name if self.view is not None else ""
-
-    @property
-    def error_code(self) -> int | None:
-        code = getattr(self.error, "code", None)
-        return code if isinstance(code, int) else None
-
-
-@dataclass
-class _CacheEntry:
-    at: float
-    result: LookupResult
-    recent_calls: tuple[RecentCall, ...]
-
-
-def _ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 1)
-
-
 class PopCoordinator(QObject):
+    # The current caller is about to change: the number leaving (its note draft is saved).
+    callerLeaving = Signal(str)
     # e164, formatted number, call_id (str or None): emitted before any HTTP
     popReceived = Signal(str, str, object)
     contactFound = Signal(object)  # PopResult (status "found")
@@ -132,20 +56,17 @@ class PopCoordinator(QObject):
     lookupFailed = Signal(object)  # PopResult (status "error"; .error has user_message)
     recentCallsChanged = Signal(str, object)  # e164, tuple[RecentCall, ...]
     statusChanged = Signal(str)  # idle|loading|found|unknown|error
-    noteQueued = Signal(int, str)  # outbox id, text: saved locally, sending
-    noteSent = Signal(int, str)  # outbox id, text: DeepCall accepted it
-    noteFailed = Signal(int, str)  # outbox id, plain message (the note stays in the outbox)
 
-    def __init__(self, client: LookupClient | None, mapping: FieldMapping, store: LocalStore,
-                 *, dedupe_seconds: float = 10.0, cache_seconds: float = 120.0,
+    def __init__(self, account: Account, mapping: FieldMapping, history: PopHistory,
+                 cache: LookupCache, *, dedupe_seconds: float = 10.0,
                  clock: Callable[[], float] = time.monotonic,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._client = client
+        self._account = account
         self.mapping = mapping
-        self.store = store
+        self._history = history
+        self._cache = cache
         self.dedupe_seconds = dedupe_seconds
-        self.cache_seconds = cache_seconds
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lookup_task: asyncio.Task[None] | None = None
@@ -153,18 +74,11 @@ class PopCoordinator(QObject):
         self._current: PopResult | None = None
         self._popped_at = 0.0
         self._pop_id: int | None = None
-        self._cache: OrderedDict[str, _CacheEntry] = OrderedDict()
-        self._notes_in_flight: set[int] = set()
+        account.changed.connect(self._on_account_changed)
 
     # --- configuration -------------------------------------------------------------------
-    @property
-    def client(self) -> LookupClient | None:
-        return self._client
-
-    def set_client(self, client: LookupClient | None) -> None:
-        """A new account (settings changed): forget what the old one answered."""
-        self._client = client
-        self._cache.clear()
+    def set_dedupe_seconds(self, seconds: float) -> None:
+        self.dedupe_seconds = seconds
 
     def set_mapping(self, mapping: FieldMapping) -> None:
         """A new field mapping: re-lay the current contact out and show it again."""
@@ -174,21 +88,39 @@ class PopCoordinator(QObject):
             self._current = replace(current, view=build_contact_view(current.result, mapping))
             self._emit_result(self._current)
 
+    def _on_account_changed(self) -> None:
+        """Answers of the old account are no use any more: the caller on screen is looked up
+        again with the new one (which says so if there is no working account now)."""
+        self._cache.clear()
+        if self._current is not None:
+            self.retry()
+
     @property
     def current(self) -> PopResult | None:
         return self._current
 
     @property
     def busy(self) -> bool:
-        """A lookup, refresh or note is still running."""
+        """A lookup or refresh is still running."""
         return any(not task.done() for task in self._tasks)
 
     @property
     def status(self) -> PopStatus:
         return self._current.status if self._current else "idle"
 
+    def note_target(self) -> NoteTarget | None:
+        """Where a note typed now belongs: the current caller, under the call id the softphone
+        gave, else the latest call DeepCall listed for them (None: asked when sending)."""
+        current = self._current
+        if current is None:
+            return None
+        call_id = current.call_id
+        if call_id is None and current.recent_calls:
+            call_id = current.recent_calls[0].call_id
+        return NoteTarget(current.number, call_id)
+
     # --- the pop -------------------------------------------------------------------------
-    def pop(self, request: PopRequestLike) -> bool:
+    def pop(self, request: PopRequest) -> bool:
         """Show ``request.number`` now and look it up; False if it was a duplicate pop."""
         number = request.number
         now = self._clock()
@@ -201,6 +133,8 @@ class PopCoordinator(QObject):
             log_event(log, "pop_deduplicated", number=number, source=request.source)
             return False
 
+        if current is not None and current.number != number:
+            self.callerLeaving.emit(current.number)
         self._popped_at = now
         self._generation += 1
         self._cancel_lookup()
@@ -211,12 +145,12 @@ class PopCoordinator(QObject):
                   call_id=request.call_id)
         self.popReceived.emit(number, formatted, request.call_id)
         self.statusChanged.emit("loading")
-        self._pop_id = self._record_pop(number, request)
+        self._pop_id = self._history.record(request)
 
-        cached = self._cache.get(number)
-        if cached is not None and now - cached.at <= self.cache_seconds:
-            self._show(self._generation, cached.result, cached.recent_calls,
-                       pending=False, from_cache=True, timings={"cache_ms": 0.0})
+        cached = self._cache.fresh(number, self._account.key)
+        if cached is not None:
+            self._show(self._generation, cached.result, RecentCallsOutcome(cached.recent_calls),
+                       from_cache=True, timings={"cache_ms": 0.0})
             self._start_lookup(background=True)
         else:
             self._start_lookup(background=False)
@@ -234,14 +168,6 @@ class PopCoordinator(QObject):
         self._start_lookup(background=False)
         return True
 
-    def _record_pop(self, number: str, request: PopRequestLike) -> int | None:
-        try:
-            return self.store.record_pop(number, "loading", call_id=request.call_id,
-                                         source=request.source)
-        except Exception:  # history is a convenience; never let it stop a pop
-            log.exception("could not record the pop in the local history")
-            return None
-
     def _cancel_lookup(self) -> None:
         task = self._lookup_task
         if task is not None and not task.done():
@@ -255,6 +181,9 @@ class PopCoordinator(QObject):
         self._tasks.add(task)
         task.add_done_callback(lambda t: self._task_done(t, part_of_lookup))
         return task
+
+    def _spawn_part(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        return self._spawn(coro, part_of_lookup=True)
 
     def _task_done(self, task: asyncio.Task[Any], part_of_lookup: bool) -> None:
         self._tasks.discard(task)
@@ -274,108 +203,53 @@ class PopCoordinator(QObject):
             self._lookup(self._generation, current.number, background))
 
     async def _lookup(self, generation: int, number: str, background: bool) -> None:
-        started = time.perf_counter()
-        client = self._client
         log_event(log, "lookup_started", number=number, background=background)
+        if not self._account.loaded:
+            await self._account.wait_loaded()  # the keyring is still being read (start-up)
+        client, account = self._account.client, self._account.key
         if client is None:
-            self._fail(generation, NotConfigured(), {"total_ms": 0.0}, background)
+            self._fail(generation, NotConfigured(self._account.not_configured_message()),
+                       {"total_ms": 0.0}, background)
             return
-        timings: dict[str, float] = {}
-
-        async def timed(name: str, coro: Coroutine[Any, Any, Any]) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return await coro
-            finally:
-                timings[f"{name}_ms"] = _ms(t0)
-
-        contact_task = self._spawn(timed("contact_info", client.contact_info(number)),
-                                   part_of_lookup=True)
-        calls_task = self._spawn(timed("recent_calls", client.recent_calls(number)),
-                                 part_of_lookup=True)
+        lookup = CallerLookup(client, number, self._spawn_part)
         try:
             try:
-                result: LookupResult = await contact_task
+                result = await lookup.contact()
             except DeepCallApiError as exc:
-                timings["total_ms"] = _ms(started)
-                self._fail(generation, exc, timings, background)
+                self._fail(generation, exc, lookup.timings, background)
                 return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.exception("lookup of %s failed unexpectedly", number)
-                timings["total_ms"] = _ms(started)
-                self._fail(generation, UnexpectedLookupError(exc), timings, background)
-                return
-
-            calls, calls_error, pending = self._recent_calls_if_done(calls_task)
-            timings["total_ms"] = _ms(started)
-            self._remember(number, result, calls if not pending else None)
-            self._show(generation, result, calls, pending=pending, from_cache=False,
-                       timings=timings, calls_error=calls_error)
-            if pending:
-                await self._finish_recent_calls(generation, number, calls_task)
+            calls = lookup.recent_calls_now()
+            self._cache.remember(number, account, result, calls.calls)
+            self._show(generation, result, calls, from_cache=False, timings=lookup.timings)
+            if calls.pending:
+                calls = await lookup.recent_calls()
+                self._cache.set_recent_calls(number, account, calls.calls)
+                self._recent_calls_arrived(generation, number, calls)
         finally:
-            # Latest wins: whatever is still running for an old number stops here.
-            for task in (contact_task, calls_task):
-                if not task.done():
-                    task.cancel()
+            lookup.cancel()
 
-    @staticmethod
-    def _recent_calls_if_done(task: asyncio.Task[Any]) -> tuple[
-            tuple[RecentCall, ...], DeepCallApiError | None, bool]:
-        if not task.done():
-            return (), None, True
-        if task.cancelled():
-            return (), None, False
-        exc = task.exception()
-        if isinstance(exc, DeepCallApiError):
-            log_event(log, "recent_calls_failed", logging.WARNING,
-                      error=type(exc).__name__, detail=exc.detail)
-            return (), exc, False
-        if exc is not None:
-            log.error("recentCalls failed unexpectedly", exc_info=exc)
-            return (), UnexpectedLookupError(exc), False
-        return tuple(task.result()), None, False
-
-    async def _finish_recent_calls(self, generation: int, number: str,
-                                   task: asyncio.Task[Any]) -> None:
-        try:
-            await asyncio.wait([task])
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
-        calls, error, _ = self._recent_calls_if_done(task)
+    def _recent_calls_arrived(self, generation: int, number: str,
+                              calls: RecentCallsOutcome) -> None:
         if generation != self._generation or self._current is None:
             return
-        entry = self._cache.get(number)
-        if entry is not None:
-            entry.recent_calls = calls
-        self._current = replace(self._current, recent_calls=calls, recent_calls_pending=False,
-                                recent_calls_error=error)
-        self.recentCallsChanged.emit(number, calls)
+        self._current = replace(self._current, recent_calls=calls.calls,
+                                recent_calls_pending=False, recent_calls_error=calls.error)
+        self.recentCallsChanged.emit(number, calls.calls)
 
-    def _remember(self, number: str, result: LookupResult,
-                  calls: tuple[RecentCall, ...] | None) -> None:
-        self._cache[number] = _CacheEntry(self._clock(), result, calls or ())
-        self._cache.move_to_end(number)
-        while len(self._cache) > CACHE_MAX_ENTRIES:
-            self._cache.popitem(last=False)
-
-    def _show(self, generation: int, result: LookupResult, calls: tuple[RecentCall, ...], *,
-              pending: bool, from_cache: bool, timings: dict[str, float],
-              calls_error: DeepCallApiError | None = None) -> None:
+    def _show(self, generation: int, result: LookupResult, calls: RecentCallsOutcome, *,
+              from_cache: bool, timings: dict[str, float]) -> None:
         current = self._current
         if generation != self._generation or current is None:
-            return  # a newer pop owns the window
+            return  # a newer pop (or the same caller under a new account) owns the window
         status: PopStatus = "found" if isinstance(result, Contact) else "unknown"
         self._current = replace(
             current, status=status, result=result, view=build_contact_view(result, self.mapping),
-            recent_calls=calls, recent_calls_pending=pending, recent_calls_error=calls_error,
-            error=None, from_cache=from_cache, timings_ms=dict(timings))
+            recent_calls=calls.calls, recent_calls_pending=calls.pending,
+            recent_calls_error=calls.error, error=None, from_cache=from_cache,
+            timings_ms=dict(timings))
         log_event(log, "lookup_finished", number=current.number, status=status,
                   from_cache=from_cache, **timings)
-        self._update_history(status, self._current.caller_name)
+        self._history.finish(self._pop_id, status, self._current.caller_name)
         self._emit_result(self._current)
 
     def _fail(self, generation: int, error: DeepCallApiError, timings: dict[str, float],
@@ -390,16 +264,8 @@ class PopCoordinator(QObject):
         if background and current.status in ("found", "unknown"):
             return  # the cached contact stays on screen; the refresh is only a bonus
         self._current = replace(current, status="error", error=error, timings_ms=dict(timings))
-        self._update_history("error", "")
+        self._history.finish(self._pop_id, "error")
         self._emit_result(self._current)
-
-    def _update_history(self, status: str, name: str) -> None:
-        if self._pop_id is None:
-            return
-        try:
-            self.store.update_pop(self._pop_id, status, name)
-        except Exception:
-            log.exception("could not update the local history")
 
     def _emit_result(self, result: PopResult) -> None:
         signal = {"found": self.contactFound, "unknown": self.callerUnknown,
@@ -407,101 +273,6 @@ class PopCoordinator(QObject):
         if signal is not None:
             signal.emit(result)
             self.statusChanged.emit(result.status)
-
-    # --- state query -----------------------------------------------------------------------
-    def snapshot(self) -> dict[str, object]:
-        """What ``screenpop state`` prints (JSON-ready)."""
-        current = self._current
-        if current is None:
-            return {"number": None, "formatted": None, "status": "idle", "name": None,
-                    "fields": {}, "error_code": None, "error_message": None,
-                    "call_id": None, "source": None, "recent_calls": 0,
-                    "from_cache": False, "timings": {}}
-        return {
-            "number": current.number,
-            "formatted": current.formatted,
-            "status": current.status,
-            "name": current.caller_name or None,
-            "fields": current.view.display_values() if current.view else {},
-            "error_code": current.error_code,
-            "error_message": current.error.user_message if current.error else None,
-            "call_id": current.call_id,
-            "source": current.source,
-            "recent_calls": len(current.recent_calls),
-            "from_cache": current.from_cache,
-            "timings": dict(current.timings_ms),
-        }
-
-    # --- notes -----------------------------------------------------------------------------
-    def add_note(self, text: str) -> int | None:
-        """Save the note for the current caller in the outbox, then send it.
-
-        Returns the outbox id (None if there is no caller or the text is empty).
-        """
-        current = self._current
-        content = text.strip()
-        if current is None or not content:
-            return None
-        note_id = self.store.enqueue_note(current.number, content, current.call_id)
-        self.noteQueued.emit(note_id, content)
-        self._start_note(note_id)
-        return note_id
-
-    def retry_notes(self) -> list[int]:
-        """Send every note still in the outbox again (oldest first); their ids."""
-        pending = [note.id for note in self.store.pending_notes()
-                   if note.id not in self._notes_in_flight]
-        for note_id in pending:
-            self._start_note(note_id)
-        return pending
-
-    def _start_note(self, note_id: int) -> None:
-        # One send per note at a time: a second retry while it is in flight would add it twice.
-        self._notes_in_flight.add(note_id)
-        task = self._spawn(self._send_note(note_id))
-        task.add_done_callback(lambda _: self._notes_in_flight.discard(note_id))
-
-    async def _call_id_for(self, number: str) -> str | None:
-        """The latest call with ``number``: from the shown recent calls, else ask DeepCall."""
-        current = self._current
-        if current is not None and current.number == number and current.recent_calls:
-            return current.recent_calls[0].call_id
-        if self._client is None:
-            return None
-        calls = await self._client.recent_calls(number)
-        return calls[0].call_id if calls else None
-
-    async def _send_note(self, note_id: int) -> None:
-        note = self.store.note(note_id)
-        if note is None:
-            return  # already sent by an earlier retry
-        started = time.perf_counter()
-        try:
-            if self._client is None:
-                raise NotConfigured()
-            call_id = note.call_id or await self._call_id_for(note.number)
-            if not call_id:
-                raise DeepCallApiError(
-                    "The note could not be attached: DeepCall lists no call with this number "
-                    "yet. It is kept and will be sent when you retry.")
-            if note.call_id is None:
-                self.store.set_note_call_id(note_id, call_id)
-            await self._client.notes_add(note.number, note.content, call_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            error = exc if isinstance(exc, DeepCallApiError) else UnexpectedLookupError(exc)
-            if not isinstance(exc, DeepCallApiError):
-                log.error("sending a note failed unexpectedly", exc_info=exc)
-            message = f"Note not sent yet (kept, will retry): {error.user_message}"
-            self.store.note_failed(note_id, error.user_message)
-            log_event(log, "note_failed", logging.WARNING, note_id=note_id,
-                      error=type(error).__name__, ms=_ms(started))
-            self.noteFailed.emit(note_id, message)
-            return
-        self.store.note_sent(note_id)
-        log_event(log, "note_sent", note_id=note_id, ms=_ms(started))
-        self.noteSent.emit(note_id, note.content)
 
     # --- shutdown --------------------------------------------------------------------------
     async def shutdown(self) -> None:

@@ -11,6 +11,7 @@ from typing import Final, Literal, get_args
 import keyring
 import keyring.errors
 
+from app.services.errors import SecretsUnavailable
 from app.services.logs import register_secrets
 
 SecretKind = Literal["ssid", "token"]
@@ -25,16 +26,6 @@ _LOCKED = (
     "The system keyring is locked, so the DeepCall {kind} cannot be {verb}. "
     "Unlock it and try again."
 )
-
-
-class SecretsUnavailable(Exception):
-    """The keyring is missing, locked or refused; ``str()`` is meant for the agent."""
-
-    def __init__(self, message: str, *, detail: str = "") -> None:
-        super().__init__(message)
-        self.user_message = message
-        # The keyring's own error class, for the log (never carries the secret).
-        self.detail = detail
 
 
 def _check_kind(kind: str) -> None:

@@ -2,6 +2,8 @@
 
 Each setting is a ``Setting`` attribute of ``Settings`` (name, type, default, description,
 allowed choices), so the settings dialog, the docs and the storage all read the same list.
+A write that changes a value emits ``changed(name)``; ``watch(name, slot)`` hands each
+consumer the new value of its own setting only, so nobody pushes settings around by hand.
 Secrets never pass through here: names that look like a secret are refused at declaration and
 at ``set_value``; the token and ssid live only in the keyring (``app.services.secrets``).
 """
@@ -12,12 +14,12 @@ import base64
 import binascii
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar, cast, overload
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +139,10 @@ def screen_setup_key(screen_geometries: Iterable[tuple[int, int, int, int]]) -> 
     return f"screens-{len(parts)}-{digest[:12]}"
 
 
-class Settings:
+class Settings(QObject):
     """All settings of one profile. Attribute access reads/writes the INI file."""
+
+    changed = Signal(str)  # the name of a setting whose value a write just changed
 
     brand_url = Setting(str, "", "DeepCall API host of your account, e.g. https://v4-api.deepcall.com")
     auth_mode = Setting(str, "token", "How the app signs in: 'ssid' (panel session) or "
@@ -162,7 +166,8 @@ class Settings:
     total_timeout_seconds = Setting(float, 5.0, "Seconds one DeepCall request may take in all",
                                     minimum=0.1)
 
-    def __init__(self, profile_dir: Path) -> None:
+    def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.path = Path(profile_dir) / SETTINGS_FILE_NAME
         self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
 
@@ -193,8 +198,22 @@ class Settings:
         self._write(self._declaration(name), value)
 
     def reset(self, name: str) -> None:
-        self._qsettings.remove(self._declaration(name).name)
+        declared = self._declaration(name)
+        before = self._read(declared)
+        self._qsettings.remove(declared.name)
         self._qsettings.sync()
+        if self._read(declared) != before:
+            self.changed.emit(declared.name)
+
+    def watch(self, name: str, slot: Callable[[Any], object]) -> None:
+        """Call ``slot(new value)`` each time setting ``name`` changes (not for other names)."""
+        declared = self._declaration(name)
+
+        def on_changed(changed: str) -> None:
+            if changed == declared.name:
+                slot(self._read(declared))
+
+        self.changed.connect(on_changed)
 
     def _read(self, setting: Setting[T]) -> T:
         raw = self._qsettings.value(setting.name)
@@ -210,8 +229,11 @@ class Settings:
 
     def _write(self, setting: Setting[Any], value: object) -> None:
         checked = setting.coerce(value)
+        before = self._read(setting)
         self._qsettings.setValue(setting.name, checked)
         self._sync()
+        if checked != before:
+            self.changed.emit(setting.name)
 
     def _sync(self) -> None:
         self._qsettings.sync()

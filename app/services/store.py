@@ -1,54 +1,111 @@
-"""The profile's local database (SQLite, WAL): pop history, note drafts and the notes outbox.
+"""The profile's local database (SQLite, WAL): pop history, note drafts and the outbox.
 
-A note is written here *before* notesAdd is called and deleted only after DeepCall accepted it,
-so a crash, a network fault or a rejected token never loses what the agent typed. No Qt here;
-one connection guarded by a lock, so the Qt main thread and a worker may both use it.
+Anything queued for DeepCall (a note now, a Directory save next) is written to the outbox
+*before* it is sent and deleted only after DeepCall accepted it, so a crash, a network fault
+or a rejected token never loses what the agent typed. No Qt here; one connection guarded by a
+lock, so the Qt main thread and a worker may both use it.
+
+The schema grows by numbered migrations (``MIGRATIONS``; ``PRAGMA user_version`` is the number
+applied), each run in one transaction, so a file from any earlier version opens with
+everything it held, queued writes included.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 log = logging.getLogger(__name__)
 
 DATABASE_FILE_NAME: Final = "screenpop.sqlite3"
 HISTORY_LIMIT: Final = 5000  # rows kept; older pops are pruned on insert
-_SCHEMA_VERSION: Final = 1
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS pop_history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    number TEXT NOT NULL,
-    at REAL NOT NULL,
-    status TEXT NOT NULL,
-    name TEXT NOT NULL DEFAULT '',
-    call_id TEXT,
-    source TEXT
-);
-CREATE INDEX IF NOT EXISTS pop_history_at ON pop_history (at);
-CREATE TABLE IF NOT EXISTS note_drafts (
-    number TEXT PRIMARY KEY,
-    text TEXT NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS note_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    number TEXT NOT NULL,
-    call_id TEXT,
-    content TEXT NOT NULL,
-    created REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT NOT NULL DEFAULT ''
-);
-"""
+
+
+def _v1_history_drafts_and_notes(db: sqlite3.Connection) -> None:
+    """The first release: pop history, note drafts per number, the notes outbox."""
+    db.execute("""CREATE TABLE IF NOT EXISTS pop_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        number TEXT NOT NULL,
+        at REAL NOT NULL,
+        status TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        call_id TEXT,
+        source TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS pop_history_at ON pop_history (at)")
+    db.execute("""CREATE TABLE IF NOT EXISTS note_drafts (
+        number TEXT PRIMARY KEY,
+        text TEXT NOT NULL,
+        updated REAL NOT NULL)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS note_outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        number TEXT NOT NULL,
+        call_id TEXT,
+        content TEXT NOT NULL,
+        created REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '')""")
+
+
+def _v2_one_outbox(db: sqlite3.Connection) -> None:
+    """One outbox for every kind of queued write: a kind and a JSON payload per row.
+
+    Queued notes move over with their ids, call ids, attempts and errors.
+    """
+    db.execute("""CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        number TEXT NOT NULL,
+        call_id TEXT,
+        payload TEXT NOT NULL,
+        created REAL NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '')""")
+    rows = db.execute("SELECT id, number, call_id, content, created, attempts, last_error "
+                      "FROM note_outbox ORDER BY id").fetchall()
+    db.executemany(
+        "INSERT INTO outbox (id, kind, number, call_id, payload, created, attempts, "
+        "last_error) VALUES (?, 'note', ?, ?, ?, ?, ?, ?)",
+        [(id_, number, call_id, json.dumps({"content": content}, ensure_ascii=False),
+          created, attempts, last_error)
+         for id_, number, call_id, content, created, attempts, last_error in rows])
+    db.execute("DROP TABLE note_outbox")
+
+
+# Append only: migration N (1-based) turns a version N-1 file into version N.
+MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
+    _v1_history_drafts_and_notes,
+    _v2_one_outbox,
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply every migration the file lacks, each in its own transaction; the version now."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        log.warning("local database is version %d, newer than this app (%d); using it as is",
+                    version, SCHEMA_VERSION)
+        return version
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number - 1](db)
+            db.execute(f"PRAGMA user_version={number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+        log.info("local database migrated to version %d", number)
+    return SCHEMA_VERSION
 
 
 @dataclass(frozen=True)
@@ -63,14 +120,24 @@ class PopRecord:
 
 
 @dataclass(frozen=True)
-class OutboxNote:
+class OutboxItem:
     id: int
+    kind: str  # "note"; Directory saves next
     number: str  # E.164
-    call_id: str | None  # None: resolved from recentCalls when sending
-    content: str
+    call_id: str | None  # None: resolved when sending
+    payload: Mapping[str, Any]
     created: float
     attempts: int
     last_error: str
+
+
+_OUTBOX_COLUMNS: Final = "id, kind, number, call_id, payload, created, attempts, last_error"
+
+
+def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
+    id_, kind, number, call_id, payload, created, attempts, last_error = row
+    return OutboxItem(id_, kind, number, call_id, json.loads(payload), created, attempts,
+                      last_error)
 
 
 class LocalStore:
@@ -114,9 +181,8 @@ class LocalStore:
                 os.chmod(self.path, 0o600)  # call history and notes: owner only
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
-            db.executescript(_SCHEMA)
-            db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-            db.execute("SELECT count(*) FROM note_outbox").fetchone()
+            migrate(db)
+            db.execute("SELECT count(*) FROM outbox").fetchone()
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -179,44 +245,57 @@ class LocalStore:
                                    (number,)).fetchone()
         return str(row[0]) if row else ""
 
-    # --- notes outbox --------------------------------------------------------------------
-    def enqueue_note(self, number: str, content: str, call_id: str | None = None) -> int:
-        """Save a note before sending it; the draft for the number goes (it is now here)."""
+    # --- the outbox ------------------------------------------------------------------
+    def enqueue(self, kind: str, number: str, payload: Mapping[str, Any],
+                call_id: str | None = None, *, clear_note_draft: bool = False) -> int:
+        """Keep a write for DeepCall before sending it; its outbox id.
+
+        ``clear_note_draft``: the number's note draft goes in the same transaction (the
+        note is now here), so a crash never leaves it in both places.
+        """
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO note_outbox (number, call_id, content, created) VALUES (?, ?, ?, ?)",
-                (number, call_id, content, time.time()))
-            db.execute("DELETE FROM note_drafts WHERE number = ?", (number,))
+                "INSERT INTO outbox (kind, number, call_id, payload, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (kind, number, call_id, json.dumps(dict(payload), ensure_ascii=False),
+                 time.time()))
+            if clear_note_draft:
+                db.execute("DELETE FROM note_drafts WHERE number = ?", (number,))
             return int(cursor.lastrowid or 0)
 
-    def pending_notes(self, number: str | None = None) -> list[OutboxNote]:
-        query = ("SELECT id, number, call_id, content, created, attempts, last_error "
-                 "FROM note_outbox")
-        params: tuple[str, ...] = ()
+    def outbox_items(self, kind: str | None = None,
+                     number: str | None = None) -> list[OutboxItem]:
+        """What waits in the outbox, oldest first."""
+        clauses: list[str] = []
+        params: list[str] = []
+        if kind is not None:
+            clauses.append("kind = ?")
+            params.append(kind)
         if number is not None:
-            query += " WHERE number = ?"
-            params = (number,)
+            clauses.append("number = ?")
+            params.append(number)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        query = f"SELECT {_OUTBOX_COLUMNS} FROM outbox{where} ORDER BY id"  # noqa: S608 (fixed parts)
         with self._lock:
-            rows = self._db.execute(query + " ORDER BY id", params).fetchall()
-        return [OutboxNote(*row) for row in rows]
+            rows = self._db.execute(query, params).fetchall()
+        return [_outbox_item(row) for row in rows]
 
-    def note(self, note_id: int) -> OutboxNote | None:
+    def outbox_item(self, item_id: int) -> OutboxItem | None:
+        query = f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?"  # noqa: S608 (fixed parts)
         with self._lock:
-            row = self._db.execute(
-                "SELECT id, number, call_id, content, created, attempts, last_error "
-                "FROM note_outbox WHERE id = ?", (note_id,)).fetchone()
-        return OutboxNote(*row) if row else None
+            row = self._db.execute(query, (item_id,)).fetchone()
+        return _outbox_item(row) if row else None
 
-    def set_note_call_id(self, note_id: int, call_id: str) -> None:
+    def set_outbox_call_id(self, item_id: int, call_id: str) -> None:
         with self._transaction() as db:
-            db.execute("UPDATE note_outbox SET call_id = ? WHERE id = ?", (call_id, note_id))
+            db.execute("UPDATE outbox SET call_id = ? WHERE id = ?", (call_id, item_id))
 
-    def note_failed(self, note_id: int, error: str) -> None:
+    def outbox_failed(self, item_id: int, error: str) -> None:
         with self._transaction() as db:
-            db.execute("UPDATE note_outbox SET attempts = attempts + 1, last_error = ? "
-                       "WHERE id = ?", (error, note_id))
+            db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
+                       "WHERE id = ?", (error, item_id))
 
-    def note_sent(self, note_id: int) -> None:
-        """DeepCall accepted the note: only now does it leave the outbox."""
+    def outbox_delivered(self, item_id: int) -> None:
+        """DeepCall accepted the write: only now does it leave the outbox."""
         with self._transaction() as db:
-            db.execute("DELETE FROM note_outbox WHERE id = ?", (note_id,))
+            db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))

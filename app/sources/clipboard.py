@@ -1,4 +1,4 @@
-"""The clipboard watcher: emits ``numberCopied(e164)`` when the agent copies a phone number.
+"""The clipboard watcher: emits ``popRequested(PopRequest)`` when the agent copies a number.
 
 Where a change is noticed differs per platform (a *strategy*); what happens next does not:
 wait ~300 ms for the copying to settle (a single-shot QTimer, restarted by each change), read
@@ -21,6 +21,7 @@ from PySide6.QtCore import QMimeData, QObject, QTimer, Signal
 from PySide6.QtGui import QClipboard, QGuiApplication
 
 from app.core.phone import DEFAULT_REGION
+from app.core.pop_request import PopRequest
 from app.sources.clipboard_filter import (
     OWN_MARKER_FORMAT,
     WatchMode,
@@ -32,6 +33,7 @@ from app.sources.clipboard_filter import (
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
+SOURCE = "clipboard"
 
 WAYLAND_NOTE = ("On Wayland the desktop shows the clipboard only to the window in focus, so "
                 "copied numbers pop only while Screen-Pop is focused. Use your softphone's "
@@ -121,23 +123,27 @@ def own_mime_data(text: str) -> QMimeData:
 
 
 class ClipboardWatcher(QObject):
-    """Watches the clipboard; ``numberCopied(e164)`` for each copied valid number.
+    """Watches the clipboard; ``popRequested(PopRequest)`` for each copied valid number, with
+    ``source`` "clipboard", like the app's other sources of numbers.
 
     ``ignored(reason)`` reports every change it looked at and dropped (for logs and tests).
+    ``notice(text)`` says, when the watcher is switched on, what the desktop does not allow
+    (Wayland shows the clipboard only to the focused window).
     """
 
-    numberCopied = Signal(str)
+    popRequested = Signal(object)
     ignored = Signal(str)
+    notice = Signal(str)
 
     def __init__(self, clipboard: QClipboard | None = None,
-                 mode: WatchMode = WatchMode.WHOLE_TEXT, *,
+                 mode: WatchMode | str = WatchMode.WHOLE_TEXT, *,
                  default_region: str = DEFAULT_REGION, debounce_ms: int = DEBOUNCE_MS,
                  strategy: ClipboardStrategy | None = None, enabled: bool = True,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.strategy = strategy or default_strategy(clipboard)
         self.strategy.setParent(self)
-        self.mode = mode
+        self.mode = WatchMode(mode)
         self.default_region = default_region
         self._clipboard = clipboard
         self._own_text: str | None = None
@@ -155,6 +161,9 @@ class ClipboardWatcher(QObject):
         self._enabled = enabled
         if enabled:
             self.strategy.start()
+            note = background_note()
+            if note:
+                self.notice.emit(note)
         else:
             self.strategy.stop()
             self._settle.stop()
@@ -162,8 +171,8 @@ class ClipboardWatcher(QObject):
     def is_enabled(self) -> bool:
         return self._enabled
 
-    def set_mode(self, mode: WatchMode) -> None:
-        self.mode = mode
+    def set_mode(self, mode: WatchMode | str) -> None:
+        self.mode = WatchMode(mode)
 
     def set_default_region(self, region: str) -> None:
         self.default_region = region
@@ -211,4 +220,4 @@ class ClipboardWatcher(QObject):
             if number is None:
                 self.ignored.emit("not a number")
             else:
-                self.numberCopied.emit(number)
+                self.popRequested.emit(PopRequest(number, source=SOURCE))

@@ -196,6 +196,10 @@ class LocalSocketServer(QObject):
     def set_state_provider(self, provider: StateProvider | None) -> None:
         self._state_provider = provider
 
+    def set_default_region(self, region: str) -> None:
+        """Country for numbers sent without a country code."""
+        self.default_region = region
+
     def start(self) -> bool:
         """Listen. False (with errorString()) when another live instance owns the address.
 

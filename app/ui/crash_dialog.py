@@ -24,6 +24,13 @@ from app.services.logs import log_uncaught
 log = logging.getLogger("app.crash")
 
 
+def _exception_handler_of(loop: asyncio.AbstractEventLoop) -> Any:
+    # qasync keeps the handler in a private attribute and does not override
+    # get_exception_handler(), which then always answers None.
+    return getattr(loop, "_QEventLoop__exception_handler", None) or \
+        loop.get_exception_handler()
+
+
 class CrashReporter(QObject):
     """Shows at most one apology at a time; further errors while it is open are only logged."""
 
@@ -35,14 +42,24 @@ class CrashReporter(QObject):
         self._parent_widget = parent_widget
         self._box: QMessageBox | None = None
         self._previous_hook = sys.excepthook
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous_loop_handler: Any = None
 
     def install(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self._previous_hook = sys.excepthook
         sys.excepthook = self._excepthook
         if loop is not None:
+            self._loop = loop
+            self._previous_loop_handler = _exception_handler_of(loop)
             loop.set_exception_handler(self._loop_handler)
 
     def uninstall(self) -> None:
-        sys.excepthook = self._previous_hook
+        """Put back the hooks found at ``install`` (the loop may outlive this reporter)."""
+        if sys.excepthook == self._excepthook:
+            sys.excepthook = self._previous_hook
+        if self._loop is not None:
+            self._loop.set_exception_handler(self._previous_loop_handler)
+            self._loop = None
 
     def _excepthook(self, exc_type: type[BaseException], exc: BaseException,
                     tb: TracebackType | None) -> None:

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.api.errors import DeepCallApiError, DeepCallError, ServerError, TransportError
-from app.services.pop_coordinator import NotConfigured
+from app.services.errors import NotConfigured
 from app.ui.theme import status_colours
 
 # Codes that mean "the credentials in Settings are wrong": the agent can fix these themselves.

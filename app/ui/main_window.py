@@ -1,8 +1,9 @@
 """The screen-pop window. It renders states it is told about and emits what the agent asks for.
 
-Everything that talks to DeepCall lives in the services' pop coordinator; the bootstrap
-(``app.commands.gui``) connects the coordinator's signals to the ``show_*`` slots here and this
-window's request signals back to the coordinator.
+Who the caller is and everything that talks to DeepCall live in the services (the pop
+coordinator owns the current caller); the presenter (``app.ui.presenter``) turns their signals
+into the ``show_*`` calls here and relays this window's requests back. ``status`` is only which
+state the window is rendering.
 """
 
 from __future__ import annotations
@@ -67,11 +68,8 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("DeepCall Screen-Pop")
         self.quitting = False
 
-        self.status = "idle"
-        self.number = ""
-        self.formatted_number = ""
+        self.status = "idle"  # the state rendered: idle, loading, found, unknown or error
         self.error_view: ErrorView | None = None
-        self.call_id: str | None = None
 
         self.header = CallerHeader()
         self.banner = ErrorBanner()
@@ -175,13 +173,9 @@ class MainWindow(QMainWindow):
         self.form.clear()
         self._set_status("idle")
 
-    def show_pop_received(self, number: str, formatted: str, call_id: str | None = None,
-                          note_draft: str = "") -> None:
+    def show_pop_received(self, formatted: str, note_draft: str = "") -> None:
         """The instant a number arrives, before any HTTP: number, "looking up", empty form,
         and the note box with this caller's own draft."""
-        self.number = number
-        self.formatted_number = formatted
-        self.call_id = call_id
         self.error_view = None
         self.banner.clear()
         self.header.set_state("loading", formatted, "")
@@ -218,7 +212,7 @@ class MainWindow(QMainWindow):
         self.banner.show_error(view)
         if not self.form.inputs():
             self.form.clear("Set up your DeepCall account to start: Tools → Settings (Ctrl+,).")
-        self._set_status("idle" if not self.number else self.status)
+        self._set_status(self.status)
 
     def show_error(self, error: BaseException | ErrorView) -> None:
         view = error if isinstance(error, ErrorView) else describe_error(error)
@@ -239,6 +233,10 @@ class MainWindow(QMainWindow):
         self.notes.note_failed(message)
 
     # --- pop behaviour ------------------------------------------------------------------
+    def show_and_raise(self) -> None:
+        """The tray's "Show" and a second start: the agent asked for the window."""
+        self.bring_forward("raise")
+
     def bring_forward(self, behaviour: str) -> None:
         if behaviour == "tray_only" and not self.isHidden():
             return  # tray only: never steal focus; the tray notification does the telling

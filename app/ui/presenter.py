@@ -1,8 +1,9 @@
-"""Connects the pop coordinator and counters poller to the window and the tray.
+"""Connects the services to the window and the tray: it renders and relays, nothing more.
 
-The only place that knows both sides' signals: the coordinator emits results, the presenter
-turns them into ``show_*`` calls; the window emits requests, the presenter forwards them.
-Widgets stay thin and the coordinator stays free of widgets.
+The only place that knows both sides' signals: the coordinator, the outbox, the account and
+the counters poller emit; the presenter turns that into ``show_*`` calls. The window emits
+requests; the presenter hands them to the service that owns them. Who the caller is, what is
+queued and what is stale are the services' to know.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
+from app.services.account import Account, AccountProblem
 from app.services.counters_poller import CountersPoller
-from app.services.pop_coordinator import PopCoordinator, PopResult
+from app.services.note_drafts import NoteDrafts
+from app.services.outbox import Outbox
+from app.services.pop_coordinator import PopCoordinator
+from app.services.pop_result import PopResult
 from app.services.settings import Settings
+from app.services.state_snapshot import caller_state
+from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.main_window import MainWindow
 from app.ui.tray import Tray
 
@@ -26,28 +33,29 @@ DRAFT_SAVE_DELAY_MS = 500
 
 
 class WindowPresenter(QObject):
-    def __init__(self, window: MainWindow, coordinator: PopCoordinator,
-                 poller: CountersPoller | None = None, tray: Tray | None = None,
-                 settings: Settings | None = None) -> None:
+    def __init__(self, window: MainWindow, coordinator: PopCoordinator, outbox: Outbox,
+                 drafts: NoteDrafts, account: Account, *, poller: CountersPoller | None = None,
+                 tray: Tray | None = None, settings: Settings | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.coordinator = coordinator
-        self.poller = poller
+        self.outbox = outbox
+        self.drafts = drafts
+        self.account = account
         self.tray = tray
         self.settings = settings
-        # (caller number, note text) -> outbox id, for Retry: the same words typed for another
-        # caller are that caller's own note, never a retry of this one.
-        self._failed_notes: dict[tuple[str, str], int] = {}
-        self._note_numbers: dict[int, str] = {}  # outbox id -> caller, for notes sent from here
 
+        coordinator.callerLeaving.connect(self._on_caller_leaving)
         coordinator.popReceived.connect(self._on_pop_received)
         coordinator.contactFound.connect(self._on_result)
         coordinator.callerUnknown.connect(self._on_result)
         coordinator.lookupFailed.connect(self._on_failed)
         coordinator.recentCallsChanged.connect(self._on_recent_calls)
-        coordinator.noteSent.connect(self._on_note_sent)
-        coordinator.noteFailed.connect(self._on_note_failed)
-        window.retry_requested.connect(self._on_retry)
+        outbox.noteSent.connect(self._on_note_sent)
+        outbox.noteFailed.connect(self._on_note_failed)
+        account.changed.connect(self._on_account_changed)
+        account.problem.connect(self._on_account_problem)
+        window.retry_requested.connect(coordinator.retry)
         window.note_send_requested.connect(self._on_send_note)
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -58,18 +66,35 @@ class WindowPresenter(QObject):
             poller.countersChanged.connect(self._on_counters)
             poller.countersFailed.connect(self._on_counters_failed)
 
+    def state(self) -> dict[str, object]:
+        """The ``screenpop state`` answer: the current caller plus what the window shows."""
+        snapshot = caller_state(self.coordinator.current)
+        snapshot["window_visible"] = self.window.isVisible()
+        snapshot["window_status"] = self.window.status
+        return snapshot
+
     def pop_behaviour(self) -> str:
         behaviour = self.settings.pop_behaviour if self.settings is not None else "raise"
         if behaviour == "tray_only" and (self.tray is None or not self.tray.available()):
             return "raise"  # no tray on this desktop: a silent pop would be a missed caller
         return behaviour
 
+    # --- account -> window ----------------------------------------------------------------
+    def _on_account_changed(self) -> None:
+        if self.account.client is not None and self.coordinator.current is None:
+            self.window.show_idle()  # set up now: "waiting for a call", not "not set up"
+
+    def _on_account_problem(self, problem: AccountProblem) -> None:
+        self.window.show_setup_needed(ErrorView(problem.message, ErrorAction.OPEN_SETTINGS))
+        self.window.counters.show_unavailable(problem.message)
+
     # --- coordinator -> window ----------------------------------------------------------
-    def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:
-        self.save_note_draft()  # the previous caller's half-typed note stays with them
-        self.window.show_pop_received(number, formatted,
-                                      call_id if isinstance(call_id, str) else None,
-                                      note_draft=self._load_draft(number))
+    def _on_caller_leaving(self, number: str) -> None:
+        self._draft_timer.stop()
+        self.drafts.save(number, self.window.notes.editor.toPlainText())
+
+    def _on_pop_received(self, number: str, formatted: str, _call_id: object) -> None:
+        self.window.show_pop_received(formatted, note_draft=self.drafts.load(number))
         self._draft_timer.stop()  # the draft just shown is already saved
         behaviour = self.pop_behaviour()
         if self.tray is not None:
@@ -79,7 +104,7 @@ class WindowPresenter(QObject):
         self.window.bring_forward(behaviour)
 
     def _on_result(self, result: PopResult) -> None:
-        if result.number != self.window.number or result.view is None:
+        if result.view is None:
             return
         calls: tuple[RecentCall, ...] | None = None if result.recent_calls_pending \
             else result.recent_calls
@@ -94,7 +119,7 @@ class WindowPresenter(QObject):
                 self.tray.notify("Caller", last)
 
     def _on_failed(self, result: PopResult) -> None:
-        if result.number != self.window.number or result.error is None:
+        if result.error is None:
             return
         self.window.show_error(result.error)
         if self.tray is not None:
@@ -103,9 +128,7 @@ class WindowPresenter(QObject):
                 self.tray.notify("Lookup failed", f"{result.formatted}: "
                                  f"{self.window.banner.message.text()}")
 
-    def _on_recent_calls(self, number: str, calls: object) -> None:
-        if number != self.window.number or not isinstance(calls, tuple):
-            return
+    def _on_recent_calls(self, _number: str, calls: tuple[RecentCall, ...]) -> None:
         current = self.coordinator.current
         error = current.recent_calls_error if current is not None else None
         if error is not None and not calls:
@@ -123,65 +146,34 @@ class WindowPresenter(QObject):
     def save_note_draft(self) -> None:
         """Keep the note box's text as the shown caller's draft (survives a pop or a crash)."""
         self._draft_timer.stop()
-        number = self.window.number
-        if not number:
-            return
-        try:
-            text = self.window.notes.editor.toPlainText()
-            store = self.coordinator.store
-            if text.strip() and any(note.content == text.strip()
-                                    for note in store.pending_notes(number)):
-                # Already in the outbox (sending, or failed and kept): as a draft too it would
-                # come back in the box once sent, and be sent a second time.
-                text = ""
-            store.save_draft(number, text)
-        except Exception:  # a draft is a convenience; the text is still in the box
-            log.exception("could not save the note draft")
-
-    def _load_draft(self, number: str) -> str:
-        try:
-            return self.coordinator.store.load_draft(number)
-        except Exception:
-            log.exception("could not read the note draft")
-            return ""
+        current = self.coordinator.current
+        if current is not None:
+            self.drafts.save(current.number, self.window.notes.editor.toPlainText())
 
     def _on_send_note(self, text: str) -> None:
-        failed_id = self._failed_notes.pop((self.window.number, text), None)
-        if failed_id is not None and self.coordinator.store.note(failed_id) is not None:
-            # This caller's same text already waits in the outbox: send that one again,
-            # never twice.
-            self.coordinator.retry_notes()
+        target = self.coordinator.note_target()
+        if target is None:
+            self.window.note_failed("There is no caller to attach the note to yet.")
             return
         try:
-            note_id = self.coordinator.add_note(text)
+            self.outbox.add_note(target, text)
         except Exception:  # e.g. a full disk: the text stays in the box, the button works again
             log.exception("could not keep the note in the local outbox")
             self.window.note_failed("The note could not be saved on this computer, so it was "
                                     "not sent. Your text is still here.")
-            return
-        if note_id is None:
-            self.window.note_failed("There is no caller to attach the note to yet.")
-        else:
-            self._note_numbers[note_id] = self.window.number
 
-    def _on_note_sent(self, note_id: int, text: str) -> None:
-        self._failed_notes = {k: v for k, v in self._failed_notes.items() if v != note_id}
+    def _is_shown(self, number: str) -> bool:
+        current = self.coordinator.current
+        return current is not None and current.number == number
+
+    def _on_note_sent(self, _note_id: int, number: str, text: str) -> None:
         # Only the note box of the caller it belongs to changes: another caller's box may hold
         # the same words, still unsent.
-        if self._note_numbers.pop(note_id, None) == self.window.number:
+        if self._is_shown(number):
             self.window.note_sent(text)
 
-    def _on_note_failed(self, note_id: int, message: str) -> None:
-        note = self.coordinator.store.note(note_id)
-        if note is None:
-            return
-        self._failed_notes[(note.number, note.content)] = note_id
-        self._note_numbers[note_id] = note.number
-        if note.number == self.window.number:
+    def _on_note_failed(self, _note_id: int, number: str, message: str) -> None:
+        if self._is_shown(number):
             self.window.note_failed(message)
         else:
             self.window.statusBar().showMessage(f"An earlier caller's note: {message}", 10000)
-
-    # --- window -> coordinator ----------------------------------------------------------
-    def _on_retry(self) -> None:
-        self.coordinator.retry()

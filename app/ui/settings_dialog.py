@@ -34,7 +34,8 @@ from app.api.errors import DeepCallApiError
 from app.api.models import Counters
 from app.api.transport import api_base
 from app.core.phone import is_supported_region
-from app.services.secrets import SecretKind, SecretsUnavailable
+from app.services.errors import SecretsUnavailable
+from app.services.secrets import SecretKind
 from app.services.settings import Settings
 from app.ui.error_banner import CREDENTIAL_CODES, describe_error
 

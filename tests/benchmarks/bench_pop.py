@@ -6,8 +6,9 @@ in-process sandbox over loopback keep-alive HTTP, on a qasync loop like the app'
 - ``bare httpx``: the two POSTs with asyncio.gather on a bare httpx.AsyncClient, plus json();
 - ``coordinator``: PopCoordinator.pop() until contactFound (the form can fill), with dedupe and
   cache off so every pop goes to the network; history is written to SQLite as in the app;
-- ``with the window``: the same with the main window shown and wired as in the app, so the
-  time includes showing the number, the "looking up" state and filling the form.
+- ``with the window``: the whole app built by the composition root (``build_session``, the
+  window shown), so the time includes showing the number, the "looking up" state and filling
+  the form.
 
 Run: ``uv run python tests/benchmarks/bench_pop.py [N] [LATENCY_MS]``.
 """
@@ -30,16 +31,21 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from app.api.auth import TokenAuth
-from app.api.client import DeepCallClient
 from app.core.field_mapping import default_mapping
+from app.core.pop_request import PopRequest
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER
 from app.sandbox.server import SandboxServer
-from app.services.pop_coordinator import PopCoordinator, PopResult, SimplePopRequest
+from app.services.account import Account
+from app.services.credentials import CredentialOverrides
+from app.services.lookup_cache import LookupCache
+from app.services.pop_coordinator import PopCoordinator
+from app.services.pop_history import PopHistory
+from app.services.pop_result import PopResult
+from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.services.store import LocalStore
-from app.ui.main_window import MainWindow
-from app.ui.presenter import WindowPresenter
+from app.session import SessionOptions, build_session
 
 WARMUP = 20
 NUMBERS = (DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER)  # alternate: no dedupe, no cache hit
@@ -65,17 +71,26 @@ async def bare_round_trips(base_url: str, n: int) -> list[float]:
 
 async def coordinator_pops(base_url: str, n: int, profile: Path,
                            with_window: bool = False) -> list[float]:
-    client = DeepCallClient(base_url, TokenAuth(DEMO_USER_ID, DEMO_TOKEN))
-    store = LocalStore.in_profile(profile)
-    coordinator = PopCoordinator(client, default_mapping(), store,
-                                 dedupe_seconds=0, cache_seconds=0)
+    overrides = CredentialOverrides(brand_url=base_url, user_id=DEMO_USER_ID, token=DEMO_TOKEN)
     if with_window:
-        # The window on screen (offscreen platform) renders every state, as in the app;
+        # The whole app on screen (offscreen platform), as the composition root builds it:
         # contactFound returns only after the form has been filled.
-        settings = Settings(profile)
-        window = MainWindow(settings)
-        presenter = WindowPresenter(window, coordinator, settings=settings)
-        window.show()
+        stored = Settings(profile)
+        stored.dedupe_seconds = 0
+        stored.cache_seconds = 0
+        session = build_session(SessionOptions(
+            profile_dir=profile, log_file=profile / "logs" / "screenpop.log",
+            overrides=overrides, secrets=MemorySecretStore()))
+        session.window.show()
+        account = session.account
+        coordinator = session.coordinator
+    else:
+        store = LocalStore.in_profile(profile)
+        account = Account(Settings(profile), MemorySecretStore(), overrides)
+        coordinator = PopCoordinator(account, default_mapping(), PopHistory(store),
+                                     LookupCache(0), dedupe_seconds=0)
+    account.reload()
+    await account.wait_loaded()
     samples: list[float] = []
     try:
         for i in range(WARMUP + n):
@@ -98,7 +113,7 @@ async def coordinator_pops(base_url: str, n: int, profile: Path,
             coordinator.contactFound.connect(on_found)
             coordinator.recentCallsChanged.connect(on_calls)
             started = time.perf_counter()
-            coordinator.pop(SimplePopRequest("+" + NUMBERS[i % 2]))
+            coordinator.pop(PopRequest("+" + NUMBERS[i % 2]))
             await found
             elapsed = (time.perf_counter() - started) * 1000
             await calls  # both requests done, so pops don't overlap
@@ -108,11 +123,11 @@ async def coordinator_pops(base_url: str, n: int, profile: Path,
                 samples.append(elapsed)
     finally:
         if with_window:
-            presenter.save_note_draft()
-            window.close()
-        await coordinator.shutdown()
-        await client.aclose()
-        store.close()
+            await session.aclose()
+        else:
+            await coordinator.shutdown()
+            await account.aclose()
+            store.close()
     return samples
 
 
@@ -126,6 +141,7 @@ def main() -> None:
     # window paints "looking up" while the requests are in flight.
     latency_ms = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     app = QApplication.instance() or QApplication([])
+    app.setQuitOnLastWindowClosed(False)  # as in the app: quitting is the session's to do
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as profile:
         if latency_ms:
             sandbox.add_fault("latency", ms=latency_ms)
@@ -133,9 +149,10 @@ def main() -> None:
         asyncio.set_event_loop(loop)
         with loop:
             bare = loop.run_until_complete(bare_round_trips(sandbox.base_url, n))
-            pops = loop.run_until_complete(coordinator_pops(sandbox.base_url, n, Path(profile)))
+            pops = loop.run_until_complete(
+                coordinator_pops(sandbox.base_url, n, Path(profile) / "coordinator"))
             shown = loop.run_until_complete(
-                coordinator_pops(sandbox.base_url, n, Path(profile), with_window=True))
+                coordinator_pops(sandbox.base_url, n, Path(profile) / "app", with_window=True))
     print(f"{n} pops, contactInfo + recentCalls concurrently, in-process sandbox "
           f"(+{latency_ms} ms latency), qasync loop (ms)")
     print(f"{'path':40} {'p50':>7} {'p95':>7} {'mean':>7}")

@@ -11,12 +11,12 @@ from keyring.backends import fail
 
 from app.services.credentials import (
     CredentialOverrides,
-    CredentialsMissing,
     StoredAccountSnapshot,
     read_stored_account,
     resolve_credentials,
 )
-from app.services.secrets import SecretStore, SecretsUnavailable
+from app.services.errors import CredentialsMissing, SecretsUnavailable
+from app.services.secrets import SecretStore
 from app.services.settings import Settings
 
 

@@ -6,17 +6,16 @@ Every wait is on a signal or a condition; latency is injected in the sandbox, ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from app.api.auth import Auth, TokenAuth
-from app.api.client import DeepCallClient, Timeouts
+from app.api.client import Timeouts
 from app.api.errors import (
     BadResponse,
     ConnectionDropped,
@@ -28,7 +27,7 @@ from app.api.errors import (
     ServerError,
 )
 from app.core.contact import Contact, UnknownCaller
-from app.core.field_mapping import default_mapping
+from app.core.pop_request import PopRequest
 from app.sandbox.accounts import (
     DEMO_TOKEN,
     DEMO_USER_ID,
@@ -38,14 +37,11 @@ from app.sandbox.accounts import (
 )
 from app.sandbox.faults import Fault, FaultKind
 from app.sandbox.server import SandboxServer
-from app.services.pop_coordinator import (
-    NotConfigured,
-    PopCoordinator,
-    PopResult,
-    SimplePopRequest,
-)
-from app.services.store import LocalStore
+from app.services.errors import NotConfigured
+from app.services.pop_coordinator import PopCoordinator
+from app.services.pop_result import PopResult
 from tests.fixtures.qt_async import wait_signal, wait_until
+from tests.services.pop_parts import FakeClock, pop_parts
 
 KNOWN = "+919876543210"  # Aarav Mehta: every field, a Lead group, recent calls
 PLAIN = "+919988776655"  # Rohan Gupta: Cu only, recent calls
@@ -53,19 +49,11 @@ UNKNOWN = "+918302390884"  # the seed document's number: unknown on the demo acc
 DEMO_AUTH = TokenAuth(DEMO_USER_ID, DEMO_TOKEN)
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Recorder:
     """Every emission of the coordinator's signals, in order."""
 
-    NAMES = ("popReceived", "contactFound", "callerUnknown", "lookupFailed",
-             "recentCallsChanged", "statusChanged", "noteQueued", "noteSent", "noteFailed")
+    NAMES = ("callerLeaving", "popReceived", "contactFound", "callerUnknown", "lookupFailed",
+             "recentCallsChanged", "statusChanged")
 
     def __init__(self, coordinator: PopCoordinator) -> None:
         self.events: list[tuple[str, tuple[Any, ...]]] = []
@@ -83,21 +71,6 @@ class Recorder:
                 if name in ("contactFound", "callerUnknown", "lookupFailed")]
 
 
-@contextlib.asynccontextmanager
-async def coordinator_for(url: str, tmp_path: Path, auth: Auth = DEMO_AUTH,
-                          timeouts: Timeouts | None = None, **kwargs: Any,
-                          ) -> AsyncIterator[PopCoordinator]:
-    async with DeepCallClient(url, auth, timeouts=timeouts or Timeouts(connect=2, total=5)) \
-            as client:
-        coordinator = PopCoordinator(client, default_mapping(), LocalStore.in_profile(tmp_path),
-                                     **kwargs)
-        try:
-            yield coordinator
-        finally:
-            await coordinator.shutdown()
-            coordinator.store.close()
-
-
 def _actions(sandbox: SandboxServer, action: str) -> list[str]:
     return [str((r.body or {}).get("callerNumber")) for r in sandbox.requests()
             if r.action == action]
@@ -106,10 +79,11 @@ def _actions(sandbox: SandboxServer, action: str) -> list[str]:
 def test_found_shows_the_number_first_then_the_contact(
         run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            coordinator = parts.coordinator
             recorder = Recorder(coordinator)
             args = await wait_signal(coordinator.contactFound, trigger=lambda: coordinator.pop(
-                SimplePopRequest(KNOWN, call_id=None, source="test")))
+                PopRequest(KNOWN, source="test")))
             result: PopResult = args[0]
             first_name, first_args = recorder.events[0]
             assert first_name == "popReceived"
@@ -127,7 +101,7 @@ def test_found_shows_the_number_first_then_the_contact(
             current = coordinator.current
             assert current is not None
             assert len(current.recent_calls) > 0
-            snapshot = coordinator.snapshot()
+            snapshot = parts.state()
             assert snapshot["status"] == "found"
             assert snapshot["number"] == KNOWN
             assert snapshot["name"] == result.caller_name
@@ -138,7 +112,7 @@ def test_found_shows_the_number_first_then_the_contact(
             assert isinstance(timings, dict)
             assert timings["total_ms"] > 0
             assert "contact_info_ms" in timings
-            history = coordinator.store.recent_pops()
+            history = parts.store.recent_pops()
             assert (history[0].number, history[0].status, history[0].name) == (
                 KNOWN, "found", result.caller_name)
 
@@ -152,7 +126,8 @@ def test_contact_info_and_recent_calls_run_concurrently(
                        Fault(FaultKind.LATENCY, action="recentCalls", ms=1500))
 
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            coordinator = parts.coordinator
             both_in_flight: list[bool] = []
             coordinator.contactFound.connect(lambda _: both_in_flight.append(
                 bool(_actions(sandbox, "recentCalls"))))
@@ -162,7 +137,7 @@ def test_contact_info_and_recent_calls_run_concurrently(
                                _actions(sandbox, "recentCalls"))
                 return arrived and coordinator.status == "loading"
 
-            coordinator.pop(SimplePopRequest(KNOWN))
+            coordinator.pop(PopRequest(KNOWN))
             await wait_until(both_arrived_while_loading, timeout=1.4)
             await wait_signal(coordinator.contactFound, timeout=5)
             assert both_in_flight == [True]
@@ -177,16 +152,17 @@ def test_contact_info_and_recent_calls_run_concurrently(
 def test_unknown_caller(run_async: Callable[..., Any], sandbox: SandboxServer,
                         tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            coordinator = parts.coordinator
             (result,) = await wait_signal(coordinator.callerUnknown,
                                           trigger=lambda: coordinator.pop(
-                                              SimplePopRequest(UNKNOWN)))
+                                              PopRequest(UNKNOWN)))
             assert result.status == "unknown"
             assert isinstance(result.result, UnknownCaller)
             assert result.view.is_new
             labels = {f.label for f in result.view.fields()}
             assert {"Name", "Email", "Lead Status"} <= labels  # every mapped field, empty
-            assert coordinator.snapshot()["status"] == "unknown"
+            assert parts.state()["status"] == "unknown"
 
     run_async(scenario())
 
@@ -223,16 +199,17 @@ def test_each_error_class_reaches_the_error_state_then_retry_recovers(
     sandbox.set_faults(*faults)
 
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path, auth=auth,
-                                   timeouts=Timeouts(connect=2, total=0.5)) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path, auth=auth,
+                                   timeouts=Timeouts(connect=2, total=0.5)) as parts:
+            coordinator = parts.coordinator
             (result,) = await wait_signal(coordinator.lookupFailed, timeout=10,
                                           trigger=lambda: coordinator.pop(
-                                              SimplePopRequest(KNOWN)))
+                                              PopRequest(KNOWN)))
             assert isinstance(result.error, error_type)
             assert type(result.error) is not DeepCallApiError
             assert result.error_code == code
             assert result.error.user_message
-            snapshot = coordinator.snapshot()
+            snapshot = parts.state()
             assert snapshot["status"] == "error"
             assert snapshot["error_code"] == code
             assert snapshot["error_message"] == result.error.user_message
@@ -251,21 +228,20 @@ def test_connection_refused_and_not_configured(
         run_async: Callable[..., Any], tmp_path: Path) -> None:
     async def scenario() -> None:
         url = f"http://127.0.0.1:{_closed_port()}"
-        async with coordinator_for(url, tmp_path) as coordinator:
+        async with pop_parts(url, tmp_path) as parts:
+            coordinator = parts.coordinator
             (result,) = await wait_signal(coordinator.lookupFailed, timeout=10,
                                           trigger=lambda: coordinator.pop(
-                                              SimplePopRequest(KNOWN)))
+                                              PopRequest(KNOWN)))
             assert isinstance(result.error, ConnectionRefused)
-        store = LocalStore.in_profile(tmp_path / "other")
-        bare = PopCoordinator(None, default_mapping(), store)
-        recorder = Recorder(bare)
-        (result,) = await wait_signal(bare.lookupFailed,
-                                      trigger=lambda: bare.pop(SimplePopRequest(KNOWN)))
-        assert isinstance(result.error, NotConfigured)
-        assert "Settings" in result.error.user_message
-        assert recorder.events[0][0] == "popReceived"
-        await bare.shutdown()
-        store.close()
+        async with pop_parts(None, tmp_path / "other") as parts:  # no account set up
+            bare = parts.coordinator
+            recorder = Recorder(bare)
+            (result,) = await wait_signal(bare.lookupFailed,
+                                          trigger=lambda: bare.pop(PopRequest(KNOWN)))
+            assert isinstance(result.error, NotConfigured)
+            assert "Settings" in result.error.user_message
+            assert recorder.events[0][0] == "popReceived"
 
     run_async(scenario())
 
@@ -277,10 +253,11 @@ def test_a_failed_lookup_leaves_no_unhandled_task_error(
                        Fault(FaultKind.INTERNAL))
 
     async def failing_lookup() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            coordinator = parts.coordinator
             (result,) = await wait_signal(coordinator.lookupFailed, timeout=10,
                                           trigger=lambda: coordinator.pop(
-                                              SimplePopRequest(KNOWN)))
+                                              PopRequest(KNOWN)))
             assert result.error_code == 1032
             await wait_until(lambda: not coordinator.busy)
 
@@ -303,20 +280,21 @@ def test_latest_wins_the_earlier_lookup_is_cancelled_and_never_shown(
     sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", times=1, ms=1500))
 
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            coordinator = parts.coordinator
             recorder = Recorder(coordinator)
-            coordinator.pop(SimplePopRequest(KNOWN))
+            coordinator.pop(PopRequest(KNOWN))
             await wait_until(lambda: _actions(sandbox, "contactInfo") == ["919876543210"])
             (result,) = await wait_signal(coordinator.contactFound, trigger=lambda:
-                                          coordinator.pop(SimplePopRequest(PLAIN)))
+                                          coordinator.pop(PopRequest(PLAIN)))
             assert result.number == PLAIN
             await wait_until(lambda: not coordinator.busy, timeout=5)
             shown = [r.number for r in recorder.results()]
             assert shown == [PLAIN]
             assert [args[0] for _, args in recorder.named("popReceived")] == [KNOWN, PLAIN]
             assert [args[0] for _, args in recorder.named("recentCallsChanged")] in ([], [PLAIN])
-            assert coordinator.snapshot()["number"] == PLAIN
-            assert coordinator.snapshot()["status"] == "found"
+            assert parts.state()["number"] == PLAIN
+            assert parts.state()["status"] == "found"
 
     run_async(scenario())
 
@@ -326,21 +304,22 @@ def test_same_number_within_the_window_does_not_pop_twice(
     clock = FakeClock()
 
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path, clock=clock,
-                                   dedupe_seconds=10, cache_seconds=0) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path, clock=clock,
+                                   dedupe_seconds=10, cache_seconds=0) as parts:
+            coordinator = parts.coordinator
             recorder = Recorder(coordinator)
             await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+                              trigger=lambda: coordinator.pop(PopRequest(KNOWN)))
             await wait_until(lambda: not coordinator.busy)
             clock.now += 9.5
-            assert coordinator.pop(SimplePopRequest(KNOWN, call_id="late-id")) is False
+            assert coordinator.pop(PopRequest(KNOWN, call_id="late-id")) is False
             assert coordinator.current.call_id == "late-id"  # type: ignore[union-attr]
             assert len(recorder.named("popReceived")) == 1
             assert _actions(sandbox, "contactInfo") == ["919876543210"]
 
             clock.now += 1.0  # 10.5 s after the first pop: a new pop
             await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+                              trigger=lambda: coordinator.pop(PopRequest(KNOWN)))
             assert len(recorder.named("popReceived")) == 2
             assert _actions(sandbox, "contactInfo") == ["919876543210"] * 2
 
@@ -352,23 +331,24 @@ def test_cache_hit_pops_at_once_then_refreshes_in_the_background(
     clock = FakeClock()
 
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path, clock=clock,
-                                   cache_seconds=120) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path, clock=clock,
+                                   cache_seconds=120) as parts:
+            coordinator = parts.coordinator
             (first,) = await wait_signal(coordinator.contactFound, trigger=lambda:
-                                         coordinator.pop(SimplePopRequest(KNOWN)))
+                                         coordinator.pop(PopRequest(KNOWN)))
             await wait_until(lambda: not coordinator.busy)
             await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(PLAIN)))
+                              trigger=lambda: coordinator.pop(PopRequest(PLAIN)))
             await wait_until(lambda: not coordinator.busy)
             # The contact changes at DeepCall meanwhile; the refresh must bring the change.
-            await coordinator.client.directory_update(  # type: ignore[union-attr]
+            await parts.client.directory_update(  # type: ignore[union-attr]
                 KNOWN, {"custom_field_2": "Platinum Plus"})
             clock.now += 30
             recorder = Recorder(coordinator)
             sandbox.clear_requests()
             sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", ms=300))
 
-            assert coordinator.pop(SimplePopRequest(KNOWN))
+            assert coordinator.pop(PopRequest(KNOWN))
             # Shown from memory inside pop() itself: before any HTTP request was answered.
             cached = recorder.results()
             assert len(cached) == 1
@@ -390,125 +370,17 @@ def test_background_refresh_failure_keeps_the_cached_contact(
     clock = FakeClock()
 
     async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path, clock=clock) as coordinator:
+        async with pop_parts(sandbox.base_url, tmp_path, clock=clock) as parts:
+            coordinator = parts.coordinator
             await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
+                              trigger=lambda: coordinator.pop(PopRequest(KNOWN)))
             await wait_until(lambda: not coordinator.busy)
             clock.now += 11
             sandbox.set_faults(Fault(FaultKind.HTTP_502))
             recorder = Recorder(coordinator)
-            coordinator.pop(SimplePopRequest(KNOWN))
+            coordinator.pop(PopRequest(KNOWN))
             await wait_until(lambda: not coordinator.busy, timeout=10)
             assert [r.from_cache for r in recorder.results()] == [True]
             assert coordinator.status == "found"
-
-    run_async(scenario())
-
-
-def test_note_kept_in_the_outbox_on_failure_and_sent_on_retry(
-        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
-            await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
-            await wait_until(lambda: not coordinator.busy)
-            latest_call = coordinator.current.recent_calls[0].call_id  # type: ignore[union-attr]
-            sandbox.set_faults(Fault(FaultKind.HTTP_502, action="notesAdd"))
-
-            note_text = "Wants the renewal quote by Friday"
-            note_id, message = await wait_signal(
-                coordinator.noteFailed, timeout=10,
-                trigger=lambda: coordinator.add_note(note_text))
-            assert "kept" in message
-            assert sandbox.notes(KNOWN[1:]) == [] or all(
-                n.content != note_text for n in sandbox.notes(KNOWN[1:]))
-            # The note survives a restart of the app: it is in the database on disk.
-            reopened = LocalStore.in_profile(tmp_path)
-            [pending] = reopened.pending_notes()
-            assert (pending.id, pending.content, pending.call_id) == (
-                note_id, note_text, latest_call)
-            assert pending.attempts == 1
-            reopened.close()
-
-            sandbox.clear_faults()
-            sent_id, sent_text = await wait_signal(coordinator.noteSent, timeout=10,
-                                                   trigger=coordinator.retry_notes)
-            assert (sent_id, sent_text) == (note_id, note_text)
-            assert coordinator.store.pending_notes() == []
-            stored = [n for n in sandbox.notes(KNOWN[1:]) if n.content == note_text]
-            assert [n.call_id for n in stored] == [latest_call]
-
-    run_async(scenario())
-
-
-def test_note_uses_the_call_id_from_the_pop_event(
-        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
-            calls = await coordinator.client.recent_calls(KNOWN)  # type: ignore[union-attr]
-            older_call = calls[-1].call_id
-            assert older_call != calls[0].call_id
-            await wait_signal(coordinator.contactFound, trigger=lambda: coordinator.pop(
-                SimplePopRequest(KNOWN, call_id=older_call)))
-            await wait_signal(coordinator.noteSent, timeout=10,
-                              trigger=lambda: coordinator.add_note("From the pop event"))
-            stored = [n for n in sandbox.notes(KNOWN[1:]) if n.content == "From the pop event"]
-            assert [n.call_id for n in stored] == [older_call]
-
-    run_async(scenario())
-
-
-def test_a_rejected_note_stays_in_the_outbox(
-        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
-            await wait_signal(coordinator.contactFound, trigger=lambda: coordinator.pop(
-                SimplePopRequest(KNOWN, call_id="not-a-call-of-this-number")))
-            _, message = await wait_signal(coordinator.noteFailed, timeout=10,
-                                           trigger=lambda: coordinator.add_note("kept"))
-            assert "DeepCall" in message
-            assert [n.content for n in coordinator.store.pending_notes()] == ["kept"]
-
-    run_async(scenario())
-
-
-def test_drafts_follow_the_caller(run_async: Callable[..., Any], sandbox: SandboxServer,
-                                  tmp_path: Path) -> None:
-    # The window keeps drafts per caller in the store; sending the note clears it.
-    async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
-            store = coordinator.store
-            assert store.load_draft(KNOWN) == ""
-            await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
-            store.save_draft(KNOWN, "asked about the")
-            await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(PLAIN)))
-            assert store.load_draft(PLAIN) == ""
-            await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
-            assert store.load_draft(KNOWN) == "asked about the"
-            await wait_signal(coordinator.noteSent, timeout=10,
-                              trigger=lambda: coordinator.add_note("asked about the invoice"))
-            assert store.load_draft(KNOWN) == ""
-
-    run_async(scenario())
-
-
-def test_retrying_while_a_note_is_in_flight_sends_it_once(
-        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
-    async def scenario() -> None:
-        async with coordinator_for(sandbox.base_url, tmp_path) as coordinator:
-            await wait_signal(coordinator.contactFound,
-                              trigger=lambda: coordinator.pop(SimplePopRequest(KNOWN)))
-            await wait_until(lambda: not coordinator.busy)
-            sandbox.set_faults(Fault(FaultKind.LATENCY, action="notesAdd", ms=300))
-            note_id = coordinator.add_note("only once, please")
-            assert coordinator.retry_notes() == []
-            (sent_id, _) = await wait_signal(coordinator.noteSent, timeout=10)
-            assert sent_id == note_id
-            await wait_until(lambda: not coordinator.busy)
-            stored = [n for n in sandbox.notes(KNOWN[1:]) if n.content == "only once, please"]
-            assert len(stored) == 1
 
     run_async(scenario())

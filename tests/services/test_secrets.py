@@ -7,7 +7,8 @@ import keyring.backend
 import keyring.errors
 import pytest
 
-from app.services.secrets import SecretStore, SecretsUnavailable
+from app.services.errors import SecretsUnavailable
+from app.services.secrets import SecretStore
 
 
 @pytest.mark.keyring

@@ -157,3 +157,24 @@ def test_settings_and_keyring_round_trip_leave_no_secret_in_the_ini(
 
 def test_file_name_agrees_with_the_headless_reader() -> None:
     assert credentials.SETTINGS_FILE_NAME == SETTINGS_FILE_NAME
+
+
+def test_a_change_is_announced_by_name_and_only_when_the_value_changes(
+        tmp_path: Path) -> None:
+    settings = Settings(tmp_path)
+    changed: list[str] = []
+    regions: list[object] = []
+    dedupes: list[object] = []
+    settings.changed.connect(changed.append)
+    settings.watch("default_region", regions.append)
+    settings.watch("dedupe_seconds", dedupes.append)
+    settings.default_region = "GB"
+    settings.default_region = "GB"  # the same value again: nobody needs telling
+    settings.set_value("dedupe_seconds", "25")
+    settings.reset("default_region")
+    settings.reset("default_region")
+    assert changed == ["default_region", "dedupe_seconds", "default_region"]
+    assert regions == ["GB", "IN"]  # each watcher gets its own setting's new value only
+    assert dedupes == [25]
+    with pytest.raises(KeyError):
+        settings.watch("no_such_setting", regions.append)

@@ -1,4 +1,5 @@
-"""The local store: pop history, drafts, and an outbox that survives a restart."""
+"""The local store: pop history, drafts, an outbox that survives a restart, and migrations
+that carry every queued write into the next schema."""
 
 from __future__ import annotations
 
@@ -9,37 +10,48 @@ import sys
 import threading
 from pathlib import Path
 
-from app.services.store import DATABASE_FILE_NAME, LocalStore
+import pytest
+
+from app.services import store as store_module
+from app.services.store import DATABASE_FILE_NAME, SCHEMA_VERSION, LocalStore
 
 NUMBER = "+918302390884"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _note(store: LocalStore, text: str, call_id: str | None = None,
+          number: str = NUMBER) -> int:
+    return store.enqueue("note", number, {"content": text}, call_id, clear_note_draft=True)
 
 
 def test_outbox_survives_a_reopen_and_a_killed_process(tmp_path: Path) -> None:
     # A separate process enqueues a note and dies without closing anything.
     code = ("import os, sys\nfrom pathlib import Path\nfrom app.services.store import LocalStore\n"
             "s = LocalStore.in_profile(Path(sys.argv[1]))\n"
-            "s.enqueue_note('+918302390884', 'Customer wants a callback at 5 pm', None)\n"
+            "s.enqueue('note', '+918302390884', {'content': 'Customer wants a callback at 5 pm'})\n"
             "os._exit(0)\n")
     subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, timeout=60)
     store = LocalStore.in_profile(tmp_path)
-    pending = store.pending_notes()
-    assert [(n.number, n.content, n.call_id) for n in pending] == [
-        (NUMBER, "Customer wants a callback at 5 pm", None)]
+    pending = store.outbox_items()
+    assert [(n.kind, n.number, dict(n.payload), n.call_id) for n in pending] == [
+        ("note", NUMBER, {"content": "Customer wants a callback at 5 pm"}, None)]
 
-    store.note_failed(pending[0].id, "DeepCall did not answer in time")
-    store.set_note_call_id(pending[0].id, "call-77")
+    store.outbox_failed(pending[0].id, "DeepCall did not answer in time")
+    store.set_outbox_call_id(pending[0].id, "call-77")
     store.close()
 
     reopened = LocalStore.in_profile(tmp_path)
-    [note] = reopened.pending_notes(NUMBER)
+    [note] = reopened.outbox_items("note", NUMBER)
     assert note.attempts == 1
     assert note.last_error == "DeepCall did not answer in time"
     assert note.call_id == "call-77"
-    reopened.note_sent(note.id)
-    assert reopened.pending_notes() == []
-    assert reopened.note(note.id) is None
+    assert reopened.outbox_items("note", "+14155550100") == []
+    assert reopened.outbox_items("directory_update") == []
+    reopened.outbox_delivered(note.id)
+    assert reopened.outbox_items() == []
+    assert reopened.outbox_item(note.id) is None
     reopened.close()
-    assert LocalStore.in_profile(tmp_path).pending_notes() == []
+    assert LocalStore.in_profile(tmp_path).outbox_items() == []
 
 
 def test_database_is_wal_and_owner_only(tmp_path: Path) -> None:
@@ -58,7 +70,7 @@ def test_drafts_are_kept_per_number_and_cleared_by_enqueue(tmp_path: Path) -> No
     store.save_draft(NUMBER, "half a thought")
     store.save_draft("+14155550100", "other caller")
     assert LocalStore.in_profile(tmp_path).load_draft(NUMBER) == "half a thought"
-    store.enqueue_note(NUMBER, "half a thought")
+    _note(store, "half a thought")
     assert store.load_draft(NUMBER) == ""
     assert store.load_draft("+14155550100") == "other caller"
     store.save_draft("+14155550100", "   ")
@@ -81,8 +93,8 @@ def test_a_damaged_file_is_kept_aside_and_the_app_starts(tmp_path: Path) -> None
     path = tmp_path / DATABASE_FILE_NAME
     path.write_bytes(b"this is not a database" * 100)
     store = LocalStore.in_profile(tmp_path)
-    assert store.pending_notes() == []
-    store.enqueue_note(NUMBER, "new")
+    assert store.outbox_items() == []
+    _note(store, "new")
     aside = list(tmp_path.glob(DATABASE_FILE_NAME + ".damaged-*"))
     assert len(aside) == 1
     assert aside[0].read_bytes().startswith(b"this is not a database")
@@ -93,11 +105,69 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
 
     def write(prefix: str) -> None:
         for i in range(50):
-            store.enqueue_note(NUMBER, f"{prefix}-{i}")
+            _note(store, f"{prefix}-{i}")
 
     threads = [threading.Thread(target=write, args=(f"t{n}",)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(store.pending_notes()) == 200
+    assert len(store.outbox_items()) == 200
+
+
+def test_a_version_1_file_with_a_queued_note_upgrades_without_losing_it(tmp_path: Path) -> None:
+    # A profile written by the first release (schema 1, made here from that release's own
+    # SQL): the queued note, its draft and the history must all survive the upgrade.
+    path = tmp_path / DATABASE_FILE_NAME
+    with sqlite3.connect(path) as old:
+        old.executescript((FIXTURES / "store_v1.sql").read_text(encoding="utf-8"))
+    store = LocalStore.in_profile(tmp_path)
+    [note] = store.outbox_items()
+    assert (note.id, note.kind, note.number, note.call_id, dict(note.payload),
+            note.attempts, note.last_error) == (
+        7, "note", NUMBER, "call-9", {"content": "Refund promised — résumé sent"}, 2,
+        "DeepCall did not answer in time")
+    assert store.load_draft(NUMBER) == "half-typed"
+    assert [(p.number, p.status, p.name) for p in store.recent_pops()] == [
+        (NUMBER, "found", "Asha Iyer")]
+    # New rows continue after the old ids: an id once used is never given to another note.
+    assert _note(store, "after the upgrade") > 7
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "note_outbox" not in tables
+    # Opening it again migrates nothing twice.
+    reopened = LocalStore.in_profile(tmp_path)
+    assert len(reopened.outbox_items()) == 2
+    reopened.close()
+
+
+def test_a_migration_that_fails_halfway_leaves_the_file_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A crash or a full disk in the middle of an upgrade: the whole step is undone, so the
+    # queued note is still where the old version keeps it, and the next start tries again.
+    path = tmp_path / DATABASE_FILE_NAME
+    with sqlite3.connect(path) as old:
+        old.executescript((FIXTURES / "store_v1.sql").read_text(encoding="utf-8"))
+
+    def upgrade_then_fail(db: sqlite3.Connection) -> None:
+        store_module._v2_one_outbox(db)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", (store_module.MIGRATIONS[0],
+                                                      upgrade_then_fail))
+    db = sqlite3.connect(path, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        store_module.migrate(db)
+    db.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert db.execute("SELECT content FROM note_outbox").fetchall() == [
+            ("Refund promised — résumé sent",)]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "outbox" not in tables
+    monkeypatch.undo()
+    store = LocalStore.in_profile(tmp_path)  # the next start upgrades it for real
+    assert [item.id for item in store.outbox_items()] == [7]
+    store.close()

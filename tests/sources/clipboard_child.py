@@ -30,7 +30,7 @@ def main() -> int:
     clipboard = QGuiApplication.clipboard()
     watcher = ClipboardWatcher(clipboard, mode, strategy=QtClipboardStrategy(clipboard))
     watcher.strategy.changed.connect(lambda: say("CHANGE"))
-    watcher.numberCopied.connect(lambda number: say("NUMBER", number))
+    watcher.popRequested.connect(lambda request: say("NUMBER", request.number))
     watcher.ignored.connect(lambda reason: say("IGNORED", reason))
     def command(line: bytes) -> None:
         verb, _, text = line.decode().partition(" ")

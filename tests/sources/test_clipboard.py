@@ -15,6 +15,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QClipboard, QGuiApplication
 from pytestqt.qtbot import QtBot
 
+from app.core.pop_request import PopRequest
 from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy, background_note
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT, WatchMode, is_concealed, number_in_text
 
@@ -51,35 +52,36 @@ def verdict(qtbot: QtBot, watcher: ClipboardWatcher,
     """Run ``trigger``; the watcher's first verdict: ("number", e164) or ("ignored", why)."""
     results: list[tuple[str, str]] = []
 
-    def on_number(number: str) -> None:
-        results.append(("number", number))
+    def on_number(request: PopRequest) -> None:
+        assert request.source == "clipboard"
+        results.append(("number", request.number))
 
     def on_ignored(reason: str) -> None:
         results.append(("ignored", reason))
 
-    watcher.numberCopied.connect(on_number)
+    watcher.popRequested.connect(on_number)
     watcher.ignored.connect(on_ignored)
     try:
         trigger()
         qtbot.waitUntil(lambda: bool(results), timeout=3000)
     finally:
-        watcher.numberCopied.disconnect(on_number)
+        watcher.popRequested.disconnect(on_number)
         watcher.ignored.disconnect(on_ignored)
     return results[0]
 
 
 def test_a_copied_number_pops_once_after_settling(qtbot: QtBot, watcher: ClipboardWatcher,
                                                   clipboard: QClipboard) -> None:
-    with qtbot.waitSignal(watcher.numberCopied, timeout=3000) as blocker:
+    with qtbot.waitSignal(watcher.popRequested, timeout=3000) as blocker:
         copy(clipboard, "08302390884")
-    assert blocker.args == [E164]
+    assert blocker.args == [PopRequest(E164, source="clipboard")]
 
 
 def test_rapid_changes_are_debounced_to_the_last(qtbot: QtBot, watcher: ClipboardWatcher,
                                                  clipboard: QClipboard) -> None:
     seen: list[str] = []
-    watcher.numberCopied.connect(seen.append)
-    with qtbot.waitSignal(watcher.numberCopied, timeout=3000):
+    watcher.popRequested.connect(lambda request: seen.append(request.number))
+    with qtbot.waitSignal(watcher.popRequested, timeout=3000):
         copy(clipboard, "9876543210")
         copy(clipboard, "hello")
         copy(clipboard, "+91 83023 90884")
@@ -137,7 +139,7 @@ def test_switched_off_it_reads_nothing(qtbot: QtBot, watcher: ClipboardWatcher,
     watcher.set_enabled(False)
     assert not watcher.is_enabled()
     seen: list[object] = []
-    watcher.numberCopied.connect(seen.append)
+    watcher.popRequested.connect(lambda request: seen.append(request.number))
     watcher.ignored.connect(seen.append)
     copy(clipboard, "08302390884")
     # Switching on again and copying proves the loop ran: the earlier copy left no trace.

@@ -1,4 +1,5 @@
-"""The window wired to a real DeepCall client talking to the sandbox over loopback HTTP."""
+"""The app's object graph, built by the composition root (``app.session.build_session``) with
+a DeepCall client of the test's own talking to the sandbox over loopback HTTP."""
 
 from __future__ import annotations
 
@@ -14,14 +15,17 @@ from pytestqt.qtbot import QtBot
 
 from app.api.auth import Auth, TokenAuth
 from app.api.client import DeepCallClient, Timeouts
-from app.core.field_mapping import default_mapping
+from app.core.pop_request import PopRequest
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.server import SandboxServer
-from app.services.pop_coordinator import PopCoordinator, SimplePopRequest
+from app.services.outbox import Outbox
+from app.services.pop_coordinator import PopCoordinator
+from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.services.store import LocalStore
+from app.session import AppSession, SessionOptions, build_session
 from app.ui.main_window import MainWindow
-from app.ui.presenter import WindowPresenter
+from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_until
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -41,18 +45,39 @@ async def quiesce(timeout: float = 5.0) -> None:
 
 @dataclass
 class Stack:
-    window: MainWindow
-    coordinator: PopCoordinator
+    session: AppSession
     client: DeepCallClient
-    store: LocalStore
-    settings: Settings
-    presenter: WindowPresenter
+
+    @property
+    def window(self) -> MainWindow:
+        return self.session.window
+
+    @property
+    def coordinator(self) -> PopCoordinator:
+        return self.session.coordinator
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.session.outbox
+
+    @property
+    def store(self) -> LocalStore:
+        return self.session.store
+
+    @property
+    def settings(self) -> Settings:
+        return self.session.settings
+
+    def state(self) -> dict[str, object]:
+        return self.session.state()
 
     def pop(self, e164: str, call_id: str | None = None) -> bool:
-        return self.coordinator.pop(SimplePopRequest(e164, call_id, "test"))
+        return self.coordinator.pop(PopRequest(e164, call_id, source="test"))
 
 
 StackFactory = Callable[..., Stack]
+
+
 @pytest.fixture
 def make_stack(qtbot: QtBot, sandbox: SandboxServer, tmp_path: Path,
                run_async: RunAsync) -> Iterator[StackFactory]:
@@ -68,26 +93,22 @@ def make_stack(qtbot: QtBot, sandbox: SandboxServer, tmp_path: Path,
                                 timeouts=Timeouts(connect=1.0, total=total_timeout))
         profile = tmp_path / f"profile{len(made)}"
         profile.mkdir()
-        store = LocalStore.in_profile(profile)
-        settings = Settings(profile)
-        coordinator = PopCoordinator(client, default_mapping(), store,
-                                     dedupe_seconds=dedupe_seconds, cache_seconds=cache_seconds)
-        window = MainWindow(settings)
-        qtbot.addWidget(window)
-        window.show()
-        presenter = WindowPresenter(window, coordinator, settings=settings)
-        stack = Stack(window, coordinator, client, store, settings, presenter)
+        stored = Settings(profile)  # what the agent saved before this run
+        stored.dedupe_seconds = int(dedupe_seconds)
+        stored.cache_seconds = int(cache_seconds)
+        session = build_session(
+            SessionOptions(profile_dir=profile, log_file=profile / "logs" / "screenpop.log",
+                           secrets=MemorySecretStore()),
+            account=FixedAccount(client))
+        session.window.show()  # closed by session.aclose(), the app's own shutdown path
+        stack = Stack(session, client)
         made.append(stack)
         return stack
 
     yield make
+
     async def close_all() -> None:
         for stack in made:
-            await stack.coordinator.shutdown()
-            await stack.client.aclose()
+            await stack.session.aclose()
 
-    for stack in made:
-        stack.window.quitting = True  # let qtbot close it without the quit request
     run_async(close_all())
-    for stack in made:
-        stack.store.close()

@@ -27,7 +27,7 @@ def test_a_note_is_sent_for_the_current_call(make_stack: StackFactory, run_async
         await wait_until(lambda: stack.window.status == "found")
         await quiesce()
         notes.editor.setPlainText("Wants a callback about the Gold plan")
-        await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
+        await wait_signal(stack.outbox.noteSent, 5, trigger=notes.send_button.click)
 
     run_async(scenario())
     saved = sandbox.notes(DEMO_KNOWN_NUMBER)
@@ -52,13 +52,13 @@ def test_a_failed_note_is_kept_and_retried_once(make_stack: StackFactory, run_as
         await quiesce()
         sandbox.add_fault("http502", action="notesAdd")
         notes.editor.setPlainText(text)
-        await wait_signal(stack.coordinator.noteFailed, 5, trigger=notes.send_button.click)
+        await wait_signal(stack.outbox.noteFailed, 5, trigger=notes.send_button.click)
         await quiesce()
         assert notes.editor.toPlainText() == text  # nothing lost
         assert "Retry" in notes.send_button.text()
         assert len(sandbox.notes(DEMO_KNOWN_NUMBER)) == before
         sandbox.clear_faults()
-        await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
+        await wait_signal(stack.outbox.noteSent, 5, trigger=notes.send_button.click)
         await quiesce()
 
     run_async(scenario())
@@ -66,7 +66,7 @@ def test_a_failed_note_is_kept_and_retried_once(make_stack: StackFactory, run_as
     assert [n.content for n in saved[before:]] == [text]  # sent exactly once
     assert saved[-1].call_id == stack.window.recent.calls()[0].call_id
     assert notes.editor.toPlainText() == ""
-    assert stack.store.pending_notes() == []
+    assert stack.store.outbox_items() == []
 
 
 def test_a_half_typed_note_stays_with_its_caller(make_stack: StackFactory, run_async: RunAsync,
@@ -101,7 +101,7 @@ async def note_fails_for_one_caller_then_pop_another(stack: Stack, sandbox: Sand
     await quiesce()
     sandbox.add_fault("http502", action="notesAdd")
     stack.window.notes.editor.setPlainText(text)
-    await wait_signal(stack.coordinator.noteFailed, 5,
+    await wait_signal(stack.outbox.noteFailed, 5,
                       trigger=stack.window.notes.send_button.click)
     await quiesce()
     sandbox.clear_faults()
@@ -124,13 +124,13 @@ def test_the_same_words_for_another_caller_are_that_callers_own_note(
     async def scenario() -> None:
         await note_fails_for_one_caller_then_pop_another(stack, sandbox, text, other)
         notes.editor.setPlainText(text)
-        await wait_signal(stack.coordinator.noteSent, 5, trigger=notes.send_button.click)
+        await wait_signal(stack.outbox.noteSent, 5, trigger=notes.send_button.click)
         await quiesce()
 
     run_async(scenario())
     assert [n.content for n in sandbox.notes(DEMO_PLAIN_NUMBER)[before_other:]] == [text]
     assert len(sandbox.notes(DEMO_KNOWN_NUMBER)) == before_known  # A's is still kept, unsent
-    assert [n.number for n in stack.store.pending_notes()] == [KNOWN]
+    assert [n.number for n in stack.store.outbox_items()] == [KNOWN]
 
 
 def test_a_note_sent_later_does_not_come_back_as_a_draft(
@@ -146,7 +146,7 @@ def test_a_note_sent_later_does_not_come_back_as_a_draft(
     async def scenario() -> None:
         await note_fails_for_one_caller_then_pop_another(stack, sandbox, text, other)
         # The outbox is flushed (as at the next start or settings change).
-        await wait_signal(stack.coordinator.noteSent, 5, trigger=stack.coordinator.retry_notes)
+        await wait_signal(stack.outbox.noteSent, 5, trigger=stack.outbox.retry_all)
         await quiesce()
         stack.pop(KNOWN)
         await wait_until(lambda: stack.window.status == "found")

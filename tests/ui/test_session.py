@@ -3,8 +3,10 @@ accessibility of every input, pop behaviour, and the one shutdown path."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
+import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+from app.core.pop_request import PopRequest
+from app.sandbox.accounts import ALT_TOKEN, ALT_USER_ID, DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.credentials import CredentialOverrides
 from app.services.logs import setup_logging
-from app.services.pop_coordinator import SimplePopRequest
 from app.services.secrets import MemorySecretStore
+from app.services.settings import Settings
+from app.session import AppSession, SessionOptions, build_session
 from app.ui.error_banner import ErrorAction
 from app.ui.mapping_editor import DISPLAY, LABEL
-from app.ui.session import AppSession, SessionOptions
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.ui.conftest import quiesce
@@ -51,19 +54,26 @@ def make_session(tmp_path: Path, run_async: RunAsync) -> Iterator[SessionFactory
     handlers: list[Any] = []
 
     def make(overrides: CredentialOverrides | None = None,
-             demo_numbers: tuple[str, ...] = ()) -> AppSession:
+             demo_numbers: tuple[str, ...] = (),
+             secrets: MemorySecretStore | None = None,
+             stored: dict[str, object] | None = None, wait_loaded: bool = True) -> AppSession:
         profile = tmp_path / f"profile{len(made)}"
         profile.mkdir()
+        saved = Settings(profile)  # what the agent saved in an earlier run
+        for name, value in (stored or {}).items():
+            saved.set_value(name, value)
         logs = setup_logging(profile)
         handlers.append(logs)
-        session = AppSession(SessionOptions(
+        session = build_session(SessionOptions(
             profile_dir=profile, log_file=logs.log_file,
-            overrides=overrides or CredentialOverrides(), secrets=MemorySecretStore(),
+            overrides=overrides or CredentialOverrides(), secrets=secrets or MemorySecretStore(),
             demo=bool(demo_numbers), demo_numbers=demo_numbers))
         made.append(session)
 
         async def start() -> None:
             session.start()
+            if wait_loaded:
+                await session.account.wait_loaded()  # the keyring is read off the UI thread
 
         run_async(start())
         return session
@@ -105,11 +115,14 @@ def test_first_start_opens_settings_and_then_pops(make_session: SessionFactory,
     dialog.user_id.setText(DEMO_USER_ID)
     dialog.secret.setText(DEMO_TOKEN)
     dialog.save()
-    assert session.client is not None
+    run_async(wait_until(lambda: session.client is not None))
     assert session.window.status == "idle"
+    # Set up now: "waiting for a call", no longer the "not set up" banner.
+    assert not session.window.banner.isVisibleTo(session.window)
+    assert session.window.header.status.text() != "Not set up"
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "found")
         await quiesce()
 
@@ -123,7 +136,7 @@ def test_a_pop_before_settings_points_to_settings(make_session: SessionFactory,
     session = make_session()
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "error")
 
     run_async(pop())
@@ -136,7 +149,7 @@ def test_fixing_the_settings_looks_up_the_waiting_caller(make_session: SessionFa
     session = make_session()
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "error")
 
     run_async(pop())
@@ -152,7 +165,8 @@ def test_fixing_the_settings_looks_up_the_waiting_caller(make_session: SessionFa
         await quiesce()
 
     run_async(save_and_wait())  # the caller still on the line, not an idle window
-    assert session.window.number == KNOWN
+    assert session.coordinator.current is not None
+    assert session.coordinator.current.number == KNOWN
     assert session.window.header.caller_name.text() == "Aarav Mehta"
 
 
@@ -169,7 +183,7 @@ def test_simulate_incoming_call_pops_seeded_callers(make_session: SessionFactory
             session.window.simulate_action.trigger()
             await wait_until(lambda: session.window.status in ("found", "unknown"))
             await quiesce()
-            seen.add(session.window.number)
+            seen.add(session.state()["number"])
 
     run_async(simulate_twice())
     assert seen == {KNOWN, UNKNOWN}  # never the same caller twice in a row
@@ -180,13 +194,13 @@ def test_mapping_editor_changes_the_form(make_session: SessionFactory, run_async
     session = make_session(_demo_overrides(sandbox))
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "found")
         await quiesce()
 
     run_async(pop())
     assert "City" in session.window.form.values()
-    editor = session.open_mapping_editor()
+    editor = session.dialogs.open_mapping_editor()
     row = next(r for r in range(editor.table.rowCount())
                if (item := editor.table.item(r, LABEL)) is not None and item.text() == "city")
     editor.table.setItem(row, DISPLAY, QTableWidgetItem("Town"))
@@ -236,7 +250,7 @@ def test_every_input_in_the_window_has_an_accessible_name(make_session: SessionF
     session = make_session(_demo_overrides(sandbox), demo_numbers=(KNOWN,))
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "found")
         await quiesce()
 
@@ -256,7 +270,7 @@ def test_raise_and_keep_on_top(make_session: SessionFactory, run_async: RunAsync
     session.window.showMinimized()
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "found")
         await quiesce()
 
@@ -275,7 +289,7 @@ def test_tray_only_without_a_tray_still_shows_the_caller(make_session: SessionFa
     session.window.hide()
 
     async def pop() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: session.window.status == "found")
         await quiesce()
 
@@ -292,7 +306,7 @@ def test_shutdown_closes_the_client_and_leaves_no_task(make_session: SessionFact
     assert client is not None
 
     async def pop_then_quit() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))  # still in flight at quit
+        session.coordinator.pop(PopRequest(KNOWN))  # still in flight at quit
         session.window.close()  # closing the window asks for the one shutdown path
         assert session.finished.is_set()
         await session.aclose()
@@ -320,32 +334,150 @@ def test_a_tel_link_opened_by_the_os_pops_in_the_running_app(make_session: Sessi
         await quiesce()
 
     run_async(open_link())
-    assert session.coordinator.snapshot()["number"] == KNOWN
-    assert session.coordinator.snapshot()["source"] == "tel-link"
+    assert session.state()["number"] == KNOWN
+    assert session.state()["source"] == "tel-link"
 
 
-def test_saving_settings_mid_lookup_does_not_break_the_lookup(make_session: SessionFactory,
-                                                              run_async: RunAsync,
-                                                              sandbox: SandboxServer) -> None:
-    # Saving Settings rebuilds the DeepCall client; the old one must not be closed under the
-    # lookup still running on it (that surfaced as "something unexpected went wrong").
-    session = make_session(_demo_overrides(sandbox))
+def _saved_demo_account(sandbox: SandboxServer) -> dict[str, Any]:
+    """An agent set up in Settings (address and user id saved, the token in the keyring)."""
+    secrets = MemorySecretStore()
+    secrets.store("token", DEMO_TOKEN)
+    return {"secrets": secrets, "stored": {"brand_url": sandbox.base_url,
+                                           "user_id": DEMO_USER_ID}}
+
+
+def _save_in_settings(session: AppSession, url: str, user_id: str, token: str) -> None:
+    dialog = session.dialogs.open_settings()
+    dialog.brand_url.setText(url)
+    dialog.user_id.setText(user_id)
+    dialog.secret.setText(token)
+    dialog.save()
+
+
+def test_saving_unchanged_settings_mid_lookup_keeps_the_client_and_the_lookup(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    session = make_session(**_saved_demo_account(sandbox))
     sandbox.add_fault("latency", action="contactInfo", ms=600)
-    old = session.client
+    client = session.client
+    assert client is not None
 
     async def pop_then_save() -> None:
-        session.coordinator.pop(SimplePopRequest(KNOWN))
+        session.coordinator.pop(PopRequest(KNOWN))
         await wait_until(lambda: any(r.action == "contactInfo" for r in sandbox.requests()))
-        dialog = session.open_settings()
-        dialog.brand_url.setText(sandbox.base_url)
-        dialog.user_id.setText(DEMO_USER_ID)
-        dialog.secret.setText(DEMO_TOKEN)
-        dialog.save()
-        assert session.client is not old
+        _save_in_settings(session, sandbox.base_url, DEMO_USER_ID, DEMO_TOKEN)
         await wait_until(lambda: session.window.status in ("found", "error"), 10)
         await quiesce()
 
     run_async(pop_then_save())
-    assert session.window.status == "found", session.coordinator.snapshot()
+    assert session.window.status == "found", session.state()
+    assert session.client is client  # the same account: no new client, no second lookup
+    assert not client.is_closed
+    assert [r.action for r in sandbox.requests()].count("contactInfo") == 1
+
+
+def test_switching_account_mid_lookup_never_shows_the_old_accounts_contact(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # The agent saves another account while a lookup runs on the old one: the old account's
+    # answer must reach neither the window nor the cache, and the old client is closed.
+    session = make_session(**_saved_demo_account(sandbox))
+    sandbox.add_fault("latency", action="contactInfo", ms=600, times=1)
+    old = session.client
+    shown: list[str] = []
+    session.window.state_changed.connect(shown.append)
+
+    async def pop_then_switch() -> None:
+        session.coordinator.pop(PopRequest(KNOWN))
+        await wait_until(lambda: any(r.action == "contactInfo" for r in sandbox.requests()))
+        _save_in_settings(session, sandbox.base_url, ALT_USER_ID, ALT_TOKEN)
+        await wait_until(lambda: session.client is not old)
+        await wait_until(lambda: session.window.status == "unknown", 10)
+        await quiesce()
+
+    run_async(pop_then_switch())
+    assert "found" not in shown  # Aarav Mehta is the demo account's contact, not alt's
+    assert [(r.body or {}).get("userId") for r in sandbox.requests()
+            if r.action == "contactInfo"] == [DEMO_USER_ID, ALT_USER_ID]
+    assert session.state()["status"] == "unknown"
     assert old is not None
-    assert old.is_closed  # closed once its lookup had ended
+    assert old.is_closed  # closed once nothing ran on it any more
+
+
+class HangingKeyring(MemorySecretStore):
+    """A keyring whose read blocks until released, like one waiting on its unlock prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def load(self, kind: Any) -> str | None:
+        self.release.wait(15)
+        return super().load(kind)
+
+
+def test_a_hanging_keyring_freezes_nothing_and_the_waiting_pop_then_completes(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    keyring = HangingKeyring()
+    keyring.store("token", DEMO_TOKEN)
+    session = make_session(secrets=keyring, wait_loaded=False,
+                           stored={"brand_url": sandbox.base_url, "user_id": DEMO_USER_ID})
+    painted: list[str] = []
+    session.window.state_changed.connect(painted.append)
+
+    async def pop_while_the_keyring_hangs() -> None:
+        assert session.account.reloading
+        session.coordinator.pop(PopRequest(KNOWN, source="test"))
+        # The window paints the number and "looking up" at once; state answers.
+        assert painted == ["loading"]
+        assert session.window.header.number.text().replace(" ", "").endswith("9876543210")
+        assert session.state()["status"] == "loading"
+        ticks: list[int] = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(1))
+        timer.start(10)
+        await wait_until(lambda: len(ticks) >= 20)  # the loop is alive under the prompt
+        timer.stop()
+        assert session.window.status == "loading"
+        keyring.release.set()
+        await wait_until(lambda: session.window.status == "found", 10)
+        await quiesce()
+
+    run_async(pop_while_the_keyring_hangs())
+    assert session.window.header.caller_name.text() == "Aarav Mehta"
+
+
+def test_each_saved_setting_reaches_the_object_it_configures(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    session = make_session(_demo_overrides(sandbox))
+    s = session.settings
+    s.dedupe_seconds = 3
+    s.cache_seconds = 7
+    s.counters_refresh_seconds = 45
+    s.default_region = "GB"
+    s.clipboard_mode = "first"
+    s.clipboard_enabled = True
+    assert session.coordinator.dedupe_seconds == 3
+    assert session.cache.seconds == 7
+    assert session.poller.interval_seconds == 45
+    assert (session.server.default_region, session.clipboard.default_region,
+            session.url_open.default_region) == ("GB", "GB", "GB")
+    assert session.clipboard.mode.value == "first"
+    assert session.clipboard.is_enabled()
+    s.clipboard_enabled = False
+    assert not session.clipboard.is_enabled()
+
+
+def test_closing_puts_back_the_hooks_the_crash_reporter_replaced(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # The loop outlives a session (as the test session's loop does): its handler and
+    # sys.excepthook must be what they were, or later errors are swallowed as "crashes".
+    loop = asyncio.get_event_loop()
+    seen: list[str] = []
+    loop.set_exception_handler(lambda _loop, context: seen.append(context["message"]))
+    hook = sys.excepthook
+    session = make_session(_demo_overrides(sandbox))
+    loop.call_exception_handler({"message": "while the app runs"})  # the reporter's
+    run_async(session.aclose())
+    loop.call_exception_handler({"message": "after the app closed"})
+    loop.set_exception_handler(None)
+    assert seen == ["after the app closed"]
+    assert sys.excepthook is hook

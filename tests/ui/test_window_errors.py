@@ -69,7 +69,7 @@ def test_bad_credentials_point_to_settings(make_stack: StackFactory, run_async: 
     assert not stack.window.banner.retry_button.isVisibleTo(stack.window)
     stack.window.banner.settings_button.click()
     assert opened == [True]
-    assert stack.coordinator.snapshot()["error_code"] == code
+    assert stack.state()["error_code"] == code
 
 
 def test_a_suspended_account_says_so(make_stack: StackFactory, run_async: RunAsync) -> None:

@@ -99,7 +99,7 @@ def test_keyboard_routes_reach_the_form_and_the_note(qtbot: QtBot, tmp_path: Pat
     window.quitting = True
     window.show()
     qtbot.waitExposed(window)
-    window.show_pop_received("+919876543210", "+91 98765 43210")
+    window.show_pop_received("+91 98765 43210")
     contact = Contact("+919876543210", (ContactGroup("Cu", (("mobile", 919876543210),
                                                             ("Name", "Aarav Mehta"))),))
     window.show_contact(build_contact_view(contact, default_mapping()), ())
@@ -117,7 +117,7 @@ def test_state_colours_follow_a_scheme_switch_mid_shift(follower: theme.ThemeFol
     window = MainWindow(Settings(tmp_path))
     qtbot.addWidget(window)
     window.show()
-    window.show_pop_received("+919876543210", "+91 98765 43210")
+    window.show_pop_received("+91 98765 43210")
     window.show_error(ErrorView("DeepCall did not answer.", ErrorAction.RETRY))
     light_bg = theme.LIGHT_STATUS.error[1]
     assert light_bg in window.header.status.styleSheet()

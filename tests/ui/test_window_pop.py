@@ -58,7 +58,7 @@ def test_number_shows_at_once_then_the_contact_fills_in(
     assert isinstance(mobile, QLineEdit)
     assert mobile.isReadOnly()
     assert not window.header.busy.isVisibleTo(window)
-    state = stack.coordinator.snapshot()
+    state = stack.state()
     assert state["status"] == "found"
     assert state["fields"] == values
 
@@ -99,7 +99,7 @@ def test_latest_number_wins_under_latency(make_stack: StackFactory, run_async: R
         await quiesce()
 
     run_async(scenario())
-    assert stack.window.number == LEAD
+    assert stack.coordinator.current.number == LEAD
     assert stack.window.header.caller_name.text() == "Sneha Iyer"
     assert seen.count("found") == 1  # the cancelled lookup never reached the window
 
@@ -127,7 +127,7 @@ def test_a_recent_number_pops_from_the_cache_at_once(
         await _settled(stack, "found")
         stack.pop(PLAIN)
         await _settled(stack, "found")
-        assert stack.window.number == PLAIN
+        assert stack.coordinator.current.number == PLAIN
         sandbox.add_fault("latency", action="contactInfo", ms=300)
         stack.pop(KNOWN)
         # Shown from memory in the same turn of the loop, before the refresh answers.
@@ -136,7 +136,7 @@ def test_a_recent_number_pops_from_the_cache_at_once(
         await wait_until(lambda: _contact_info_requests(sandbox) == 3)
 
     run_async(scenario())
-    assert stack.window.number == KNOWN
+    assert stack.coordinator.current.number == KNOWN
 
 
 def test_recent_calls_say_they_are_coming_never_a_false_none(

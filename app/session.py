@@ -1,0 +1,206 @@
+"""The composition root of the desktop app: it builds the object graph, wires it, starts it and
+closes it. It decides nothing: every rule lives in the object that owns it.
+
+``build_session(options)`` is the one way the graph is made, for the app (``app.commands.gui``)
+and for the tests, which pass test doubles (an in-memory keyring, an account with a client of
+their own) instead of the real parts. A number's path: a source (local socket, clipboard,
+``tel:`` link, demo) -> ``PopCoordinator.pop`` -> ``CallerLookup`` on the account's client ->
+``PopResult`` -> ``WindowPresenter`` -> window. A note's path: window -> presenter ->
+``Outbox.add_note`` (stored first) -> notesAdd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app.api.client import DeepCallClient
+from app.services.account import ACCOUNT_SETTINGS, Account
+from app.services.counters_poller import CountersPoller
+from app.services.credentials import CredentialOverrides
+from app.services.demo_calls import DemoCalls
+from app.services.lookup_cache import LookupCache
+from app.services.mapping_store import ActiveMapping
+from app.services.note_drafts import NoteDrafts
+from app.services.outbox import Outbox
+from app.services.pop_coordinator import PopCoordinator
+from app.services.pop_history import PopHistory
+from app.services.secrets import SecretStore
+from app.services.settings import Settings
+from app.services.store import LocalStore
+from app.sources.clipboard import ClipboardWatcher
+from app.sources.local_server import LocalSocketServer
+from app.sources.url_open import UrlOpenFilter
+from app.ui.crash_dialog import CrashReporter
+from app.ui.dialogs import Dialogs
+from app.ui.main_window import MainWindow
+from app.ui.presenter import WindowPresenter
+from app.ui.screenshot_hook import ScreenshotHook
+from app.ui.tray import Tray
+
+
+@dataclass
+class SessionOptions:
+    profile_dir: Path
+    log_file: Path
+    overrides: CredentialOverrides = field(default_factory=CredentialOverrides)
+    secrets: SecretStore = field(default_factory=SecretStore)
+    demo: bool = False
+    demo_numbers: Sequence[str] = ()  # E.164 numbers "Simulate incoming call" picks from
+
+
+@dataclass
+class AppSession:
+    """Every part of one running app, and the one way to start and to end it."""
+
+    options: SessionOptions
+    settings: Settings
+    store: LocalStore
+    account: Account
+    mapping: ActiveMapping
+    history: PopHistory
+    cache: LookupCache
+    coordinator: PopCoordinator
+    outbox: Outbox
+    drafts: NoteDrafts
+    poller: CountersPoller
+    window: MainWindow
+    tray: Tray
+    presenter: WindowPresenter
+    dialogs: Dialogs
+    crash: CrashReporter
+    server: LocalSocketServer
+    clipboard: ClipboardWatcher
+    url_open: UrlOpenFilter
+    demo: DemoCalls
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    _closing: bool = False
+
+    @property
+    def profile_dir(self) -> Path:
+        return self.options.profile_dir
+
+    @property
+    def client(self) -> DeepCallClient | None:
+        return self.account.client
+
+    def state(self) -> dict[str, object]:
+        return self.presenter.state()
+
+    def start(self) -> None:
+        self.crash.install(asyncio.get_running_loop())
+        if not self.server.start():
+            self.window.statusBar().showMessage(
+                "Another program holds this profile's socket: softphone pops and "
+                "`screenpop state` will not reach this window.")
+        self.window.show()
+        self.tray.show()
+        self.clipboard.set_enabled(self.settings.clipboard_enabled)
+        self.account.reload()  # the keyring is read off the UI thread; pops wait for it
+
+    def request_quit(self) -> None:
+        self.finished.set()
+
+    async def aclose(self) -> None:
+        """Stop taking input, cancel every task, close the HTTP clients; idempotent."""
+        if self._closing:
+            return
+        self._closing = True
+        self.server.close()
+        self.clipboard.release()
+        self.window.save_geometry()
+        self.presenter.save_note_draft()
+        self.window.quitting = True
+        self.dialogs.close()
+        self.window.close()
+        self.tray.hide()
+        await self.poller.shutdown()
+        await self.coordinator.shutdown()
+        await self.outbox.shutdown()
+        await self.account.aclose()
+        self.store.close()
+        self.crash.uninstall()
+        app = QApplication.instance()
+        if app is not None:
+            self.url_open.uninstall(app)
+            app.processEvents()
+
+
+def build_session(options: SessionOptions, *, account: Account | None = None) -> AppSession:
+    """The whole app for ``options``; ``account`` replaces the real one (tests)."""
+    profile = options.profile_dir
+    settings = Settings(profile)
+    store = LocalStore.in_profile(profile)
+    if account is None:
+        account = Account(settings, options.secrets, options.overrides)
+        for name in ACCOUNT_SETTINGS:
+            settings.watch(name, lambda _value: account.reload())
+    mapping = ActiveMapping(profile)
+    history = PopHistory(store)
+    cache = LookupCache(settings.cache_seconds)
+    coordinator = PopCoordinator(account, mapping.mapping, history, cache,
+                                 dedupe_seconds=settings.dedupe_seconds)
+    outbox = Outbox(store, account)
+    drafts = NoteDrafts(store, outbox)
+    poller = CountersPoller(None, settings.counters_refresh_seconds)
+    window = MainWindow(settings, demo=options.demo)
+    tray = Tray(demo=options.demo)
+    presenter = WindowPresenter(window, coordinator, outbox, drafts, account, poller=poller,
+                                tray=tray, settings=settings)
+    dialogs = Dialogs(window, settings, options.secrets, account, mapping,
+                      options.log_file.parent, demo=options.demo)
+    crash = CrashReporter(options.log_file, lambda: window)
+    server = LocalSocketServer(profile, presenter.state, default_region=settings.default_region)
+    clipboard = ClipboardWatcher(mode=settings.clipboard_mode,
+                                 default_region=settings.default_region, enabled=False)
+    url_open = UrlOpenFilter(settings.default_region)
+    demo = DemoCalls(coordinator, options.demo_numbers)
+    session = AppSession(options, settings, store, account, mapping, history, cache,
+                         coordinator, outbox, drafts, poller, window, tray, presenter, dialogs,
+                         crash, server, clipboard, url_open, demo)
+
+    # Numbers in: every source hands its PopRequest straight to the coordinator.
+    for source in (server, clipboard, url_open):
+        source.popRequested.connect(coordinator.pop)
+    window.simulate_call_requested.connect(demo.simulate)
+    tray.simulate_requested.connect(demo.simulate)
+    # Each setting reaches the one object it configures.
+    settings.watch("dedupe_seconds", coordinator.set_dedupe_seconds)
+    settings.watch("cache_seconds", cache.set_seconds)
+    settings.watch("counters_refresh_seconds", poller.set_interval)
+    for consumer in (server, clipboard, url_open):
+        settings.watch("default_region", consumer.set_default_region)
+    settings.watch("clipboard_enabled", clipboard.set_enabled)
+    settings.watch("clipboard_mode", clipboard.set_mode)
+    account.changed.connect(lambda: poller.use_client(account.client))
+    account.problem.connect(dialogs.open_settings_on_first_start)
+    mapping.changed.connect(coordinator.set_mapping)
+    # The window's requests.
+    window.settings_requested.connect(dialogs.open_settings)
+    window.mapping_editor_requested.connect(dialogs.open_mapping_editor)
+    window.open_log_folder_requested.connect(dialogs.open_log_folder)
+    window.quit_requested.connect(session.request_quit)
+    tray.show_requested.connect(window.show_and_raise)
+    tray.settings_requested.connect(dialogs.open_settings)
+    tray.quit_requested.connect(session.request_quit)
+    server.showRequested.connect(window.show_and_raise)
+    url_open.linkRejected.connect(window.statusBar().showMessage)
+    clipboard.notice.connect(window.statusBar().showMessage)
+    if mapping.warning:
+        window.statusBar().showMessage(mapping.warning)
+    screenshots = ScreenshotHook.from_environment(window)
+    if screenshots is not None:
+        window.state_changed.connect(screenshots.on_state)
+    # macOS hands tel: links to a running app as open-URL events, not on a command line;
+    # installed before the loop runs so the link that launched the app is not missed. Only
+    # there: a filter on the application sees every event of every object, a cost the other
+    # platforms (tel: arrives as `screenpop tel:...`) have no reason to pay.
+    app = QApplication.instance()
+    if app is not None and sys.platform == "darwin":
+        url_open.install(app)
+    return session
