@@ -25,11 +25,12 @@ from app.core.pop_request import SHOW_LINE
 from app.core.profile import resolve_profile_dir
 from app.services.credentials import CredentialOverrides
 from app.services.secrets import MemorySecretStore, SecretStore
+from app.services.store import StoreUnavailable
 from app.sources.forward import forward_until_answered
 
 log = logging.getLogger("app.gui")
 
-EXIT_OK, EXIT_ERROR, EXIT_ALREADY_RUNNING_NO_ANSWER = 0, 1, 5
+EXIT_OK, EXIT_ERROR, EXIT_ALREADY_RUNNING_NO_ANSWER, EXIT_PROFILE_UNUSABLE = 0, 1, 5, 7
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -99,6 +100,10 @@ def main(argv: list[str]) -> int:
         # get a Qt loop too. The Runner closes async generators and the loop at the end.
         with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
             return int(runner.run(_run(args, profile_dir, logging_setup.log_file)))
+    except StoreUnavailable as exc:  # locked or full, never "damaged": left as it is
+        log.error("%s", exc)
+        print(f"Screen-Pop cannot start: {exc}", file=sys.stderr)
+        return EXIT_PROFILE_UNUSABLE
     except Exception:
         log.exception("the app stopped unexpectedly")
         print(f"Screen-Pop stopped unexpectedly. The details are in {logging_setup.log_file}",

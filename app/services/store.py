@@ -58,9 +58,11 @@ def _v1_history_drafts_and_notes(db: sqlite3.Connection) -> None:
 def _v2_one_outbox(db: sqlite3.Connection) -> None:
     """One outbox for every kind of queued write: a kind and a JSON payload per row.
 
-    Queued notes move over with their ids, call ids, attempts and errors.
+    Queued notes move over with their call ids, attempts and errors, and their ids where
+    free. Safe to run again on a file that went back to an older app (which recreates and
+    fills ``note_outbox``) and forward again.
     """
-    db.execute("""CREATE TABLE outbox (
+    db.execute("""CREATE TABLE IF NOT EXISTS outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         kind TEXT NOT NULL,
         number TEXT NOT NULL,
@@ -69,14 +71,25 @@ def _v2_one_outbox(db: sqlite3.Connection) -> None:
         created REAL NOT NULL,
         attempts INTEGER NOT NULL DEFAULT 0,
         last_error TEXT NOT NULL DEFAULT '')""")
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                      "AND name = 'note_outbox'").fetchone():
+        return
+    taken = {row[0] for row in db.execute("SELECT id FROM outbox")}
     rows = db.execute("SELECT id, number, call_id, content, created, attempts, last_error "
                       "FROM note_outbox ORDER BY id").fetchall()
-    db.executemany(
-        "INSERT INTO outbox (id, kind, number, call_id, payload, created, attempts, "
-        "last_error) VALUES (?, 'note', ?, ?, ?, ?, ?, ?)",
-        [(id_, number, call_id, json.dumps({"content": content}, ensure_ascii=False),
-          created, attempts, last_error)
-         for id_, number, call_id, content, created, attempts, last_error in rows])
+    for id_, number, call_id, content, created, attempts, last_error in rows:
+        db.execute(
+            "INSERT INTO outbox (id, kind, number, call_id, payload, created, attempts, "
+            "last_error) VALUES (?, 'note', ?, ?, ?, ?, ?, ?)",
+            (None if id_ in taken else id_, number, call_id,
+             json.dumps({"content": content}, ensure_ascii=False), created, attempts,
+             last_error))
+    # Ids of notes already delivered are never given out again.
+    old_seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'note_outbox'").fetchone()
+    new_seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    if old_seq and (not new_seq or old_seq[0] > new_seq[0]):
+        db.execute("DELETE FROM sqlite_sequence WHERE name = 'outbox'")
+        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)", old_seq)
     db.execute("DROP TABLE note_outbox")
 
 
@@ -108,6 +121,23 @@ def migrate(db: sqlite3.Connection) -> int:
     return SCHEMA_VERSION
 
 
+class StoreUnavailable(OSError):
+    """The local database exists but cannot be used right now (locked, full disk, a failed
+    upgrade); it is left exactly as it is."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        super().__init__(f"The local database {path} cannot be opened ({cause}). Nothing in "
+                         "it was changed; close other Screen-Pop windows or free disk space, "
+                         "then start again.")
+        self.path = path
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    """Only a file that is not (or no longer) a database is corrupt; everything else passes."""
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
+
+
 @dataclass(frozen=True)
 class PopRecord:
     id: int
@@ -136,8 +166,14 @@ _OUTBOX_COLUMNS: Final = "id, kind, number, call_id, payload, created, attempts,
 
 def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
     id_, kind, number, call_id, payload, created, attempts, last_error = row
-    return OutboxItem(id_, kind, number, call_id, json.loads(payload), created, attempts,
-                      last_error)
+    try:
+        data = json.loads(payload)
+    except (TypeError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        # Kept as it is (nothing queued is deleted); the outbox never sends an unreadable item.
+        data = {"unreadable": str(payload)[:200]}
+    return OutboxItem(id_, kind, number, call_id, data, created, attempts, last_error)
 
 
 class LocalStore:
@@ -159,6 +195,10 @@ class LocalStore:
         try:
             return self._connect()
         except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                # Locked, busy, a full disk, a failed upgrade: the file is fine and may hold
+                # queued notes. Never move it aside for that; say so instead.
+                raise StoreUnavailable(self.path, exc) from exc
             # A damaged file must not stop the app; keep it aside (nothing deleted) and start
             # a new one. The log says where the old one went.
             aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")

@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from app.services import store as store_module
-from app.services.store import DATABASE_FILE_NAME, SCHEMA_VERSION, LocalStore
+from app.services.store import (
+    DATABASE_FILE_NAME,
+    SCHEMA_VERSION,
+    LocalStore,
+    StoreUnavailable,
+)
 
 NUMBER = "+918302390884"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -130,8 +135,9 @@ def test_a_version_1_file_with_a_queued_note_upgrades_without_losing_it(tmp_path
     assert store.load_draft(NUMBER) == "half-typed"
     assert [(p.number, p.status, p.name) for p in store.recent_pops()] == [
         (NUMBER, "found", "Asha Iyer")]
-    # New rows continue after the old ids: an id once used is never given to another note.
-    assert _note(store, "after the upgrade") > 7
+    # New rows continue after the old ids: an id once used (even by a note delivered and
+    # deleted before the upgrade) is never given to another note.
+    assert _note(store, "after the upgrade") == 13
     store.close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -157,10 +163,9 @@ def test_a_migration_that_fails_halfway_leaves_the_file_as_it_was(
 
     monkeypatch.setattr(store_module, "MIGRATIONS", (store_module.MIGRATIONS[0],
                                                       upgrade_then_fail))
-    db = sqlite3.connect(path, isolation_level=None)
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
-        store_module.migrate(db)
-    db.close()
+    with pytest.raises(StoreUnavailable, match="Nothing in it was changed"):
+        LocalStore.in_profile(tmp_path)
+    assert list(tmp_path.glob("*.damaged-*")) == []  # not mistaken for a damaged file
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == 1
         assert db.execute("SELECT content FROM note_outbox").fetchall() == [
@@ -170,4 +175,42 @@ def test_a_migration_that_fails_halfway_leaves_the_file_as_it_was(
     monkeypatch.undo()
     store = LocalStore.in_profile(tmp_path)  # the next start upgrades it for real
     assert [item.id for item in store.outbox_items()] == [7]
+    store.close()
+
+
+def test_a_file_that_went_back_to_the_old_app_and_forward_again_keeps_both_queues(
+        tmp_path: Path) -> None:
+    # An agent tries the new version, goes back to the old one (which recreates note_outbox,
+    # queues a note there and marks the file version 1), then upgrades again.
+    store = LocalStore.in_profile(tmp_path)
+    _note(store, "queued by the new version")
+    store.close()
+    with sqlite3.connect(tmp_path / DATABASE_FILE_NAME) as old:  # what the old app does
+        old.executescript("""
+            CREATE TABLE IF NOT EXISTS note_outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, number TEXT NOT NULL, call_id TEXT,
+                content TEXT NOT NULL, created REAL NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '');
+            PRAGMA user_version=1;
+            INSERT INTO note_outbox (number, content, created)
+                VALUES ('+918302390884', 'queued by the old version', 1764590002.0);
+        """)
+    store = LocalStore.in_profile(tmp_path)
+    texts = sorted(str(item.payload["content"]) for item in store.outbox_items())
+    assert texts == ["queued by the new version", "queued by the old version"]
+    assert len({item.id for item in store.outbox_items()}) == 2
+    store.close()
+
+
+def test_an_unreadable_payload_is_kept_not_fatal(tmp_path: Path) -> None:
+    store = LocalStore.in_profile(tmp_path)
+    good = _note(store, "fine")
+    store.close()
+    with sqlite3.connect(tmp_path / DATABASE_FILE_NAME) as db:
+        db.execute("INSERT INTO outbox (kind, number, payload, created) "
+                   "VALUES ('note', ?, '{broken', 0)", (NUMBER,))
+    store = LocalStore.in_profile(tmp_path)
+    items = store.outbox_items()
+    assert items[0].id == good
+    assert items[1].payload == {"unreadable": "{broken"}
     store.close()
