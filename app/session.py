@@ -111,8 +111,13 @@ class AppSession:
         if self._closing:
             return
         self._closing = True
+        # Inputs first: no pop, link or account change may start anything during shutdown.
+        await self.account.stop()
         self.server.close()
         self.clipboard.release()
+        app = QApplication.instance()
+        if app is not None:
+            self.url_open.uninstall(app)
         self.window.save_geometry()
         self.presenter.save_note_draft()
         self.window.quitting = True
@@ -125,9 +130,7 @@ class AppSession:
         await self.account.aclose()
         self.store.close()
         self.crash.uninstall()
-        app = QApplication.instance()
         if app is not None:
-            self.url_open.uninstall(app)
             app.processEvents()
 
 

@@ -23,6 +23,7 @@ from app.api.auth import Auth
 from app.api.client import DeepCallClient, Timeouts
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters
+from app.services.background import in_daemon_thread
 from app.services.credentials import (
     CredentialOverrides,
     ResolvedCredentials,
@@ -69,9 +70,16 @@ Resolver = Callable[[CredentialOverrides, StoredAccountSnapshot, SecretStore],
                     ResolvedCredentials]
 
 
+# After this long, an unanswered keyring is most likely showing its unlock prompt.
+KEYRING_PATIENCE_SECONDS: Final = 3.0
+WAITING_FOR_KEYRING: Final = ("Waiting for the system keyring: unlock it (its window may be "
+                              "behind this one) so callers can be looked up.")
+
+
 class Account(QObject):
     changed = Signal()  # read ``client`` and ``key``; the client may now be None
     problem = Signal(object)  # AccountProblem
+    waiting = Signal(str)  # the keyring has not answered for a while: what to do about it
 
     def __init__(self, settings: AccountSettings, secrets: SecretStore,
                  overrides: CredentialOverrides | None = None, *,
@@ -90,6 +98,7 @@ class Account(QObject):
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     # --- what the rest of the app reads --------------------------------------------------
     @property
@@ -124,12 +133,16 @@ class Account(QObject):
     # --- loading -------------------------------------------------------------------------
     def reload(self) -> None:
         """Resolve the credentials again (Settings saved, start-up); merged while one runs."""
+        if self._stopped:
+            return
         if self.reloading:
             self._reload_again = True
             return
         self._reload_task = self._spawn(self._reload())
 
     async def _reload(self) -> None:
+        patience = asyncio.get_event_loop().call_later(
+            KEYRING_PATIENCE_SECONDS, self.waiting.emit, WAITING_FOR_KEYRING)
         try:
             while True:
                 self._reload_again = False
@@ -148,6 +161,7 @@ class Account(QObject):
             self._use(None, None, AccountProblem(UnexpectedError(exc, "loading your DeepCall "
                                                                  "account").user_message))
         finally:
+            patience.cancel()
             self._loaded.set()
 
     async def _resolve(self) -> tuple[DeepCallClient | None,
@@ -160,8 +174,8 @@ class Account(QObject):
         first_start = not self._overrides.brand_url and not s.is_configured()
         try:
             timeouts = Timeouts(connect=s.connect_timeout_seconds, total=s.total_timeout_seconds)
-            credentials = await asyncio.to_thread(self._resolver, self._overrides, stored,
-                                                  self._secrets)
+            credentials = await in_daemon_thread(self._resolver, self._overrides, stored,
+                                                 self._secrets)
             in_use = (credentials, timeouts)
             if in_use == self._in_use:
                 return self._client, in_use, None  # nothing changed: keep the client
@@ -207,8 +221,17 @@ class Account(QObject):
         task.add_done_callback(self._tasks.discard)
         return task
 
+    async def stop(self) -> None:
+        """No more reloads (the app is closing): nothing may change under the shutdown."""
+        self._stopped = True
+        task = self._reload_task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def aclose(self) -> None:
         """Stop reloading, close the client and every client still closing."""
+        await self.stop()
         for task in list(self._tasks):
             task.cancel()  # a cancelled aclose_when_idle closes its client at once
         if self._tasks:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,3 +169,75 @@ def test_the_keyring_is_read_off_the_qt_thread_and_reloads_merge(
 
     run_async(scenario())
     assert calls == [(DEMO_USER_ID, False), (ALT_USER_ID, False)]
+
+
+QUIT_WHILE_THE_KEYRING_HANGS = """
+import asyncio, os, sys, threading, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+import qasync
+from PySide6.QtWidgets import QApplication
+from app.services.account import Account
+from app.services.secrets import MemorySecretStore
+from app.services.settings import Settings
+
+class HangingKeyring(MemorySecretStore):
+    def load(self, kind):
+        threading.Event().wait(60)  # an unlock prompt nobody answers
+        return None
+
+async def main():
+    settings = Settings(Path(sys.argv[1]))
+    settings.brand_url = "https://v4-api.deepcall.com"
+    settings.user_id = "710042"
+    account = Account(settings, HangingKeyring())
+    account.reload()
+    while not account.reloading:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # the keyring read is under way
+    await account.aclose()  # the agent quits
+    print("closed", flush=True)
+
+app = QApplication([])
+with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+    runner.run(main())
+print("exited", flush=True)
+"""
+
+
+def test_quitting_while_the_keyring_hangs_ends_the_process(tmp_path: Path) -> None:
+    # The app must not outlive the agent's Quit (holding its single-instance lock) because a
+    # keyring read is stuck on an unlock prompt nobody answers.
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", QUIT_WHILE_THE_KEYRING_HANGS, str(tmp_path)],
+                            capture_output=True, text=True, timeout=50, check=False)
+    assert result.stdout.split() == ["closed", "exited"], result.stderr[-2000:]
+    assert result.returncode == 0
+    assert time.monotonic() - started < 20  # far from the keyring's 60 s
+
+
+def test_once_stopped_nothing_changes_even_if_the_keyring_answers_late(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+    # The app is closing while the keyring still thinks: its late answer must not bring a
+    # new client (and with it counters, lookups and sends) into a shutdown.
+    release = threading.Event()
+
+    def slow_resolver(overrides: CredentialOverrides, stored: StoredAccountSnapshot,
+                      secrets: SecretStore) -> ResolvedCredentials:
+        release.wait(10)
+        return resolve_credentials(overrides, stored, secrets)
+
+    account = Account(_saved(tmp_path, sandbox.base_url), _keyring(), resolver=slow_resolver)
+    seen = Recorder(account)
+
+    async def scenario() -> None:
+        account.reload()
+        await wait_until(lambda: account.reloading)
+        await account.stop()
+        release.set()
+        account.reload()  # asked again after the stop: ignored
+        assert not account.reloading
+        await account.aclose()
+
+    run_async(scenario())
+    assert (account.client, seen.changes, seen.problems) == (None, [], [])
