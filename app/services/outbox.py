@@ -3,7 +3,10 @@
 Notes go through here now (notesAdd); Directory saves are the next kind. An item is stored
 before it is sent, sent at most once at a time, and deleted only after DeepCall accepted it:
 a failure keeps it (with the reason and the attempt count) for the next try. Everything still
-waiting is sent again whenever the account changes to a working one (start-up included).
+waiting is sent again whenever the account changes to a working one (start-up included);
+what is being sent at that moment finishes on the client it started on. Only the kinds this
+version knows are ever sent: a row of an unknown kind (written by a newer version) or with an
+unreadable payload stays untouched.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from app.services.store import LocalStore, OutboxItem
 log = logging.getLogger(__name__)
 
 NOTE: Final = "note"
+SENDABLE_KINDS: Final = frozenset({NOTE})
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,12 @@ class NoteTarget:
 
 
 def note_text(item: OutboxItem) -> str:
-    return str(item.payload.get("content", ""))
+    content = item.payload.get("content")
+    return content if isinstance(content, str) else ""
+
+
+def _sendable(item: OutboxItem) -> bool:
+    return item.kind in SENDABLE_KINDS and bool(note_text(item).strip())
 
 
 class Outbox(QObject):
@@ -52,6 +61,7 @@ class Outbox(QObject):
         self._account = account
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: set[int] = set()
+        self._closed = False
         account.changed.connect(self._on_account_changed)
 
     # --- what waits --------------------------------------------------------------------
@@ -77,7 +87,7 @@ class Outbox(QObject):
         (a full disk) propagate: the caller keeps the text and says so.
         """
         content = text.strip()
-        if not content:
+        if not content or self._closed:
             return None
         for item in self._store.outbox_items(NOTE, target.number):
             if note_text(item) == content and \
@@ -91,8 +101,10 @@ class Outbox(QObject):
 
     def retry_all(self) -> list[int]:
         """Send everything still waiting (oldest first), except what is being sent; their ids."""
+        if self._closed:
+            return []
         waiting = [item.id for item in self._store.outbox_items()
-                   if item.id not in self._in_flight]
+                   if item.id not in self._in_flight and _sendable(item)]
         for item_id in waiting:
             self._start(item_id)
         return waiting
@@ -109,8 +121,8 @@ class Outbox(QObject):
 
     async def _send_note(self, item_id: int) -> None:
         item = self._store.outbox_item(item_id)
-        if item is None:
-            return  # already delivered by an earlier try
+        if item is None or not _sendable(item):
+            return  # already delivered by an earlier try (or not ours to send)
         started = time.perf_counter()
         try:
             await self._account.wait_loaded()
@@ -165,6 +177,7 @@ class Outbox(QObject):
 
     async def shutdown(self) -> None:
         """Stop sending; whatever is unsent stays in the outbox for the next start."""
+        self._closed = True
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -47,7 +47,8 @@ from app.services.pop_result import PopResult, PopStatus
 log = logging.getLogger(__name__)
 
 class PopCoordinator(QObject):
-    # The current caller is about to change: the number leaving (its note draft is saved).
+    # A new pop is about to replace the current one (the same number again included): the
+    # number leaving, so what was typed for it is saved first.
     callerLeaving = Signal(str)
     # e164, formatted number, call_id (str or None): emitted before any HTTP
     popReceived = Signal(str, str, object)
@@ -56,6 +57,9 @@ class PopCoordinator(QObject):
     lookupFailed = Signal(object)  # PopResult (status "error"; .error has user_message)
     recentCallsChanged = Signal(str, object)  # e164, tuple[RecentCall, ...]
     statusChanged = Signal(str)  # idle|loading|found|unknown|error
+    # The current caller is looked up again from scratch (Retry, another account): the
+    # PopResult (status "loading") with nothing of the earlier answer left in it.
+    lookupRestarted = Signal(object)
 
     def __init__(self, account: Account, mapping: FieldMapping, history: PopHistory,
                  cache: LookupCache, *, dedupe_seconds: float = 10.0,
@@ -74,6 +78,7 @@ class PopCoordinator(QObject):
         self._current: PopResult | None = None
         self._popped_at = 0.0
         self._pop_id: int | None = None
+        self._closed = False
         account.changed.connect(self._on_account_changed)
 
     # --- configuration -------------------------------------------------------------------
@@ -93,7 +98,7 @@ class PopCoordinator(QObject):
         again with the new one (which says so if there is no working account now)."""
         self._cache.clear()
         if self._current is not None:
-            self.retry()
+            self.retry(reason="the account changed")
 
     @property
     def current(self) -> PopResult | None:
@@ -122,6 +127,8 @@ class PopCoordinator(QObject):
     # --- the pop -------------------------------------------------------------------------
     def pop(self, request: PopRequest) -> bool:
         """Show ``request.number`` now and look it up; False if it was a duplicate pop."""
+        if self._closed:
+            return False  # shutting down: nothing new starts
         number = request.number
         now = self._clock()
         current = self._current
@@ -133,11 +140,11 @@ class PopCoordinator(QObject):
             log_event(log, "pop_deduplicated", number=number, source=request.source)
             return False
 
-        if current is not None and current.number != number:
+        if current is not None:
             self.callerLeaving.emit(current.number)
         self._popped_at = now
         self._generation += 1
-        self._cancel_lookup()
+        self._cancel_lookup("a newer pop")
         formatted = format_number(number)
         self._current = PopResult(number=number, formatted=formatted, status="loading",
                                   call_id=request.call_id, source=request.source)
@@ -156,23 +163,27 @@ class PopCoordinator(QObject):
             self._start_lookup(background=False)
         return True
 
-    def retry(self) -> bool:
-        """Look the current number up again (the error state's retry button)."""
+    def retry(self, reason: str = "retry") -> bool:
+        """Look the current number up again from scratch (Retry, or another account): nothing
+        of the earlier answer stays, not its contact, not its recent calls."""
         current = self._current
-        if current is None:
+        if current is None or self._closed:
             return False
         self._generation += 1
-        self._cancel_lookup()
-        self._current = replace(current, status="loading", error=None, timings_ms={})
+        self._cancel_lookup(reason)
+        self._current = PopResult(number=current.number, formatted=current.formatted,
+                                  status="loading", call_id=current.call_id,
+                                  source=current.source)
+        self.lookupRestarted.emit(self._current)
         self.statusChanged.emit("loading")
         self._start_lookup(background=False)
         return True
 
-    def _cancel_lookup(self) -> None:
+    def _cancel_lookup(self, reason: str) -> None:
         task = self._lookup_task
         if task is not None and not task.done():
             task.cancel()
-            log_event(log, "lookup_cancelled", reason="a newer pop")
+            log_event(log, "lookup_cancelled", reason=reason)
         self._lookup_task = None
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], *,
@@ -276,7 +287,9 @@ class PopCoordinator(QObject):
 
     # --- shutdown --------------------------------------------------------------------------
     async def shutdown(self) -> None:
-        """Cancel every task and wait for them (the one shutdown path calls this)."""
+        """Cancel every task and wait for them (the one shutdown path calls this); nothing new
+        starts afterwards."""
+        self._closed = True
         self._generation += 1
         tasks = list(self._tasks)
         for task in tasks:

@@ -185,6 +185,17 @@ class MainWindow(QMainWindow):
         self.notes.set_enabled_for_call(True)
         self._set_status("loading")
 
+    def show_lookup_restarted(self, formatted: str) -> None:
+        """The same caller looked up again from scratch (Retry, another account): "looking
+        up" and an empty form, so nothing of the earlier answer stays on screen. The note box
+        is the caller's and is left as it is."""
+        self.error_view = None
+        self.banner.clear()
+        self.header.set_state("loading", formatted, "")
+        self.form.clear("Looking up the caller in DeepCall…")
+        self.recent.show_loading()
+        self._set_status("loading")
+
     def show_contact(self, view: ContactView, calls: Sequence[RecentCall] | None = None) -> None:
         """A lookup finished: the form for a known caller or the empty "new caller" form."""
         self.banner.clear()

@@ -51,10 +51,12 @@ class WindowPresenter(QObject):
         coordinator.callerUnknown.connect(self._on_result)
         coordinator.lookupFailed.connect(self._on_failed)
         coordinator.recentCallsChanged.connect(self._on_recent_calls)
+        coordinator.lookupRestarted.connect(self._on_lookup_restarted)
         outbox.noteSent.connect(self._on_note_sent)
         outbox.noteFailed.connect(self._on_note_failed)
         account.changed.connect(self._on_account_changed)
         account.problem.connect(self._on_account_problem)
+        account.waiting.connect(lambda message: window.statusBar().showMessage(message))
         window.retry_requested.connect(coordinator.retry)
         window.note_send_requested.connect(self._on_send_note)
         self._draft_timer = QTimer(self)
@@ -102,6 +104,11 @@ class WindowPresenter(QObject):
             if behaviour == "tray_only":
                 self.tray.notify("Incoming call", f"{formatted} — looking up…")
         self.window.bring_forward(behaviour)
+
+    def _on_lookup_restarted(self, result: PopResult) -> None:
+        self.window.show_lookup_restarted(result.formatted)
+        if self.tray is not None:
+            self.tray.set_state("loading", result.formatted)
 
     def _on_result(self, result: PopResult) -> None:
         if result.view is None:

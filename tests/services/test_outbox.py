@@ -207,3 +207,40 @@ def test_drafts_stay_with_their_caller_and_never_duplicate_a_queued_note(
             assert drafts.load(KNOWN) == "asked about the invoice and"
 
     run_async(scenario())
+
+
+def test_only_kinds_this_version_knows_are_ever_sent(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    # A row written by a newer version (another kind), or one whose payload cannot be read,
+    # stays exactly as it is: never sent as something else, never deleted.
+    async def scenario() -> None:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            store = parts.store
+            store.enqueue("directory_update", KNOWN, {"contactinfo": {"name": "Aarav M."}})
+            store.enqueue(NOTE, KNOWN, {"text": "no content key"})
+            note = store.enqueue(NOTE, KNOWN, {"content": "the real note"})
+            sent = await wait_signal(parts.outbox.noteSent, timeout=10,
+                                     trigger=parts.outbox.retry_all)
+            assert sent[0] == note
+            await wait_until(lambda: not parts.outbox.busy)
+            assert [r.action for r in sandbox.requests()] == ["recentCalls", "notesAdd"]
+            assert [item.kind for item in store.outbox_items()] == ["directory_update", NOTE]
+
+    run_async(scenario())
+
+
+def test_nothing_new_is_sent_after_shutdown(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            await _popped(parts, KNOWN)
+            await parts.outbox.shutdown()
+            await parts.coordinator.shutdown()
+            assert parts.outbox.add_note(NoteTarget(KNOWN), "too late") is None
+            assert parts.outbox.retry_all() == []
+            assert parts.pop(PLAIN) is False
+            assert not parts.outbox.busy
+            assert not parts.coordinator.busy
+            assert not any(r.action == "notesAdd" for r in sandbox.requests())
+
+    run_async(scenario())

@@ -71,11 +71,23 @@ class Stack:
     def state(self) -> dict[str, object]:
         return self.session.state()
 
+    def save_note_draft_now(self) -> None:
+        """What the draft timer does half a second after typing stops."""
+        self.session.presenter.save_note_draft()
+
     def pop(self, e164: str, call_id: str | None = None) -> bool:
         return self.coordinator.pop(PopRequest(e164, call_id, source="test"))
 
 
 StackFactory = Callable[..., Stack]
+
+
+@pytest.fixture(autouse=True)
+def _qasync_loop_is_current(qasync_loop: object) -> None:
+    """Widgets start coroutines (the keyring on a worker thread, connection tests): every UI
+    test has the app's kind of loop as the current one, and, as in the app, closing the last
+    window (a dialog) does not quit Qt and stop that loop."""
+    QApplication.setQuitOnLastWindowClosed(False)
 
 
 @pytest.fixture

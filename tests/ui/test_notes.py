@@ -177,3 +177,25 @@ def test_a_note_the_local_outbox_cannot_take_leaves_the_box_usable(
     assert notes.send_button.isEnabled()
     assert notes.editor.toPlainText() == "Wants the premium plan"
     assert "not sent" in notes.status.text()
+
+
+def test_the_same_caller_popping_again_keeps_what_was_being_typed(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # A repeat pop of the shown caller (after an error, or past the dedupe window) must not
+    # replace the words typed since the last draft save with the older saved draft.
+    stack = make_stack(dedupe_seconds=0)
+    editor = stack.window.notes.editor
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        editor.setPlainText("Wants a callback")
+        stack.save_note_draft_now()
+        editor.setPlainText("Wants a callback at 5 pm, on the office line")  # not saved yet
+        stack.pop(KNOWN)
+        assert editor.toPlainText() == "Wants a callback at 5 pm, on the office line"
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+
+    run_async(scenario())
+    assert stack.store.load_draft(KNOWN) == "Wants a callback at 5 pm, on the office line"

@@ -30,6 +30,7 @@ from app.core.pop_request import PopRequest
 from app.sandbox.accounts import ALT_TOKEN, ALT_USER_ID, DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
 from app.sandbox.server import SandboxServer
+from app.services import account as account_module
 from app.services.credentials import CredentialOverrides
 from app.services.logs import setup_logging
 from app.services.secrets import MemorySecretStore
@@ -415,7 +416,9 @@ class HangingKeyring(MemorySecretStore):
 
 
 def test_a_hanging_keyring_freezes_nothing_and_the_waiting_pop_then_completes(
-        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(account_module, "KEYRING_PATIENCE_SECONDS", 0.2)
     keyring = HangingKeyring()
     keyring.store("token", DEMO_TOKEN)
     session = make_session(secrets=keyring, wait_loaded=False,
@@ -437,6 +440,8 @@ def test_a_hanging_keyring_freezes_nothing_and_the_waiting_pop_then_completes(
         await wait_until(lambda: len(ticks) >= 20)  # the loop is alive under the prompt
         timer.stop()
         assert session.window.status == "loading"
+        # After a while the agent is told what the app is waiting for.
+        await wait_until(lambda: "unlock it" in session.window.statusBar().currentMessage())
         keyring.release.set()
         await wait_until(lambda: session.window.status == "found", 10)
         await quiesce()
@@ -481,3 +486,29 @@ def test_closing_puts_back_the_hooks_the_crash_reporter_replaced(
     loop.set_exception_handler(None)
     assert seen == ["after the app closed"]
     assert sys.excepthook is hook
+
+
+def test_after_an_account_change_nothing_of_the_old_answer_stays_on_screen(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # The new account cannot look the caller up (a wrong token): the window, state and the
+    # note's call must not go on showing the old account's contact as if it were current.
+    session = make_session(**_saved_demo_account(sandbox))
+
+    async def pop_then_switch() -> None:
+        session.coordinator.pop(PopRequest(KNOWN))
+        await wait_until(lambda: session.window.status == "found")
+        await quiesce()
+        assert session.coordinator.note_target().call_id  # type: ignore[union-attr]
+        _save_in_settings(session, sandbox.base_url, DEMO_USER_ID, "sbx-wrong-token-000000")
+        await wait_until(lambda: session.window.status == "error", 10)
+        await quiesce()
+
+    run_async(pop_then_switch())
+    state = session.state()
+    assert (state["status"], state["number"], state["name"], state["fields"]) == (
+        "error", KNOWN, None, {})
+    assert session.window.form.values() == {}
+    assert session.window.header.caller_name.text() != "Aarav Mehta"
+    target = session.coordinator.note_target()
+    assert target is not None
+    assert (target.number, target.call_id) == (KNOWN, None)  # not the old account's call
