@@ -2,15 +2,16 @@
 
 Opened with ``open()`` (never ``exec()``: a nested loop inside qasync re-enters coroutines).
 The token/ssid goes only to the secret store (the OS keyring; an in-memory one in demo mode)
-and is never shown back: the field stays empty with a note that a secret is saved.
+and is never shown back: the field stays empty with a note that a secret is saved. Every
+keyring read and write runs on a worker thread: an unlock prompt must not freeze the window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from app.api.errors import DeepCallApiError
 from app.api.models import Counters
 from app.api.transport import api_base
 from app.core.phone import is_supported_region
+from app.services.background import in_daemon_thread
 from app.services.errors import SecretsUnavailable
 from app.services.secrets import SecretKind
 from app.services.settings import Settings
@@ -195,30 +197,43 @@ class SettingsDialog(QDialog):
         self.user_id_label.setEnabled(token_mode)
         self.secret_label.setText("API &token:" if token_mode else "&Session ID (ssid):")
         self.secret.setAccessibleName("API token" if token_mode else "Session ID")
+        self.secret_note.setText("Checking the system keyring…")
+        self._spawn(self._show_whether_a_secret_is_saved(self._secret_kind()))
+
+    async def _show_whether_a_secret_is_saved(self, kind: SecretKind) -> None:
         try:
-            saved = self._secrets.load(self._secret_kind()) is not None
+            saved = await in_daemon_thread(self._secrets.load, kind) is not None
         except SecretsUnavailable as exc:
             self.secret_note.setText(exc.user_message)
             return
-        kind = "token" if token_mode else "session ID"
+        if kind != self._secret_kind():
+            return  # the agent switched the sign-in method meanwhile
+        what = "token" if kind == "token" else "session ID"
         self.secret_note.setText(
-            f"A {kind} is saved in the system keyring; leave this empty to keep it."
-            if saved else f"No {kind} saved yet. It is kept only in the system keyring.")
+            f"A {what} is saved in the system keyring; leave this empty to keep it."
+            if saved else f"No {what} saved yet. It is kept only in the system keyring.")
         self.secret.setPlaceholderText("•••••• (saved)" if saved else "")
 
-    def _current_auth(self) -> Auth | None:
+    async def _current_auth(self) -> Auth | None:
         """The auth the dialog's fields describe (typed secret, else the saved one)."""
         secret = self.secret.text().strip()
         if not secret:
             try:
-                secret = self._secrets.load(self._secret_kind()) or ""
+                saved: str | None = await in_daemon_thread(self._secrets.load,
+                                                           self._secret_kind())
             except SecretsUnavailable:
-                secret = ""
+                saved = None
+            secret = saved or ""
         if not secret:
             return None
         if self.mode() == "ssid":
             return SsidAuth(secret)
         return TokenAuth(self.user_id.text().strip(), secret)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # --- validation and saving ----------------------------------------------------------
     def problem(self) -> str | None:
@@ -246,12 +261,26 @@ class SettingsDialog(QDialog):
             self._show_problem(problem)
             return
         secret = self.secret.text().strip()
-        if secret:
-            try:
-                self._secrets.store(self._secret_kind(), secret)
-            except SecretsUnavailable as exc:
-                self._show_problem(exc.user_message)  # nothing saved: the agent loses nothing
-                return
+        if not secret:
+            self._write_settings()  # the saved secret stays: no keyring access needed
+            return
+        self.buttons.setEnabled(False)
+        self.error.hide()
+        self.secret_note.setText("Saving to the system keyring…")
+        self._spawn(self._store_secret_then_save(self._secret_kind(), secret))
+
+    async def _store_secret_then_save(self, kind: SecretKind, secret: str) -> None:
+        try:
+            await in_daemon_thread(self._secrets.store, kind, secret)
+        except SecretsUnavailable as exc:
+            self._show_problem(exc.user_message)  # nothing saved: the agent loses nothing
+            self.secret_note.setText("")
+            return
+        finally:
+            self.buttons.setEnabled(True)
+        self._write_settings()
+
+    def _write_settings(self) -> None:
         s = self._settings
         s.brand_url = self.brand_url.text().strip().rstrip("/")
         s.auth_mode = self.mode()
@@ -269,24 +298,22 @@ class SettingsDialog(QDialog):
     # --- test connection ----------------------------------------------------------------
     def start_connection_test(self) -> None:
         problem = self.problem()
-        auth = self._current_auth()
-        if problem is None and auth is None:
-            problem = "Enter the token (or session ID) to test with."
         if problem is not None:
             self._finish_test(False, problem)
             return
         if self._tester is None:
             self._finish_test(False, "Testing is not available here.")
             return
-        assert auth is not None
         self.test_button.setEnabled(False)
         self.test_result.setText("Testing…")
-        task = asyncio.ensure_future(self._run_test(self.brand_url.text().strip(), auth))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._run_test(self.brand_url.text().strip()))
 
-    async def _run_test(self, url: str, auth: Auth) -> None:
+    async def _run_test(self, url: str) -> None:
         assert self._tester is not None
+        auth = await self._current_auth()
+        if auth is None:
+            self._finish_test(False, "Enter the token (or session ID) to test with.")
+            return
         try:
             counters = await self._tester(url.rstrip("/"), auth)
         except DeepCallApiError as exc:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QPushButton, QSpinBox
 from pytestqt.qtbot import QtBot
 
@@ -16,10 +18,11 @@ from app.api.models import Counters
 from app.sandbox.accounts import DEMO_SSID, DEMO_TOKEN, DEMO_USER_ID, EXPIRED_TOKEN
 from app.sandbox.server import SandboxServer
 from app.services.credentials import resolve_credentials
+from app.services.errors import SecretsUnavailable
 from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.settings import Settings
 from app.ui.settings_dialog import SecretStoreLike, SettingsDialog
-from tests.fixtures.qt_async import wait_signal
+from tests.fixtures.qt_async import wait_signal, wait_until
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -34,6 +37,16 @@ def _dialog(qtbot: QtBot, profile: Path, secrets: SecretStoreLike) -> SettingsDi
     qtbot.addWidget(dialog)
     dialog.open()
     return dialog
+
+
+def _save(dialog: SettingsDialog, run_async: RunAsync) -> None:
+    """Press Save and wait until it is done (a typed secret goes to the keyring first)."""
+    run_async(wait_signal(dialog.saved, 10, trigger=dialog.save))
+
+
+def _note_settled(dialog: SettingsDialog, run_async: RunAsync) -> str:
+    run_async(wait_until(lambda: "Checking" not in dialog.secret_note.text()))
+    return dialog.secret_note.text()
 
 
 def _fill(dialog: SettingsDialog, url: str, user_id: str, secret: str,
@@ -63,8 +76,8 @@ def test_round_trip_keeps_the_token_only_in_the_keyring(
     assert ok, message
     assert message.startswith("Connected")
 
-    with qtbot.waitSignal(dialog.saved):
-        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    run_async(wait_signal(dialog.saved, 10,
+                          trigger=dialog.buttons.button(dialog.buttons.StandardButton.Save).click))
     assert not dialog.isVisible()
 
     import keyring
@@ -81,7 +94,7 @@ def test_round_trip_keeps_the_token_only_in_the_keyring(
     again = _dialog(qtbot, tmp_path, secrets)
     assert again.brand_url.text() == sandbox.base_url
     assert again.secret.text() == ""  # never shown back
-    assert "saved in the system keyring" in again.secret_note.text()
+    assert "saved in the system keyring" in _note_settled(again, run_async)
     # Saving without typing a secret keeps the stored one.
     again.save()
     assert keyring.get_password(keyring_service, "token") == DEMO_TOKEN
@@ -96,7 +109,7 @@ def test_ssid_mode_stores_the_ssid(qtbot: QtBot, tmp_path: Path, sandbox: Sandbo
     assert not dialog.user_id.isEnabled()
     ok, message = _test_connection(dialog, run_async)
     assert ok, message
-    dialog.save()
+    _save(dialog, run_async)
     assert secrets.load("ssid") == DEMO_SSID
     resolved = resolve_credentials(stored=Settings(tmp_path), secrets=secrets)
     assert resolved.auth == SsidAuth(DEMO_SSID)
@@ -172,3 +185,66 @@ def test_an_address_or_country_the_app_would_refuse_is_caught_before_saving(
     assert dialog.isVisible()
     assert words in dialog.error.text()
     assert secrets.load("token") is None
+
+
+class HangingKeyring(MemorySecretStore):
+    """A keyring that blocks every call until released (an unlock prompt nobody answered)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+        self.threads: list[bool] = []
+
+    def load(self, kind: Any) -> str | None:
+        self.threads.append(threading.current_thread() is threading.main_thread())
+        self.release.wait(15)
+        return super().load(kind)
+
+    def store(self, kind: Any, value: str) -> None:
+        self.threads.append(threading.current_thread() is threading.main_thread())
+        self.release.wait(15)
+        super().store(kind, value)
+
+
+def test_a_hanging_keyring_never_freezes_the_dialog(qtbot: QtBot, tmp_path: Path,
+                                                   run_async: RunAsync) -> None:
+    keyring = HangingKeyring()
+    dialog = _dialog(qtbot, tmp_path, keyring)  # opening asks whether a token is saved
+    assert dialog.secret_note.text() == "Checking the system keyring…"
+    _fill(dialog, "https://v4-api.deepcall.com", DEMO_USER_ID, DEMO_TOKEN)
+
+    async def save_while_it_hangs() -> None:
+        dialog.save()
+        assert not dialog.buttons.isEnabled()  # no second Save while the first is on its way
+        ticks: list[int] = []
+        timer = QTimer()
+        timer.timeout.connect(lambda: ticks.append(1))
+        timer.start(10)
+        await wait_until(lambda: len(ticks) >= 20)  # the window keeps painting meanwhile
+        timer.stop()
+        assert dialog.isVisible()
+        keyring.release.set()
+        await wait_signal(dialog.saved, 10)
+
+    run_async(save_while_it_hangs())
+    assert keyring.load("token") == DEMO_TOKEN
+    assert keyring.threads[:2] == [False, False]  # every keyring call off the Qt thread
+    assert not dialog.isVisible()
+
+
+def test_a_keyring_that_refuses_the_save_keeps_the_dialog_and_the_settings(
+        qtbot: QtBot, tmp_path: Path, run_async: RunAsync) -> None:
+    class LockedKeyring(MemorySecretStore):
+        def store(self, kind: Any, value: str) -> None:
+            raise SecretsUnavailable("The system keyring is locked, so the DeepCall token "
+                                     "cannot be saved. Unlock it and try again.")
+
+    dialog = _dialog(qtbot, tmp_path, LockedKeyring())
+    _fill(dialog, "https://v4-api.deepcall.com", DEMO_USER_ID, DEMO_TOKEN)
+    dialog.save()
+    run_async(wait_until(lambda: dialog.error.isVisibleTo(dialog)))
+    assert "locked" in dialog.error.text()
+    assert dialog.isVisible()
+    assert dialog.buttons.isEnabled()
+    assert dialog.secret.text() == DEMO_TOKEN  # what was typed is still there
+    assert not (tmp_path / "settings.ini").exists()
