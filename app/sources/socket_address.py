@@ -7,8 +7,11 @@ without loading Qt. The same function feeds ``QLocalServer.listen``.
   us), named by a hash of the profile path. The directory keeps other users out even before
   ``UserAccessOption`` applies, and stops them squatting the name. Paths stay far below macOS's
   104-byte ``sun_path`` cap (the profile path itself can be any length: it is hashed).
-* Windows: a named pipe ``screenpop-<hash>`` (pipe names are machine-wide, so the user is
-  part of the hash); Qt's ``UserAccessOption`` restricts the pipe's ACL to the user.
+* Windows: a named pipe ``screenpop-<hash>``. Pipe names are machine-wide, and on a shared
+  terminal server another user who could work the name out could create the pipe first and
+  receive this user's callers. So the hash also covers a random salt kept in the profile
+  (``socket.salt``, which only this user can read): the name cannot be guessed from the user
+  name and profile path. Qt's ``UserAccessOption`` restricts the pipe's ACL to the user.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ import contextlib
 import getpass
 import hashlib
 import os
+import re
+import secrets
 import stat
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 # sockaddr_un.sun_path is 104 bytes on macOS/BSD (108 on Linux), including the final NUL.
 MAX_SOCKET_PATH = 103
+SALT_FILE_NAME = "socket.salt"
+_SALT = re.compile(r"[0-9a-f]{32}")
 
 
 class SocketDirError(OSError):
@@ -39,10 +47,62 @@ def _user_key() -> str:
         return "user"
 
 
-def _digest(profile_dir: Path) -> str:
+def _digest(profile_dir: Path, salt: str = "") -> str:
     resolved = os.path.normcase(str(Path(profile_dir).expanduser().resolve()))
-    key = f"{_user_key()}\0{resolved}".encode("utf-8", "surrogatepass")
-    return hashlib.sha256(key).hexdigest()[:20]
+    key = f"{_user_key()}\0{resolved}" + (f"\0{salt}" if salt else "")
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def profile_salt(profile_dir: Path) -> str:
+    """The profile's random salt (32 hex digits), made on first use.
+
+    Whoever comes first, the app or a ``screenpop pop`` client, creates it; both then read the
+    same one: the file appears whole or not at all (written aside, then hard-linked into
+    place, which fails if another process got there first). A damaged file is replaced.
+    """
+    path = Path(profile_dir).expanduser() / SALT_FILE_NAME
+    for _ in range(5):
+        existing = _read_salt(path)
+        if isinstance(existing, str):
+            return existing
+        path.parent.mkdir(parents=True, exist_ok=True)
+        aside = path.with_name(f".{SALT_FILE_NAME}.{os.getpid()}.{threading.get_ident()}")
+        aside.write_text(secrets.token_hex(16), encoding="ascii")
+        try:
+            if existing is _DAMAGED:
+                os.replace(aside, path)  # a new salt takes the damaged one's place
+            else:
+                _link_exclusively(aside, path)
+        except FileExistsError:
+            continue  # another process made it meanwhile: read theirs
+        finally:
+            aside.unlink(missing_ok=True)
+    salt = _read_salt(path)
+    if not isinstance(salt, str):
+        raise OSError(f"cannot keep a salt in {path}")
+    return salt
+
+
+_DAMAGED = object()
+
+
+def _read_salt(path: Path) -> str | object | None:
+    """The salt; None when there is no file; ``_DAMAGED`` when it holds something else."""
+    try:
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    return text if _SALT.fullmatch(text) else _DAMAGED
+
+
+def _link_exclusively(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: an exclusive create will do
+        with target.open("x", encoding="ascii") as out:
+            out.write(source.read_text(encoding="ascii"))
 
 
 def runtime_dir() -> Path:
@@ -74,9 +134,9 @@ def check_runtime_dir(path: Path, create: bool) -> None:
 def server_name(profile_dir: Path) -> str:
     """The name for ``QLocalServer.listen``/``QLocalSocket.connectToServer`` for this profile.
 
-    A full socket path on POSIX, a pipe name on Windows. Creates nothing.
+    A full socket path on POSIX (creates nothing), a pipe name on Windows (creates the
+    profile's salt if it has none yet).
     """
-    digest = _digest(profile_dir)
     if sys.platform == "win32":
-        return f"screenpop-{digest}"
-    return str(runtime_dir() / f"sp-{digest}")
+        return f"screenpop-{_digest(profile_dir, profile_salt(profile_dir))}"
+    return str(runtime_dir() / f"sp-{_digest(profile_dir)}")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +19,10 @@ from app.sources.forward import NotListening, exchange
 from app.sources.local_server import LocalSocketServer
 from app.sources.socket_address import (
     MAX_SOCKET_PATH,
+    SALT_FILE_NAME,
     SocketDirError,
     check_runtime_dir,
+    profile_salt,
     server_name,
 )
 
@@ -109,3 +113,50 @@ def test_a_directory_squatted_by_another_user_is_refused_without_a_crash(
     with pytest.raises(NotListening, match="belongs to another user"):
         exchange(tmp_path / "profile", "state")
     server.close()
+
+
+def _unsalted_pipe(profile: Path) -> str:
+    key = f"{os.getuid()}\0{os.path.normcase(str(profile.resolve()))}"
+    return "screenpop-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def test_a_windows_pipe_name_cannot_be_worked_out_from_user_and_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pipe names are machine-wide: on a shared terminal server another user must not be able
+    # to compute (and squat) this user's pipe from the user name and the profile path.
+    monkeypatch.setattr(sys, "platform", "win32")
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    name = server_name(profile)
+    salt = (profile / SALT_FILE_NAME).read_text(encoding="ascii")
+    assert len(salt) == 32
+    assert int(salt, 16) >= 0
+    assert name != _unsalted_pipe(profile)
+    assert server_name(profile) == name  # stable: the app and its clients agree
+    # Another profile, or the same profile after its salt changed, is another pipe.
+    other = tmp_path / "other"
+    other.mkdir()
+    assert server_name(other) != name
+    (profile / SALT_FILE_NAME).write_text("0" * 32, encoding="ascii")
+    assert server_name(profile) != name
+
+
+def test_the_salt_is_made_once_even_when_app_and_client_race(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    barrier = threading.Barrier(8)
+    salts: list[str] = []
+
+    def make() -> None:
+        barrier.wait()
+        salts.append(profile_salt(profile))
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(salts)) == 1
+    (profile / SALT_FILE_NAME).write_text("not a salt", encoding="ascii")
+    fresh = profile_salt(profile)  # a damaged file is replaced, not trusted
+    assert fresh != salts[0]
+    assert profile_salt(profile) == fresh
