@@ -24,10 +24,12 @@ class FaultKind(Enum):
     TRICKLE = "trickle"  # the normal answer, sent a few bytes at a time over ``ms``
     DROP = "drop"  # close the connection without any response
     OVERSIZED = "oversized"  # 200 with a valid 2 MiB JSON document
+    # 200 whose Content-Length promises 64 MiB, then nothing for ``ms``, then a hang-up
+    HUGE_PROMISE = "huge_promise"
     INTERNAL = "internal"  # DeepCall error 1032 Internal server error
 
 
-DEFAULT_MS = {FaultKind.LATENCY: 200, FaultKind.TRICKLE: 2000}
+DEFAULT_MS = {FaultKind.LATENCY: 200, FaultKind.TRICKLE: 2000, FaultKind.HUGE_PROMISE: 5000}
 _SPEC = re.compile(r"(?P<kind>[a-z_0-9]+)(?:=(?P<ms>\d+))?(?:@(?P<action>[A-Za-z/]+))?"
                    r"(?:\*(?P<times>\d+))?")
 

@@ -25,6 +25,7 @@ class LoggedRequest:
     content_type: str
     body: dict[str, object] | None  # None when the body was not a JSON object
     body_bytes: int
+    peer: str = ""  # the client's "host:port": one per TCP connection (keep-alive reuse)
 
     @property
     def auth_fields(self) -> list[str]:
@@ -35,7 +36,7 @@ class LoggedRequest:
         return {
             "method": self.method, "path": self.path, "group": self.group,
             "action": self.action, "contentType": self.content_type, "body": self.body,
-            "bodyBytes": self.body_bytes, "authFields": self.auth_fields,
+            "bodyBytes": self.body_bytes, "authFields": self.auth_fields, "peer": self.peer,
         }
 
 

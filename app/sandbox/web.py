@@ -52,6 +52,7 @@ BAD_GATEWAY_HTML = (
 )
 MALFORMED_JSON = '{"message": {"Cu": {"mobile": 918302390884, "Name": "Aar'
 OVERSIZED_BYTES = 2 * 1024 * 1024
+HUGE_PROMISE_BYTES = 64 * 1024 * 1024
 TRICKLE_PIECES = 20
 
 
@@ -99,10 +100,13 @@ def _log_request(state: SandboxState, request: web.Request, group: str, action: 
         parsed = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         parsed = None
+    peername = request.transport.get_extra_info("peername") if request.transport else None
+    peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else ""
     state.requests.add(LoggedRequest(
         method=request.method, path=request.path, group=group, action=action,
         content_type=request.headers.get("Content-Type", ""),
-        body=redact(parsed) if isinstance(parsed, dict) else None, body_bytes=len(raw)))
+        body=redact(parsed) if isinstance(parsed, dict) else None, body_bytes=len(raw),
+        peer=peer))
 
 
 async def _drop(request: web.Request) -> web.StreamResponse:
@@ -137,6 +141,17 @@ async def _trickle(request: web.Request, payload: bytes, total_ms: int) -> web.S
     return response
 
 
+async def _huge_promise(request: web.Request, hold_ms: int) -> web.StreamResponse:
+    """Headers that declare a 64 MiB body, then silence: only a client that reads the declared
+    length refuses at once; one that waits for the bytes waits out its deadline."""
+    response = web.StreamResponse(headers=DEEPCALL_HEADERS)
+    response.content_type = "application/json"
+    response.content_length = HUGE_PROMISE_BYTES
+    await response.prepare(request)
+    await asyncio.sleep(hold_ms / 1000)
+    return await _drop(request)
+
+
 async def api_handler(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     group, action = request.match_info["group"], request.match_info["action"]
@@ -163,6 +178,8 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
                               "status": "success"})
     if kind is FaultKind.INTERNAL:
         return json_response(ApiError(INTERNAL_SERVER_ERROR).to_json())
+    if kind is FaultKind.HUGE_PROMISE and plan.fault is not None:
+        return await _huge_promise(request, plan.fault.ms)
 
     payload = answer(state, group, action, raw)
     if kind is FaultKind.TRICKLE and plan.fault is not None:

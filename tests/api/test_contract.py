@@ -363,11 +363,41 @@ def test_a_closed_port_is_connection_refused() -> None:
         run(scenario())
 
 
-def test_concurrent_calls_share_one_client(sandbox: SandboxServer) -> None:
-    async def use(client: DeepCallClient) -> tuple[object, object]:
-        return tuple(await asyncio.gather(client.contact_info(KNOWN), client.recent_calls(KNOWN)))
+def test_concurrent_calls_run_at_once_and_share_one_client(sandbox: SandboxServer) -> None:
+    # Every request waits 400 ms at the server: four at once finish in about one wait, not
+    # four; and a second round reuses the first round's kept-alive connections (one pool,
+    # which keeps up to four alive).
+    sandbox.set_faults("latency=400")
 
-    contact, calls = with_client(sandbox, DEMO_TOKEN_AUTH, use)
-    assert isinstance(contact, Contact)
-    assert isinstance(calls, list)
-    assert calls
+    async def rounds(client: DeepCallClient) -> list[float]:
+        took = []
+        for _ in range(2):
+            started = time.monotonic()
+            results = await asyncio.gather(*(client.contact_info(KNOWN) for _ in range(2)),
+                                           *(client.recent_calls(KNOWN) for _ in range(2)))
+            took.append(time.monotonic() - started)
+            assert all(isinstance(r, Contact) for r in results[:2])
+            assert all(r for r in results[2:])
+        return took
+
+    took = with_client(sandbox, DEMO_TOKEN_AUTH, rounds)
+    assert max(took) < 4 * 0.4 / 2, took  # concurrent: far less than one after another
+    first = {r.peer for r in sandbox.requests()[:4]}
+    second = {r.peer for r in sandbox.requests()[4:]}
+    assert all(first)
+    assert len(sandbox.requests()) == 8
+    assert second <= first  # no new connection: the same client's pool served round two
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_any_byte(
+        sandbox: SandboxServer) -> None:
+    # The headers promise 64 MiB and nothing follows: the client must refuse on the
+    # Content-Length alone, not wait out its deadline for bytes that never come.
+    sandbox.set_faults("huge_promise=5000")
+    started = time.monotonic()
+    with pytest.raises(ResponseTooLarge) as caught:
+        with_client(sandbox, DEMO_TOKEN_AUTH, lambda c: c.contact_info(KNOWN),
+                    timeouts=Timeouts(total=4))
+    assert time.monotonic() - started < 2
+    assert str(64 * 1024 * 1024) in caught.value.detail
+
