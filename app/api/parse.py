@@ -112,7 +112,9 @@ def _digits(value: object) -> str:
 def _is_number_field(label: str, value: object, caller_digits: str) -> bool:
     if label.strip().lower() in _NUMBER_LABELS:
         return True
-    digits = _digits(value)
+    # The caller's own number under another label, in any form: international (918302...),
+    # national with its trunk 0 (08302...), or bare; a different or short number is data.
+    digits = _digits(value).lstrip("0")
     return len(digits) >= 6 and bool(caller_digits) and (
         caller_digits.endswith(digits) or digits.endswith(caller_digits))
 

@@ -41,17 +41,18 @@ async def _slow(request: httpx.Request) -> httpx.Response:
     return httpx.Response(200, json={})
 
 
-# error type -> how the fake server produces it, echoing the client's own secret ``s``
+# error type -> how the fake server produces it, echoing the client's own secret ``s``, twice:
+# a redaction that stops at the first occurrence must be caught too
 SCENARIOS: dict[type[DeepCallApiError], Callable[[respx.Route, str], Any]] = {
     DeepCallError: lambda r, s: r.respond(json={"status": "error", "code": 1014,
-                                                "message": f"Invalid token {s}"}),
-    ConnectionRefused: lambda r, s: r.mock(side_effect=httpx.ConnectError(f"refused {s}")),
+                                                "message": f"Invalid token {s} (was {s})"}),
+    ConnectionRefused: lambda r, s: r.mock(side_effect=httpx.ConnectError(f"refused {s} {s}")),
     RequestTimedOut: lambda r, s: r.mock(side_effect=_slow),
-    TlsFailure: lambda r, s: r.mock(side_effect=httpx.ConnectError(f"[SSL] bad cert {s}")),
-    ConnectionDropped: lambda r, s: r.mock(side_effect=httpx.ReadError(f"reset {s}")),
-    TransportError: lambda r, s: r.mock(side_effect=httpx.TransportError(f"odd {s}")),
-    ServerError: lambda r, s: r.respond(502, html=f"<html>{s}</html>"),
-    BadResponse: lambda r, s: r.respond(200, text=f'{{"token": "{s}"'),
+    TlsFailure: lambda r, s: r.mock(side_effect=httpx.ConnectError(f"[SSL] bad cert {s}/{s}")),
+    ConnectionDropped: lambda r, s: r.mock(side_effect=httpx.ReadError(f"reset {s} {s}")),
+    TransportError: lambda r, s: r.mock(side_effect=httpx.TransportError(f"odd {s} {s}")),
+    ServerError: lambda r, s: r.respond(502, html=f"<html>{s}{s}</html>"),
+    BadResponse: lambda r, s: r.respond(200, text=f'{{"token": "{s}", "again": "{s}"'),
     ResponseTooLarge: lambda r, s: r.respond(200, content=s.encode() * 100_000),
 }
 

@@ -217,3 +217,19 @@ def test_directory_info_shapes() -> None:
         parse_directory_info({"status": "error", "code": 1501, "message": "sticky"})
     assert caught.value.group is ApiGroup.DIRECTORY
     assert "sticky" in caught.value.user_message.lower()
+
+
+@pytest.mark.parametrize(("fields", "known"), [
+    # Another label holding the caller's own number (any spelling) is not "data".
+    ('"Alternate No": "08302390884"', False),
+    ('"Alternate No": "+91 83023 90884"', False),
+    ('"WhatsApp": 918302390884', False),
+    # A different number, or too few digits to be the caller's, is real data.
+    ('"Alternate No": "09988776655"', True),
+    ('"Pin": "90884"', True),
+])
+def test_only_the_callers_own_number_does_not_count_as_contact_data(fields: str,
+                                                                     known: bool) -> None:
+    result = contact('{"status": "success", "message": {"Cu": {"mobile": 918302390884, '
+                     '"Name": "", ' + fields + "}}}")
+    assert isinstance(result, Contact) is known

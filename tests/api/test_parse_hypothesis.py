@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from app.api.errors import DeepCallApiError
@@ -18,7 +19,6 @@ from app.api.parse import (
     parse_recent_calls,
 )
 from app.core.contact import Contact, UnknownCaller
-from app.core.error_messages import ApiGroup
 
 scalars = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
            | st.text(max_size=20))
@@ -84,8 +84,34 @@ def test_junk_bytes_give_typed_results_or_errors(body: bytes, content_type: str)
     _check_all(data)
 
 
-def test_the_strategies_reach_success_results() -> None:
-    # Guards against a strategy that only ever produces errors (a test that cannot fail).
-    data = {"status": "success", "message": {"Cu": {"Name": "A"}}}
-    assert isinstance(parse_contact_info(data, "+1"), Contact)
-    assert ApiGroup.AGENT_DASHBOARD.value == "agentDashboard"
+def _parses_to(parse: Callable[[object], object], kind: type) -> Callable[[object], bool]:
+    def check(data: object) -> bool:
+        try:
+            return isinstance(parse(data), kind)
+        except DeepCallApiError:
+            return False
+    return check
+
+
+@pytest.mark.parametrize(("parse", "kind"), [
+    (PARSERS[0], Contact), (PARSERS[0], UnknownCaller), (parse_counters, Counters)])
+def test_the_envelope_strategy_reaches_every_kind_of_result(
+        parse: Callable[[object], object], kind: type) -> None:
+    # The property tests above prove little if their envelopes only ever produced errors:
+    # each parser must get past the status check with a real result from the same strategy.
+    found = find(envelopes, _parses_to(parse, kind),
+                 settings=settings(max_examples=5000, database=None))
+    assert isinstance(parse(found), kind)
+
+
+def test_the_envelope_strategy_reaches_recent_calls() -> None:
+    found = find(envelopes, lambda e: bool(_calls_in(e)),
+                 settings=settings(max_examples=5000, database=None))
+    assert all(isinstance(call, RecentCall) for call in _calls_in(found))
+
+
+def _calls_in(envelope: object) -> list[object]:
+    try:
+        return list(parse_recent_calls(envelope))
+    except DeepCallApiError:
+        return []

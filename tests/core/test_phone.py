@@ -52,6 +52,8 @@ def test_uri_and_formatting_variants(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "", " ", "12345", "123", "0000000000", "+91 12345", "2024-01-15", "12:30",
     "call 08302390884", "08302390884 x", "830239088412345678", "+91+8302390884", "tel:",
+    # phonenumbers itself reads these as the number: a "+" is only valid first
+    "8302390884+", "+918302390884+",
     "hello", "1" * 70, "+999 1234567890", "127.0.0.1",
 ])
 def test_junk_and_too_short_input_is_rejected(text: str) -> None:
