@@ -8,6 +8,7 @@ from collections.abc import Generator
 import pytest
 
 pytest_plugins = [
+    "pytester",
     "tests.fixtures.sandbox",
     "tests.fixtures.desktop",
     "tests.fixtures.qt_async",

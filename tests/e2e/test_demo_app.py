@@ -7,6 +7,7 @@ app makes of itself (SCREENPOP_SCREENSHOT_DIR) is kept under tests/artifacts/ fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -22,7 +23,9 @@ import pytest
 
 from app.sandbox.accounts import DEMO_TOKEN
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
+from app.services.settings import Settings
 from tests.tools.other_process import poll_until, stop_app
+from tests.tools.xclip import Copier
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -65,10 +68,16 @@ class RunningApp:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture
-def demo_app(x_display: str, tmp_path: Path) -> Iterator[RunningApp]:
+@contextlib.contextmanager
+def started_demo_app(display: str, tmp_path: Path,
+                     **saved_settings: object) -> Iterator[RunningApp]:
+    """``screenpop --demo`` on ``display`` with a profile holding ``saved_settings``."""
     profile, shots = tmp_path / "profile", tmp_path / "shots"
-    env = {**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb",
+    profile.mkdir(parents=True)
+    saved = Settings(profile)
+    for name, value in saved_settings.items():
+        saved.set_value(name, value)
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
            "SCREENPOP_SCREENSHOT_DIR": str(shots)}
     for name in ("DEEPCALL_TOKEN", "DEEPCALL_SSID"):
         env.pop(name, None)
@@ -85,6 +94,12 @@ def demo_app(x_display: str, tmp_path: Path) -> Iterator[RunningApp]:
         yield app
     finally:
         stop_app(process)
+
+
+@pytest.fixture
+def demo_app(x_display: str, tmp_path: Path) -> Iterator[RunningApp]:
+    with started_demo_app(x_display, tmp_path) as app:
+        yield app
 
 
 def _keep_artifact(source: Path, name: str) -> Path:
@@ -152,3 +167,20 @@ def test_json_log_has_pop_events_and_no_secret(demo_app: RunningApp) -> None:
                        for p in (demo_app.profile / "logs").glob("*.log*"))
     assert DEMO_TOKEN not in log_text
     assert "Traceback" not in output
+
+
+def test_a_number_copied_in_another_app_pops_in_the_running_app(
+        x_display: str, tmp_path: Path) -> None:
+    # The whole clipboard route: xclip (another X client) copies, the app's watcher sees the
+    # change on the real X clipboard, and the caller pops in the window. (That a switched-off
+    # watcher reads nothing is proven next to the watcher, tests/sources/test_clipboard.py.)
+    copier = Copier(x_display)
+    try:
+        with started_demo_app(x_display, tmp_path, clipboard_enabled=True) as app:
+            copier.copy("+91 98765 43210")
+            state = app.settled(KNOWN)
+            assert (state["status"], state["source"], state["name"]) == (
+                "found", "clipboard", "Aarav Mehta")
+            assert state["window_status"] == "found"
+    finally:
+        copier.end()

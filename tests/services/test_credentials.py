@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keyring
@@ -109,7 +108,8 @@ def test_from_env_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     overrides = CredentialOverrides.from_args_and_env()
     assert overrides.token == "from-os-env"
     assert overrides.ssid is None
-    assert os.environ["DEEPCALL_TOKEN"] == "from-os-env"
+    monkeypatch.setenv("DEEPCALL_TOKEN", "")  # set but empty is "not given"
+    assert CredentialOverrides.from_args_and_env().token is None
 
 
 def test_resolved_secrets_are_redacted_from_logs(no_keyring: None, tmp_path: Path) -> None:

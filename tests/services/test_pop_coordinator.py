@@ -6,6 +6,7 @@ Every wait is on a signal or a condition; latency is injected in the sandbox, ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import socket
 from collections.abc import Callable
@@ -26,7 +27,8 @@ from app.api.errors import (
     ResponseTooLarge,
     ServerError,
 )
-from app.core.contact import Contact, UnknownCaller
+from app.core.contact import Contact, ContactGroup, UnknownCaller
+from app.core.field_mapping import default_mapping
 from app.core.pop_request import PopRequest
 from app.sandbox.accounts import (
     DEMO_TOKEN,
@@ -38,8 +40,12 @@ from app.sandbox.accounts import (
 from app.sandbox.faults import Fault, FaultKind
 from app.sandbox.server import SandboxServer
 from app.services.errors import NotConfigured
+from app.services.lookup_cache import LookupCache
 from app.services.pop_coordinator import PopCoordinator
+from app.services.pop_history import PopHistory
 from app.services.pop_result import PopResult
+from app.services.store import LocalStore
+from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.services.pop_parts import FakeClock, pop_parts
 
@@ -247,7 +253,8 @@ def test_connection_refused_and_not_configured(
 
 
 def test_a_failed_lookup_leaves_no_unhandled_task_error(
-        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path,
+        loop_errors: list[dict[str, Any]]) -> None:
     """recentCalls fails first, then contactInfo: both errors are handled, none left to GC."""
     sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", ms=300),
                        Fault(FaultKind.INTERNAL))
@@ -262,9 +269,7 @@ def test_a_failed_lookup_leaves_no_unhandled_task_error(
             await wait_until(lambda: not coordinator.busy)
 
     async def scenario() -> None:
-        loop_errors: list[dict[str, Any]] = []
-        asyncio.get_running_loop().set_exception_handler(
-            lambda _loop, context: loop_errors.append(context))
+        # (The loop's handler is the test fixture's: it records, and is put back afterwards.)
         # Once failing_lookup returns, nothing references its tasks any more (the error's
         # traceback kept them alive until then): GC now shows any unhandled task error.
         await failing_lookup()
@@ -384,3 +389,72 @@ def test_background_refresh_failure_keeps_the_cached_contact(
             assert coordinator.status == "found"
 
     run_async(scenario())
+
+
+def test_a_newer_pop_abandons_the_older_lookups_requests_at_once(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    # Latest wins, part one (cancellation): the old number's requests stop when the new
+    # number arrives, not when the server would have answered them 3 s later.
+    sandbox.set_faults(Fault(FaultKind.LATENCY, action="contactInfo", times=1, ms=3000),
+                       Fault(FaultKind.LATENCY, action="recentCalls", times=1, ms=3000))
+
+    async def scenario() -> None:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            coordinator = parts.coordinator
+            coordinator.pop(PopRequest(KNOWN))
+            await wait_until(lambda: len(sandbox.requests()) == 2)  # both old ones waiting
+            await wait_signal(coordinator.contactFound,
+                              trigger=lambda: coordinator.pop(PopRequest(PLAIN)))
+            await wait_until(lambda: not coordinator.busy, timeout=1.0)
+
+    run_async(scenario())
+
+
+class StubbornClient:
+    """A DeepCall client whose contactInfo for one number ignores cancellation (as a badly
+    behaved library might) and answers when released; every other answer is immediate."""
+
+    def __init__(self, slow_number: str) -> None:
+        self.slow_number = slow_number
+        self.release = asyncio.Event()
+        self.asked: list[str] = []
+
+    async def contact_info(self, number: str, field: str = "All") -> Contact:
+        self.asked.append(number)
+        while number == self.slow_number and not self.release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.release.wait()
+        return Contact(number, (ContactGroup("Cu", (("Name", f"Caller {number}"),)),))
+
+    async def recent_calls(self, number: str) -> list[Any]:
+        return []
+
+    async def aclose(self) -> None:
+        pass
+
+
+def test_an_answer_for_an_older_pop_is_never_shown_even_if_it_arrives(
+        run_async: Callable[..., Any], tmp_path: Path) -> None:
+    # Latest wins, part two (the pop generation): cancelling cannot stop an answer that
+    # arrives anyway; the coordinator must still drop it, not show the old caller.
+    client = StubbornClient(KNOWN)
+    account = FixedAccount(client)  # type: ignore[arg-type]
+    store = LocalStore.in_profile(tmp_path)
+    coordinator = PopCoordinator(account, default_mapping(), PopHistory(store), LookupCache())
+    recorder = Recorder(coordinator)
+
+    async def scenario() -> None:
+        coordinator.pop(PopRequest(KNOWN))
+        await wait_until(lambda: client.asked == [KNOWN])  # the old lookup is under way
+        await wait_signal(coordinator.contactFound,
+                          trigger=lambda: coordinator.pop(PopRequest(PLAIN)))
+        client.release.set()  # the old answer arrives after all
+        await wait_until(lambda: not coordinator.busy)
+        await coordinator.shutdown()
+
+    run_async(scenario())
+    store.close()
+    assert [r.number for r in recorder.results()] == [PLAIN]
+    current = coordinator.current
+    assert current is not None
+    assert (current.number, current.caller_name) == (PLAIN, f"Caller {PLAIN}")

@@ -109,12 +109,14 @@ def test_module_loads_no_qt() -> None:
     assert out.stdout.strip() == "False"
 
 
-def test_the_memory_store_never_touches_the_keyring_and_redacts() -> None:
+def test_the_memory_store_never_touches_the_keyring_and_redacts(broken_keyring) -> None:  # type: ignore[no-untyped-def]
     import logging
 
     from app.services.logs import redactor
     from app.services.secrets import MemorySecretStore
 
+    # Any use of the OS keyring now fails loudly: the demo's store must not need it.
+    broken_keyring(AssertionError("the demo touched the OS keyring"))
     store = MemorySecretStore()
     store.store("token", "memory-only-secret-123")
     assert store.load("token") == "memory-only-secret-123"

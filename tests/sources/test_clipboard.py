@@ -11,12 +11,18 @@ import sys
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import QMimeData
+from PySide6.QtCore import QMimeData, QTimer
 from PySide6.QtGui import QClipboard, QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.core.pop_request import PopRequest
-from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy, background_note
+from app.sources.clipboard import (
+    ClipboardSnapshot,
+    ClipboardStrategy,
+    ClipboardWatcher,
+    QtClipboardStrategy,
+    background_note,
+)
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT, WatchMode, is_concealed, number_in_text
 
 E164 = "+918302390884"
@@ -134,18 +140,104 @@ def test_first_number_mode_finds_a_number_in_short_text(qtbot: QtBot, watcher: C
     assert verdict(qtbot, watcher, lambda: copy(clipboard, long_text)) == ("ignored", "too long")
 
 
-def test_switched_off_it_reads_nothing(qtbot: QtBot, watcher: ClipboardWatcher,
-                                       clipboard: QClipboard) -> None:
+class CountingStrategy(QtClipboardStrategy):
+    """The Qt route, counting every read of the clipboard's content."""
+
+    def __init__(self, clipboard: QClipboard) -> None:
+        super().__init__(clipboard)
+        self.reads = 0
+
+    def snapshot(self) -> ClipboardSnapshot:
+        self.reads += 1
+        return super().snapshot()
+
+
+def test_switched_off_it_reads_nothing(qtbot: QtBot, clipboard: QClipboard) -> None:
+    # A witness watcher, switched on, proves each copy was delivered to this process; the
+    # switched-off one must not even read the clipboard (it may hold a password), let alone pop.
+    strategy = CountingStrategy(clipboard)
+    off = ClipboardWatcher(clipboard, debounce_ms=0, strategy=strategy, enabled=False)
+    witness = ClipboardWatcher(clipboard, debounce_ms=0, strategy=QtClipboardStrategy(clipboard))
+    popped: list[str] = []
+    off.popRequested.connect(lambda request: popped.append(request.number))
+    off.ignored.connect(popped.append)
+    try:
+        for text, seen_by_witness in (("08302390884", witness.popRequested),
+                                      ("not a number", witness.ignored),
+                                      ("+919876543210", witness.popRequested)):
+            with qtbot.waitSignal(seen_by_witness, timeout=3000):
+                copy(clipboard, text)
+        assert (strategy.reads, popped) == (0, [])
+        # Switched on, the same watcher does read and pop: the zero above was not luck.
+        off.set_enabled(True)
+        with qtbot.waitSignal(off.popRequested, timeout=3000) as blocker:
+            copy(clipboard, "08302390884")
+        assert blocker.args[0].number == E164
+        assert strategy.reads == 1
+    finally:
+        for each in (off, witness):
+            each.set_enabled(False)
+            each.deleteLater()
+
+
+class LateStrategy(ClipboardStrategy):
+    """A change notice that arrives after stop() (a poll already under way, a queued signal)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def snapshot(self) -> ClipboardSnapshot:
+        self.reads += 1
+        return ClipboardSnapshot("08302390884")
+
+
+def test_a_change_notice_arriving_after_switch_off_reads_nothing(qtbot: QtBot) -> None:
+    strategy = LateStrategy()
+    watcher = ClipboardWatcher(debounce_ms=0, strategy=strategy, enabled=True)
+    with qtbot.waitSignal(watcher.popRequested, timeout=3000):
+        strategy.changed.emit()  # on: read and popped
     watcher.set_enabled(False)
-    assert not watcher.is_enabled()
-    seen: list[object] = []
-    watcher.popRequested.connect(lambda request: seen.append(request.number))
-    watcher.ignored.connect(seen.append)
-    copy(clipboard, "08302390884")
-    # Switching on again and copying proves the loop ran: the earlier copy left no trace.
+    events: list[object] = []
+    watcher.popRequested.connect(events.append)
+    watcher.ignored.connect(events.append)
+    strategy.changed.emit()
+    # A 0 ms settle timer would have fired before two later 0 ms timers have: wait for those.
+    turns: list[int] = []
+    QTimer.singleShot(0, lambda: QTimer.singleShot(0, lambda: turns.append(1)))
+    qtbot.waitUntil(lambda: bool(turns), timeout=3000)
+    assert (strategy.reads, events) == (1, [])
+    watcher.deleteLater()
+
+
+class RecordingStrategy(LateStrategy):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def start(self) -> None:
+        self.calls.append("start")
+
+    def stop(self) -> None:
+        self.calls.append("stop")
+
+
+def test_switched_off_it_stops_listening_altogether() -> None:
+    # Off means not even watching (on macOS: no polling of the pasteboard, which the OS may
+    # report to the user); the check on each notice is only the second line of defence.
+    strategy = RecordingStrategy()
+    watcher = ClipboardWatcher(strategy=strategy, enabled=False)
+    assert strategy.calls == []  # made switched off: never started
     watcher.set_enabled(True)
-    assert verdict(qtbot, watcher, lambda: copy(clipboard, "+918302390884")) == ("number", E164)
-    assert seen == [E164]
+    watcher.set_enabled(False)
+    assert strategy.calls == ["start", "stop"]
+    watcher.deleteLater()
 
 
 def test_the_region_setting_applies(qtbot: QtBot, watcher: ClipboardWatcher,

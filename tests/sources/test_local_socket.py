@@ -8,6 +8,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -332,6 +333,67 @@ def test_another_os_user_is_refused(running: LineProcess, profile: Path, other_u
     # The server is unharmed and saw no pop from the stranger.
     assert forward(profile, "state") == {"ok": True, "state": {
         "status": "idle", "pops": 0, "pid": running.proc.pid}}
+
+
+PROBE_AS_OTHER = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(5)
+try:
+    s.connect(sys.argv[1])
+except OSError as err:
+    print("NOT CONNECTED", type(err).__name__)
+    sys.exit()
+print("CONNECTED")
+try:
+    s.sendall(b"08302390884\\n")
+    print("REPLY", s.recv(200))
+except OSError as err:
+    print("DROPPED", type(err).__name__)
+"""
+
+
+def test_the_peer_check_refuses_another_user_who_reaches_the_socket(
+        running: LineProcess, profile: Path, other_user: str) -> None:
+    # The outer walls down (the directory and the socket file opened up, as a careless admin
+    # or a loose umask might leave them): the server's own check of who connected
+    # (SO_PEERCRED) must still refuse the stranger. The stranger is a real unprivileged user.
+    address = server_name(profile)
+    directory = Path(address).parent
+    python = "/usr/bin/python3"
+    if not os.access(python, os.X_OK):
+        pytest.skip("needs a system-wide python3 for the other user's client")
+    try:
+        directory.chmod(0o711)
+        os.chmod(address, 0o777)  # noqa: S103 (opened on purpose, closed again below)
+        result = subprocess.run(["runuser", "-u", other_user, "--", python, "-c",
+                                 PROBE_AS_OTHER, address],
+                                capture_output=True, text=True, timeout=30, check=False,
+                                cwd="/")
+    finally:
+        os.chmod(address, 0o700)
+        directory.chmod(0o700)
+    lines = result.stdout.splitlines()
+    assert lines[:1] == ["CONNECTED"], (result.stdout, result.stderr)  # the walls were down
+    assert lines[1] in ("REPLY b''", "DROPPED ConnectionResetError",
+                        "DROPPED BrokenPipeError"), lines
+    assert forward(profile, "state") == {"ok": True, "state": {
+        "status": "idle", "pops": 0, "pid": running.proc.pid}}
+
+
+def test_the_socket_file_admits_only_its_owner_whatever_the_umask(
+        profile: Path) -> None:
+    # Qt's UserAccessOption: without it the socket file takes the process umask, and a
+    # umask of 0 would let any user who can reach the directory connect.
+    proc = LineProcess([sys.executable, "-c",
+                        "import os, runpy, sys; os.umask(0); sys.argv[1:] = sys.argv[2:]; "
+                        "runpy.run_module('tests.sources.instance_harness', run_name='__main__')",
+                        "-", str(profile)])
+    try:
+        address = proc.expect("LISTENING ")
+        assert stat.S_IMODE(os.stat(address).st_mode) & 0o077 == 0
+    finally:
+        proc.stop()
 
 
 def test_a_client_that_half_closes_after_its_lines_gets_every_reply(

@@ -101,7 +101,8 @@ def test_a_timeout_offers_retry_and_retry_recovers(make_stack: StackFactory,
     _pop_until_error(stack, run_async)
     text = _assert_plain(stack)
     assert stack.window.banner.retry_button.isVisibleTo(stack.window)
-    assert text
+    host = sandbox.base_url.split("//", 1)[1]
+    assert f"DeepCall ({host}) did not answer within 0.5 seconds" in text
 
     sandbox.clear_faults()
 
@@ -118,8 +119,9 @@ def test_a_timeout_offers_retry_and_retry_recovers(make_stack: StackFactory,
 
 def test_a_refused_connection_offers_retry(make_stack: StackFactory,
                                            run_async: RunAsync) -> None:
-    stack = make_stack(base_url=f"http://127.0.0.1:{_free_port()}")
+    port = _free_port()
+    stack = make_stack(base_url=f"http://127.0.0.1:{port}")
     _pop_until_error(stack, run_async)
     text = _assert_plain(stack)
     assert stack.window.banner.retry_button.isVisibleTo(stack.window)
-    assert text
+    assert f"Could not connect to DeepCall at 127.0.0.1:{port}" in text

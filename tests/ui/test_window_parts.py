@@ -67,12 +67,21 @@ def test_geometry_is_remembered_per_screen_setup(qtbot: QtBot, tmp_path: Path) -
 
 
 def test_a_new_screen_setup_gets_a_fresh_default_size(qtbot: QtBot, tmp_path: Path) -> None:
+    # A size saved for another arrangement of screens is not applied here; the first-start
+    # size is 100 x 72 "M" widths, kept within 90 % of the screen.
     settings = Settings(tmp_path)
-    settings.set_window_geometry("screens-9-elsewhere", b"not for this setup")
+    elsewhere = MainWindow(settings)
+    qtbot.addWidget(elsewhere)
+    elsewhere.quitting = True
+    elsewhere.resize(333, 222)
+    settings.set_window_geometry("screens-9-elsewhere", bytes(elsewhere.saveGeometry().data()))
     window = MainWindow(settings)
     qtbot.addWidget(window)
     window.quitting = True
-    assert window.width() > 300
+    em = window.fontMetrics().horizontalAdvance("M")
+    available = QApplication.primaryScreen().availableGeometry()
+    assert window.width() == min(em * 100, int(available.width() * 0.9))
+    assert window.height() == min(em * 72, int(available.height() * 0.9))
 
 
 def test_tray_shows_state_and_last_caller(qtbot: QtBot) -> None:
