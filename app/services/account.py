@@ -80,6 +80,7 @@ class Account(QObject):
     changed = Signal()  # read ``client`` and ``key``; the client may now be None
     problem = Signal(object)  # AccountProblem
     waiting = Signal(str)  # the keyring has not answered for a while: what to do about it
+    settled = Signal()  # a reload ended, whatever its outcome (the waiting notice can go)
 
     def __init__(self, settings: AccountSettings, secrets: SecretStore,
                  overrides: CredentialOverrides | None = None, *,
@@ -162,7 +163,11 @@ class Account(QObject):
                                                                  "account").user_message))
         finally:
             patience.cancel()
-            self._loaded.set()
+            self.settled.emit()
+            if not self._stopped:
+                # Stopped (the app is closing): what waits for the account must not wake up
+                # to "not set up" and record a failure; the shutdown cancels it instead.
+                self._loaded.set()
 
     async def _resolve(self) -> tuple[DeepCallClient | None,
                                       tuple[ResolvedCredentials, Timeouts] | None,

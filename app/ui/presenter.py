@@ -44,6 +44,7 @@ class WindowPresenter(QObject):
         self.account = account
         self.tray = tray
         self.settings = settings
+        self._waiting_message = ""
 
         coordinator.callerLeaving.connect(self._on_caller_leaving)
         coordinator.popReceived.connect(self._on_pop_received)
@@ -56,7 +57,8 @@ class WindowPresenter(QObject):
         outbox.noteFailed.connect(self._on_note_failed)
         account.changed.connect(self._on_account_changed)
         account.problem.connect(self._on_account_problem)
-        account.waiting.connect(lambda message: window.statusBar().showMessage(message))
+        account.waiting.connect(self._on_account_waiting)
+        account.settled.connect(self._on_account_settled)
         window.retry_requested.connect(coordinator.retry)
         window.note_send_requested.connect(self._on_send_note)
         self._draft_timer = QTimer(self)
@@ -85,6 +87,16 @@ class WindowPresenter(QObject):
     def _on_account_changed(self) -> None:
         if self.account.client is not None and self.coordinator.current is None:
             self.window.show_idle()  # set up now: "waiting for a call", not "not set up"
+
+    def _on_account_waiting(self, message: str) -> None:
+        self._waiting_message = message
+        self.window.statusBar().showMessage(message)
+
+    def _on_account_settled(self) -> None:
+        status = self.window.statusBar()
+        if self._waiting_message and status.currentMessage() == self._waiting_message:
+            status.clearMessage()  # the keyring answered: the notice is no longer true
+        self._waiting_message = ""
 
     def _on_account_problem(self, problem: AccountProblem) -> None:
         self.window.show_setup_needed(ErrorView(problem.message, ErrorAction.OPEN_SETTINGS))

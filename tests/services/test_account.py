@@ -181,8 +181,11 @@ from app.services.account import Account
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 
+asked = threading.Event()
+
 class HangingKeyring(MemorySecretStore):
     def load(self, kind):
+        asked.set()
         threading.Event().wait(60)  # an unlock prompt nobody answers
         return None
 
@@ -192,9 +195,8 @@ async def main():
     settings.user_id = "710042"
     account = Account(settings, HangingKeyring())
     account.reload()
-    while not account.reloading:
+    while not asked.is_set():  # until the keyring read is under way
         await asyncio.sleep(0.01)
-    await asyncio.sleep(0.2)  # the keyring read is under way
     await account.aclose()  # the agent quits
     print("closed", flush=True)
 
