@@ -93,6 +93,7 @@ class SettingsDialog(QDialog):
         self._secrets = secrets
         self._tester = tester
         self._tasks: set[asyncio.Task[None]] = set()
+        self._saving = False
 
         intro = QLabel("Welcome! Enter your DeepCall account to start popping callers."
                        if first_start else "Changes apply when you press Save.")
@@ -260,16 +261,32 @@ class SettingsDialog(QDialog):
         if problem:
             self._show_problem(problem)
             return
+        # What was checked is what gets written, whatever is typed while the keyring works.
+        values = self._values()
         secret = self.secret.text().strip()
         if not secret:
-            self._write_settings()  # the saved secret stays: no keyring access needed
+            self._write_settings(values)  # the saved secret stays: no keyring access needed
             return
+        self._saving = True
         self.buttons.setEnabled(False)
         self.error.hide()
         self.secret_note.setText("Saving to the system keyring…")
-        self._spawn(self._store_secret_then_save(self._secret_kind(), secret))
+        self._spawn(self._store_secret_then_save(self._secret_kind(), secret, values))
 
-    async def _store_secret_then_save(self, kind: SecretKind, secret: str) -> None:
+    def _values(self) -> dict[str, object]:
+        return {
+            "brand_url": self.brand_url.text().strip().rstrip("/"),
+            "auth_mode": self.mode(),
+            "user_id": self.user_id.text().strip(),
+            "default_region": self.region.text().strip().upper(),
+            "pop_behaviour": str(self.pop_behaviour.currentData()),
+            "dedupe_seconds": self.dedupe.value(),
+            "clipboard_enabled": self.clipboard_enabled.isChecked(),
+            "clipboard_mode": str(self.clipboard_mode.currentData()),
+        }
+
+    async def _store_secret_then_save(self, kind: SecretKind, secret: str,
+                                      values: dict[str, object]) -> None:
         try:
             await in_daemon_thread(self._secrets.store, kind, secret)
         except SecretsUnavailable as exc:
@@ -277,23 +294,22 @@ class SettingsDialog(QDialog):
             self.secret_note.setText("")
             return
         finally:
+            self._saving = False
             self.buttons.setEnabled(True)
-        self._write_settings()
+        self._write_settings(values)
 
-    def _write_settings(self) -> None:
-        s = self._settings
-        s.brand_url = self.brand_url.text().strip().rstrip("/")
-        s.auth_mode = self.mode()
-        s.user_id = self.user_id.text().strip()
-        s.default_region = self.region.text().strip().upper()
-        s.pop_behaviour = str(self.pop_behaviour.currentData())
-        s.dedupe_seconds = self.dedupe.value()
-        s.clipboard_enabled = self.clipboard_enabled.isChecked()
-        s.clipboard_mode = str(self.clipboard_mode.currentData())
+    def _write_settings(self, values: dict[str, object]) -> None:
+        for name, value in values.items():
+            self._settings.set_value(name, value)
         self.secret.clear()
         self.error.hide()
         self.saved.emit()
         self.accept()
+
+    def reject(self) -> None:
+        if self._saving:
+            return  # the secret is on its way to the keyring: the settings must follow it
+        super().reject()
 
     # --- test connection ----------------------------------------------------------------
     def start_connection_test(self) -> None:

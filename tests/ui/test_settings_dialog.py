@@ -248,3 +248,27 @@ def test_a_keyring_that_refuses_the_save_keeps_the_dialog_and_the_settings(
     assert dialog.buttons.isEnabled()
     assert dialog.secret.text() == DEMO_TOKEN  # what was typed is still there
     assert not (tmp_path / "settings.ini").exists()
+
+
+def test_what_is_saved_is_what_was_checked_even_if_typed_over_during_the_save(
+        qtbot: QtBot, tmp_path: Path, run_async: RunAsync) -> None:
+    keyring = HangingKeyring()
+    keyring.release.set()  # let the dialog learn no token is saved, then hang on the save
+    dialog = _dialog(qtbot, tmp_path, keyring)
+    _note_settled(dialog, run_async)
+    keyring.release.clear()
+    _fill(dialog, "https://v4-api.deepcall.com", DEMO_USER_ID, DEMO_TOKEN)
+
+    async def type_over_while_saving() -> None:
+        dialog.save()
+        dialog.brand_url.setText("ftp://nonsense")  # never checked by problem()
+        dialog.auth_mode.setCurrentIndex(dialog.auth_mode.findData("ssid"))
+        dialog.reject()  # Esc while the token is on its way: the settings must follow it
+        assert dialog.isVisible()
+        keyring.release.set()
+        await wait_signal(dialog.saved, 10)
+
+    run_async(type_over_while_saving())
+    saved = Settings(tmp_path)
+    assert (saved.brand_url, saved.auth_mode) == ("https://v4-api.deepcall.com", "token")
+    assert keyring.load("token") == DEMO_TOKEN
