@@ -230,7 +230,8 @@ class PopCoordinator(QObject):
                 self._fail(generation, exc, lookup.timings, background)
                 return
             calls = lookup.recent_calls_now()
-            self._cache.remember(number, account, result, calls.calls)
+            if account == self._account.key:  # a late answer of an old account stays out
+                self._cache.remember(number, account, result, calls.calls)
             self._show(generation, result, calls, from_cache=False, timings=lookup.timings)
             if calls.pending:
                 calls = await lookup.recent_calls()
