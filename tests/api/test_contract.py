@@ -381,7 +381,7 @@ def test_concurrent_calls_run_at_once_and_share_one_client(sandbox: SandboxServe
         return took
 
     took = with_client(sandbox, DEMO_TOKEN_AUTH, rounds)
-    assert max(took) < 4 * 0.4 / 2, took  # concurrent: far less than one after another
+    assert max(took) < 4 * 0.4 * 0.75, took  # concurrent: well under one after another
     first = {r.peer for r in sandbox.requests()[:4]}
     second = {r.peer for r in sandbox.requests()[4:]}
     assert all(first)

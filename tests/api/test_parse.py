@@ -224,6 +224,7 @@ def test_directory_info_shapes() -> None:
     ('"Alternate No": "08302390884"', False),
     ('"Alternate No": "+91 83023 90884"', False),
     ('"WhatsApp": 918302390884', False),
+    ('"Dialled as": "011 91 83023 90884"', False),  # with an international call prefix
     # A different number, or too few digits to be the caller's, is real data.
     ('"Alternate No": "09988776655"', True),
     ('"Pin": "90884"', True),

@@ -180,6 +180,26 @@ def test_switched_off_it_reads_nothing(qtbot: QtBot, clipboard: QClipboard) -> N
             each.deleteLater()
 
 
+def test_a_copy_still_settling_when_switched_off_is_never_read(qtbot: QtBot,
+                                                              clipboard: QClipboard) -> None:
+    # The agent copies, then switches clipboard pops off within the ~300 ms settle time:
+    # that copy must not be read when the timer would have fired.
+    strategy = CountingStrategy(clipboard)
+    watcher = ClipboardWatcher(clipboard, debounce_ms=150, strategy=strategy)
+    # The witness settles later than the watcher would have: once it has spoken, the
+    # watcher's timer, had it been left running, would have fired already.
+    witness = ClipboardWatcher(clipboard, debounce_ms=400, strategy=QtClipboardStrategy(clipboard))
+    try:
+        with qtbot.waitSignal(witness.popRequested, timeout=3000):
+            copy(clipboard, "08302390884")
+            watcher.set_enabled(False)
+        assert strategy.reads == 0
+    finally:
+        for each in (watcher, witness):
+            each.set_enabled(False)
+            each.deleteLater()
+
+
 class LateStrategy(ClipboardStrategy):
     """A change notice that arrives after stop() (a poll already under way, a queued signal)."""
 

@@ -11,6 +11,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -354,31 +355,39 @@ except OSError as err:
 
 
 def test_the_peer_check_refuses_another_user_who_reaches_the_socket(
-        running: LineProcess, profile: Path, other_user: str) -> None:
+        profile: Path, other_user: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # The outer walls down (the directory and the socket file opened up, as a careless admin
     # or a loose umask might leave them): the server's own check of who connected
     # (SO_PEERCRED) must still refuse the stranger. The stranger is a real unprivileged user.
-    address = server_name(profile)
-    directory = Path(address).parent
+    # A temporary directory of this test's own: the shared one must never be opened up.
     python = "/usr/bin/python3"
     if not os.access(python, os.X_OK):
         pytest.skip("needs a system-wide python3 for the other user's client")
+    base = Path(tempfile.mkdtemp(prefix="spp", dir="/tmp"))
+    base.chmod(0o711)  # the other user may pass through, not list it
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    running = LineProcess([sys.executable, "-m", "tests.sources.instance_harness", str(profile)],
+                          env={"TMPDIR": str(base)})
     try:
-        directory.chmod(0o711)
-        os.chmod(address, 0o777)  # noqa: S103 (opened on purpose, closed again below)
+        address = running.expect("LISTENING ")
+        assert address == server_name(profile)
+        assert Path(address).parent.parent == base
+        Path(address).parent.chmod(0o711)
+        os.chmod(address, 0o777)  # noqa: S103 (opened on purpose: a private test directory)
         result = subprocess.run(["runuser", "-u", other_user, "--", python, "-c",
                                  PROBE_AS_OTHER, address],
                                 capture_output=True, text=True, timeout=30, check=False,
                                 cwd="/")
+        Path(address).parent.chmod(0o700)  # our own clients refuse a loosened directory
+        lines = result.stdout.splitlines()
+        assert lines[:1] == ["CONNECTED"], (result.stdout, result.stderr)  # walls were down
+        assert lines[1] in ("REPLY b''", "DROPPED ConnectionResetError",
+                            "DROPPED BrokenPipeError"), lines
+        assert forward(profile, "state") == {"ok": True, "state": {
+            "status": "idle", "pops": 0, "pid": running.proc.pid}}
     finally:
-        os.chmod(address, 0o700)
-        directory.chmod(0o700)
-    lines = result.stdout.splitlines()
-    assert lines[:1] == ["CONNECTED"], (result.stdout, result.stderr)  # the walls were down
-    assert lines[1] in ("REPLY b''", "DROPPED ConnectionResetError",
-                        "DROPPED BrokenPipeError"), lines
-    assert forward(profile, "state") == {"ok": True, "state": {
-        "status": "idle", "pops": 0, "pid": running.proc.pid}}
+        running.stop()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def test_the_socket_file_admits_only_its_owner_whatever_the_umask(
