@@ -82,6 +82,28 @@ class Stack:
 StackFactory = Callable[..., Stack]
 
 
+def close_when_the_test_ends(request: pytest.FixtureRequest,
+                             close: Callable[[], None]) -> None:
+    """Run ``close`` (on the qasync loop) as soon as the test body ends.
+
+    pytest-qt processes Qt events right after each test and again before its teardown, outside
+    the asyncio loop: an app coroutine still waiting then (a counters refresh, a lookup) would
+    be stepped with no running loop and fail in ways the app never meets. Closing the app
+    inside the loop first leaves nothing to step.
+    """
+    closers: list[Callable[[], None]] = request.node.__dict__.setdefault("_app_closers", [])
+    closers.append(close)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> object:
+    try:
+        return (yield)
+    finally:
+        for close in item.__dict__.get("_app_closers", []):
+            close()
+
+
 @pytest.fixture(autouse=True)
 def _qasync_loop_is_current(qasync_loop: object) -> None:
     """Widgets start coroutines (the keyring on a worker thread, connection tests): every UI
@@ -92,7 +114,7 @@ def _qasync_loop_is_current(qasync_loop: object) -> None:
 
 @pytest.fixture
 def make_stack(qtbot: QtBot, sandbox: SandboxServer, tmp_path: Path,
-               run_async: RunAsync) -> Iterator[StackFactory]:
+               run_async: RunAsync, request: pytest.FixtureRequest) -> Iterator[StackFactory]:
     made: list[Stack] = []
     # As in the app: closing a window must not quit Qt (that would stop the qasync loop).
     QApplication.setQuitOnLastWindowClosed(False)
@@ -117,10 +139,10 @@ def make_stack(qtbot: QtBot, sandbox: SandboxServer, tmp_path: Path,
         made.append(stack)
         return stack
 
-    yield make
-
     async def close_all() -> None:
         for stack in made:
             await stack.session.aclose()
 
-    run_async(close_all())
+    close_when_the_test_ends(request, lambda: run_async(close_all()))
+    yield make
+    run_async(close_all())  # idempotent: already closed unless the test body failed early

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
@@ -40,7 +41,7 @@ from app.ui.error_banner import ErrorAction
 from app.ui.mapping_editor import DISPLAY, LABEL
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.qt_async import wait_signal, wait_until
-from tests.ui.conftest import quiesce
+from tests.ui.conftest import close_when_the_test_ends, quiesce
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
@@ -49,10 +50,14 @@ SessionFactory = Callable[..., AppSession]
 
 
 @pytest.fixture
-def make_session(tmp_path: Path, run_async: RunAsync) -> Iterator[SessionFactory]:
+def make_session(tmp_path: Path, run_async: RunAsync,
+                 request: pytest.FixtureRequest) -> Iterator[SessionFactory]:
     QApplication.setQuitOnLastWindowClosed(False)
     made: list[AppSession] = []
     handlers: list[Any] = []
+    # A started session's crash reporter takes the loop's errors over from the test fixture:
+    # whatever it reports fails the test, unless the test takes out what it expected.
+    crashes: list[str] = []
 
     def make(overrides: CredentialOverrides | None = None,
              demo_numbers: tuple[str, ...] = (),
@@ -70,6 +75,7 @@ def make_session(tmp_path: Path, run_async: RunAsync) -> Iterator[SessionFactory
             overrides=overrides or CredentialOverrides(), secrets=secrets or MemorySecretStore(),
             demo=bool(demo_numbers), demo_numbers=demo_numbers))
         made.append(session)
+        session.crash.reported.connect(crashes.append)
 
         async def start() -> None:
             session.start()
@@ -79,15 +85,17 @@ def make_session(tmp_path: Path, run_async: RunAsync) -> Iterator[SessionFactory
         run_async(start())
         return session
 
-    yield make
-
     async def close_all() -> None:
         for session in made:
             await session.aclose()
 
-    run_async(close_all())
+    close_when_the_test_ends(request, lambda: run_async(close_all()))
+    make.crashes = crashes  # type: ignore[attr-defined]
+    yield make
+    run_async(close_all())  # idempotent: already closed unless the test body failed early
     for logs in handlers:
         logs.close()
+    assert crashes == [], f"the app reported crashes nobody expected: {crashes}"
 
 
 def _demo_overrides(sandbox: SandboxServer) -> CredentialOverrides:
@@ -233,6 +241,8 @@ def test_an_uncaught_error_is_logged_and_apologised_for(make_session: SessionFac
         handler.flush()
     assert "a bug in a slot" in session.options.log_file.read_text(encoding="utf-8")
     assert session.window.isVisible()  # the app keeps running
+    assert make_session.crashes == ["RuntimeError"]  # type: ignore[attr-defined]
+    make_session.crashes.clear()  # type: ignore[attr-defined]  # this one was expected
 
 
 def _inputs(root: QWidget) -> list[QWidget]:
@@ -448,6 +458,7 @@ def test_a_hanging_keyring_freezes_nothing_and_the_waiting_pop_then_completes(
 
     run_async(pop_while_the_keyring_hangs())
     assert session.window.header.caller_name.text() == "Aarav Mehta"
+    assert "keyring" not in session.window.statusBar().currentMessage()  # no longer true
 
 
 def test_each_saved_setting_reaches_the_object_it_configures(
@@ -472,7 +483,8 @@ def test_each_saved_setting_reaches_the_object_it_configures(
 
 
 def test_closing_puts_back_the_hooks_the_crash_reporter_replaced(
-        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer,
+        loop_errors: list[dict[str, Any]]) -> None:
     # The loop outlives a session (as the test session's loop does): its handler and
     # sys.excepthook must be what they were, or later errors are swallowed as "crashes".
     loop = asyncio.get_event_loop()
@@ -483,7 +495,7 @@ def test_closing_puts_back_the_hooks_the_crash_reporter_replaced(
     loop.call_exception_handler({"message": "while the app runs"})  # the reporter's
     run_async(session.aclose())
     loop.call_exception_handler({"message": "after the app closed"})
-    loop.set_exception_handler(None)
+    loop.set_exception_handler(lambda _loop, context: loop_errors.append(context))  # the fixture's
     assert seen == ["after the app closed"]
     assert sys.excepthook is hook
 
@@ -512,3 +524,32 @@ def test_after_an_account_change_nothing_of_the_old_answer_stays_on_screen(
     target = session.coordinator.note_target()
     assert target is not None
     assert (target.number, target.call_id) == (KNOWN, None)  # not the old account's call
+
+
+def test_quitting_while_the_keyring_hangs_records_no_false_failure(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    # A pop and a note wait for the account when the agent quits: they must simply stop,
+    # not wake up to "not set up" and file a failed lookup and a failed note attempt.
+    keyring = HangingKeyring()
+    keyring.store("token", DEMO_TOKEN)
+    session = make_session(secrets=keyring, wait_loaded=False,
+                           stored={"brand_url": sandbox.base_url, "user_id": DEMO_USER_ID})
+    failures: list[object] = []
+    session.coordinator.lookupFailed.connect(failures.append)
+    session.outbox.noteFailed.connect(lambda *args: failures.append(args))
+
+    async def pop_note_quit() -> None:
+        session.coordinator.pop(PopRequest(KNOWN, source="test"))
+        target = session.coordinator.note_target()
+        assert target is not None
+        session.outbox.add_note(target, "Asked for a callback")
+        await session.aclose()
+
+    try:
+        run_async(pop_note_quit())
+    finally:
+        keyring.release.set()
+    assert failures == []
+    with sqlite3.connect(session.profile_dir / "screenpop.sqlite3") as db:
+        assert db.execute("SELECT attempts, last_error FROM outbox").fetchall() == [(0, "")]
+        assert db.execute("SELECT status FROM pop_history").fetchall() == [("loading",)]
