@@ -425,14 +425,21 @@ class HangingKeyring(MemorySecretStore):
         return super().load(kind)
 
 
-def test_a_hanging_keyring_freezes_nothing_and_the_waiting_pop_then_completes(
-        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(account_module, "KEYRING_PATIENCE_SECONDS", 0.2)
+def _started_under_a_hanging_keyring(make_session: SessionFactory, sandbox: SandboxServer,
+                                     ) -> tuple[AppSession, HangingKeyring]:
+    """A set-up agent's app starting while the keyring waits on its unlock prompt."""
     keyring = HangingKeyring()
     keyring.store("token", DEMO_TOKEN)
     session = make_session(secrets=keyring, wait_loaded=False,
                            stored={"brand_url": sandbox.base_url, "user_id": DEMO_USER_ID})
+    return session, keyring
+
+
+def test_a_hanging_keyring_freezes_nothing_and_the_waiting_pop_then_completes(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(account_module, "KEYRING_PATIENCE_SECONDS", 0.2)
+    session, keyring = _started_under_a_hanging_keyring(make_session, sandbox)
     painted: list[str] = []
     session.window.state_changed.connect(painted.append)
 
@@ -530,10 +537,7 @@ def test_quitting_while_the_keyring_hangs_records_no_false_failure(
         make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
     # A pop and a note wait for the account when the agent quits: they must simply stop,
     # not wake up to "not set up" and file a failed lookup and a failed note attempt.
-    keyring = HangingKeyring()
-    keyring.store("token", DEMO_TOKEN)
-    session = make_session(secrets=keyring, wait_loaded=False,
-                           stored={"brand_url": sandbox.base_url, "user_id": DEMO_USER_ID})
+    session, keyring = _started_under_a_hanging_keyring(make_session, sandbox)
     failures: list[object] = []
     session.coordinator.lookupFailed.connect(failures.append)
     session.outbox.noteFailed.connect(lambda *args: failures.append(args))
