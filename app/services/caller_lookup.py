@@ -18,7 +18,7 @@ from app.api.errors import DeepCallApiError
 from app.api.models import RecentCall
 from app.core.contact import LookupResult
 from app.services.errors import UnexpectedError
-from app.services.logs import log_event
+from app.services.logs import log_event, ms_since
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ class RecentCallsOutcome:
     calls: tuple[RecentCall, ...] = ()
     error: DeepCallApiError | None = None
     pending: bool = False  # still running: ``CallerLookup.recent_calls()`` waits for it
-
-
-def ms_since(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 1)
 
 
 class CallerLookup:

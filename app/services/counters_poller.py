@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters
-from app.services.logs import log_event
+from app.services.logs import log_event, ms_since
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class CountersPoller(QObject):
                 detail=type(exc).__name__))
             return
         self.last = counters
-        log_event(log, "counters_refreshed", ms=round((time.perf_counter() - started) * 1000, 1))
+        log_event(log, "counters_refreshed", ms=ms_since(started))
         self.countersChanged.emit(counters)
 
     async def shutdown(self) -> None:

@@ -14,6 +14,7 @@ import logging
 import logging.handlers
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -102,6 +103,11 @@ redactor = SecretRedactor()
 
 def register_secrets(secrets: Iterable[str | None]) -> None:
     redactor.register(*secrets)
+
+
+def ms_since(start: float) -> float:
+    """Milliseconds since ``time.perf_counter()`` was ``start``, as the log events give them."""
+    return round((time.perf_counter() - start) * 1000, 1)
 
 
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, /,

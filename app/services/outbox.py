@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from app.api.errors import DeepCallApiError
 from app.services.account import Account
 from app.services.errors import NotConfigured, UnexpectedError
-from app.services.logs import log_event
+from app.services.logs import log_event, ms_since
 from app.services.store import LocalStore, OutboxItem
 
 log = logging.getLogger(__name__)
@@ -65,9 +65,6 @@ class Outbox(QObject):
         account.changed.connect(self._on_account_changed)
 
     # --- what waits --------------------------------------------------------------------
-    def waiting(self, number: str | None = None) -> list[OutboxItem]:
-        return self._store.outbox_items(number=number)
-
     def holds_note(self, number: str, text: str) -> bool:
         """This caller's note with exactly these words waits here (sending or kept)."""
         content = text.strip()
@@ -145,7 +142,7 @@ class Outbox(QObject):
             self._failed(item, exc, started)
             return
         self._store.outbox_delivered(item_id)
-        log_event(log, "note_sent", note_id=item_id, ms=_ms(started))
+        log_event(log, "note_sent", note_id=item_id, ms=ms_since(started))
         self.noteSent.emit(item_id, item.number, note_text(item))
 
     def _failed(self, item: OutboxItem, exc: Exception, started: float) -> None:
@@ -159,7 +156,7 @@ class Outbox(QObject):
         except Exception:  # the note itself is still stored; only the attempt count is lost
             log.exception("could not record the failed attempt in the outbox")
         log_event(log, "note_failed", logging.WARNING, note_id=item.id,
-                  error=type(error).__name__, ms=_ms(started))
+                  error=type(error).__name__, ms=ms_since(started))
         self.noteFailed.emit(item.id, item.number,
                              f"Note not sent yet (kept, will retry): {error.user_message}")
 
@@ -183,7 +180,3 @@ class Outbox(QObject):
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 1)

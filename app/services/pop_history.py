@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from app.core.pop_request import PopRequest
-from app.services.store import LocalStore, PopRecord
+from app.services.store import LocalStore
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,3 @@ class PopHistory:
             self._store.update_pop(pop_id, status, name)
         except Exception:
             log.exception("could not update the local history")
-
-    def recent(self, limit: int = 50) -> list[PopRecord]:
-        return self._store.recent_pops(limit)
