@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 from PySide6.QtCore import QObject, Signal
 
@@ -39,6 +39,7 @@ from app.services.errors import (
 )
 from app.services.logs import log_event, register_secrets
 from app.services.secrets import SecretStore
+from app.services.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class Account(QObject):
         self._loaded = asyncio.Event()
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = OwnedTasks(log, "a DeepCall account task")
         self._stopped = False
 
     # --- what the rest of the app reads --------------------------------------------------
@@ -139,7 +140,7 @@ class Account(QObject):
         if self.reloading:
             self._reload_again = True
             return
-        self._reload_task = self._spawn(self._reload())
+        self._reload_task = self._tasks.spawn(self._reload())
 
     async def _reload(self) -> None:
         patience = asyncio.get_event_loop().call_later(
@@ -204,7 +205,7 @@ class Account(QObject):
             self._key += 1
             if old is not None:
                 # A lookup or a note may still be running on it: close it when they end.
-                self._spawn(old.aclose_when_idle())
+                self._tasks.spawn(old.aclose_when_idle())
             log_event(log, "account_changed", configured=client is not None)
             self.changed.emit()
         if problem is not None:
@@ -220,12 +221,6 @@ class Account(QObject):
             return await client.counters()
 
     # --- shutdown ------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
     async def stop(self) -> None:
         """No more reloads (the app is closing): nothing may change under the shutdown."""
         self._stopped = True
@@ -237,10 +232,7 @@ class Account(QObject):
     async def aclose(self) -> None:
         """Stop reloading, close the client and every client still closing."""
         await self.stop()
-        for task in list(self._tasks):
-            task.cancel()  # a cancelled aclose_when_idle closes its client at once
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_and_wait()  # a cancelled aclose_when_idle closes at once
         if self._client is not None:
             await self._client.aclose()
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,6 +24,7 @@ from app.services.account import Account
 from app.services.errors import NotConfigured, UnexpectedError
 from app.services.logs import log_event, ms_since
 from app.services.store import LocalStore, OutboxItem
+from app.services.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class Outbox(QObject):
         super().__init__(parent)
         self._store = store
         self._account = account
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = OwnedTasks(log, "an outbox task")
         self._in_flight: set[int] = set()
         self._closed = False
         account.changed.connect(self._on_account_changed)
@@ -73,7 +73,7 @@ class Outbox(QObject):
 
     @property
     def busy(self) -> bool:
-        return any(not task.done() for task in self._tasks)
+        return self._tasks.busy
 
     # --- notes -------------------------------------------------------------------------
     def add_note(self, target: NoteTarget, text: str) -> int | None:
@@ -113,7 +113,7 @@ class Outbox(QObject):
     def _start(self, item_id: int) -> None:
         # One send per item at a time: a second retry while it is in flight would add it twice.
         self._in_flight.add(item_id)
-        task = self._spawn(self._send_note(item_id))
+        task = self._tasks.spawn(self._send_note(item_id))
         task.add_done_callback(lambda _: self._in_flight.discard(item_id))
 
     async def _send_note(self, item_id: int) -> None:
@@ -160,23 +160,7 @@ class Outbox(QObject):
         self.noteFailed.emit(item.id, item.number,
                              f"Note not sent yet (kept, will retry): {error.user_message}")
 
-    # --- tasks -------------------------------------------------------------------------
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("an outbox task failed unexpectedly", exc_info=task.exception())
-
     async def shutdown(self) -> None:
         """Stop sending; whatever is unsent stays in the outbox for the next start."""
         self._closed = True
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_and_wait()

@@ -43,6 +43,7 @@ from app.services.lookup_cache import LookupCache
 from app.services.outbox import NoteTarget
 from app.services.pop_history import PopHistory
 from app.services.pop_result import PopResult, PopStatus
+from app.services.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class PopCoordinator(QObject):
         self._cache = cache
         self.dedupe_seconds = dedupe_seconds
         self._clock = clock
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = OwnedTasks(log, "a screen-pop task")
         self._lookup_task: asyncio.Task[None] | None = None
         self._generation = 0
         self._current: PopResult | None = None
@@ -107,7 +108,7 @@ class PopCoordinator(QObject):
     @property
     def busy(self) -> bool:
         """A lookup or refresh is still running."""
-        return any(not task.done() for task in self._tasks)
+        return self._tasks.busy
 
     @property
     def status(self) -> PopStatus:
@@ -186,31 +187,15 @@ class PopCoordinator(QObject):
             log_event(log, "lookup_cancelled", reason=reason)
         self._lookup_task = None
 
-    def _spawn(self, coro: Coroutine[Any, Any, Any], *,
-               part_of_lookup: bool = False) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(lambda t: self._task_done(t, part_of_lookup))
-        return task
-
     def _spawn_part(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        return self._spawn(coro, part_of_lookup=True)
-
-    def _task_done(self, task: asyncio.Task[Any], part_of_lookup: bool) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        # Retrieve every exception: a lookup's own request tasks fail "expectedly" (their
-        # error is handled, or belongs to a lookup nobody waits for any more); anything else
-        # escaping a task is a bug and goes to the log instead of asyncio's GC-time warning.
-        exc = task.exception()
-        if exc is not None and not part_of_lookup:
-            log.error("a screen-pop task failed unexpectedly", exc_info=exc)
+        # A lookup's own request tasks fail "expectedly": their error is handled, or belongs
+        # to a lookup nobody waits for any more.
+        return self._tasks.spawn(coro, failure_handled=True)
 
     def _start_lookup(self, *, background: bool) -> None:
         current = self._current
         assert current is not None
-        self._lookup_task = self._spawn(
+        self._lookup_task = self._tasks.spawn(
             self._lookup(self._generation, current.number, background))
 
     async def _lookup(self, generation: int, number: str, background: bool) -> None:
@@ -292,8 +277,4 @@ class PopCoordinator(QObject):
         starts afterwards."""
         self._closed = True
         self._generation += 1
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await self._tasks.cancel_and_wait()

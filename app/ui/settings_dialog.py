@@ -8,10 +8,9 @@ keyring read and write runs on a worker thread: an unlock prompt must not freeze
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -39,6 +38,7 @@ from app.services.background import in_daemon_thread
 from app.services.errors import SecretsUnavailable
 from app.services.secrets import SecretKind
 from app.services.settings import Settings
+from app.services.tasks import OwnedTasks
 from app.ui.error_banner import CREDENTIAL_CODES, describe_error
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         self._secrets = secrets
         self._tester = tester
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = OwnedTasks(log, "a settings dialog task")
         self._saving = False
 
         intro = QLabel("Welcome! Enter your DeepCall account to start popping callers."
@@ -199,7 +199,7 @@ class SettingsDialog(QDialog):
         self.secret_label.setText("API &token:" if token_mode else "&Session ID (ssid):")
         self.secret.setAccessibleName("API token" if token_mode else "Session ID")
         self.secret_note.setText("Checking the system keyring…")
-        self._spawn(self._show_whether_a_secret_is_saved(self._secret_kind()))
+        self._tasks.spawn(self._show_whether_a_secret_is_saved(self._secret_kind()))
 
     async def _show_whether_a_secret_is_saved(self, kind: SecretKind) -> None:
         try:
@@ -230,11 +230,6 @@ class SettingsDialog(QDialog):
         if self.mode() == "ssid":
             return SsidAuth(secret)
         return TokenAuth(self.user_id.text().strip(), secret)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     # --- validation and saving ----------------------------------------------------------
     def problem(self) -> str | None:
@@ -271,7 +266,7 @@ class SettingsDialog(QDialog):
         self.buttons.setEnabled(False)
         self.error.hide()
         self.secret_note.setText("Saving to the system keyring…")
-        self._spawn(self._store_secret_then_save(self._secret_kind(), secret, values))
+        self._tasks.spawn(self._store_secret_then_save(self._secret_kind(), secret, values))
 
     def _values(self) -> dict[str, object]:
         return {
@@ -322,7 +317,7 @@ class SettingsDialog(QDialog):
             return
         self.test_button.setEnabled(False)
         self.test_result.setText("Testing…")
-        self._spawn(self._run_test(self.brand_url.text().strip()))
+        self._tasks.spawn(self._run_test(self.brand_url.text().strip()))
 
     async def _run_test(self, url: str) -> None:
         assert self._tester is not None
@@ -348,6 +343,5 @@ class SettingsDialog(QDialog):
         self.test_finished.emit(ok, message)
 
     def done(self, result: int) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        self._tasks.cancel()
         super().done(result)
