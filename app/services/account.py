@@ -179,7 +179,7 @@ class Account(QObject):
         stored = StoredAccountSnapshot(s.brand_url, s.auth_mode, s.user_id)
         first_start = not self._overrides.brand_url and not s.is_configured()
         try:
-            timeouts = Timeouts(connect=s.connect_timeout_seconds, total=s.total_timeout_seconds)
+            timeouts = self._timeouts()
             credentials = await in_daemon_thread(self._resolver, self._overrides, stored,
                                                  self._secrets)
             in_use = (credentials, timeouts)
@@ -211,13 +211,15 @@ class Account(QObject):
         if problem is not None:
             self.problem.emit(problem)
 
+    def _timeouts(self) -> Timeouts:
+        s = self._settings
+        return Timeouts(connect=s.connect_timeout_seconds, total=s.total_timeout_seconds)
+
     # --- one-off use -------------------------------------------------------------------
     async def test_connection(self, brand_url: str, auth: Auth) -> Counters:
         """Settings' "Test connection": a throw-away client for what the dialog holds."""
         register_secrets(auth.secrets())
-        s = self._settings
-        timeouts = Timeouts(connect=s.connect_timeout_seconds, total=s.total_timeout_seconds)
-        async with DeepCallClient(brand_url, auth, timeouts=timeouts) as client:
+        async with DeepCallClient(brand_url, auth, timeouts=self._timeouts()) as client:
             return await client.counters()
 
     # --- shutdown ------------------------------------------------------------------------
