@@ -90,7 +90,7 @@ class AppSession:
         return self.account.client
 
     def state(self) -> dict[str, object]:
-        return self.presenter.state()
+        return {**self.presenter.state(), "history": self.history.recent()}
 
     def start(self) -> None:
         self.crash.install(asyncio.get_running_loop())
@@ -158,7 +158,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     dialogs = Dialogs(window, settings, options.secrets, account, mapping,
                       options.log_file.parent, demo=options.demo)
     crash = CrashReporter(options.log_file, lambda: window)
-    server = LocalSocketServer(profile, presenter.state, default_region=settings.default_region)
+    server = LocalSocketServer(profile, lambda: session.state(),
+                               default_region=settings.default_region)
     clipboard = ClipboardWatcher(mode=settings.clipboard_mode,
                                  default_region=settings.default_region, enabled=False)
     url_open = UrlOpenFilter(settings.default_region)

@@ -143,6 +143,7 @@ class PopCoordinator(QObject):
 
         if current is not None:
             self.callerLeaving.emit(current.number)
+            self._end_unfinished("superseded")
         self._popped_at = now
         self._generation += 1
         self._cancel_lookup("a newer pop")
@@ -179,6 +180,11 @@ class PopCoordinator(QObject):
         self.statusChanged.emit("loading")
         self._start_lookup(background=False)
         return True
+
+    def _end_unfinished(self, how: str) -> None:
+        """The current pop's history row ends as ``how`` if its lookup never ended."""
+        if self._current is not None and self._current.status == "loading":
+            self._history.finish(self._pop_id, how)
 
     def _cancel_lookup(self, reason: str) -> None:
         task = self._lookup_task
@@ -277,4 +283,5 @@ class PopCoordinator(QObject):
         starts afterwards."""
         self._closed = True
         self._generation += 1
+        self._end_unfinished("cancelled")
         await self._tasks.cancel_and_wait()

@@ -13,6 +13,8 @@ from app.services.store import LocalStore
 
 log = logging.getLogger(__name__)
 
+HISTORY_IN_STATE = 20  # pops `screenpop state` lists
+
 
 class PopHistory:
     def __init__(self, store: LocalStore) -> None:
@@ -28,10 +30,21 @@ class PopHistory:
             return None
 
     def finish(self, pop_id: int | None, status: str, name: str = "") -> None:
-        """How the pop ended: found, unknown or error (and the name shown)."""
+        """How the pop ended (and the name shown): found, unknown or error; "superseded"
+        when a newer caller took its place before it ended, "cancelled" when the app quit."""
         if pop_id is None:
             return
         try:
             self._store.update_pop(pop_id, status, name)
         except Exception:
             log.exception("could not update the local history")
+
+    def recent(self, limit: int = HISTORY_IN_STATE) -> list[dict[str, object]]:
+        """The latest pops, newest first, as ``screenpop state`` prints them."""
+        try:
+            records = self._store.recent_pops(limit)
+        except Exception:
+            log.exception("could not read the local history")
+            return []
+        return [{"number": r.number, "at": r.at, "status": r.status, "name": r.name or None,
+                 "call_id": r.call_id, "source": r.source} for r in records]

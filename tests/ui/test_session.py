@@ -556,4 +556,24 @@ def test_quitting_while_the_keyring_hangs_records_no_false_failure(
     assert failures == []
     with sqlite3.connect(session.profile_dir / "screenpop.sqlite3") as db:
         assert db.execute("SELECT attempts, last_error FROM outbox").fetchall() == [(0, "")]
-        assert db.execute("SELECT status FROM pop_history").fetchall() == [("loading",)]
+        # Not an error, and not "loading" for ever either: the app quit before it ended.
+        assert db.execute("SELECT status FROM pop_history").fetchall() == [("cancelled",)]
+
+
+def test_a_pop_superseded_while_loading_ends_as_such_in_the_history(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    session = make_session(**_saved_demo_account(sandbox))
+    sandbox.add_fault("latency", action="contactInfo", ms=5000, times=1)  # only the first pop
+
+    async def slow_pop_then_another() -> None:
+        session.coordinator.pop(PopRequest(UNKNOWN, source="first"))
+        await wait_until(lambda: any(r.action == "contactInfo" for r in sandbox.requests()))
+        session.coordinator.pop(PopRequest(KNOWN, source="second"))
+        await wait_until(lambda: session.state()["status"] == "found", 10)
+        await quiesce()
+
+    run_async(slow_pop_then_another())
+    history = session.state()["history"]
+    assert isinstance(history, list)
+    assert [(h["number"], h["status"], h["source"]) for h in history] == [
+        (KNOWN, "found", "second"), (UNKNOWN, "superseded", "first")]
