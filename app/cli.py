@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from app.core.profile import EXIT_PROFILE_UNUSABLE, ProfileUnusable
+
 # command word -> module under app.commands exposing ``main(argv: list[str]) -> int``
 COMMANDS = {
     "lookup": "lookup",
@@ -71,5 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"app.commands.{module_name}")
     try:
         return int(module.main(rest))
+    except ProfileUnusable as exc:  # every command checks the profile first: one answer
+        print(f"screenpop: {exc}.", file=sys.stderr)
+        return EXIT_PROFILE_UNUSABLE
     except KeyboardInterrupt:
         return 130

@@ -2,15 +2,34 @@
 
 ``--profile DIR`` overrides it (tests and side-by-side runs); otherwise the platform's usual
 per-user data folder. No Qt here, so headless commands can find the profile too.
+
+Every command that uses the profile gets it from :func:`resolve_profile_dir`, which checks
+once, before anything else runs, that the folder can hold the app's files: a read-only, full
+or missing folder is then reported in plain words (``ProfileUnusable``, exit 7 from
+``app.cli``) instead of surfacing later as a "does not answer", a lost lock or a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 APP_DIR_NAME = "DeepCall Screen-Pop"
+EXIT_PROFILE_UNUSABLE = 7
+# What the check writes: about one database page, so a full disk shows here and not later.
+_PROBE = b"\0" * 4096
+
+
+class ProfileUnusable(OSError):
+    """The profile folder cannot hold the app's files; the message says why."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"the profile folder cannot be used: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 def default_profile_dir() -> Path:
@@ -26,5 +45,38 @@ def default_profile_dir() -> Path:
 def resolve_profile_dir(override: str | os.PathLike[str] | None) -> Path:
     """The profile folder, created with owner-only permissions (it holds call history)."""
     path = Path(override).expanduser().resolve() if override else default_profile_dir()
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    check_usable(path)
     return path
+
+
+def check_usable(path: Path) -> None:
+    """Create ``path`` if needed and prove a file can be written in it; ProfileUnusable if not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except FileExistsError:
+        raise ProfileUnusable(path, f"{path} is a file, not a folder") from None
+    except OSError as exc:
+        raise ProfileUnusable(path, f"{path} cannot be created ({_why(exc)})") from None
+    if not path.is_dir():
+        raise ProfileUnusable(path, f"{path} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
+        try:
+            os.write(fd, _PROBE)
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise ProfileUnusable(path, f"nothing can be written in {path} ({_why(exc)})") from None
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied for this user"
+    if exc.errno == errno.EROFS:
+        return "the disk is read-only"
+    if exc.errno == errno.ENOTDIR:
+        return "a part of the path is a file, not a folder"
+    return exc.strerror or str(exc)

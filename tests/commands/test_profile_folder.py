@@ -1,0 +1,103 @@
+"""A profile folder the app cannot use (read-only, not a folder, full) is named as such, at
+once, with exit 7, by every command that uses the profile.
+
+Root ignores file permissions, and CI runs as root: the commands then run with every
+capability dropped (``setpriv``), which subjects even root to the folder's mode bits. A plain
+user (``nobody``) would not do here: the interpreter may live under ``/root`` (mode 0700).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.core import profile as profile_module
+from app.core.profile import ProfileUnusable, check_usable
+from tests.sources.processes import REPO
+
+NUMBER = "+918302390884"
+# Each command that uses the profile, as a softphone or a script runs it.
+COMMANDS = {"screenpop": [], "pop": ["pop", NUMBER, "--wait", "3"], "state": ["state"]}
+
+
+def _without_privileges() -> list[str]:
+    """The prefix that runs a command without root's power over file permissions."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv (util-linux): root ignores chmod, so a "
+                    "read-only folder cannot be shown")
+    prefix = [setpriv, "--inh-caps=-all", "--bounding-set=-all"]
+    if subprocess.run([*prefix, "true"], check=False, capture_output=True).returncode != 0:
+        pytest.skip("running as root and setpriv cannot drop capabilities here")
+    return prefix
+
+
+def _run(profile: Path, command: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run(
+        [*_without_privileges(), sys.executable, "-m", "app", *COMMANDS[command],
+         "--profile", str(profile)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    yield folder
+    folder.chmod(0o700)  # so pytest can clean up
+
+
+def _file(tmp_path: Path) -> Path:
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(("case", "reason"), [
+    pytest.param("read-only", "nothing can be written in {p} (permission denied for this user)",
+                 id="read-only"),
+    pytest.param("inside read-only", "{p} cannot be created (permission denied for this user)",
+                 id="inside-read-only"),
+    pytest.param("is a file", "{p} is a file, not a folder", id="a-file"),
+    pytest.param("parent is a file",
+                 "{p} cannot be created (a part of the path is a file, not a folder)",
+                 id="parent-a-file"),
+])
+def test_an_unusable_profile_folder_is_named_at_once_with_exit_7(
+        tmp_path: Path, read_only: Path, command: str, case: str, reason: str) -> None:
+    profile = {"read-only": read_only, "inside read-only": read_only / "profile",
+               "is a file": _file(tmp_path),
+               "parent is a file": _file(tmp_path) / "profile"}[case]
+    result = _run(profile, command)
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.strip() == (
+        f"screenpop: the profile folder cannot be used: {reason.format(p=profile)}.")
+    assert result.stdout == ""
+    assert not (read_only / "profile").exists()
+
+
+def test_a_full_disk_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A full disk cannot be made without mounting one (not possible everywhere): the one write
+    # the check makes fails as a full disk makes it fail.
+    def disk_full(_fd: int, _data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(profile_module.os, "write", disk_full)
+        with pytest.raises(ProfileUnusable) as raised:
+            check_usable(tmp_path)
+    assert str(raised.value) == (f"the profile folder cannot be used: nothing can be written "
+                                 f"in {tmp_path} (the disk is full)")
+    assert list(tmp_path.iterdir()) == []  # the probe does not stay behind
