@@ -24,10 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from app.services.store_recovery import queued_rows_of
+
 log = logging.getLogger(__name__)
 
 DATABASE_FILE_NAME: Final = "screenpop.sqlite3"
 HISTORY_LIMIT: Final = 5000  # rows kept; older pops are pruned on insert
+BUSY_TIMEOUT_SECONDS: Final = 5.0
+DAMAGED_MARK: Final = ".damaged-"
 
 
 def _v1_history_drafts_and_notes(db: sqlite3.Connection) -> None:
@@ -93,10 +97,19 @@ def _v2_one_outbox(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE note_outbox")
 
 
+def _v3_recovered_files(db: sqlite3.Connection) -> None:
+    """Which damaged files (kept aside) had their queued writes copied in: each only once."""
+    db.execute("""CREATE TABLE IF NOT EXISTS recovered_files (
+        name TEXT PRIMARY KEY,
+        at REAL NOT NULL,
+        items INTEGER NOT NULL)""")
+
+
 # Append only: migration N (1-based) turns a version N-1 file into version N.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v1_history_drafts_and_notes,
     _v2_one_outbox,
+    _v3_recovered_files,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -126,16 +139,35 @@ class StoreUnavailable(OSError):
     upgrade); it is left exactly as it is."""
 
     def __init__(self, path: Path, cause: BaseException) -> None:
-        super().__init__(f"The local database {path} cannot be opened ({cause}). Nothing in "
-                         "it was changed; close other Screen-Pop windows or free disk space, "
-                         "then start again.")
+        if _is_in_use(cause):
+            super().__init__(f"The local database {path} is in use by another program (another "
+                             "Screen-Pop, or a tool that opened the file). Nothing in it was "
+                             "changed; close that program, then start again.")
+        else:
+            super().__init__(f"The local database {path} cannot be opened ({cause}). Nothing "
+                             "in it was changed; free disk space or check the folder, then "
+                             "start again.")
         self.path = path
+
+
+def _is_in_use(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
     """Only a file that is not (or no longer) a database is corrupt; everything else passes."""
     text = str(exc).lower()
     return "not a database" in text or "malformed" in text or "corrupt" in text
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``…: a file damaged twice in a second keeps both."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.name}-{number}")
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -177,16 +209,23 @@ def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
 
 
 class LocalStore:
-    """One SQLite file under the profile. Every public method is one short transaction."""
+    """One SQLite file under the profile. Every public method is one short transaction.
 
-    def __init__(self, path: Path) -> None:
+    ``busy_timeout``: how long to wait for another program's lock before giving up
+    (``StoreUnavailable``); the file is never moved for that.
+    """
+
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
+        self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._db = self._open()
+        self._recover_damaged_files()
 
     @classmethod
-    def in_profile(cls, profile_dir: Path) -> LocalStore:
-        return cls(Path(profile_dir) / DATABASE_FILE_NAME)
+    def in_profile(cls, profile_dir: Path, *,
+                   busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> LocalStore:
+        return cls(Path(profile_dir) / DATABASE_FILE_NAME, busy_timeout=busy_timeout)
 
     def __repr__(self) -> str:
         return f"LocalStore(path={str(self.path)!r})"
@@ -201,7 +240,8 @@ class LocalStore:
                 raise StoreUnavailable(self.path, exc) from exc
             # A damaged file must not stop the app; keep it aside (nothing deleted) and start
             # a new one. The log says where the old one went.
-            aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+            aside = _free_name(self.path.with_name(
+                f"{self.path.name}{DAMAGED_MARK}{int(time.time())}"))
             log.error("local database %s is unreadable (%s); moved to %s and starting fresh",
                       self.path, exc, aside)
             for suffix in ("", "-wal", "-shm"):
@@ -214,7 +254,7 @@ class LocalStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         is_new = not self.path.exists()
         # Autocommit (isolation_level=None): each statement commits; ``_transaction`` groups.
-        db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None,
+        db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
                              check_same_thread=False)
         try:
             if is_new and os.name == "posix":
@@ -227,6 +267,36 @@ class LocalStore:
             db.close()
             raise
         return db
+
+    def _recover_damaged_files(self) -> None:
+        """Copy what was still queued in each damaged file kept aside into this one, once.
+
+        A note typed before the file broke is the agent's work: whatever rows can still be
+        read come back into the outbox (and are sent), and ``recovered_files`` remembers the
+        file so a restart does not queue them twice. The damaged file itself stays as it is.
+        """
+        for aside in sorted(self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")):
+            if aside.name.endswith(("-wal", "-shm", "-journal")):
+                continue
+            with self._lock:
+                done = self._db.execute("SELECT 1 FROM recovered_files WHERE name = ?",
+                                        (aside.name,)).fetchone()
+            if done:
+                continue
+            try:
+                rows = queued_rows_of(aside)
+                with self._transaction() as db:
+                    for row in rows:
+                        db.execute("INSERT INTO outbox (kind, number, call_id, payload, "
+                                   "created, attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   row)
+                    db.execute("INSERT INTO recovered_files (name, at, items) VALUES (?, ?, ?)",
+                               (aside.name, time.time(), len(rows)))
+            except (OSError, sqlite3.Error):  # a full disk, say: tried again at the next start
+                log.exception("could not recover the queued items of %s", aside)
+                continue
+            log.warning("recovered %d queued item(s) from the damaged file %s",
+                        len(rows), aside)
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -12,9 +12,10 @@ from app.sandbox.faults import Fault, FaultKind
 from app.sandbox.server import SandboxServer
 from app.services.note_drafts import NoteDrafts
 from app.services.outbox import NOTE, NoteTarget, note_text
-from app.services.store import LocalStore
+from app.services.store import DATABASE_FILE_NAME, LocalStore
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.services.pop_parts import DEMO_AUTH, PopParts, pop_parts
+from tests.services.test_store import corrupt_after_the_first_note
 
 KNOWN = "+919876543210"  # Aarav Mehta, with recent calls
 PLAIN = "+919988776655"
@@ -244,3 +245,21 @@ def test_nothing_new_is_sent_after_shutdown(
             assert not any(r.action == "notesAdd" for r in sandbox.requests())
 
     run_async(scenario())
+
+
+def test_a_note_left_in_a_damaged_database_is_recovered_and_delivered(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    text = "Promised a call back before noon"
+    corrupt_after_the_first_note(tmp_path / DATABASE_FILE_NAME, text, number=KNOWN)
+
+    async def scenario() -> None:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            [note] = parts.store.outbox_items(NOTE)
+            sent = await wait_signal(parts.outbox.noteSent, timeout=10,
+                                     trigger=parts.outbox.retry_all)
+            assert sent == (note.id, KNOWN, text)
+            assert parts.store.outbox_items(NOTE) == []
+            assert len(_stored(sandbox, text)) == 1
+
+    run_async(scenario())
+    assert list(tmp_path.glob(DATABASE_FILE_NAME + ".damaged-*"))  # it was moved

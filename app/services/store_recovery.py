@@ -1,0 +1,57 @@
+"""What can still be read from a damaged local database: the writes it held for DeepCall.
+
+The store keeps a damaged file aside (never deletes it) and, on the next start, copies the
+queued rows found here into its fresh file, so a note typed before the file broke is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
+log = logging.getLogger(__name__)
+
+_QUEUED_ROW_QUERIES: Final = (
+    # (table, query): each row as outbox's kind, number, call_id, payload, created, attempts,
+    # last_error; note_outbox is the first release's notes outbox.
+    ("outbox", "SELECT kind, number, call_id, payload, created, attempts, last_error "
+               "FROM outbox ORDER BY id"),
+    ("note_outbox", "SELECT 'note', number, call_id, json_object('content', content), "
+                    "created, attempts, last_error FROM note_outbox ORDER BY id"),
+)
+
+
+def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
+    """Every queued row that can still be read from a damaged database file (maybe none).
+
+    Read from a copy (with its WAL, which may hold the latest notes) so the damaged file
+    stays exactly as it was found; rows up to the first unreadable page are kept.
+    """
+    rows: list[tuple[Any, ...]] = []
+    with tempfile.TemporaryDirectory(prefix=".recovering-", dir=damaged.parent) as work:
+        copy = Path(work) / "copy.sqlite3"
+        for suffix in ("", "-wal"):
+            source = Path(str(damaged) + suffix)
+            if source.exists():
+                shutil.copyfile(source, Path(str(copy) + suffix))
+        try:
+            db = sqlite3.connect(copy, isolation_level=None)
+        except sqlite3.Error as exc:
+            log.warning("the damaged file %s cannot be read at all (%s)", damaged, exc)
+            return rows
+        try:
+            for table, query in _QUEUED_ROW_QUERIES:
+                try:
+                    for row in db.execute(query):
+                        rows.append(tuple(row))
+                except sqlite3.Error as exc:
+                    if "no such table" not in str(exc):  # a file of another version
+                        log.warning("reading %s of the damaged file %s stopped: %s",
+                                    table, damaged, exc)
+        finally:
+            db.close()
+    return rows
