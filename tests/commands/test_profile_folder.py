@@ -101,3 +101,46 @@ def test_a_full_disk_is_named_as_such(tmp_path: Path, monkeypatch: pytest.Monkey
     assert str(raised.value) == (f"the profile folder cannot be used: nothing can be written "
                                  f"in {tmp_path} (the disk is full)")
     assert list(tmp_path.iterdir()) == []  # the probe does not stay behind
+
+
+def _fill(path: Path) -> None:
+    """Write to ``path`` until the disk is full."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A profile folder on a tiny tmpfs filled to the last byte (needs root and mount)."""
+    mount_point = tmp_path / "tiny-disk"
+    mount_point.mkdir()
+    mount = shutil.which("mount")
+    if os.geteuid() != 0 or mount is None or subprocess.run(
+            [mount, "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(mount_point)],
+            check=False, capture_output=True).returncode != 0:
+        pytest.skip("a full disk needs a tmpfs mount (root with mount rights); the unit test "
+                    "with an injected ENOSPC covers the message")
+    try:
+        profile = mount_point / "profile"
+        profile.mkdir()
+        _fill(mount_point / "filler")
+        yield profile
+    finally:
+        # lazy: a process the test started may still hold a file there; it goes when that ends
+        subprocess.run(["umount", "--lazy", str(mount_point)], check=True)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_profile_on_a_full_disk_is_named_at_once_with_exit_7(full_disk: Path,
+                                                              command: str) -> None:
+    result = _run(full_disk, command)
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.strip() == ("screenpop: the profile folder cannot be used: nothing can "
+                                     f"be written in {full_disk} (the disk is full).")
