@@ -14,8 +14,8 @@ from app.services.note_drafts import NoteDrafts
 from app.services.outbox import NOTE, NoteTarget, note_text
 from app.services.store import DATABASE_FILE_NAME, LocalStore
 from tests.fixtures.qt_async import wait_signal, wait_until
+from tests.fixtures.store_files import corrupt_after_the_first_note
 from tests.services.pop_parts import DEMO_AUTH, PopParts, pop_parts
-from tests.services.test_store import corrupt_after_the_first_note
 
 KNOWN = "+919876543210"  # Aarav Mehta, with recent calls
 PLAIN = "+919988776655"

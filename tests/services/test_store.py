@@ -19,6 +19,7 @@ from app.services.store import (
     LocalStore,
     StoreUnavailable,
 )
+from tests.fixtures.store_files import corrupt_after_the_first_note, held_by_another_process
 
 NUMBER = "+918302390884"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -216,17 +217,6 @@ def test_an_unreadable_payload_is_kept_not_fatal(tmp_path: Path) -> None:
     store.close()
 
 
-_HOLD_A_LOCK = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-for pragma in sys.argv[2:]:
-    db.execute(pragma)
-db.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-sys.stdin.read()  # the lock is held until the test closes stdin
-"""
-
-
 @pytest.mark.parametrize(("written_by", "pragmas"), [
     # The first release's file (rollback journal, needs an upgrade): any lock blocks it.
     ("release 1", []),
@@ -245,42 +235,19 @@ def test_a_database_another_program_holds_is_reported_never_moved(
         _note(store, "Call back after the meeting")
         store.close()
         queued = ["Call back after the meeting"]
-    holder = subprocess.Popen([sys.executable, "-c", _HOLD_A_LOCK, str(path), *pragmas],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "locked\n"
-        # Held longer than the wait (shortened here from the app's 5 s).
-        with pytest.raises(StoreUnavailable, match="is in use by another program"):
-            LocalStore.in_profile(tmp_path, busy_timeout=0.3)
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+    # Held longer than the wait (shortened here from the app's 5 s).
+    with held_by_another_process(path, *pragmas), \
+            pytest.raises(StoreUnavailable, match="is in use by another program"):
+        LocalStore.in_profile(tmp_path, busy_timeout=0.3)
     assert sorted(p.name for p in tmp_path.iterdir() if "damaged" in p.name) == []
     store = LocalStore.in_profile(tmp_path)  # the program is gone: everything is still there
     assert [item.payload["content"] for item in store.outbox_items()] == queued
     store.close()
 
 
-def corrupt_after_the_first_note(path: Path, text: str, number: str = NUMBER) -> None:
-    """A database whose outbox holds ``text`` first, then enough other items to span many
-    pages, the last of which is overwritten: opening it fails as malformed, yet the note's
-    page is still readable."""
-    store = LocalStore(path)
-    _note(store, text, number=number)
-    for index in range(400):  # of a kind no version sends: kept, never delivered
-        store.enqueue("filler", NUMBER, {"index": index, "padding": "x" * 100})
-    store.close()  # the WAL goes back into the file
-    page_size = 4096
-    with path.open("r+b") as damaged:
-        damaged.seek(-page_size, 2)
-        damaged.write(b"\xff" * page_size)
-
-
 def test_a_damaged_file_gives_back_what_was_queued_once(tmp_path: Path) -> None:
     path = tmp_path / DATABASE_FILE_NAME
-    corrupt_after_the_first_note(path, "Wants the renewal quote")
+    corrupt_after_the_first_note(path, "Wants the renewal quote", NUMBER)
     damaged_bytes = path.read_bytes()
 
     store = LocalStore.in_profile(tmp_path)
