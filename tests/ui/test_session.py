@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.pop_request import PopRequest
+from app.core.pop_request import STATE_LINE, PopRequest
 from app.sandbox.accounts import ALT_TOKEN, ALT_USER_ID, DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
 from app.sandbox.server import SandboxServer
@@ -37,6 +37,7 @@ from app.services.logs import setup_logging
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.session import AppSession, SessionOptions, build_session
+from app.sources.forward import exchange
 from app.ui.error_banner import ErrorAction
 from app.ui.mapping_editor import DISPLAY, LABEL
 from app.ui.settings_dialog import SettingsDialog
@@ -565,15 +566,17 @@ def test_a_pop_superseded_while_loading_ends_as_such_in_the_history(
     session = make_session(**_saved_demo_account(sandbox))
     sandbox.add_fault("latency", action="contactInfo", ms=5000, times=1)  # only the first pop
 
-    async def slow_pop_then_another() -> None:
+    async def slow_pop_then_another() -> dict[str, Any]:
         session.coordinator.pop(PopRequest(UNKNOWN, source="first"))
         await wait_until(lambda: any(r.action == "contactInfo" for r in sandbox.requests()))
         session.coordinator.pop(PopRequest(KNOWN, source="second"))
         await wait_until(lambda: session.state()["status"] == "found", 10)
         await quiesce()
+        # What `screenpop state` prints: asked over the app's own socket, as that command does.
+        return await asyncio.to_thread(exchange, session.profile_dir, STATE_LINE)
 
-    run_async(slow_pop_then_another())
-    history = session.state()["history"]
+    reply = run_async(slow_pop_then_another())
+    history = reply["state"]["history"]
     assert isinstance(history, list)
     assert [(h["number"], h["status"], h["source"]) for h in history] == [
         (KNOWN, "found", "second"), (UNKNOWN, "superseded", "first")]
