@@ -6,6 +6,7 @@ queued rows found here into its fresh file, so a note typed before the file brok
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sqlite3
@@ -17,11 +18,11 @@ log = logging.getLogger(__name__)
 
 _QUEUED_ROW_QUERIES: Final = (
     # (table, query): each row as outbox's kind, number, call_id, payload, created, attempts,
-    # last_error; note_outbox is the first release's notes outbox.
+    # last_error; note_outbox is the first release's notes outbox, its text not yet a payload.
     ("outbox", "SELECT kind, number, call_id, payload, created, attempts, last_error "
                "FROM outbox ORDER BY id"),
-    ("note_outbox", "SELECT 'note', number, call_id, json_object('content', content), "
-                    "created, attempts, last_error FROM note_outbox ORDER BY id"),
+    ("note_outbox", "SELECT 'note', number, call_id, content, created, attempts, last_error "
+                    "FROM note_outbox ORDER BY id"),
 )
 
 
@@ -47,7 +48,7 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
             for table, query in _QUEUED_ROW_QUERIES:
                 try:
                     for row in db.execute(query):
-                        rows.append(tuple(row))
+                        rows.append(_as_outbox_row(table, tuple(row)))
                 except sqlite3.Error as exc:
                     if "no such table" not in str(exc):  # a file of another version
                         log.warning("reading %s of the damaged file %s stopped: %s",
@@ -55,3 +56,10 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
         finally:
             db.close()
     return rows
+
+
+def _as_outbox_row(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
+    if table != "note_outbox":
+        return row
+    kind, number, call_id, content, *rest = row
+    return (kind, number, call_id, json.dumps({"content": content}, ensure_ascii=False), *rest)
