@@ -48,10 +48,14 @@ def bad_shape(detail: str) -> BadResponse:
 
 
 def decode_json(body: bytes, content_type: str = "") -> object:
-    """The JSON document in ``body``; BadResponse for empty, HTML, or malformed bodies."""
+    """The JSON document in ``body``; BadResponse for empty, HTML, or malformed bodies.
+
+    The body decides, not ``content_type`` (only named in the detail): back-ends and gateways
+    often label DeepCall's JSON text/html or text/plain, or not at all.
+    """
     if not body.strip():
         raise BadResponse(_NOT_JSON, "empty body")
-    if "html" in content_type.lower() or body.lstrip()[:1] == b"<":
+    if body.lstrip()[:1] == b"<":
         raise BadResponse(_NOT_JSON, f"an HTML page ({content_type or 'no content type'})")
     try:
         return json.loads(body)

@@ -27,6 +27,10 @@ class FaultKind(Enum):
     # 200 whose Content-Length promises 64 MiB, then nothing for ``ms``, then a hang-up
     HUGE_PROMISE = "huge_promise"
     INTERNAL = "internal"  # DeepCall error 1032 Internal server error
+    # The normal JSON answer under a wrong label (gateways and PHP back-ends often send these)
+    JSON_AS_HTML = "json_as_html"  # Content-Type: text/html
+    JSON_AS_TEXT = "json_as_text"  # Content-Type: text/plain
+    JSON_UNLABELLED = "json_unlabelled"  # no Content-Type header at all
 
 
 DEFAULT_MS = {FaultKind.LATENCY: 200, FaultKind.TRICKLE: 2000, FaultKind.HUGE_PROMISE: 5000}

@@ -152,6 +152,28 @@ async def _huge_promise(request: web.Request, hold_ms: int) -> web.StreamRespons
     return await _drop(request)
 
 
+# Fault kind -> the Content-Type sent with the normal JSON answer (None: no header at all).
+MISLABELS: dict[FaultKind, str | None] = {FaultKind.JSON_AS_HTML: "text/html; charset=utf-8",
+                                          FaultKind.JSON_AS_TEXT: "text/plain; charset=utf-8",
+                                          FaultKind.JSON_UNLABELLED: None}
+
+
+class _UnlabelledResponse(web.Response):
+    """A response with no Content-Type header at all, as some gateways send."""
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        # aiohttp labels any body application/octet-stream while preparing the headers.
+        self.headers.popall("Content-Type", None)
+
+
+def _mislabelled(payload: object, content_type: str | None) -> web.Response:
+    if content_type is None:
+        return _UnlabelledResponse(body=json_bytes(payload), headers=DEEPCALL_HEADERS)
+    return web.Response(body=json_bytes(payload),
+                        headers={**DEEPCALL_HEADERS, "Content-Type": content_type})
+
+
 async def api_handler(request: web.Request) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     group, action = request.match_info["group"], request.match_info["action"]
@@ -182,6 +204,8 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
         return await _huge_promise(request, plan.fault.ms)
 
     payload = answer(state, group, action, raw)
+    if kind in MISLABELS:
+        return _mislabelled(payload, MISLABELS[kind])
     if kind is FaultKind.TRICKLE and plan.fault is not None:
         return await _trickle(request, json_bytes(payload), plan.fault.ms)
     return json_response(payload)
