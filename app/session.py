@@ -182,7 +182,7 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     settings.watch("clipboard_enabled", clipboard.set_enabled)
     settings.watch("clipboard_mode", clipboard.set_mode)
     account.changed.connect(lambda: poller.use_client(account.client))
-    account.problem.connect(dialogs.open_settings_on_first_start)
+    account.problem.connect(dialogs.open_settings_for)
     mapping.changed.connect(coordinator.set_mapping)
     # The window's requests.
     window.settings_requested.connect(dialogs.open_settings)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import ssl
 import urllib.request
 from collections.abc import Iterable
@@ -55,13 +56,44 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+_LOOKS_LIKE = "It must look like https://v4-api.deepcall.com. Correct it in Settings (or --brand)."
+
+
+def _invalid(reason: str) -> InvalidBrandUrl:
+    return InvalidBrandUrl(f"The DeepCall address {reason}. {_LOOKS_LIKE}", reason)
+
+
+def _check_host(text: str, host: str) -> None:
+    """Refuse what DNS or httpx would only refuse later, as an "internal error" mid-lookup."""
+    if host.startswith("[") or ":" in host:
+        return  # an IPv6 literal: urlsplit has already checked its brackets
+    try:
+        url = httpx.URL(text)  # IDNA-encodes a Unicode name into raw_host
+        _ = url.host  # and decoding it back checks the punycode (xn--) labels
+        ascii_host = url.raw_host.decode("ascii")
+    except (httpx.InvalidURL, ValueError):  # idna's errors are UnicodeErrors (ValueErrors)
+        ascii_host = ""
+    labels = ascii_host.rstrip(".").split(".")
+    if not ascii_host or len(ascii_host) > 253 or not all(
+            _HOST_LABEL.fullmatch(label) for label in labels):
+        raise _invalid("has a host name that is not a valid internet name")
+
+
 def api_base(brand_url: str) -> str:
     """``https://host[/prefix]`` -> ``https://host[/prefix]/api/v2``; plain http only to loopback.
 
+    The one check of a DeepCall address, wherever one is given (--brand, Settings, the saved
+    file): InvalidBrandUrl with a plain reason for anything the client could not use.
     Tokens travel in the body, so a remote plain-http address would send them in clear text.
     """
     text = brand_url.strip().rstrip("/")
-    parts = urlsplit(text)
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise _invalid("has a space or control character in it")
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # the one urlsplit raises: "Invalid IPv6 URL"
+        raise _invalid("has a [ without its closing bracket (or the other way round)") from None
     if parts.scheme not in {"https", "http"} or not parts.hostname:
         raise InvalidBrandUrl(
             "The DeepCall address must look like https://v4-api.deepcall.com. "
@@ -70,6 +102,13 @@ def api_base(brand_url: str) -> str:
         raise InvalidBrandUrl(
             "The DeepCall address must be just the host, like https://v4-api.deepcall.com.",
             "URL with user info, query or fragment")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or parts.netloc.endswith(":"):
+        raise _invalid("has a port that is not a number from 1 to 65535")
+    _check_host(text, parts.hostname)
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise InvalidBrandUrl(
             "The DeepCall address must start with https:// so your token is not sent in clear "

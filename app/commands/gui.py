@@ -66,7 +66,16 @@ def _hand_over(profile_dir: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.brand:
+        from app.api.errors import InvalidBrandUrl
+        from app.api.transport import api_base
+
+        try:
+            api_base(args.brand)
+        except InvalidBrandUrl as exc:
+            parser.error(f"--brand: {exc.user_message}")  # exit 2, before anything starts
     temp_profile: str | None = None
     profile_arg: str | None = args.profile
     if args.demo and not profile_arg:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from app.api.auth import Auth, TokenAuth
 from app.api.client import DeepCallClient, Timeouts
 from app.api.errors import DeepCallApiError, DeepCallError, InvalidBrandUrl
+from app.api.transport import api_base
 from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult
 from app.core.phone import normalise
 from app.core.profile import default_profile_dir
@@ -223,6 +224,11 @@ def run(args: argparse.Namespace) -> int:
     )
     from app.services.errors import CredentialsMissing, SecretsUnavailable
 
+    if args.brand:
+        try:
+            api_base(args.brand)  # the address is checked when given, before the keyring
+        except InvalidBrandUrl as exc:
+            return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", f"--brand: {exc.user_message}")
     profile_dir = Path(args.profile).expanduser() if args.profile else default_profile_dir()
     region = (args.region or _saved_region(profile_dir)).upper()
     number = normalise(args.number, region)

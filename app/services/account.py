@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.api.auth import Auth
 from app.api.client import DeepCallClient, Timeouts
-from app.api.errors import DeepCallApiError
+from app.api.errors import DeepCallApiError, InvalidBrandUrl
 from app.api.models import Counters
 from app.services.background import in_daemon_thread
 from app.services.credentials import (
@@ -51,10 +51,12 @@ ACCOUNT_SETTINGS: Final = ("brand_url", "auth_mode", "user_id", "connect_timeout
 
 @dataclass(frozen=True)
 class AccountProblem:
-    """Why there is no working account; ``first_start`` when nothing was ever set up."""
+    """Why there is no working account; ``first_start`` when nothing was ever set up;
+    ``in_settings`` when a saved setting is what is wrong (Settings opens to show it)."""
 
     message: str
     first_start: bool = False
+    in_settings: bool = False
 
 
 class AccountSettings(StoredAccount, Protocol):
@@ -189,7 +191,8 @@ class Account(QObject):
         except (CredentialsMissing, SecretsUnavailable, DeepCallApiError) as exc:
             log_event(log, "account_unavailable", logging.WARNING,
                       error=type(exc).__name__, detail=getattr(exc, "detail", ""))
-            return None, None, AccountProblem(exc.user_message, first_start)
+            return None, None, AccountProblem(exc.user_message, first_start,
+                                              in_settings=isinstance(exc, InvalidBrandUrl))
         register_secrets(credentials.auth.secrets())  # redacted from every log line
         return client, in_use, None
 

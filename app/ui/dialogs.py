@@ -55,10 +55,13 @@ class Dialogs(QObject):
         dialog.open()
         return dialog
 
-    def open_settings_on_first_start(self, problem: AccountProblem) -> None:
-        """Nothing is set up yet: the first start opens Settings instead of failing."""
+    def open_settings_for(self, problem: AccountProblem) -> None:
+        """Nothing set up yet, or a saved setting (the address) is unusable: Settings opens,
+        saying what is wrong, instead of the app failing."""
         if problem.first_start:
             self.open_settings(first_start=True)
+        elif problem.in_settings:
+            self.open_settings().show_problem(problem.message)
 
     def _on_settings_saved(self) -> None:
         log_event(log, "settings_saved")

@@ -247,14 +247,14 @@ class SettingsDialog(QDialog):
             return "The default country is a two-letter country code, for example IN."
         return None
 
-    def _show_problem(self, message: str) -> None:
+    def show_problem(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
 
     def save(self) -> None:
         problem = self.problem()
         if problem:
-            self._show_problem(problem)
+            self.show_problem(problem)
             return
         # What was checked is what gets written, whatever is typed while the keyring works.
         values = self._values()
@@ -285,7 +285,7 @@ class SettingsDialog(QDialog):
         try:
             await in_daemon_thread(self._secrets.store, kind, secret)
         except SecretsUnavailable as exc:
-            self._show_problem(exc.user_message)  # nothing saved: the agent loses nothing
+            self.show_problem(exc.user_message)  # nothing saved: the agent loses nothing
             self.secret_note.setText("")
             return
         finally:

@@ -580,3 +580,34 @@ def test_a_pop_superseded_while_loading_ends_as_such_in_the_history(
     assert isinstance(history, list)
     assert [(h["number"], h["status"], h["source"]) for h in history] == [
         (KNOWN, "found", "second"), (UNKNOWN, "superseded", "first")]
+
+
+# A malformed DeepCall address saved in settings.ini (a hand edit, an older version): the app
+# starts, opens Settings with the reason, refuses to save it, and works once it is corrected.
+@pytest.mark.parametrize(("address", "reason"), [
+    ("http://[::1", "closing bracket"),
+    ("https://v4-api.deepcall.com:99999", "port"),
+])
+def test_a_bad_saved_address_opens_settings_with_the_reason(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer,
+        tmp_path: Path, address: str, reason: str) -> None:
+    secrets = MemorySecretStore()
+    secrets.store("token", DEMO_TOKEN)
+    session = make_session(secrets=secrets,
+                           stored={"brand_url": address, "user_id": DEMO_USER_ID})
+    assert session.client is None
+    dialogs = [d for d in session.window.findChildren(SettingsDialog) if d.isVisible()]
+    assert len(dialogs) == 1, "Settings did not open"
+    dialog = dialogs[0]
+    assert reason in dialog.error.text()
+    assert dialog.error.isVisibleTo(dialog)
+    assert dialog.brand_url.text() == address  # shown as saved, to be corrected
+
+    dialog.save()  # unchanged: refused, the dialog stays with its reason
+    assert dialog.isVisible()
+    assert reason in dialog.error.text()
+
+    dialog.brand_url.setText(sandbox.base_url)
+    dialog.save()
+    run_async(wait_until(lambda: session.client is not None))
+    assert session.settings.brand_url == sandbox.base_url
