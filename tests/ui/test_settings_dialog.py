@@ -173,6 +173,10 @@ def test_every_input_has_an_accessible_name_and_a_mnemonic(qtbot: QtBot,
 @pytest.mark.parametrize(("url", "region", "words"), [
     ("http://v4-api.deepcall.com", "IN", "must start with https://"),
     ("v4-api.deepcall.com", "IN", "must look like https://"),
+    ("http://[::1", "IN", "closing bracket"),
+    ("https://v4-api.deepcall.com:99999", "IN", "port"),
+    ("https://v4-api.deepcall.com:abc", "IN", "port"),
+    ("https://xn--a.com", "IN", "host name"),
     ("https://v4-api.deepcall.com", "XX", "two-letter country code"),
 ])
 def test_an_address_or_country_the_app_would_refuse_is_caught_before_saving(
