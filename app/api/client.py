@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import zlib
 from dataclasses import dataclass
@@ -63,8 +64,9 @@ class Timeouts:
     total: float = 5.0
 
     def __post_init__(self) -> None:
-        if self.connect <= 0 or self.total <= 0:
-            raise ValueError("timeouts must be positive")
+        # nan passes a "<= 0" test, and inf overflows asyncio's deadline arithmetic
+        if not all(math.isfinite(t) and t > 0 for t in (self.connect, self.total)):
+            raise ValueError("timeouts must be positive, finite numbers of seconds")
 
 
 class DeepCallClient:

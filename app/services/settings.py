@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,18 +78,21 @@ class SettingInfo:
     description: str
     choices: tuple[object, ...] | None
     minimum: float | None
+    maximum: float | None
 
 
 class Setting(Generic[T]):
     """A declared setting; reading it on a ``Settings`` object gives a checked ``T``."""
 
     def __init__(self, kind: type[T], default: T, description: str, *,
-                 choices: tuple[T, ...] | None = None, minimum: float | None = None) -> None:
+                 choices: tuple[T, ...] | None = None, minimum: float | None = None,
+                 maximum: float | None = None) -> None:
         self.kind: type[T] = kind
         self.default: T = default
         self.description = description
         self.choices: tuple[T, ...] | None = choices
         self.minimum = minimum
+        self.maximum = maximum
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -98,7 +102,7 @@ class Setting(Generic[T]):
 
     def info(self) -> SettingInfo:
         return SettingInfo(self.name, self.kind, self.default, self.description,
-                           self.choices, self.minimum)
+                           self.choices, self.minimum, self.maximum)
 
     def coerce(self, value: object) -> T:
         """The value as ``T``, or ValueError with a plain reason."""
@@ -110,10 +114,19 @@ class Setting(Generic[T]):
         if self.choices is not None and parsed not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise ValueError(f"{self.name} must be one of {allowed} (got {parsed!r})")
-        if self.minimum is not None and isinstance(parsed, int | float) \
-                and parsed < self.minimum:
-            raise ValueError(f"{self.name} must be at least {self.minimum} (got {parsed!r})")
+        if isinstance(parsed, int | float) and not isinstance(parsed, bool):
+            self._check_range(parsed)
         return cast(T, parsed)
+
+    def _check_range(self, number: float) -> None:
+        low = -math.inf if self.minimum is None else self.minimum
+        high = math.inf if self.maximum is None else self.maximum
+        # "not low <= number": nan compares false with everything, so it is refused too.
+        if not math.isfinite(number) or not low <= number <= high:
+            bounds = (f"between {low:g} and {high:g}" if math.isfinite(low + high)
+                      else f"at least {low:g}" if math.isfinite(low) else f"at most {high:g}")
+            wanted = _KIND_WORDS[int] if isinstance(number, int) else _KIND_WORDS[float]
+            raise ValueError(f"{self.name} must be {wanted} {bounds} (got {number!r})")
 
     @overload
     def __get__(self, obj: None, owner: type) -> Setting[T]: ...
@@ -153,18 +166,18 @@ class Settings(QObject):
     pop_behaviour = Setting(str, "raise", "On a call: 'raise' the window, 'raise_on_top' and keep "
                             "it on top, or 'tray_only' notify in the tray", choices=POP_BEHAVIOURS)
     dedupe_seconds = Setting(int, 10, "The same number again within this many seconds does not "
-                             "pop twice", minimum=0)
+                             "pop twice", minimum=0, maximum=600)
     cache_seconds = Setting(int, 120, "A number looked up this recently pops at once from memory "
-                            "(and refreshes in the background)", minimum=0)
+                            "(and refreshes in the background)", minimum=0, maximum=86400)
     clipboard_enabled = Setting(bool, False, "Pop numbers copied to the clipboard")
     clipboard_mode = Setting(str, "whole", "Clipboard: 'whole' text must be a number, or the "
                              "'first' number found in it", choices=CLIPBOARD_MODES)
     counters_refresh_seconds = Setting(int, 30, "How often the agent counters refresh",
-                                       minimum=5)
+                                       minimum=5, maximum=3600)
     connect_timeout_seconds = Setting(float, 3.0, "Seconds to wait for a connection to DeepCall",
-                                      minimum=0.1)
+                                      minimum=0.5, maximum=60)
     total_timeout_seconds = Setting(float, 5.0, "Seconds one DeepCall request may take in all",
-                                    minimum=0.1)
+                                    minimum=0.5, maximum=120)
 
     def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
