@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import configparser
 import contextlib
 import errno
 import json
@@ -93,13 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _saved_region(profile_dir: Path) -> str:
-    parser = configparser.RawConfigParser(interpolation=None)
-    try:
-        parser.read(profile_dir / "settings.ini", encoding="utf-8")
-        return parser.get("General", "default_region", fallback="IN").strip().strip('"') or "IN"
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        return "IN"
+def saved_region(profile_dir: Path) -> str:
+    """The profile's default country as the app reads it; the file's oddities on stderr."""
+    from app.services.settings_file import stored_region
+
+    return stored_region(profile_dir, lambda warning: print(f"screenpop lookup: {warning}",
+                                                            file=sys.stderr))
 
 
 def _json_safe(value: FieldValue) -> object:
@@ -230,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         except InvalidBrandUrl as exc:
             return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", f"--brand: {exc.user_message}")
     profile_dir = Path(args.profile).expanduser() if args.profile else default_profile_dir()
-    region = (args.region or _saved_region(profile_dir)).upper()
+    region = (args.region or saved_region(profile_dir)).upper()
     number = normalise(args.number, region)
     if number is None:
         return _fail(args.json, EXIT_USAGE, "InvalidNumber",

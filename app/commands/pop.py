@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from app.core.phone import DEFAULT_REGION, display_format, is_supported_region, normalise
+from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, STATE_LINE, PopRequest, pop_line
 from app.core.profile import resolve_profile_dir
 from app.sources.forward import (
@@ -33,7 +33,6 @@ from app.sources.forward import (
 EXIT_OK, EXIT_REFUSED, EXIT_INVALID, EXIT_NO_ANSWER, EXIT_START_FAILED = 0, 1, 2, 5, 6
 LAUNCH_LOG = Path("logs") / "launch.log"  # in the profile: what the started app printed
 MAX_LAUNCH_LOG = 1 << 20
-SETTINGS_FILE = "settings.ini"  # app/services/settings.py's file (not imported: it loads Qt)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,21 +56,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def profile_region(profile_dir: Path) -> str:
-    """The default country set in the profile's Settings, read without Qt; else IN.
+    """The default country set in the profile's Settings, read as the app reads it; else IN.
 
-    The app keeps it in ``settings.ini`` (QSettings' INI format, key ``default_region`` in
-    ``[General]``). A softphone in London hands over ``020 7219 3000``: it must be read as
-    British here, exactly as the app would read it, not refused as an invalid Indian number.
+    A softphone in London hands over ``020 7219 3000``: it must be read as British here,
+    exactly as the app would read it, not refused as an invalid Indian number. What is odd
+    about the file (an unknown region, a section twice) is said on stderr.
     """
-    import configparser
+    from app.services.settings_file import stored_region
 
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(profile_dir / SETTINGS_FILE, encoding="utf-8")
-        region = parser.get("General", "default_region", fallback="").strip().strip('"')
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        return DEFAULT_REGION
-    return region.upper() if is_supported_region(region) else DEFAULT_REGION
+    return stored_region(profile_dir, lambda warning: print(f"screenpop pop: {warning}",
+                                                            file=sys.stderr))
 
 
 def app_command(profile: str | None) -> list[str]:

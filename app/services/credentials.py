@@ -9,7 +9,6 @@ it; ``read_stored_account`` reads the INI without Qt).
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,10 +19,10 @@ from app.api.auth import Auth, SsidAuth, TokenAuth
 from app.services.errors import CredentialsMissing, SecretsUnavailable
 from app.services.logs import register_secrets
 from app.services.secrets import SecretStore
+from app.services.settings_file import SETTINGS_FILE_NAME, read_settings_file
 
 TOKEN_ENV: Final = "DEEPCALL_TOKEN"  # noqa: S105 (the variable's name, not a token)
 SSID_ENV: Final = "DEEPCALL_SSID"
-SETTINGS_FILE_NAME: Final = "settings.ini"
 
 
 class StoredAccount(Protocol):
@@ -47,26 +46,13 @@ class StoredAccountSnapshot:
 def read_stored_account(profile_dir: Path) -> StoredAccountSnapshot:
     """brand_url/auth_mode/user_id from <profile>/settings.ini without loading Qt.
 
-    QSettings writes plain values under ``[General]``, quoting values that contain a comma
-    or quotes; that is all these three need. A missing or unreadable file gives the defaults.
+    Read as the app's Settings read it (``app.services.settings_file``): one answer for the
+    same file. A missing or unreadable file gives the defaults.
     """
-    parser = configparser.RawConfigParser(interpolation=None)
-    try:
-        parser.read(Path(profile_dir) / SETTINGS_FILE_NAME, encoding="utf-8")
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        return StoredAccountSnapshot()
-    if not parser.has_section("General"):
-        return StoredAccountSnapshot()
-    section = parser["General"]
-
-    def value(name: str, default: str) -> str:
-        raw = section.get(name, default).strip()
-        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
-            raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-        return raw
-
-    return StoredAccountSnapshot(value("brand_url", ""), value("auth_mode", "token"),
-                                 value("user_id", ""))
+    stored = read_settings_file(Path(profile_dir) / SETTINGS_FILE_NAME)
+    mode = stored.text("auth_mode", "token")
+    return StoredAccountSnapshot(stored.text("brand_url"), mode if mode == "ssid" else "token",
+                                 stored.text("user_id"))
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,18 @@ from typing import Any, Final, Generic, TypeVar, cast, overload
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from app.services.settings_file import (
+    SETTINGS_FILE_NAME,
+    SettingsFile,
+    checked_region,
+    log_warnings,
+    read_settings_file,
+)
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SETTINGS_FILE_NAME: Final = "settings.ini"
 # Substrings a setting name may not contain: a secret must never land in the INI file.
 SECRET_NAME_PARTS: Final = ("token", "ssid", "password", "secret")
 
@@ -86,13 +93,14 @@ class Setting(Generic[T]):
 
     def __init__(self, kind: type[T], default: T, description: str, *,
                  choices: tuple[T, ...] | None = None, minimum: float | None = None,
-                 maximum: float | None = None) -> None:
+                 maximum: float | None = None, check: Callable[[T], T] | None = None) -> None:
         self.kind: type[T] = kind
         self.default: T = default
         self.description = description
         self.choices: tuple[T, ...] | None = choices
         self.minimum = minimum
         self.maximum = maximum
+        self.check = check  # further validation/normalisation; ValueError with a reason
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -116,7 +124,7 @@ class Setting(Generic[T]):
             raise ValueError(f"{self.name} must be one of {allowed} (got {parsed!r})")
         if isinstance(parsed, int | float) and not isinstance(parsed, bool):
             self._check_range(parsed)
-        return cast(T, parsed)
+        return self.check(cast(T, parsed)) if self.check is not None else cast(T, parsed)
 
     def _check_range(self, number: float) -> None:
         low = -math.inf if self.minimum is None else self.minimum
@@ -162,7 +170,7 @@ class Settings(QObject):
                         "'token' (userId + API token)", choices=AUTH_MODES)
     user_id = Setting(str, "", "DeepCall userId (used with an API token)")
     default_region = Setting(str, "IN", "Country assumed for numbers without a country code "
-                             "(ISO code, e.g. IN)")
+                             "(ISO code, e.g. IN)", check=checked_region)
     pop_behaviour = Setting(str, "raise", "On a call: 'raise' the window, 'raise_on_top' and keep "
                             "it on top, or 'tray_only' notify in the tray", choices=POP_BEHAVIOURS)
     dedupe_seconds = Setting(int, 10, "The same number again within this many seconds does not "
@@ -182,7 +190,12 @@ class Settings(QObject):
     def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.path = Path(profile_dir) / SETTINGS_FILE_NAME
+        # Written through QSettings (its INI format, as every profile has it); read through
+        # the Qt-free reader the commands use too, so the file has one meaning everywhere.
         self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
+        self._file: tuple[tuple[int, int, int] | None, SettingsFile] | None = None
+        # Values QSettings could not write (a read-only profile): still in use for this run.
+        self._unsaved: dict[str, object] = {}
 
     def __repr__(self) -> str:
         return f"Settings(path={str(self.path)!r})"
@@ -214,7 +227,8 @@ class Settings(QObject):
         declared = self._declaration(name)
         before = self._read(declared)
         self._qsettings.remove(declared.name)
-        self._qsettings.sync()
+        self._unsaved.pop(declared.name, None)
+        self._sync(declared.name, None)
         if self._read(declared) != before:
             self.changed.emit(declared.name)
 
@@ -228,8 +242,22 @@ class Settings(QObject):
 
         self.changed.connect(on_changed)
 
+    def _stored(self) -> SettingsFile:
+        """The file as last read; read again when it changed on disk (a hand edit)."""
+        try:
+            stat = self.path.stat()
+            key: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            key = None
+        if self._file is None or self._file[0] != key:
+            self._file = (key, read_settings_file(self.path))
+            log_warnings(self._file[1], log)
+        return self._file[1]
+
     def _read(self, setting: Setting[T]) -> T:
-        raw = self._qsettings.value(setting.name)
+        raw: object = self._unsaved.get(setting.name)
+        if raw is None:
+            raw = self._stored().values.get(setting.name)
         if raw is None:
             return setting.default
         try:
@@ -244,15 +272,20 @@ class Settings(QObject):
         checked = setting.coerce(value)
         before = self._read(setting)
         self._qsettings.setValue(setting.name, checked)
-        self._sync()
+        self._sync(setting.name, checked)
         if checked != before:
             self.changed.emit(setting.name)
 
-    def _sync(self) -> None:
+    def _sync(self, name: str | None = None, value: object = None) -> None:
         self._qsettings.sync()
+        self._file = None  # read what was just written, even within the same mtime tick
         if self._qsettings.status() != QSettings.Status.NoError:
             log.warning("settings.ini could not be written (%s): %s",
                         self._qsettings.status().name, self.path)
+            if name is not None and value is not None:
+                self._unsaved[name] = value
+        elif name is not None:
+            self._unsaved.pop(name, None)
 
     def is_configured(self) -> bool:
         """Enough is set to try DeepCall (first start opens the settings dialog otherwise).

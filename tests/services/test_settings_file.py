@@ -1,0 +1,97 @@
+"""settings.ini has one reading: the Qt-free reader, used by the app's Settings, the credentials,
+``screenpop lookup`` and ``screenpop pop``. Odd files (a section or key twice, a BOM, bytes that
+are not UTF-8, junk lines, an unknown region) give the same answer everywhere, with a warning."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from app.commands import lookup, pop
+from app.services.credentials import read_stored_account
+from app.services.settings import Settings
+from app.services.settings_file import SETTINGS_FILE_NAME, read_settings_file, unescape_value
+
+A = "https://a.example"
+B = "https://b.example"
+
+# file bytes -> (brand_url, user_id, default_region), the one answer, and a warning's words
+CASES = {
+    "duplicated General": (f"[General]\nbrand_url={A}\n[General]\nuser_id=7\n".encode(),
+                           (A, "7", "IN"), "appears more than once"),
+    "duplicated key": (f"[General]\nbrand_url={A}\nuser_id=1\nbrand_url={B}\n".encode(),
+                       (B, "1", "IN"), "the later one counts"),
+    "region in the second General": (b"[General]\ndefault_region=IN\nuser_id=3\n"
+                                     b"[Other]\nx=1\n[general]\ndefault_region=gb\n",
+                                     ("", "3", "GB"), "appears more than once"),
+    "BOM": (f"\ufeff[General]\r\nbrand_url={A}\r\nuser_id=2\r\n".encode(),
+            (A, "2", "IN"), None),
+    "not UTF-8": (b"[General]\nbrand_url=https://caf\xe9.example\nuser_id=5\n",
+                  ("https://caf\ufffd.example", "5", "IN"), "not UTF-8"),
+    "junk lines": (f"junk line\n[General]\nthis is junk\nbrand_url = {A} ; a comment\n"
+                   f"; comment=1\nuser_id=\"1,2\"\n".encode(), (A, "1,2", "IN"),
+                   "line 3 is not 'name=value'"),
+    "keys before any section": (f"brand_url={A}\n[Other]\nuser_id=9\n".encode(),
+                                (A, "", "IN"), None),
+    "unknown region": (b"[General]\ndefault_region=XX\n", ("", "", "IN"),
+                       "'XX' is not a country code"),
+}
+
+
+def write(profile: Path, content: bytes) -> None:
+    (profile / SETTINGS_FILE_NAME).write_bytes(content)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_reader_gives_the_one_answer(tmp_path: Path, case: str) -> None:
+    content, answer, _ = CASES[case]
+    write(tmp_path, content)
+    settings = Settings(tmp_path)
+    stored = read_stored_account(tmp_path)
+    assert (settings.brand_url, settings.user_id, settings.default_region) == answer
+    assert (stored.brand_url, stored.user_id) == answer[:2]
+    assert pop.profile_region(tmp_path) == answer[2]
+    assert lookup.saved_region(tmp_path) == answer[2]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_an_odd_file_is_warned_about(tmp_path: Path, case: str,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    content, _, words = CASES[case]
+    write(tmp_path, content)
+    file = read_settings_file(tmp_path / SETTINGS_FILE_NAME)
+    warned: list[str] = []
+    file.region(warned.append)
+    warnings = [*file.warnings, *warned]
+    if words is None:
+        assert warnings == []
+    else:
+        assert any(words in warning for warning in warnings), warnings
+        with caplog.at_level(logging.WARNING):
+            _ = Settings(tmp_path).default_region
+        assert words in caplog.text
+
+
+@pytest.mark.parametrize("value", [
+    "https://bücher.example", "12,34", 'x"y', "semi;colon", "back\\slash", "tab\there",
+    "#hash", "@at", "=eq", " lead space", "", '"quoted"', "日本", "12345, with comma"])
+def test_what_the_app_writes_is_read_back_unchanged(tmp_path: Path, value: str) -> None:
+    Settings(tmp_path).user_id = value  # written through QSettings, as the app does
+    assert read_settings_file(tmp_path / SETTINGS_FILE_NAME).values["user_id"] == value
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    ('"a, b" ; comment', "a, b"), ("a, b", "a,b"), ("@ByteArray(QUJD)", "QUJD"),
+    (r"\x41\x42", "AB"), (r"a\x41b", "a\u041b"), ("@@x", "@x")])
+def test_values_unescape_as_qsettings_reads_them(raw: str, text: str) -> None:
+    assert unescape_value(raw) == text
+
+
+def test_a_missing_or_unreadable_file_is_empty(tmp_path: Path) -> None:
+    assert read_settings_file(tmp_path / SETTINGS_FILE_NAME).values == {}
+    (tmp_path / SETTINGS_FILE_NAME).mkdir()  # a folder where the file should be
+    file = read_settings_file(tmp_path / SETTINGS_FILE_NAME)
+    assert file.values == {}
+    assert "cannot be read" in file.warnings[0]
