@@ -95,3 +95,10 @@ def test_a_missing_or_unreadable_file_is_empty(tmp_path: Path) -> None:
     file = read_settings_file(tmp_path / SETTINGS_FILE_NAME)
     assert file.values == {}
     assert "cannot be read" in file.warnings[0]
+
+
+def test_a_value_that_cannot_be_written_is_still_used_for_this_run(tmp_path: Path) -> None:
+    (tmp_path / SETTINGS_FILE_NAME).mkdir()  # QSettings cannot write there (even as root)
+    settings = Settings(tmp_path)
+    settings.dedupe_seconds = 7
+    assert settings.dedupe_seconds == 7
