@@ -607,7 +607,11 @@ def test_a_bad_saved_address_opens_settings_with_the_reason(
     assert dialog.isVisible()
     assert reason in dialog.error.text()
 
-    dialog.brand_url.setText(sandbox.base_url)
-    dialog.save()
-    run_async(wait_until(lambda: session.client is not None))
+    async def correct_and_save() -> None:
+        dialog.brand_url.setText(sandbox.base_url)
+        dialog.save()
+        await wait_until(lambda: session.client is not None)
+        await quiesce()  # the new client's first counters refresh ends inside the loop
+
+    run_async(correct_and_save())
     assert session.settings.brand_url == sandbox.base_url
