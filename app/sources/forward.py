@@ -10,6 +10,7 @@ QCoreApplication.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -72,7 +73,10 @@ def _exchange_unix(address: str, payload: bytes, timeout: float) -> dict[str, An
             raise NotListening("the running instance does not accept connections") from err
         buffer = b""
         try:
-            sock.sendall(payload)
+            # A full server answers at once ("too many connections") and hangs up, maybe
+            # before our line is out: its answer is still waiting to be read.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                sock.sendall(payload)
             while b"\n" not in buffer:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:

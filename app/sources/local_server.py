@@ -2,8 +2,9 @@
 
 The protocol (app/core/pop_request.py, README.md) is one line in, one JSON line out.
 Everything runs on the Qt event loop without blocking: lines are parsed as bytes arrive, and
-every limit (line length, connections, idle time, message rate, unread replies) ends in an
-error reply or a closed connection, so a misbehaving client can never stall the window.
+every limit (line length, connections, time to complete a line, message rate, unread replies)
+ends in an error reply or a closed connection, so a misbehaving client can never stall the
+window.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ StateProvider = Callable[[], dict[str, Any]]
 class ServerLimits:
     max_line_bytes: int = MAX_LINE_BYTES
     max_connections: int = 16
+    # How long a connection has for each line, counted from the connection or the previous
+    # answer: bytes that do not end a line never extend it, or clients trickling a byte now
+    # and then would hold every slot for ever.
     idle_timeout_ms: int = 10_000
     max_messages_per_second: int = 20  # per connection
     # Across all connections: `screenpop pop` opens one connection per number, so a runaway
@@ -136,7 +140,6 @@ class _Connection(QObject):
         if self._closing:
             self.sock.readAll()  # drain and ignore: we are hanging up
             return
-        self._idle.start()
         self._buffer += bytes(self.sock.readAll().data())
         limit = self._server.limits.max_line_bytes
         while not self._closing:
@@ -156,6 +159,7 @@ class _Connection(QObject):
                 self.close_with(error_reply("too many messages; slow down"))
                 return
             self.sock.write(self._server._answer(line))
+            self._idle.start()  # only an answered line earns the next one a full period
             # Write now, not on the next loop pass: a client that half-closes after its line
             # (``printf ... | socat``, ``nc -N``) makes Qt drop the whole connection as soon as
             # it reads the EOF, taking unsent replies with it.

@@ -440,3 +440,31 @@ def test_pops_are_rate_limited_across_connections(running: LineProcess, profile:
         time.sleep(pause)  # the window is the server's clock: poll it, gently
         pause = min(pause * 2, 0.4)
     assert json.loads(running.expect("POP "))["number"] == "+919876543299"
+
+
+def test_clients_trickling_bytes_cannot_hold_every_slot(profile: Path) -> None:
+    # Each line must be complete within the deadline from the connection (or the previous
+    # line): bytes that never end a line do not extend it, as an idle timer's restart did.
+    server = harness(profile, idle_ms=4000)
+    address = server.expect("LISTENING ")
+    slow = LineProcess([sys.executable, "-m", "tests.sources.trickle_client", address, "0.2",
+                        "16"])
+    try:
+        assert slow.expect("CONNECTED ") == "16"
+        # While they hold every slot, a pop is refused as such, not as a broken pipe: the
+        # server may hang up before the client has sent its line, so ask many times.
+        refusal = {"ok": False, "error": "too many connections; try again"}
+        assert [exchange(profile, "+918302390884") for _ in range(40)] == [refusal] * 40
+        full = screenpop("pop", "08302390884", "--profile", str(profile))
+        assert full.returncode == 1, full.stderr
+        assert "too many connections" in full.stderr
+        assert "Traceback" not in full.stderr
+        for _ in range(16):
+            assert slow.expect("CLOSED ", timeout=10) == json.dumps(
+                {"ok": False, "error": "idle timeout"}, separators=(",", ":"))
+        result = screenpop("pop", "08302390884", "--profile", str(profile))
+        assert result.returncode == 0, result.stderr
+        assert json.loads(server.expect("POP "))["number"] == "+918302390884"
+    finally:
+        slow.stop()
+        server.stop()
