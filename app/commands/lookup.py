@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import errno
 import json
 import logging
 import math
-import os
 import sys
 import unicodedata
 from pathlib import Path
@@ -24,6 +21,7 @@ from app.api.auth import Auth, TokenAuth
 from app.api.client import DeepCallClient, Timeouts
 from app.api.errors import DeepCallApiError, DeepCallError, InvalidBrandUrl
 from app.api.transport import api_base
+from app.commands.output import EXIT_BROKEN_PIPE, WRITE_ERRNOS, drop_stdout
 from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult
 from app.core.phone import normalise
 from app.core.profile import default_profile_dir
@@ -37,7 +35,6 @@ EXIT_USAGE = 2
 EXIT_UNKNOWN_CALLER = 3
 EXIT_DEEPCALL_ERROR = 4
 EXIT_TRANSPORT = 5
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `cmd | head`
 
 EPILOG = """\
 credentials:
@@ -285,28 +282,19 @@ def main(argv: list[str]) -> int:
     except BrokenPipeError:
         # Whoever read the output stopped early (`| head`): nothing to tell anyone. Point
         # stdout at devnull so the interpreter's last flush does not complain either.
-        _drop_stdout()
+        drop_stdout()
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
     except OSError as exc:
-        if exc.errno not in _WRITE_ERRNOS:
+        if exc.errno not in WRITE_ERRNOS:
             return _internal_error(exc)
-        _drop_stdout()
+        drop_stdout()
         print(f"screenpop lookup: could not write the result ({exc.strerror}).",
               file=sys.stderr)
         return EXIT_INTERNAL
     except Exception as exc:  # the promise is "never a traceback"; say what broke, plainly
         return _internal_error(exc)
-
-
-_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EDQUOT})
-
-
-def _drop_stdout() -> None:
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _internal_error(exc: BaseException) -> int:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from app.commands.output import write_stdout
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, STATE_LINE, PopRequest, pop_line
 from app.core.profile import resolve_profile_dir
@@ -128,7 +129,12 @@ def _last_error_line(output: IO[bytes], start: int) -> str:
 
 def _report(reply: dict[str, object], e164: str) -> int:
     if reply.get("ok") is True:
-        print(f"Screen-Pop: {display_format(e164)}")
+        # The app has the number: whatever happens to this confirmation, a softphone that
+        # saw a failure might pop the call again.
+        problem = write_stdout(f"Screen-Pop: {display_format(e164)}\n")
+        if problem is not None and not isinstance(problem, BrokenPipeError):
+            print(f"screenpop pop: could not print the confirmation ({problem.strerror}); "
+                  "the number was popped.", file=sys.stderr)
         return EXIT_OK
     reason = str(reply.get("error") or "unknown error")
     print(f"screenpop pop: the app refused the request: {reason}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Prints the state object (number, status idle|loading|found|unknown|error, fields, error code)
 on stdout. Exit codes: 0 printed; 3 no instance runs for this profile; 5 it did not answer;
-1 it answered with an error.
+1 it answered with an error, or the state could not be written; 141 the reader closed the pipe.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 
+from app.commands.output import EXIT_BROKEN_PIPE, write_stdout
 from app.core.pop_request import STATE_LINE
 from app.core.profile import resolve_profile_dir
 from app.sources.forward import NoAnswer, NotListening, UnsafeSocketDir, exchange
@@ -50,7 +51,13 @@ def main(argv: list[str]) -> int:
     if reply.get("ok") is not True:
         print(f"screenpop state: {reply.get('error') or 'unknown error'}", file=sys.stderr)
         return EXIT_ERROR
-    print(json.dumps(reply.get("state"), indent=2, ensure_ascii=False))
+    problem = write_stdout(json.dumps(reply.get("state"), indent=2, ensure_ascii=False) + "\n")
+    if isinstance(problem, BrokenPipeError):
+        return EXIT_BROKEN_PIPE  # the reader stopped early: nothing to tell anyone
+    if problem is not None:
+        print(f"screenpop state: could not write the state ({problem.strerror}).",
+              file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK
 
 

@@ -22,7 +22,7 @@ import pytest
 from app.core.pop_request import MAX_LINE_BYTES
 from app.sources.forward import exchange, forward
 from app.sources.socket_address import server_name
-from tests.sources.processes import LineProcess, harness, screenpop
+from tests.sources.processes import REPO, LineProcess, harness, screenpop
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX socket files")
 
@@ -468,3 +468,44 @@ def test_clients_trickling_bytes_cannot_hold_every_slot(profile: Path) -> None:
     finally:
         slow.stop()
         server.stop()
+
+
+def _screenpop_writing_to(stdout: int, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, stdout=stdout,
+                            stderr=subprocess.PIPE, text=True, timeout=40, check=False)
+    assert "Traceback" not in result.stderr
+    assert "Exception ignored" not in result.stderr
+    return result
+
+
+def _closed_pipe(*args: str) -> subprocess.CompletedProcess[str]:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `screenpop ... | true`: the reader is gone before we write
+    try:
+        return _screenpop_writing_to(write_end, *args)
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_pipe_is_quiet_and_the_pop_still_counts(running: LineProcess,
+                                                         profile: Path) -> None:
+    popped = _closed_pipe("pop", "08302390884", "--profile", str(profile))
+    assert (popped.returncode, popped.stderr) == (0, "")
+    assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+    state = _closed_pipe("state", "--profile", str(profile))
+    assert (state.returncode, state.stderr) == (141, "")  # as `lookup` and a shell report it
+
+
+def test_a_full_disk_loses_the_output_not_the_pop(running: LineProcess, profile: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full (Linux) to simulate a full disk")
+    with open("/dev/full", "w") as full:
+        popped = _screenpop_writing_to(full.fileno(), "pop", "08302390884",
+                                       "--profile", str(profile))
+        state = _screenpop_writing_to(full.fileno(), "state", "--profile", str(profile))
+    assert popped.returncode == 0  # the app has the number: a softphone must not retry
+    assert "could not print" in popped.stderr
+    assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+    assert state.returncode == 1
+    assert state.stderr == ("screenpop state: could not write the state "
+                            "(No space left on device).\n")
