@@ -26,13 +26,18 @@ URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
 _GUI_OPTIONS_WITH_VALUE = ("--profile", "--log-format", "--brand", "--user-id")
 
 
+# Besides digits (any script's: app/core/phone.py reads the ones it knows): ASCII and fullwidth
+# dialling marks, and a byte-order mark a copied or saved number may start with.
+_DIALLING_MARKS = frozenset("+-() .\uff0b\uff0d\uff08\uff09\uff0e\u3000\ufeff")
+
+
 def looks_like_a_number(arg: str) -> bool:
     """``08302390884``, ``+91 83023 90884``, ``(083) 023-90884``: digits and dialling marks only.
 
     Only the shape is checked here; ``screenpop pop`` validates the number itself.
     """
     return not arg.startswith("-") and any(ch.isdigit() for ch in arg) and all(
-        ch.isdigit() or ch in "+-() ." for ch in arg)
+        ch.isdigit() or ch in _DIALLING_MARKS for ch in arg)
 
 
 def is_number_or_uri(arg: str) -> bool:

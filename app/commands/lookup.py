@@ -115,10 +115,17 @@ def result_json(result: LookupResult) -> dict[str, object]:
             "groups": [_group_json(group) for group in result.groups]}
 
 
+# Bidi embeddings, overrides, isolates and marks: shown raw, they reorder what follows them
+# ("Pay 0001" can read as "1000 yaP"), so a value could make the terminal lie.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                           "\u200e\u200f\u061c")
+
+
 def terminal_safe(text: str) -> str:
     """``text`` with control characters shown as escapes: a value from the server must not be
-    able to move the cursor, recolour or clear the agent's terminal."""
-    return "".join(ch if ch == "\t" or unicodedata.category(ch) != "Cc"
+    able to move the cursor, recolour or clear the agent's terminal, nor reorder its text."""
+    return "".join(ch if ch == "\t" or (unicodedata.category(ch) != "Cc"
+                                        and ch not in _BIDI_CONTROLS)
                    else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 

@@ -20,7 +20,14 @@ from typing import IO
 
 from app.commands.output import write_stdout
 from app.core.phone import DEFAULT_REGION, display_format, normalise
-from app.core.pop_request import DIRECTIONS, MAX_CALL_ID, STATE_LINE, PopRequest, pop_line
+from app.core.pop_request import (
+    DIRECTIONS,
+    MAX_CALL_ID,
+    MAX_SOURCE,
+    STATE_LINE,
+    PopRequest,
+    pop_line,
+)
 from app.core.profile import resolve_profile_dir
 from app.sources.forward import (
     GaveUp,
@@ -53,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="fail instead of starting Screen-Pop when it is not running")
     parser.add_argument("--wait", type=float, default=15.0, metavar="SECONDS",
                         help="how long to wait for a starting instance (default: %(default)s)")
+    # The app's own option, as in `screenpop --log-format json tel:...`: used if it is started.
+    parser.add_argument("--log-format", choices=("text", "json"),
+                        help="the log format of Screen-Pop if this starts it")
     return parser
 
 
@@ -102,15 +112,16 @@ def _launch_output(profile_dir: Path) -> IO[bytes]:
 
 
 def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEVNULL,
-                   ) -> subprocess.Popen[bytes]:
+                   log_format: str | None = None) -> subprocess.Popen[bytes]:
     kwargs: dict[str, object] = {}
     if sys.platform == "win32":
         kwargs["creationflags"] = (subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
                                    | subprocess.CREATE_NEW_PROCESS_GROUP)  # type: ignore[attr-defined]
     else:
         kwargs["start_new_session"] = True  # outlives the softphone's hook and its terminal
+    command = app_command(profile) + (["--log-format", log_format] if log_format else [])
     child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
-        app_command(profile), stdin=subprocess.DEVNULL, stdout=output, stderr=output,
+        command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
         close_fds=True, **kwargs)
     return child
 
@@ -158,7 +169,7 @@ def _note_start_problem(profile_dir: Path, e164: str) -> None:
 
 
 def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
-                       wait: float) -> dict[str, object] | int:
+                       wait: float, log_format: str | None) -> dict[str, object] | int:
     """Start the app and hand it ``line``; the reply, or an exit code if the app died at once.
 
     A started app that exits with 0 before answering most likely lost a start-up race to
@@ -166,7 +177,7 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
     """
     with _launch_output(profile_dir) as output:
         start = output.tell()
-        child = start_instance(profile_arg, output)
+        child = start_instance(profile_arg, output, log_format)
         try:
             return forward_until_answered(profile_dir, line, wait=wait,
                                           give_up=lambda: child.poll() not in (None, 0))
@@ -176,6 +187,16 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
                   + (f": {reason}" if reason else "")
                   + f" (full output in {profile_dir / LAUNCH_LOG}).", file=sys.stderr)
             return EXIT_START_FAILED
+
+
+def _checked_text(value: str | None, option: str, limit: int) -> str | int | None:
+    """``value`` stripped (None if empty), or EXIT_INVALID once the reason is printed."""
+    text = (value or "").strip()
+    if len(text) > limit or not text.isprintable():
+        print(f"screenpop pop: {option} must be printable text of at most {limit} characters.",
+              file=sys.stderr)
+        return EXIT_INVALID
+    return text or None
 
 
 def main(argv: list[str]) -> int:
@@ -188,13 +209,12 @@ def main(argv: list[str]) -> int:
               f"(numbers without a country code are read as {region.upper()}).",
               file=sys.stderr)
         return EXIT_INVALID
-    call_id = args.call_id.strip() if args.call_id else None
-    if call_id and (len(call_id) > MAX_CALL_ID or not call_id.isprintable()):
-        print("screenpop pop: --call-id must be printable text of at most "
-              f"{MAX_CALL_ID} characters.", file=sys.stderr)
+    # The app refuses a whole pop over a bad call id or source: refuse here, saying which.
+    call_id = _checked_text(args.call_id, "--call-id", MAX_CALL_ID)
+    source = _checked_text(args.source, "--source", MAX_SOURCE)
+    if isinstance(call_id, int) or isinstance(source, int):
         return EXIT_INVALID
-    request = PopRequest(e164, call_id=call_id or None, direction=args.direction,
-                         source=(args.source or "")[:64] or None)
+    request = PopRequest(e164, call_id=call_id, direction=args.direction, source=source)
     line = pop_line(request)
     profile_arg = str(profile_dir) if args.profile else None
 
@@ -210,7 +230,8 @@ def main(argv: list[str]) -> int:
                 print(f"screenpop pop: Screen-Pop is not running (start it with: {hint}).",
                       file=sys.stderr)
                 return EXIT_NO_ANSWER
-            reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait)
+            reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait,
+                                               args.log_format)
             if isinstance(reply_or_code, int):
                 return reply_or_code
             reply = reply_or_code

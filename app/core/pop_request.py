@@ -107,7 +107,8 @@ def parse_line(raw: bytes, default_region: str = DEFAULT_REGION) -> Message:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ProtocolError("line is not UTF-8 text") from None
-    text = text.strip()
+    # A leading BOM is how some editors and Windows tools start UTF-8 text, not content.
+    text = text.removeprefix("\ufeff").strip()
     if not text:
         raise ProtocolError("empty line")
     if "\x00" in text or not text.isprintable():

@@ -42,3 +42,14 @@ def test_number_shapes() -> None:
     assert not looks_like_a_number("-5")
     assert not looks_like_a_number("+-()")
     assert not looks_like_a_number("0830x")
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["\ufeff08302390884"], ("pop", ["\ufeff08302390884"])),
+    (["\uff0b\uff19\uff11 \uff18\uff13\uff10"], ("pop", ["\uff0b\uff19\uff11 \uff18\uff13\uff10"])),
+    (["--log-format", "json", "tel:+918302390884"],
+     ("pop", ["--log-format", "json", "tel:+918302390884"])),
+])
+def test_numbers_in_other_forms_are_routed_to_pop(args: list[str],
+                                                   expected: tuple[str, list[str]]) -> None:
+    assert route(args) == expected

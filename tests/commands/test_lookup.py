@@ -326,3 +326,25 @@ def test_a_full_disk_is_said_plainly(sandbox: SandboxServer, child_env: dict[str
     assert result.returncode == 1
     assert result.stderr == ("screenpop lookup: could not write the result "
                              "(No space left on device).\n")
+
+
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_cannot_reorder_what_the_terminal_shows(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    import httpx
+
+    # "Pay 1000" shown reversed as "0001 yaP"-like tricks: each control shows as its escape.
+    address = "Refund \u202e0001 yaP\u202c to " + BIDI_CONTROLS
+    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
+        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
+        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
+    assert update["status"] == "success"
+    result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 0
+    assert not set(BIDI_CONTROLS) & set(result.stdout)
+    assert "Refund \\u202e0001 yaP\\u202c to \\u202a\\u202b" in result.stdout
+    assert "\\u061c" in result.stdout
+    as_json = lookup([DEMO_KNOWN_NUMBER, "--json", *brand(sandbox)], token_env(child_env))
+    assert json.loads(as_json.stdout)["groups"][0]["fields"]["Address"] == address  # exact

@@ -223,3 +223,40 @@ def test_an_unsafe_socket_directory_is_not_waited_on(
         assert time.monotonic() - started < 5.0
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("source", ["soft\x1bphone", "line\nbreak", "s" * 65])
+def test_a_bad_source_is_refused_here_not_by_the_app(tmp_path: Path, source: str) -> None:
+    # The app refuses a whole pop whose source has control characters: say so before sending.
+    result = screenpop("pop", "08302390884", "--source", source, "--no-start",
+                       "--profile", str(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "--source must be printable text of at most 64 characters" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_foreign_digits_log_format_and_a_bom_reach_the_running_app(tmp_path: Path) -> None:
+    running = harness(tmp_path)
+    try:
+        running.expect("LISTENING")
+        for args in (["pop", "\ufeff08302390884"],
+                     ["\uff0b\uff19\uff11\uff18\uff13\uff10\uff12\uff13\uff19\uff10\uff18\uff18"
+                      "\uff14"],  # ＋９１８３０２３９０８８４, bare, as a tel: handler passes it
+                     ["\u0660\u0668\u0663\u0660\u0662\u0663\u0669\u0660\u0668\u0668\u0664"],
+                     ["--log-format", "json", "tel:+91-83023-90884"]):
+            result = screenpop(*args, "--profile", str(tmp_path))
+            assert result.returncode == 0, (args, result.stderr)
+            assert '"number": "+918302390884"' in running.expect("POP")
+    finally:
+        running.stop()
+
+
+def test_the_log_format_goes_to_the_app_it_starts(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "argv"
+    monkeypatch.setattr(pop, "app_command", lambda _p: [
+        sys.executable, "-c", f"import sys, pathlib; pathlib.Path({str(record)!r})"
+                              ".write_text(' '.join(sys.argv[1:]))"])
+    assert pop.main(["tel:+918302390884", "--log-format", "json", "--wait", "1",
+                     "--profile", str(tmp_path)]) == 5  # the stand-in never answers
+    assert record.read_text() == "--log-format json"

@@ -155,3 +155,43 @@ def test_the_callernumber_form_is_made_in_one_place() -> None:
                     assert isinstance(value.func, ast.Name), where
                     assert value.func.id == "deepcall_caller_number", where
     assert checked >= 1
+
+
+_FOREIGN_DIGITS = {
+    "arabic-indic": "\u0660",  # ٠
+    "extended arabic-indic": "\u06f0",  # ۰ (Persian, Urdu)
+    "fullwidth": "\uff10",  # ０ (East Asian input methods)
+}
+
+
+def _in_script(text: str, zero: str) -> str:
+    return "".join(chr(ord(zero) + int(ch)) if ch.isascii() and ch.isdigit() else ch
+                   for ch in text)
+
+
+@pytest.mark.parametrize("zero", _FOREIGN_DIGITS.values(), ids=_FOREIGN_DIGITS.keys())
+@pytest.mark.parametrize("text", ISSUE_FORMS)
+def test_other_scripts_digits_and_a_bom_are_the_same_number(text: str, zero: str) -> None:
+    foreign = _in_script(text, zero)
+    assert normalise(foreign) == E164
+    assert normalise("\ufeff" + foreign) == E164
+    assert extract_first(f"call {foreign} now") == E164
+    assert normalise("\ufeff" + text) == E164
+
+
+def test_fullwidth_plus_and_punctuation() -> None:
+    assert normalise("\uff0b\uff19\uff11\u3000\uff18\uff13\uff10\uff12\uff13\uff0d"
+                     "\uff19\uff10\uff18\uff18\uff14") == E164  # ＋９１　８３０２３－９０８８４
+    assert normalise("tel:\ufeff\uff0b918302390884") == E164
+
+
+@settings(max_examples=200, deadline=None)
+@given(zero=st.sampled_from(list(_FOREIGN_DIGITS.values())),
+       mixed=st.lists(st.booleans(), min_size=13, max_size=13), bom=st.booleans())
+def test_any_mix_of_digit_scripts_reads_as_the_ascii_number(zero: str, mixed: list[bool],
+                                                            bom: bool) -> None:
+    text = "+91 83023 90884"
+    foreign = "".join(_in_script(ch, zero) if pick else ch for ch, pick in zip(
+        text.replace(" ", ""), mixed, strict=False))
+    assert normalise(("\ufeff" if bom else "") + foreign) == E164
+

@@ -509,3 +509,13 @@ def test_a_full_disk_loses_the_output_not_the_pop(running: LineProcess, profile:
     assert state.returncode == 1
     assert state.stderr == ("screenpop state: could not write the state "
                             "(No space left on device).\n")
+
+
+def test_a_line_with_a_bom_or_foreign_digits_pops(running: LineProcess, profile: Path) -> None:
+    client = RawClient(profile)
+    client.send("\ufeff08302390884\n".encode())  # as a file saved by Windows Notepad starts
+    assert client.reply() == {"ok": True, "number": "+918302390884"}
+    client.send('{"number": "\u06f0\u06f8\u06f3\u06f0\u06f2\u06f3\u06f9\u06f0\u06f8\u06f8\u06f4"}\n'
+                .encode())
+    assert client.reply() == {"ok": True, "number": "+918302390884"}
+    client.close()
