@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 
 from app.sandbox.accounts import ALT_USER_ID, DEMO_USER_ID, EMPTY_USER_ID, SUSPENDED_USER_ID
@@ -19,6 +20,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="address to listen on (default %(default)s)")
     parser.add_argument("--port", type=int, default=0,
                         help="port to listen on (default: a free one)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a --host other than loopback (its control API has no "
+                             "authentication: anyone who reaches it can read and change it)")
     faults = parser.add_argument_group(
         "faults", "inject failures into every API answer (or only --fault-action's)")
     faults.add_argument("--latency", type=int, metavar="MS", help="delay every answer by MS")
@@ -37,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     faults.add_argument("--fault-times", type=int, metavar="N",
                         help="apply the flags above to the next N matching requests only")
     return parser
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback IP literals. Other names are not resolved: what a
+    name points at can change after the check, and ``""`` or ``0.0.0.0`` mean every address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def faults_from_args(args: argparse.Namespace) -> list[Fault]:
@@ -79,9 +94,18 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--fault-times must be at least 1")
         if not 0 <= args.port <= 65535:
             raise ValueError("--port must be between 0 and 65535")
+        if not args.allow_remote and not is_loopback_host(args.host):
+            raise ValueError(f"--host {args.host!r} is not a loopback address: the sandbox's "
+                             "control API has no authentication, so anyone who reaches it "
+                             "could read and change its data. Use 127.0.0.1, or add "
+                             "--allow-remote if you mean it")
         faults = faults_from_args(args)
     except ValueError as error:
         parser.error(str(error))
+    if not is_loopback_host(args.host):
+        print(f"screenpop sandbox: warning: the sandbox listens on {args.host or 'every address'}"
+              " with no authentication on its control API: anyone who can reach this port can "
+              "read and change its data.", file=sys.stderr, flush=True)
     try:
         serve_forever(args.host, args.port, faults, on_ready=lambda url: _announce(url, faults))
     except OSError as error:

@@ -169,3 +169,40 @@ def test_stop_does_not_wait_for_a_slow_answer_in_flight() -> None:
     assert client_done.wait(10)
     thread.join()
     assert isinstance(outcome[0], httpx.TransportError)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.0.2.10", "sandbox.example"])
+def test_cli_refuses_a_host_off_loopback_without_allow_remote(host: str) -> None:
+    # Its control API (/__sandbox__/...) has no authentication: not on the network by accident.
+    process = _cli("--host", host, "--port", "0")
+    try:
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:  # it listens: the very failure this test is about
+            process.kill()
+            process.communicate(timeout=10)
+    assert process.returncode == 2
+    assert "not a loopback address" in err
+    assert "--allow-remote" in err
+    assert "listening on" not in out
+    assert "Traceback" not in err + out
+
+
+def test_cli_with_allow_remote_listens_and_warns() -> None:
+    process = _cli("--host", "0.0.0.0", "--port", "0", "--allow-remote")
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # blocks until the child prints; pytest-timeout guards
+        assert "listening on http://0.0.0.0:" in first
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=20)
+    assert "warning: the sandbox listens on 0.0.0.0" in err
+    assert "no authentication" in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_hosts_need_no_flag(host: str) -> None:
+    from app.sandbox.cli import is_loopback_host
+
+    assert is_loopback_host(host)
