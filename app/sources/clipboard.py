@@ -41,20 +41,26 @@ WAYLAND_NOTE = ("On Wayland the desktop shows the clipboard only to the window i
 
 
 class ClipboardSnapshot:
-    """What a strategy read from the clipboard at one moment."""
+    """What a strategy read from the clipboard at one moment; ``ignore_reason`` when the
+    strategy itself already knows the content must be skipped (e.g. too long to fetch)."""
 
-    __slots__ = ("concealed", "own", "text")
+    __slots__ = ("concealed", "ignore_reason", "own", "text")
 
-    def __init__(self, text: str | None, *, concealed: bool = False, own: bool = False) -> None:
+    def __init__(self, text: str | None, *, concealed: bool = False, own: bool = False,
+                 ignore_reason: str | None = None) -> None:
         self.text = text
         self.concealed = concealed
         self.own = own
+        self.ignore_reason = ignore_reason
 
 
 class ClipboardStrategy(QObject):
-    """Notices clipboard changes (``changed``) and reads the clipboard on demand."""
+    """Notices clipboard changes (``changed``) and reads the clipboard on demand:
+    ``request_snapshot()`` is answered with ``snapshotReady(ClipboardSnapshot)``, at once by
+    default, later by a strategy that reads off the loop (X11)."""
 
     changed = Signal()
+    snapshotReady = Signal(object)
 
     def start(self) -> None:
         raise NotImplementedError
@@ -64,6 +70,9 @@ class ClipboardStrategy(QObject):
 
     def snapshot(self) -> ClipboardSnapshot:
         raise NotImplementedError
+
+    def request_snapshot(self) -> None:
+        self.snapshotReady.emit(self.snapshot())
 
 
 class QtClipboardStrategy(ClipboardStrategy):
@@ -105,7 +114,15 @@ def default_strategy(clipboard: QClipboard | None = None) -> ClipboardStrategy:
         except ImportError as exc:  # pyobjc missing from a broken install: degrade, not crash
             log.warning("clipboard: AppKit unavailable (%s); copied numbers pop only while "
                         "Screen-Pop is the active app", exc)
-    return QtClipboardStrategy(clipboard or QGuiApplication.clipboard())
+    clipboard = clipboard or QGuiApplication.clipboard()
+    if QGuiApplication.platformName() == "xcb":
+        from app.sources import clipboard_x11
+
+        if clipboard_x11.available():
+            return clipboard_x11.X11ClipboardStrategy(clipboard)
+        log.warning("clipboard: libxcb unavailable; reading the clipboard through Qt, which "
+                    "a hung clipboard owner can stall")
+    return QtClipboardStrategy(clipboard)
 
 
 def background_note(platform_name: str | None = None) -> str | None:
@@ -153,6 +170,7 @@ class ClipboardWatcher(QObject):
         self._settle.setInterval(debounce_ms)
         self._settle.timeout.connect(self._check)
         self.strategy.changed.connect(self._on_changed)
+        self.strategy.snapshotReady.connect(self._on_snapshot)
         self.set_enabled(enabled)
 
     def set_enabled(self, enabled: bool) -> None:
@@ -205,9 +223,15 @@ class ClipboardWatcher(QObject):
             self._settle.start()  # restart: only the settled clipboard is read
 
     def _check(self) -> None:
-        snapshot = self.strategy.snapshot()
+        self.strategy.request_snapshot()
+
+    def _on_snapshot(self, snapshot: ClipboardSnapshot) -> None:
+        if not self._enabled:
+            return  # switched off while the read was under way
         own_text, self._own_text = self._own_text, None
-        if snapshot.own or (own_text is not None and snapshot.text == own_text):
+        if snapshot.ignore_reason:
+            self.ignored.emit(snapshot.ignore_reason)
+        elif snapshot.own or (own_text is not None and snapshot.text == own_text):
             self.ignored.emit("own write")
         elif snapshot.concealed:
             self.ignored.emit("concealed")

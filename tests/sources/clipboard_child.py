@@ -1,9 +1,11 @@
 """A real X11 clipboard client for tests: the watcher on the xcb platform, verdicts on stdout.
 
-Usage: DISPLAY=:N python -m tests.sources.clipboard_child [whole|first]
+Usage: DISPLAY=:N python -m tests.sources.clipboard_child [whole|first] [PROFILE_DIR]
 Prints ``READY``, then per clipboard change ``CHANGE``, and per settled check ``NUMBER <e164>``
-or ``IGNORED <reason>``. A stdin line ``write TEXT`` makes the watcher put TEXT on the
-clipboard as the app's own write (then ``WROTE``). Ends when stdin closes.
+or ``IGNORED <reason>``. With PROFILE_DIR it also serves the local socket on the same loop, as
+the app does (``POP <e164>`` per pop), so tests can tell whether a clipboard read stalls it.
+A stdin line ``write TEXT`` makes the watcher put TEXT on the clipboard as the app's own
+write (then ``WROTE``). Ends when stdin closes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ os.environ["QT_QPA_PLATFORM"] = "xcb"  # before Qt loads: this child exists to b
 
 from PySide6.QtGui import QGuiApplication
 
-from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy
+from app.sources.clipboard import ClipboardWatcher, default_strategy
 from app.sources.clipboard_filter import WatchMode
 from tests.sources.stdin_lines import read_stdin_lines
 
@@ -28,7 +30,18 @@ def main() -> int:
     app = QGuiApplication([sys.argv[0]])
     mode = WatchMode(sys.argv[1]) if len(sys.argv) > 1 else WatchMode.WHOLE_TEXT
     clipboard = QGuiApplication.clipboard()
-    watcher = ClipboardWatcher(clipboard, mode, strategy=QtClipboardStrategy(clipboard))
+    # The strategy the app picks on X11, so these tests cover the route agents get.
+    watcher = ClipboardWatcher(clipboard, mode, strategy=default_strategy(clipboard))
+    if len(sys.argv) > 2:
+        from pathlib import Path
+
+        from app.sources.local_server import LocalSocketServer
+
+        server = LocalSocketServer(Path(sys.argv[2]), lambda: {"status": "idle"}, parent=app)
+        server.popRequested.connect(lambda request: say("POP", request.number))
+        if not server.start():
+            say("FAILED", server.errorString())
+            return 4
     watcher.strategy.changed.connect(lambda: say("CHANGE"))
     watcher.popRequested.connect(lambda request: say("NUMBER", request.number))
     watcher.ignored.connect(lambda reason: say("IGNORED", reason))

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT
-from tests.sources.processes import LineProcess
+from app.sources.forward import exchange
+from tests.sources.processes import LineProcess, screenpop
 from tests.tools.xclip import Copier
 
 pytestmark = pytest.mark.xvfb
@@ -120,3 +125,76 @@ def test_the_apps_own_write_is_pasteable_elsewhere_but_never_pops(x_display: str
         assert pasted.stdout == "+918302390884"
     finally:
         child.stop()
+
+
+def test_a_hung_clipboard_owner_never_stalls_pops_or_state(x_display: str,
+                                                           tmp_path: Path) -> None:
+    # An owner that takes the CLIPBOARD and then stops answering (here: SIGSTOPped right after
+    # copying) froze the loop for ~20 s while Qt waited on it. Socket pops and `state` must
+    # keep answering throughout, and the read must give up after a bounded wait.
+    child = LineProcess([sys.executable, "-m", "tests.sources.clipboard_child", "whole",
+                         str(tmp_path)], env={"DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb"})
+    copier = RichCopier(x_display)
+    try:
+        assert child.expect("READY") == "xcb"
+        copier.copy("08302390884")
+        os.kill(copier.child.proc.pid, signal.SIGSTOP)
+        assert child.expect("CHANGE") == ""
+        popped = screenpop("pop", "+919876543210", "--no-start", "--profile", str(tmp_path),
+                           timeout=20)
+        assert popped.returncode == 0, popped.stderr
+        assert child.expect("POP") == "+919876543210"
+        probes = 0
+        while child.lines.empty():  # until the clipboard check has given its verdict
+            started = time.monotonic()
+            assert exchange(tmp_path, "state", timeout=1.0)["ok"] is True
+            assert time.monotonic() - started < 1.0
+            probes += 1
+        assert child.expect("IGNORED") == "the clipboard's owner does not answer"
+        assert probes > 0
+    finally:
+        os.kill(copier.child.proc.pid, signal.SIGCONT)
+        copier.child.stop()
+        child.stop()
+
+
+def test_a_huge_copied_text_is_refused_by_its_size(x_display: str, copier: Copier) -> None:
+    child = watcher_child(x_display, "first")
+    try:
+        copier.copy("08302390884 " * 100_000)  # 1.2 MB: X11 sends it in pieces (INCR)
+        assert child.expect("CHANGE") == ""
+        assert child.expect("IGNORED") == "too long"
+        copier.copy("Call 08302390884 " + "x" * 2000)  # one piece, but past the cap
+        assert child.expect("CHANGE") == ""
+        assert child.expect("IGNORED") == "too long"
+    finally:
+        child.stop()
+
+
+def test_the_reader_asks_the_size_before_the_text(x_display: str, copier: Copier) -> None:
+    from app.sources.clipboard_x11 import X11SelectionReader
+
+    reader = X11SelectionReader(x_display, max_text_bytes=64)
+    copier.copy("+91 83023 90884")
+    copier.wait_owned("clipboard", "+91 83023 90884")
+    assert reader.read().text == "+91 83023 90884"
+    for text in ("Call 08302390884 " + "x" * 100, "08302390884 " * 100_000):  # 1.2 MB: INCR
+        copier.copy(text)
+        copier.wait_owned("clipboard", text)
+        snapshot = reader.read()
+        assert (snapshot.text, snapshot.ignore_reason) == (None, "too long")
+
+
+def test_the_reader_gives_up_on_a_hung_owner_in_bounded_time(x_display: str) -> None:
+    from app.sources.clipboard_x11 import UNANSWERED, X11SelectionReader
+
+    copier = RichCopier(x_display)
+    try:
+        copier.copy("08302390884")
+        os.kill(copier.child.proc.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        assert X11SelectionReader(x_display, timeout=0.5).read().ignore_reason == UNANSWERED
+        assert time.monotonic() - started < 2.0
+    finally:
+        os.kill(copier.child.proc.pid, signal.SIGCONT)
+        copier.child.stop()
