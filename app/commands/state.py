@@ -32,8 +32,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     profile_dir = resolve_profile_dir(args.profile)
     if args.address:
-        print(server_name(profile_dir))
-        return EXIT_OK
+        return _print(server_name(profile_dir) + "\n", "the address")
     try:
         reply = exchange(profile_dir, STATE_LINE, timeout=args.timeout)
     except UnsafeSocketDir as err:
@@ -51,12 +50,16 @@ def main(argv: list[str]) -> int:
     if reply.get("ok") is not True:
         print(f"screenpop state: {reply.get('error') or 'unknown error'}", file=sys.stderr)
         return EXIT_ERROR
-    problem = write_stdout(json.dumps(reply.get("state"), indent=2, ensure_ascii=False) + "\n")
+    return _print(json.dumps(reply.get("state"), indent=2, ensure_ascii=False) + "\n",
+                  "the state")
+
+
+def _print(text: str, what: str) -> int:
+    problem = write_stdout(text)
     if isinstance(problem, BrokenPipeError):
         return EXIT_BROKEN_PIPE  # the reader stopped early: nothing to tell anyone
     if problem is not None:
-        print(f"screenpop state: could not write the state ({problem.strerror}).",
-              file=sys.stderr)
+        print(f"screenpop state: could not write {what} ({problem.strerror}).", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_OK
 

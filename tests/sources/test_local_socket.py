@@ -494,6 +494,8 @@ def test_a_closed_pipe_is_quiet_and_the_pop_still_counts(running: LineProcess,
     assert json.loads(running.expect("POP "))["number"] == "+918302390884"
     state = _closed_pipe("state", "--profile", str(profile))
     assert (state.returncode, state.stderr) == (141, "")  # as `lookup` and a shell report it
+    address = _closed_pipe("state", "--address", "--profile", str(profile))
+    assert (address.returncode, address.stderr) == (141, "")
 
 
 def test_a_full_disk_loses_the_output_not_the_pop(running: LineProcess, profile: Path) -> None:
