@@ -6,6 +6,8 @@ the text once, skip our own writes and concealed content, and emit only valid nu
 
 * Windows, X11: Qt's ``QClipboard.dataChanged``, which fires in the background. Only the
   CLIPBOARD selection is watched: X11's PRIMARY changes with every text the agent highlights.
+  On X11 the content is then read off the loop, with a deadline (clipboard_x11.py): another
+  app owns it there, and a hung owner must not stall pops.
 * macOS: Qt only notices changes when the app is activated, so a poller watches
   ``NSPasteboard.changeCount`` (clipboard_macos.py).
 * Wayland: compositors show the clipboard only to the focused window; ``background_note()``

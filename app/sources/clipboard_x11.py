@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import select
 import threading
@@ -71,6 +72,7 @@ class _SelectionNotify(ctypes.Structure):
                 ("target", ctypes.c_uint32), ("property", ctypes.c_uint32)]
 
 
+@functools.cache
 def _load_xcb() -> ctypes.CDLL:
     xcb = ctypes.CDLL(ctypes.util.find_library("xcb") or "libxcb.so.1")
     p, u32, cookie = ctypes.c_void_p, ctypes.c_uint32, _Cookie
@@ -232,7 +234,7 @@ class _Session:
         if not self._wait_for_answer(target):
             return None
         size, kind = self._property_size()
-        if kind == self._incr:  # more than the X server takes in one go: megabytes
+        if kind == self._incr:  # more than the owner sends in one go: far past any cap
             if truncate:
                 return None
             raise _TooLong
