@@ -102,6 +102,8 @@ def contact_info(store: Store, account: Account, body: Body) -> object:
 
     def run(data: AccountData) -> object:
         key, record = _caller_key(data, body)
+        if key in data.crafted:
+            return data.crafted[key]
         if record is None:
             if account.unknown_caller is UnknownCallerShape.NO_DATA_ERROR:
                 raise ApiError(NO_DATA_FOUND)

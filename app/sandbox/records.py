@@ -50,3 +50,6 @@ class AccountData:
     contacts: dict[str, ContactRecord] = field(default_factory=dict)
     calls: list[CallRecord] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    # contactInfo answers set as is by a test (key -> groups): shapes the seed cannot make,
+    # such as markup, huge values or thousands of groups.
+    crafted: dict[str, dict[str, dict[str, object]]] = field(default_factory=dict)

@@ -175,6 +175,12 @@ class SandboxServer:
     def notes(self, number: str | None = None, account: Account = DEMO) -> list[Note]:
         return self.state.store.notes(account, number)
 
+    def craft_contact_info(self, number: str, groups: dict[str, dict[str, object]],
+                           account: Account = DEMO) -> None:
+        """contactInfo for ``number`` answers ``groups`` as is (markup, huge values, thousands
+        of groups: what a hostile lead form can store) until the next reset."""
+        self.state.store.craft_contact_info(account, number, groups)
+
 
 def serve_forever(host: str = DEFAULT_HOST, port: int = 0, faults: list[Fault] | None = None,
                   on_ready: Callable[[str], None] | None = None) -> None:

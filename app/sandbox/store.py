@@ -45,6 +45,18 @@ class Store:
 
         return self.with_account(account, pick)
 
+    def craft_contact_info(self, account: Account, number: str,
+                           groups: dict[str, dict[str, object]]) -> None:
+        """Answer contactInfo for ``number`` with ``groups`` as given, until the next reset."""
+        keys = candidate_keys(number)
+        if not keys:
+            raise ValueError(f"{number!r} is not a phone number")
+
+        def put(data: AccountData) -> None:
+            data.crafted.update({key: groups for key in keys})
+
+        self.with_account(account, put)
+
     def contact_count(self, account: Account) -> int:
         return self.with_account(account, lambda data: len(data.contacts))
 

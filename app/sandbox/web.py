@@ -272,6 +272,26 @@ async def admin_notes(request: web.Request) -> web.Response:
                                          "content": n.content} for n in notes]})
 
 
+async def admin_craft_contact_info(request: web.Request) -> web.Response:
+    """Body ``{"callerNumber": "...", "groups": {group: {label: value}}, "account": "demo"}``:
+    contactInfo for that number answers ``groups`` as is until the next reset."""
+    state = request.app[STATE_KEY]
+    try:
+        body = json.loads(await request.text())
+        if not isinstance(body, dict) or not isinstance(body.get("callerNumber"), str) \
+                or not isinstance(body.get("groups"), dict) \
+                or not all(isinstance(g, dict) for g in body["groups"].values()):
+            raise ValueError('send {"callerNumber": "...", "groups": {group: {label: value}}}')
+        name = body.get("account", "demo")
+        account = next((a for a in ACCOUNTS if a.name == name), None)
+        if account is None:
+            raise ValueError(f"no account {name!r}")
+        state.store.craft_contact_info(account, body["callerNumber"], body["groups"])
+    except ValueError as error:
+        return web.json_response({"ok": False, "error": str(error)}, status=400)
+    return web.json_response({"ok": True})
+
+
 async def admin_accounts(request: web.Request) -> web.Response:
     """Account names and user ids (never the tokens or ssids)."""
     return web.json_response({"accounts": [
@@ -293,4 +313,5 @@ def create_app(state: SandboxState) -> web.Application:
     app.router.add_delete(f"{admin}/requests", admin_clear_requests)
     app.router.add_get(f"{admin}/notes", admin_notes)
     app.router.add_get(f"{admin}/accounts", admin_accounts)
+    app.router.add_post(f"{admin}/contact-info", admin_craft_contact_info)
     return app

@@ -93,3 +93,21 @@ def test_wait_for_requests_returns_once_they_arrived(http: httpx.Client,
     http.post("/api/v2/agentDashboard/counters", json=TOKEN)
     assert [r.auth_fields for r in sandbox.wait_for_requests(2)] == [["ssid"],
                                                                       ["userId", "token"]]
+
+
+def test_crafted_contact_info_is_answered_as_is_until_reset(post: Post, http: httpx.Client,
+                                                            sandbox: SandboxServer) -> None:
+    groups = {"Cu": {"mobile": int(DEMO_KNOWN_NUMBER), "Name": "<b>FRAUD</b>"},
+              "Group 2": {"Note": "x" * 2000}}
+    answer = http.post("/__sandbox__/contact-info",
+                       json={"callerNumber": "+" + DEMO_KNOWN_NUMBER, "groups": groups})
+    assert answer.json() == {"ok": True}
+    body = {**SSID, "callerNumber": DEMO_KNOWN_NUMBER}
+    assert post("agentDashboard/contactInfo", body)["message"] == groups
+    assert http.post("/__sandbox__/contact-info",
+                     json={"callerNumber": "12", "groups": {}}).status_code == 400
+    assert http.post("/__sandbox__/contact-info",
+                     json={"callerNumber": DEMO_KNOWN_NUMBER, "groups": {"Cu": 1}}
+                     ).status_code == 400
+    sandbox.reset()
+    assert post("agentDashboard/contactInfo", body)["message"] != groups
