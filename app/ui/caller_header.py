@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from app.ui.plain_text import ElidedLabel
 from app.ui.theme import status_colours
 
 STATUS_TEXT = {
@@ -21,7 +22,8 @@ class CallerHeader(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("callerHeader")
-        self.number = QLabel("—")
+        # Both can be DeepCall's text (a "mobile" that is no number, any name): plain, elided.
+        self.number = ElidedLabel("—")
         self.number.setAccessibleName("Caller number")
         self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         font = self.number.font()
@@ -29,12 +31,13 @@ class CallerHeader(QFrame):
         font.setPointSizeF(font.pointSizeF() * 1.8)
         font.setBold(True)
         self.number.setFont(font)
-        self.caller_name = QLabel()
+        self.caller_name = ElidedLabel()
         self.caller_name.setAccessibleName("Caller name")
         name_font = self.caller_name.font()
         name_font.setPointSizeF(name_font.pointSizeF() * 1.25)
         self.caller_name.setFont(name_font)
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setObjectName("statusChip")
         self.status.setAccessibleName("Lookup state")
         self.busy = QProgressBar()

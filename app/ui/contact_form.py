@@ -1,12 +1,15 @@
 """The contact panel: renders the core's ContactView and reports what the agent typed.
 
 No HTTP here. Sections follow the field mapping (standard, then custom); when the response has
-more than one group, each further group gets its own box so every group stays visible.
+more than one group, each further group gets its own box so every group stays visible. A contact
+with thousands of fields shows the first batch (app.core.form_boxes) and a "Show all" button
+that builds the rest a batch per turn of the event loop, so pops and ``state`` keep answering.
+The view stays the source of truth: a field not built yet still has its value in the view.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -14,34 +17,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from app.core.contact_view import ContactView, FieldKey, FieldView
+from app.core.form_boxes import LATER_BATCH, FormBox, first_batch_size, form_boxes, laid_out
+from app.ui.plain_text import ElidedLabel, plain_label, plain_tooltip
+
+TITLE_EM = 30  # a box title's widest, in letters of the user's font
 
 _EMAIL = r"[^@\s]*(@[^@\s]*)?"  # lenient while typing; the save validates properly
 _PHONE = r"[+0-9 ()\-]*"
 _DATE = r"[0-9\-/]*"
-
-
-def boxes_for(view: ContactView) -> list[tuple[str, list[FieldView]]]:
-    """(title, fields) per box: each mapping section, split by group after the first group."""
-    groups: list[str] = []
-    for f in view.fields():
-        if f.group not in groups:
-            groups.append(f.group)
-    primary = groups[0] if groups else ""
-    boxes: list[tuple[str, list[FieldView]]] = []
-    for section in view.sections:
-        for group in groups:
-            fields = [f for f in section.fields if f.group == group]
-            if not fields:
-                continue
-            title = section.title if group == primary else f"{section.title} — {group}"
-            boxes.append((title, fields))
-    return boxes
 
 
 Editor = QLineEdit | QPlainTextEdit
@@ -84,7 +74,7 @@ def _editor_for(field: FieldView) -> Editor:
     editor.setAccessibleName(field.display_name)
     editor.setAccessibleDescription(description)
     target = f" → {field.directory_key}" if field.directory_key else " (not written back)"
-    editor.setToolTip(f"DeepCall label: {field.group} / {field.label}{target}")
+    editor.setToolTip(plain_tooltip(f"DeepCall label: {field.group} / {field.label}{target}"))
     return editor
 
 
@@ -103,6 +93,7 @@ class ContactForm(QScrollArea):
     """Sections of labelled inputs; scrolls when the window is small or the font is large."""
 
     field_edited = Signal(str, str, str)  # group, label, new text
+    all_fields_shown = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,17 +104,36 @@ class ContactForm(QScrollArea):
         self._fields: dict[FieldKey, FieldView] = {}
         self.view: ContactView | None = None
         self._placeholder = QLabel()
+        self._boxes: list[FormBox] = []
+        self._box_forms: dict[int, QFormLayout] = {}
+        self._pending: list[tuple[int, FieldView]] = []  # not built yet, in the order shown
+        self._outer = QVBoxLayout()
+        self.show_all_button = QPushButton()
+        self._showing_all = False
+        self._batch_timer = QTimer(self)
+        self._batch_timer.setSingleShot(True)
+        self._batch_timer.setInterval(0)
+        self._batch_timer.timeout.connect(self._build_next_batch)
         self.clear()
 
     # --- rendering ----------------------------------------------------------------------
-    def clear(self, message: str | None = None) -> None:
+    def _reset(self) -> None:
+        self._batch_timer.stop()
         self._editors.clear()
         self._fields.clear()
+        self._box_forms.clear()
+        self._pending = []
+        self._boxes = []
+        self._showing_all = False
+
+    def clear(self, message: str | None = None) -> None:
+        self._reset()
         self.view = None
         container = QWidget()
         layout = QVBoxLayout(container)
-        self._placeholder = QLabel(message or "Waiting for a call. Numbers arrive from your "
-                                   "softphone, the clipboard or “Simulate incoming call”.")
+        self._placeholder = plain_label(message or "Waiting for a call. Numbers arrive from "
+                                        "your softphone, the clipboard or “Simulate incoming "
+                                        "call”.")
         self._placeholder.setWordWrap(True)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(1)
@@ -134,46 +144,103 @@ class ContactForm(QScrollArea):
     def show_view(self, view: ContactView) -> None:
         """Render ``view``. The same caller again (a background refresh, a new mapping) keeps
         what the agent is typing: an identical view changes nothing, a changed one is rebuilt
-        with the agent's edits and focus carried over."""
+        with the agent's edits and focus carried over (and as many fields as were shown)."""
         if view == self.view:
             return
         same_caller = self.view is not None and self.view.caller_number == view.caller_number
         carried = self.edits() if same_caller else {}
         focused = self._focused_key() if same_caller else None
-        self._editors.clear()
-        self._fields.clear()
+        show_all = same_caller and self._showing_all
+        self._reset()
         self.view = view
+        self._boxes = form_boxes(view)
         container = QWidget()
-        outer = QVBoxLayout(container)
-        for title, fields in boxes_for(view):
-            box = QGroupBox(title)
-            box.setAccessibleName(title)
-            form = QFormLayout(box)
-            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-            for field in fields:
-                editor = _editor_for(field)
-                label = QLabel(field.display_name)
-                label.setBuddy(editor)
-                if not field.known:
-                    label.setToolTip("Not in the field mapping: shown as DeepCall sent it")
-                form.addRow(label, editor)
-                self._editors[field.key] = editor
-                self._fields[field.key] = field
-                if not field.read_only:
-                    self._connect(field, editor)
-            outer.addWidget(box)
-        outer.addStretch(1)
+        self._outer = QVBoxLayout(container)
+        self.show_all_button = QPushButton()
+        self.show_all_button.setAccessibleName("Show every field of this contact")
+        self.show_all_button.clicked.connect(self.show_all_fields)
+        self._outer.addWidget(self.show_all_button)
+        self._outer.addStretch(1)
         self.setWidget(container)
-        # Tab walks the fields in the order shown, box by box.
-        for previous, editor in zip(self.inputs(), self.inputs()[1:], strict=False):
-            QWidget.setTabOrder(previous, editor)
+        must_show = [*carried, *([focused] if focused is not None else [])]
+        self._pending = list(laid_out(self._boxes))
+        self._build(first_batch_size(self._boxes, must_show, show_all))
+        if show_all:
+            self.show_all_fields()
         for key, text in carried.items():
             kept = self._editors.get(key)
             if kept is not None and not kept.isReadOnly():
                 _set_text(kept, text)
         if focused is not None and focused in self._editors:
             self._editors[focused].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _build(self, count: int) -> None:
+        """Build the next ``count`` pending fields, each into its box (made when first used)."""
+        batch, self._pending = self._pending[:count], self._pending[count:]
+        previous = next(reversed(self._editors.values()), None)
+        for box_index, field in batch:
+            editor = _editor_for(field)
+            label = ElidedLabel(field.display_name, max_em=24)
+            label.setBuddy(editor)
+            if not field.known:
+                label.set_full_text(field.display_name,
+                                    "Not in the field mapping: shown as DeepCall sent it")
+            self._form_of(box_index).addRow(label, editor)
+            self._editors[field.key] = editor
+            self._fields[field.key] = field
+            if not field.read_only:
+                self._connect(field, editor)
+            if previous is not None:  # Tab walks the fields in the order shown, box by box
+                QWidget.setTabOrder(previous, editor)
+            previous = editor
+        self._update_show_all_button()
+
+    def _form_of(self, box_index: int) -> QFormLayout:
+        form = self._box_forms.get(box_index)
+        if form is None:
+            box_view = self._boxes[box_index]
+            box = QGroupBox()
+            # A title is never elided by Qt: cut it to what fits a narrow form.
+            title = box.fontMetrics().elidedText(
+                box_view.title, Qt.TextElideMode.ElideRight,
+                box.fontMetrics().horizontalAdvance("M") * TITLE_EM)
+            box.setTitle(title)
+            box.setAccessibleName(box_view.title)
+            if title != box_view.full_title:
+                box.setToolTip(plain_tooltip(box_view.full_title))
+            form = QFormLayout(box)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+            # Boxes go above the "Show all" button and the closing stretch.
+            self._outer.insertWidget(self._outer.count() - 2, box)
+            self._box_forms[box_index] = form
+        return form
+
+    def _update_show_all_button(self) -> None:
+        total = len(self._editors) + len(self._pending)
+        self.show_all_button.setVisible(bool(self._pending))
+        if self._showing_all:
+            self.show_all_button.setEnabled(False)
+            self.show_all_button.setText(f"Showing {len(self._editors):,} of {total:,} fields…")
+        else:
+            self.show_all_button.setText(f"Show all {total:,} fields")
+
+    def show_all_fields(self) -> None:
+        """Build every field still pending, a batch per turn of the event loop."""
+        self._showing_all = True
+        self._update_show_all_button()
+        self._batch_timer.start()
+
+    def _build_next_batch(self) -> None:
+        self._build(LATER_BATCH)
+        if self._pending:
+            self._batch_timer.start()
+        else:
+            self.all_fields_shown.emit()
+
+    def pending_count(self) -> int:
+        """Fields of the current view not built yet (their values are in ``view``)."""
+        return len(self._pending)
 
     def _focused_key(self) -> FieldKey | None:
         return next((key for key, editor in self._editors.items() if editor.hasFocus()), None)
@@ -188,20 +255,23 @@ class ContactForm(QScrollArea):
 
     # --- reading back -------------------------------------------------------------------
     def editor(self, label: str, group: str | None = None) -> Editor | None:
-        """The input of ``label`` (in ``group``, or the first group that has it)."""
+        """The input of ``label`` (in ``group``, or the first group that has it), if built."""
         for (g, lbl), editor in self._editors.items():
             if lbl == label and (group is None or g == group):
                 return editor
         return None
 
     def values(self) -> dict[str, str]:
-        """Every shown field by display name (as ``ContactView.display_values`` names them)."""
+        """Every field of the view by display name (as ``ContactView.display_values`` names
+        them): what the agent typed where a field is built, the view's value where not yet."""
+        if self.view is None:
+            return {}
         result: dict[str, str] = {}
-        for key, editor in self._editors.items():
-            f = self._fields[key]
+        for f in self.view.fields():
             name = f.display_name if f.display_name not in result \
                 else f"{f.display_name} ({f.group})"
-            result[name] = _text_of(editor)
+            editor = self._editors.get(f.key)
+            result[name] = f.value if editor is None else _text_of(editor)
         return result
 
     def edits(self) -> dict[FieldKey, str]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from app.api.models import Counters
+from app.ui.plain_text import ElidedLabel
 from app.ui.recent_calls import format_duration
 
 
-class CountersLabel(QLabel):
+class CountersLabel(ElidedLabel):
+    """One line in the status bar; DeepCall's status words and campaign names are its text."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Counters: waiting for DeepCall…", parent)
         self.setAccessibleName("Agent counters")
@@ -22,10 +25,8 @@ class CountersLabel(QLabel):
                   f"missed {n(counters.missed_calls)}",
                   f"talk {format_duration(counters.talk_time_seconds)}"]
         text = " · ".join(parts)
-        self.setText(text)
         campaigns = "\n".join(f"{c.name}: {n(c.calls)} calls" for c in counters.campaigns)
-        self.setToolTip(campaigns or "No campaign activity yet")
+        self.set_full_text(text, campaigns or "No campaign activity yet")
 
     def show_unavailable(self, message: str) -> None:
-        self.setText("Counters unavailable")
-        self.setToolTip(message)
+        self.set_full_text("Counters unavailable", message)

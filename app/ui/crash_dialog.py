@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.api.errors import DeepCallApiError
@@ -93,6 +93,7 @@ class CrashReporter(QObject):
             return
         box = QMessageBox(self._parent_widget())
         box.setIcon(QMessageBox.Icon.Warning)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the log path is the user's text
         box.setWindowTitle("Sorry — something went wrong")
         box.setText("Sorry, something went wrong inside Screen-Pop. "
                     "The app keeps running; your notes and edits are kept.")

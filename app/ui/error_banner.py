@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.api.errors import DeepCallApiError, DeepCallError, ServerError, TransportError
 from app.services.errors import NotConfigured
+from app.ui.plain_text import set_wrapped_text
 from app.ui.theme import status_colours
 
 # Codes that mean "the credentials in Settings are wrong": the agent can fix these themselves.
@@ -70,7 +71,7 @@ class ErrorBanner(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.view: ErrorView | None = None
         self.message = QLabel()
-        self.message.setWordWrap(True)
+        set_wrapped_text(self.message, "")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setAccessibleName("Error message")
         self.retry_button = QPushButton("&Retry")
@@ -88,7 +89,7 @@ class ErrorBanner(QFrame):
     def show_error(self, view: ErrorView) -> None:
         self.view = view
         self.restyle()
-        self.message.setText(view.message)
+        set_wrapped_text(self.message, view.message)  # the server's words can be in it
         self.retry_button.setVisible(view.action is ErrorAction.RETRY)
         self.settings_button.setVisible(view.action is ErrorAction.OPEN_SETTINGS)
         self.show()

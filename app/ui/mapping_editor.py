@@ -35,6 +35,7 @@ from app.core.field_mapping import (
     mapping_from_json,
     save_mapping,
 )
+from app.ui.plain_text import set_wrapped_text
 
 COLUMNS = ("DeepCall label", "Section", "Shown as", "Order", "Input type", "Directory key")
 LABEL, SECTION, DISPLAY, ORDER, INPUT, KEY = range(len(COLUMNS))
@@ -78,7 +79,7 @@ class MappingEditor(QDialog):
         row.addStretch(1)
 
         self.message = QLabel()
-        self.message.setWordWrap(True)
+        set_wrapped_text(self.message, "")  # file and label names come from outside
         self.message.setAccessibleName("Field mapping problem")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -164,7 +165,7 @@ class MappingEditor(QDialog):
         try:
             mapping = self.to_mapping()
         except FieldMappingError as exc:
-            self.message.setText(f"Not saved: {exc}")
+            set_wrapped_text(self.message, f"Not saved: {exc}")
             return
         self.mapping_saved.emit(mapping)
         self.accept()
@@ -173,23 +174,23 @@ class MappingEditor(QDialog):
         try:
             mapping = load_mapping(path)
         except FieldMappingError as exc:
-            self.message.setText(f"Not imported: {exc}")
+            set_wrapped_text(self.message, f"Not imported: {exc}")
             return False
         self.load(mapping)
-        self.message.setText(f"Imported {len(mapping.fields)} labels from {path.name}. "
-                             "Press Save to use them.")
+        set_wrapped_text(self.message, f"Imported {len(mapping.fields)} labels from "
+                         f"{path.name}. Press Save to use them.")
         return True
 
     def export_file(self, path: Path) -> bool:
         try:
             save_mapping(self.to_mapping(), path)
         except FieldMappingError as exc:
-            self.message.setText(f"Not exported: {exc}")
+            set_wrapped_text(self.message, f"Not exported: {exc}")
             return False
         except OSError as exc:
-            self.message.setText(f"Could not write {path}: {exc.strerror or exc}")
+            set_wrapped_text(self.message, f"Could not write {path}: {exc.strerror or exc}")
             return False
-        self.message.setText(f"Exported to {path}.")
+        set_wrapped_text(self.message, f"Exported to {path}.")
         return True
 
     def _choose_import(self) -> None:

@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.plain_text import set_wrapped_text
+
 
 class NotesBox(QGroupBox):
     """Emits ``send_requested(text)``; the window answers with sent/failed/queued."""
@@ -34,7 +36,7 @@ class NotesBox(QGroupBox):
         self.send_button.setToolTip("Ctrl+Enter")
         self.send_button.clicked.connect(self._request_send)
         self.status = QLabel()
-        self.status.setWordWrap(True)
+        set_wrapped_text(self.status, "")
         self.status.setAccessibleName("Note status")
         self.setFocusProxy(self.editor)  # the group box mnemonic (Alt+N) lands in the editor
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
@@ -51,7 +53,7 @@ class NotesBox(QGroupBox):
         """Notes need a caller number; without one the box explains why it is idle."""
         self.send_button.setEnabled(enabled)
         if not enabled and reason:
-            self.status.setText(reason)
+            set_wrapped_text(self.status, reason)
 
     def _request_send(self) -> None:
         text = self.editor.toPlainText().strip()
@@ -73,7 +75,8 @@ class NotesBox(QGroupBox):
 
     def note_failed(self, message: str) -> None:
         kept = "" if "kept" in message else " Your note is kept."
-        self.status.setText(f"{message}{kept} Press “Retry sending note” to try again.")
+        set_wrapped_text(self.status,  # the server's words can be in the message
+                         f"{message}{kept} Press “Retry sending note” to try again.")
         self.send_button.setText("Retry sen&ding note")
         self.send_button.setEnabled(True)
 

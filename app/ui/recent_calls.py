@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.api.models import RecentCall
+from app.ui.plain_text import plain_tooltip
 
 LOADING_CALLS = "Looking up recent calls…"
 DIRECTION_MARKS = {"inbound": "↙ in", "outbound": "↗ out"}
@@ -55,7 +56,9 @@ class RecentCallsList(QTreeWidget):
                 format_duration(call.duration_seconds),
                 call.agent_name,
             ])
-            item.setToolTip(0, f"{call.start_time_text} · call ID {call.call_id}")
+            # Items are plain text; tooltips guess HTML, and these are DeepCall's words.
+            item.setToolTip(0, plain_tooltip(f"{call.start_time_text} · call ID {call.call_id}"))
+            item.setToolTip(len(self.COLUMNS) - 1, plain_tooltip(call.agent_name))
             self.addTopLevelItem(item)
         if not self._calls:
             self._placeholder("No earlier calls with this number")
@@ -72,7 +75,7 @@ class RecentCallsList(QTreeWidget):
 
     def _placeholder(self, text: str) -> None:
         item = QTreeWidgetItem([text])
-        item.setToolTip(0, text)
+        item.setToolTip(0, plain_tooltip(text))
         self.addTopLevelItem(item)
         item.setFirstColumnSpanned(True)
 

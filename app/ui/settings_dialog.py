@@ -40,6 +40,7 @@ from app.services.secrets import SecretKind
 from app.services.settings import Settings
 from app.services.tasks import OwnedTasks
 from app.ui.error_banner import CREDENTIAL_CODES, describe_error
+from app.ui.plain_text import set_wrapped_text
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ class SettingsDialog(QDialog):
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret.setAccessibleName("API token or session ID")
         self.secret_note = QLabel()
-        self.secret_note.setWordWrap(True)
+        set_wrapped_text(self.secret_note, "")
         self.region = QLineEdit(settings.default_region)
         self.region.setMaxLength(2)
         self.region.setAccessibleName("Default country code for numbers")
@@ -141,7 +142,7 @@ class SettingsDialog(QDialog):
         self.test_button.setAccessibleName("Test the connection to DeepCall")
         self.test_button.clicked.connect(self.start_connection_test)
         self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
+        set_wrapped_text(self.test_result, "")
         self.test_result.setAccessibleName("Connection test result")
         test_row = QHBoxLayout()
         test_row.addWidget(self.test_button)
@@ -158,7 +159,7 @@ class SettingsDialog(QDialog):
         self._add_row(form2, "Clipboard &mode:", self.clipboard_mode)
 
         self.error = QLabel()
-        self.error.setWordWrap(True)
+        set_wrapped_text(self.error, "")
         self.error.setAccessibleName("Settings problem")
         self.error.hide()
 
@@ -205,7 +206,7 @@ class SettingsDialog(QDialog):
         try:
             saved = await in_daemon_thread(self._secrets.load, kind) is not None
         except SecretsUnavailable as exc:
-            self.secret_note.setText(exc.user_message)
+            set_wrapped_text(self.secret_note, exc.user_message)
             return
         if kind != self._secret_kind():
             return  # the agent switched the sign-in method meanwhile
@@ -248,7 +249,7 @@ class SettingsDialog(QDialog):
         return None
 
     def show_problem(self, message: str) -> None:
-        self.error.setText(message)
+        set_wrapped_text(self.error, message)
         self.error.show()
 
     def save(self) -> None:
@@ -339,7 +340,8 @@ class SettingsDialog(QDialog):
 
     def _finish_test(self, ok: bool, message: str) -> None:
         self.test_button.setEnabled(True)
-        self.test_result.setText(("✔ " if ok else "✖ ") + message)
+        # DeepCall's words (agent status, error messages) are in it: plain and bounded.
+        set_wrapped_text(self.test_result, ("✔ " if ok else "✖ ") + message)
         self.test_finished.emit(ok, message)
 
     def done(self, result: int) -> None:

@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from app.core.screen_text import defused, one_line
 from app.ui.caller_header import STATUS_TEXT
 from app.ui.resources import icon
 
@@ -57,9 +58,11 @@ class Tray(QObject):
         self.icon.setIcon(icon(f"tray-{status}"))
         tip = f"DeepCall Screen-Pop — {STATUS_TEXT.get(status, status)}"
         if self.last_caller:
-            tip += f"\nLast caller: {self.last_caller}"
-        self.icon.setToolTip(tip)
+            tip += f"\nLast caller: {one_line(self.last_caller)}"
+        self.icon.setToolTip(defused(tip))
 
     def notify(self, title: str, message: str) -> None:
         if self.available() and self.icon.isVisible():
-            self.icon.showMessage(title, message, icon("app"), 8000)
+            # The caller's name is in the message: bounded, and never markup on any desktop.
+            self.icon.showMessage(defused(one_line(title)), defused(one_line(message)),
+                                  icon("app"), 8000)

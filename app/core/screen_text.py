@@ -1,0 +1,59 @@
+"""Outside text (DeepCall values, server messages) bounded before a widget measures it.
+
+Contact data comes from callers and lead forms: a value can be any length and any characters.
+The widgets show it as plain text and elide it to the pixels they have; this module decides
+how much text they are ever given, so that a 900,000-character name costs what 300 do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+ELLIPSIS: Final = "…"
+LINE_CHARS: Final = 300  # a one-line label measures at most this much (it elides to fit anyway)
+TITLE_CHARS: Final = 60  # a box title is not elided by Qt: this is its whole width
+WRAPPED_CHARS: Final = 1_000  # a wrapped message (error banner, note status)
+TOOLTIP_CHARS: Final = 4_000  # about 50 wrapped lines; the field and `screenpop state` hold all
+BREAK_RUN: Final = 40  # a wrapped label cannot break a longer run of non-spaces by itself
+ZERO_WIDTH_SPACE: Final = "\u200b"
+
+# Line and paragraph breaks, tabs and other control characters: a one-line label shows them as
+# one space so a name cannot push a second, official-looking line into the header.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LONG_RUN = re.compile(rf"(\S{{{BREAK_RUN}}})(?=\S)")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the cut marked with an ellipsis."""
+    return text if len(text) <= limit else text[:max(0, limit - 1)] + ELLIPSIS
+
+
+def one_line(text: str, limit: int = LINE_CHARS) -> str:
+    """What a one-line label may show of ``text``: clipped, controls as single spaces."""
+    return clip(_CONTROLS.sub(" ", text[:limit + 1]), limit)  # a huge value is never scanned
+
+
+def wrappable(text: str, limit: int = WRAPPED_CHARS) -> str:
+    """What a word-wrapped label may show: clipped, and a long run of non-spaces (a URL, a
+    hostile name) given invisible break points so it wraps instead of widening the window."""
+    return _LONG_RUN.sub(r"\1" + ZERO_WIDTH_SPACE, clip(text, limit))
+
+
+def tooltip_text(text: str, limit: int = TOOLTIP_CHARS) -> str:
+    """The full text for a tooltip, up to ``limit`` characters, then how much more there is."""
+    if len(text) <= limit:
+        return text
+    rest = len(text) - limit
+    return f"{text[:limit]}{ELLIPSIS}\n({rest:,} more characters)"
+
+
+# The tray's tooltip and notifications are drawn by the desktop, which may read HTML or may not:
+# entities would show as "&lt;" on one, tags would run on another. Look-alikes are safe on both.
+_MARKUP_LOOKALIKES: Final = str.maketrans({"<": "‹", ">": "›", "&": "＆"})
+
+
+def defused(text: str) -> str:
+    """``text`` with the characters markup needs swapped for look-alikes, for surfaces that
+    may or may not render HTML (the tray tooltip, desktop notifications)."""
+    return text.translate(_MARKUP_LOOKALIKES)

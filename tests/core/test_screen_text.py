@@ -1,0 +1,49 @@
+"""Outside text bounded before a widget measures it (app.core.screen_text)."""
+
+from __future__ import annotations
+
+from app.core.screen_text import (
+    BREAK_RUN,
+    ELLIPSIS,
+    LINE_CHARS,
+    TOOLTIP_CHARS,
+    ZERO_WIDTH_SPACE,
+    clip,
+    defused,
+    one_line,
+    tooltip_text,
+    wrappable,
+)
+
+
+def test_clip_keeps_short_text_and_marks_a_cut() -> None:
+    assert clip("Aarav", 5) == "Aarav"
+    assert clip("Aarav Mehta", 5) == "Aara" + ELLIPSIS
+
+
+def test_one_line_turns_breaks_and_controls_into_spaces_and_bounds_the_length() -> None:
+    assert one_line("Aarav\nBANK: call 1800\u2028now\x1b[31m") == "Aarav BANK: call 1800 now [31m"
+    long = one_line("x" * 900_000)
+    assert len(long) == LINE_CHARS
+    assert long.endswith(ELLIPSIS)
+
+
+def test_wrappable_gives_long_runs_break_points_and_keeps_words() -> None:
+    assert wrappable("two words") == "two words"
+    broken = wrappable("W" * (BREAK_RUN * 3))
+    assert broken.replace(ZERO_WIDTH_SPACE, "") == "W" * (BREAK_RUN * 3)
+    assert max(len(run) for run in broken.split(ZERO_WIDTH_SPACE)) == BREAK_RUN
+
+
+def test_a_tooltip_holds_the_whole_text_up_to_its_bound_then_says_how_much_more() -> None:
+    assert tooltip_text("x" * TOOLTIP_CHARS) == "x" * TOOLTIP_CHARS
+    tip = tooltip_text("x" * (TOOLTIP_CHARS + 16_000))
+    assert tip.startswith("x" * TOOLTIP_CHARS)
+    assert tip.endswith("(16,000 more characters)")
+
+
+def test_defused_text_has_no_character_markup_needs() -> None:
+    text = defused("<b>R&D</b> &lt;")
+    assert not set("<>&") & set(text)
+    assert "b" in text
+    assert "R" in text

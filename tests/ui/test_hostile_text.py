@@ -1,0 +1,201 @@
+"""DeepCall's text is text: markup from the server shows as its characters, everywhere.
+
+Caller names, labels, group names and values come from callers and lead forms. A name like
+``<b style=...>FRAUD ALERT</b>`` must not render as a red headline, and ``<img src=...>`` must
+not load a local file: every label showing outside text is plain text, every tooltip escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QLineEdit, QWidget
+from pytestqt.qtbot import QtBot
+
+from app.api.auth import Auth
+from app.api.models import CampaignCount, Counters, RecentCall
+from app.core.field_mapping import FieldMapping
+from app.core.screen_text import TOOLTIP_CHARS
+from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+from app.sandbox.seed import DEMO_KNOWN_NUMBER
+from app.sandbox.server import SandboxServer
+from app.services.secrets import MemorySecretStore
+from app.services.settings import Settings
+from app.ui.crash_dialog import CrashReporter
+from app.ui.error_banner import ErrorAction, ErrorView
+from app.ui.mapping_editor import MappingEditor
+from app.ui.plain_text import ElidedLabel
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.tray import Tray
+from tests.fixtures.qt_async import wait_signal, wait_until
+from tests.ui.conftest import StackFactory, quiesce
+
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+KNOWN = "+" + DEMO_KNOWN_NUMBER
+MARKUP = "<b style='color:red;font-size:40pt'>FRAUD ALERT</b><img src='file:///etc/hosts'>"
+RAW_TAGS = ("<b style", "<img")
+
+
+def markup_contact() -> dict[str, dict[str, object]]:
+    """A contact whose every name, label, group and value is markup."""
+    return {"Cu": {"mobile": int(DEMO_KNOWN_NUMBER), "Name": MARKUP, f"{MARKUP} label": MARKUP},
+            f"{MARKUP} group": {"Email": MARKUP, "Notes": MARKUP}}
+
+
+def _labels_with_markup(root: QWidget) -> list[QLabel]:
+    """Labels showing outside text (an elided one by its whole text)."""
+    return [label for label in root.findChildren(QLabel)
+            if "FRAUD" in (label.full_text() if isinstance(label, ElidedLabel) else label.text())]
+
+
+def _raw_tooltips(root: QWidget) -> list[str]:
+    """Tooltips that still hold a tag Qt would render (escaped ones hold "&lt;")."""
+    return [w.toolTip() for w in [root, *root.findChildren(QWidget)]
+            if any(tag in w.toolTip() for tag in RAW_TAGS)]
+
+
+def test_markup_from_deepcall_shows_as_its_characters_in_the_window(
+        make_stack: StackFactory, sandbox: SandboxServer, run_async: RunAsync) -> None:
+    sandbox.craft_contact_info(KNOWN, markup_contact())
+    stack = make_stack()
+    window = stack.window
+
+    async def pop() -> None:
+        assert stack.pop(KNOWN)
+        await wait_until(lambda: window.status == "found")
+        await quiesce()
+
+    run_async(pop())
+    # The other places DeepCall's words land: counters, recent calls, an error, a note failure.
+    window.counters.show_counters(Counters(agent_status=MARKUP, login_type="WebRTC",
+                                           campaigns=(CampaignCount(MARKUP, 3),)))
+    window.show_recent_calls([RecentCall("c1<b>", "inbound", MARKUP, 30, datetime(2026, 1, 2),
+                                         MARKUP, MARKUP)])
+    window.banner.show_error(ErrorView(MARKUP, ErrorAction.RETRY))
+    window.notes.note_failed(MARKUP)
+
+    header = window.header.caller_name
+    assert MARKUP.startswith(header.text().rstrip("…"))
+    assert header.textFormat() == Qt.TextFormat.PlainText
+    shown = _labels_with_markup(window)
+    # header name, the unmapped label's row, counters, error banner, note status
+    assert len(shown) >= 5, [label.accessibleName() for label in shown]
+    assert [label.accessibleName() or label.text() for label in shown
+            if label.textFormat() != Qt.TextFormat.PlainText] == []
+    assert _raw_tooltips(window) == []
+    item = window.recent.topLevelItem(0)
+    assert item is not None
+    assert item.text(4) == MARKUP  # items are plain; their tooltips are escaped
+    assert not any(tag in item.toolTip(col) for col in range(5) for tag in RAW_TAGS)
+    assert "&lt;b style" in item.toolTip(4)
+    name = window.form.editor("Name")
+    assert isinstance(name, QLineEdit)
+    assert name.text() == MARKUP
+    titles = [box.title() for box in window.form.findChildren(QGroupBox)]
+    assert any(title.startswith("More details — <b style") for title in titles), titles
+    assert stack.state()["fields"]["Name"] == MARKUP  # type: ignore[index]
+
+
+def test_the_tray_never_hands_markup_to_the_desktop(qtbot: QtBot) -> None:
+    tray = Tray()
+    tray.set_state("found", f"{MARKUP} (+91 98765 43210)")
+    tip = tray.icon.toolTip()
+    assert "FRAUD ALERT" in tip
+    assert "<" not in tip
+    assert ">" not in tip
+
+
+async def _markup_counters(_url: str, _auth: Auth) -> Counters:
+    return Counters(agent_status=MARKUP, total_calls=3)
+
+
+def test_the_connection_test_shows_deepcall_words_as_text(
+        qtbot: QtBot, tmp_path: Path, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    dialog = SettingsDialog(Settings(tmp_path), MemorySecretStore(), _markup_counters)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.brand_url.setText(sandbox.base_url)
+    dialog.user_id.setText(DEMO_USER_ID)
+    dialog.secret.setText(DEMO_TOKEN)
+    run_async(wait_signal(dialog.test_finished, 10, trigger=dialog.test_button.click))
+    assert "<b style" in dialog.test_result.text()
+    assert dialog.test_result.textFormat() == Qt.TextFormat.PlainText
+    assert dialog.error.textFormat() == Qt.TextFormat.PlainText
+    assert dialog.secret_note.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_the_mapping_editor_shows_a_file_problem_as_text(qtbot: QtBot, tmp_path: Path) -> None:
+    editor = MappingEditor(FieldMapping(()))
+    qtbot.addWidget(editor)
+    bad = tmp_path / f"{MARKUP}.json".replace("/", "_")
+    bad.write_text("{not json", encoding="utf-8")
+    assert not editor.import_file(bad)
+    assert "FRAUD" in editor.message.text()
+    assert editor.message.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_the_crash_box_shows_the_log_path_as_text(qtbot: QtBot, tmp_path: Path,
+                                                  run_async: RunAsync) -> None:
+    folder = tmp_path / "<b style='color:red'>profile<br>"
+    folder.mkdir()
+    reporter = CrashReporter(folder / "screenpop.log", lambda: None)
+    reporter.report(RuntimeError("a test crash"))
+
+    run_async(wait_until(lambda: reporter.box is not None and reporter.box.isVisible()))
+    box = reporter.box
+    assert box is not None
+    assert "<b style='color:red'>profile<br>" in box.informativeText()
+    assert box.textFormat() == Qt.TextFormat.PlainText
+    box.close()
+
+
+@pytest.mark.parametrize("length", [2_000, 20_000])
+def test_a_huge_value_never_widens_the_window(make_stack: StackFactory, sandbox: SandboxServer,
+                                              run_async: RunAsync, length: int) -> None:
+    huge = "W" * (length - 4) + " end"  # one unbreakable run, in the widest letter
+    sandbox.craft_contact_info(KNOWN, {
+        "Cu": {"mobile": int(DEMO_KNOWN_NUMBER), "Name": huge, huge: huge},
+        huge: {"Email": huge, "Notes": huge}})
+    stack = make_stack()
+    window = stack.window
+    before = window.width()
+    screen = window.screen().availableGeometry().width()
+
+    async def pop() -> None:
+        assert stack.pop(KNOWN)
+        await wait_until(lambda: window.status == "found")
+        await quiesce()
+
+    run_async(pop())
+    window.counters.show_counters(Counters(agent_status=huge, campaigns=(CampaignCount(huge, 1),)))
+    window.banner.show_error(ErrorView(huge, ErrorAction.RETRY))
+    window.notes.note_failed(huge)
+    window.show_recent_calls([RecentCall("c1", "inbound", huge, 3, None, huge, huge)])
+
+    QApplication.processEvents()  # let any layout that would grow do so
+    # The window grows only when its content needs more than it has: it must not.
+    assert window.minimumSizeHint().width() <= min(before, screen)
+    assert window.width() == before
+    # ...and the form needs no sideways scrolling: labels and box titles are cut to fit.
+    assert window.form.horizontalScrollBar().maximum() == 0
+    # The whole value stays reachable: the state snapshot and the field hold all of it, the
+    # tooltip up to its bound.
+    fields = stack.state()["fields"]
+    assert isinstance(fields, dict)
+    assert fields["Name"] == huge
+    name = window.form.editor("Name")
+    assert isinstance(name, QLineEdit)
+    assert name.text() == huge
+    shown = window.header.caller_name.text()
+    assert shown.endswith("…")  # elided to the header's width: visibly cut, not clipped
+    assert len(shown) < 300
+    tip = window.header.caller_name.toolTip()
+    assert huge[:TOOLTIP_CHARS] in html.unescape(tip)
+    if length <= TOOLTIP_CHARS:
+        assert huge in html.unescape(tip)
