@@ -50,13 +50,10 @@ def laid_out(boxes: Iterable[FormBox]) -> Iterator[tuple[int, FieldView]]:
             yield index, f
 
 
-def first_batch_size(boxes: list[FormBox], must_show: Iterable[FieldKey],
-                     show_all: bool) -> int:
-    """How many fields to build now: the first batch, or all, and always far enough to
-    include every field in ``must_show`` (the agent's unsaved edits, the focused field)."""
+def first_batch_size(boxes: list[FormBox], must_show: Iterable[FieldKey]) -> int:
+    """How many fields to build at once: the first batch, and always far enough to include
+    every field in ``must_show`` (the agent's unsaved edits, the focused field)."""
     total = sum(len(box.fields) for box in boxes)
-    if show_all:
-        return total
     wanted = set(must_show)
     last_wanted = max((n for n, (_, f) in enumerate(laid_out(boxes)) if f.key in wanted),
                       default=-1)

@@ -15,10 +15,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
+    QLayout,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -105,7 +107,7 @@ class ContactForm(QScrollArea):
         self.view: ContactView | None = None
         self._placeholder = QLabel()
         self._boxes: list[FormBox] = []
-        self._box_forms: dict[int, QFormLayout] = {}
+        self._started_boxes: set[int] = set()
         self._pending: list[tuple[int, FieldView]] = []  # not built yet, in the order shown
         self._outer = QVBoxLayout()
         self.show_all_button = QPushButton()
@@ -121,7 +123,7 @@ class ContactForm(QScrollArea):
         self._batch_timer.stop()
         self._editors.clear()
         self._fields.clear()
-        self._box_forms.clear()
+        self._started_boxes.clear()
         self._pending = []
         self._boxes = []
         self._showing_all = False
@@ -156,6 +158,9 @@ class ContactForm(QScrollArea):
         self._boxes = form_boxes(view)
         container = QWidget()
         self._outer = QVBoxLayout(container)
+        # The container grows to what its boxes need before they are laid out: otherwise every
+        # batch first squeezes every earlier box into the old height, then lets it out again.
+        self._outer.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         self.show_all_button = QPushButton()
         self.show_all_button.setAccessibleName("Show every field of this contact")
         self.show_all_button.clicked.connect(self.show_all_fields)
@@ -164,8 +169,8 @@ class ContactForm(QScrollArea):
         self.setWidget(container)
         must_show = [*carried, *([focused] if focused is not None else [])]
         self._pending = list(laid_out(self._boxes))
-        self._build(first_batch_size(self._boxes, must_show, show_all))
-        if show_all:
+        self._build(first_batch_size(self._boxes, must_show))
+        if show_all:  # the rest as before: a batch per turn, the loop keeps answering
             self.show_all_fields()
         for key, text in carried.items():
             kept = self._editors.get(key)
@@ -175,9 +180,21 @@ class ContactForm(QScrollArea):
             self._editors[focused].setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _build(self, count: int) -> None:
-        """Build the next ``count`` pending fields, each into its box (made when first used)."""
+        """Build the next ``count`` pending fields into boxes of their own.
+
+        A batch never adds rows to a box built earlier: a layout grows at a cost in its rows,
+        so adding to one box of thousands would make every batch slower than the last. A box
+        that a batch boundary splits goes on in a "(continued)" box.
+        """
         batch, self._pending = self._pending[:count], self._pending[count:]
         previous = next(reversed(self._editors.values()), None)
+        forms: dict[int, QFormLayout] = {}
+        built: list[Editor] = []
+        # One widget per batch, added to the form once: the form's own layout stays a few
+        # dozen items long however many boxes there are.
+        chunk = QWidget()
+        chunk_layout = QVBoxLayout(chunk)
+        chunk_layout.setContentsMargins(0, 0, 0, 0)
         for box_index, field in batch:
             editor = _editor_for(field)
             label = ElidedLabel(field.display_name, max_em=24)
@@ -185,35 +202,41 @@ class ContactForm(QScrollArea):
             if not field.known:
                 label.set_full_text(field.display_name,
                                     "Not in the field mapping: shown as DeepCall sent it")
-            self._form_of(box_index).addRow(label, editor)
+            if box_index not in forms:
+                forms[box_index] = self._new_box(box_index, chunk_layout)
+            forms[box_index].addRow(label, editor)
             self._editors[field.key] = editor
             self._fields[field.key] = field
             if not field.read_only:
                 self._connect(field, editor)
-            if previous is not None:  # Tab walks the fields in the order shown, box by box
-                QWidget.setTabOrder(previous, editor)
-            previous = editor
+            built.append(editor)
+        if batch:
+            # Boxes go above the "Show all" button and the closing stretch.
+            self._outer.insertWidget(self._outer.count() - 2, chunk)
+        for before, after in zip([previous, *built], built, strict=False):
+            if before is not None:  # Tab walks the fields in the order shown, box by box
+                QWidget.setTabOrder(before, after)
         self._update_show_all_button()
 
-    def _form_of(self, box_index: int) -> QFormLayout:
-        form = self._box_forms.get(box_index)
-        if form is None:
-            box_view = self._boxes[box_index]
-            box = QGroupBox()
-            # A title is never elided by Qt: cut it to what fits a narrow form.
-            title = box.fontMetrics().elidedText(
-                box_view.title, Qt.TextElideMode.ElideRight,
-                box.fontMetrics().horizontalAdvance("M") * TITLE_EM)
-            box.setTitle(title)
-            box.setAccessibleName(box_view.title)
-            if title != box_view.full_title:
-                box.setToolTip(plain_tooltip(box_view.full_title))
-            form = QFormLayout(box)
-            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-            # Boxes go above the "Show all" button and the closing stretch.
-            self._outer.insertWidget(self._outer.count() - 2, box)
-            self._box_forms[box_index] = form
+    def _new_box(self, box_index: int, chunk_layout: QVBoxLayout) -> QFormLayout:
+        box_view = self._boxes[box_index]
+        continued = " (continued)" if box_index in self._started_boxes else ""
+        self._started_boxes.add(box_index)
+        box = QGroupBox()
+        # A title is never elided by Qt: cut it to what fits a narrow form.
+        metrics = box.fontMetrics()
+        title = metrics.elidedText(box_view.title, Qt.TextElideMode.ElideRight,
+                                   metrics.horizontalAdvance("M") * TITLE_EM) + continued
+        box.setTitle(title)
+        box.setAccessibleName(box_view.title + continued)
+        if title != box_view.full_title + continued:
+            box.setToolTip(plain_tooltip(box_view.full_title))
+        # Its own height, always: squeezed boxes would be resized again with every batch.
+        box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        chunk_layout.addWidget(box)
         return form
 
     def _update_show_all_button(self) -> None:

@@ -53,6 +53,7 @@ class ElidedLabel(QLabel):
         self._full = ""
         self._shown = ""
         self._detail = ""
+        self._elided_at = -1  # the width the shown text was elided for; -1: elide again
         self.set_full_text(text)
 
     def full_text(self) -> str:
@@ -64,16 +65,24 @@ class ElidedLabel(QLabel):
         self._full = text
         self._detail = detail
         self._shown = one_line(text, LINE_CHARS)
+        self._elided_at = -1
         self.updateGeometry()
         self._elide()
 
     def _elide(self) -> None:
         width = max(1, self.contentsRect().width())
+        if width == self._elided_at:
+            return  # a resize in height only, or a relayout that changed nothing
+        self._elided_at = width
         elided = self.fontMetrics().elidedText(self._shown, Qt.TextElideMode.ElideRight, width)
         # With a buddy, "&" would be a mnemonic marker: "R&D" must stay "R&D".
-        super().setText(elided.replace("&", "&&") if self.buddy() is not None else elided)
+        shown = elided.replace("&", "&&") if self.buddy() is not None else elided
+        if shown != self.text():  # setting text asks for a relayout: only when it changed
+            super().setText(shown)
         tip = [self._full] if elided != self._full else []
-        self.setToolTip(plain_tooltip("\n\n".join([*tip, self._detail] if self._detail else tip)))
+        tooltip = plain_tooltip("\n\n".join([*tip, self._detail] if self._detail else tip))
+        if tooltip != self.toolTip():
+            self.setToolTip(tooltip)
 
     def setText(self, text: str) -> None:
         self.set_full_text(text)
@@ -84,6 +93,7 @@ class ElidedLabel(QLabel):
 
     def setBuddy(self, buddy: QWidget) -> None:
         super().setBuddy(buddy)
+        self._elided_at = -1
         self._elide()
 
     def sizeHint(self) -> QSize:
