@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.contact import Contact, ContactGroup
 from app.core.contact_view import build_contact_view
-from app.core.field_mapping import FieldMapping, FieldSpec
+from app.core.field_mapping import UNKNOWN_ORDER_BASE, FieldMapping, FieldSpec
 from app.core.form_boxes import FIRST_BATCH
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER
 from app.sandbox.server import SandboxServer
@@ -112,8 +112,9 @@ def _view(count: int, name_suffix: str = "") -> Any:
     groups = (ContactGroup("Cu", (("mobile", int(DEMO_KNOWN_NUMBER)),
                                   *((f"Field {i}", f"value {i}{name_suffix}")
                                     for i in range(count)))),)
-    # "Field 500" is editable (written back) and shown last, far beyond the first batch.
-    late = FieldSpec("Field 500", "custom", "Field 500", 10**9, "text", "custom_field_1")
+    # "Field 500" is editable (written back) and shown in its place, beyond the first batch.
+    late = FieldSpec("Field 500", "custom", "Field 500", UNKNOWN_ORDER_BASE + 501, "text",
+                     "custom_field_1")
     return build_contact_view(Contact(KNOWN, groups), FieldMapping((late,)))
 
 
@@ -130,8 +131,11 @@ def test_fields_built_late_keep_their_edits_through_a_refresh(qtbot: QtBot,
     assert isinstance(late, QLineEdit)
     late.setText("typed by the agent")
     # A background refresh of the same caller: everything stays built, the edit stays.
-    form.show_view(_view(3 * FIRST_BATCH, name_suffix=" (refreshed)"))
-    run_async(wait_until(lambda: form.pending_count() == 0))
+    # As many fields as the agent had open come back (a batch per turn, as before).
+    refreshed = _view(3 * FIRST_BATCH, name_suffix=" (refreshed)")
+    run_async(wait_signal(form.all_fields_shown, 10, trigger=lambda: form.show_view(refreshed)))
+    assert form.pending_count() == 0
+    assert form.values()["Field 2"] == "value 2 (refreshed)"
     kept = form.editor("Field 500")
     assert isinstance(kept, QLineEdit)
     assert kept.text() == "typed by the agent"
