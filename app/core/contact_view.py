@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Final, cast
 
 from app.core import phone
@@ -74,16 +75,18 @@ class ContactView:
             or next((f for f in fields if normalise_label(f.label) == "name"), None)
         return named.value.strip() if named is not None else ""
 
-    def display_values(self) -> dict[str, str]:
-        """{display name: value} of every field, for ``screenpop state`` and logs of tests.
+    def display_values(self, edits: Mapping[FieldKey, str] | None = None) -> dict[str, str]:
+        """{display name: value} of every field, for ``screenpop state`` and logs of tests;
+        with ``edits``, what the agent typed in place of the value.
 
         Two fields with one display name (same label in two groups) get "name (group)".
         """
+        edits = edits or {}
         result: dict[str, str] = {}
         for f in self.fields():
             name = f.display_name if f.display_name not in result \
                 else f"{f.display_name} ({f.group})"
-            result[name] = f.value
+            result[name] = edits.get(f.key, f.value)
         return result
 
 

@@ -287,15 +287,7 @@ class ContactForm(QScrollArea):
     def values(self) -> dict[str, str]:
         """Every field of the view by display name (as ``ContactView.display_values`` names
         them): what the agent typed where a field is built, the view's value where not yet."""
-        if self.view is None:
-            return {}
-        result: dict[str, str] = {}
-        for f in self.view.fields():
-            name = f.display_name if f.display_name not in result \
-                else f"{f.display_name} ({f.group})"
-            editor = self._editors.get(f.key)
-            result[name] = f.value if editor is None else _text_of(editor)
-        return result
+        return self.view.display_values(self.edits()) if self.view is not None else {}
 
     def edits(self) -> dict[FieldKey, str]:
         """Only what the agent changed: (group, label) -> new text."""
