@@ -11,7 +11,12 @@ so a hand-edited file means the same thing to the window, ``screenpop lookup`` a
 - ``;`` starts a comment outside quotes; a line that is not ``key=value`` is ignored, warned;
 - values: a quoted part keeps its spaces, commas and semicolons; ``\\``-escapes as QSettings
   writes them; an unquoted comma makes a list, joined back with ``,`` (as ``Settings`` reads
-  it); ``@@`` is ``@`` and ``@ByteArray(x)`` is ``x``.
+  it); ``@@`` is ``@``, ``@String(x)`` (a value holding a NUL) and ``@ByteArray(x)`` are ``x``;
+- only CR and LF end a line; only space and tab are trimmed around a value.
+
+Deliberate differences from QSettings: ``@Variant(...)``, ``@Invalid()`` and the geometry
+types (``@Rect``...) read as their literal text, and a list's parts are joined back with ``,``
+(the app saves none of these in a setting read through here).
 
 Warnings never quote a value except the region code (the file holds no secrets, but an
 address may carry a customer's name).
@@ -20,6 +25,7 @@ address may carry a customer's name).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +38,11 @@ MAX_FILE_BYTES: Final = 1 << 20  # a settings file is a few hundred bytes; more 
 _ESCAPES: Final = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
                    "v": "\v", "0": "\0"}
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+_LINE_BREAK: Final = re.compile(r"\r\n|\r|\n")
+# What QSettings trims: around lines and keys ASCII blanks, around values only space and tab
+# (it writes U+0085, U+00A0, U+2028 raw, so trimming them would change a saved value).
+_LINE_BLANKS: Final = " \t\v\f"
+_VALUE_BLANKS: Final = " \t"
 
 
 def checked_region(raw: str) -> str:
@@ -89,7 +100,10 @@ def read_settings_file(path: Path) -> SettingsFile:
         text = data.decode("utf-8", errors="replace")
         warnings.append("settings.ini is not UTF-8 text: the characters that could not be "
                         "read are shown as \ufffd. Save it as UTF-8.")
-    values = _parse_lines(text.splitlines(), warnings)
+    # Only CR and LF end a line, as in QSettings: str.splitlines() also breaks on U+2028,
+    # U+0085, \x0b, \x1c... which QSettings writes raw inside a value, so a saved value could
+    # otherwise smuggle in a second key (brand_url=...).
+    values = _parse_lines(_LINE_BREAK.split(text), warnings)
     return SettingsFile(values, tuple(warnings))
 
 
@@ -99,11 +113,11 @@ def _parse_lines(lines: list[str], warnings: list[str]) -> dict[str, str]:
     sections_seen: set[str] = set()
     prefix = ""
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
+        stripped = line.strip(_LINE_BLANKS)
         if not stripped or stripped[0] == ";" or (stripped[0] == "#" and "=" not in stripped):
             continue  # comments (QSettings reads "#name=value" as a key, so does this)
         if stripped.startswith("[") and stripped.endswith("]"):
-            name = stripped[1:-1].strip()
+            name = stripped[1:-1].strip(_LINE_BLANKS)
             prefix = "" if name.lower() == "general" else f"{name}/"
             if prefix in sections_seen:
                 warnings.append(f"settings.ini: the [{name[:40]}] section appears more than "
@@ -111,7 +125,7 @@ def _parse_lines(lines: list[str], warnings: list[str]) -> dict[str, str]:
             sections_seen.add(prefix)
             continue
         key, equals, raw = line.partition("=")
-        key = key.strip()
+        key = key.strip(_LINE_BLANKS)
         if not equals or not key:
             warnings.append(f"settings.ini: line {number} is not 'name=value'; it is ignored.")
             continue
@@ -126,9 +140,7 @@ def _parse_lines(lines: list[str], warnings: list[str]) -> dict[str, str]:
 
 def unescape_value(raw: str) -> str:
     """One INI value as QSettings writes it -> its text (list parts joined with ``,``)."""
-    text = raw.strip()
-    if text.startswith("@ByteArray(") and text.endswith(")"):
-        return text[len("@ByteArray("):-1]
+    text = raw.strip(_VALUE_BLANKS)
     parts: list[str] = []
     # Each character with whether it was quoted or escaped: only bare spaces at a part's
     # ends are trimmed, as QSettings does.
@@ -155,15 +167,27 @@ def unescape_value(raw: str) -> str:
             current.append((char, False))
         index += 1
     parts.append(_trimmed(current))
-    value = ",".join(parts)
-    return value[1:] if value.startswith("@@") else value
+    if len(parts) == 1:
+        return _typed_text(parts[0])
+    return ",".join(part[1:] if part.startswith("@@") else part for part in parts)
+
+
+def _typed_text(value: str) -> str:
+    """QSettings marks a value starting with ``@`` (``@@``), holding a NUL (``@String(...)``)
+    or bytes (``@ByteArray(...)``); the marks are read after unescaping, as QSettings does."""
+    if value.startswith("@@"):
+        return value[1:]
+    for mark in ("@String(", "@ByteArray("):
+        if value.startswith(mark) and value.endswith(")"):
+            return value[len(mark):-1]
+    return value
 
 
 def _trimmed(chars: list[tuple[str, bool]]) -> str:
     start, end = 0, len(chars)
-    while start < end and chars[start][0].isspace() and not chars[start][1]:
+    while start < end and chars[start][0] in _VALUE_BLANKS and not chars[start][1]:
         start += 1
-    while end > start and chars[end - 1][0].isspace() and not chars[end - 1][1]:
+    while end > start and chars[end - 1][0] in _VALUE_BLANKS and not chars[end - 1][1]:
         end -= 1
     return "".join(char for char, _ in chars[start:end])
 

@@ -8,6 +8,9 @@ import logging
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QSettings
 
 from app.commands import lookup, pop
 from app.services.credentials import read_stored_account
@@ -76,7 +79,11 @@ def test_an_odd_file_is_warned_about(tmp_path: Path, case: str,
 
 @pytest.mark.parametrize("value", [
     "https://bücher.example", "12,34", 'x"y', "semi;colon", "back\\slash", "tab\there",
-    "#hash", "@at", "=eq", " lead space", "", '"quoted"', "日本", "12345, with comma"])
+    "#hash", "@at", "=eq", " lead space", "", '"quoted"', "日本", "12345, with comma",
+    # Characters str.splitlines() breaks on, which QSettings writes raw or escaped: a value
+    # must never split into a second line (a second key, such as brand_url).
+    "42\u2028brand_url=https://evil.example", "42\u2029x=1", "42\x85brand_url=https://e.example",
+    "a\x0bb", "a\x0cb", "a\x1cb", "a\x1db", "a\x1eb", "nul\x00here", "line\nbreak", "cr\rhere"])
 def test_what_the_app_writes_is_read_back_unchanged(tmp_path: Path, value: str) -> None:
     Settings(tmp_path).user_id = value  # written through QSettings, as the app does
     assert read_settings_file(tmp_path / SETTINGS_FILE_NAME).values["user_id"] == value
@@ -84,7 +91,9 @@ def test_what_the_app_writes_is_read_back_unchanged(tmp_path: Path, value: str) 
 
 @pytest.mark.parametrize(("raw", "text"), [
     ('"a, b" ; comment', "a, b"), ("a, b", "a,b"), ("@ByteArray(QUJD)", "QUJD"),
-    (r"\x41\x42", "AB"), (r"a\x41b", "a\u041b"), ("@@x", "@x")])
+    (r"\x41\x42", "AB"), (r"a\x41b", "a\u041b"), ("@@x", "@x"),
+    (r'"@String(nul\0x, y)"', "nul\0x, y"), (r'"@ByteArray(q\0,w)"', "q\0,w"),
+    ("@@a, @@b", "@a,@b"), ("a\x85", "a\x85"), ("\xa0a ", "\xa0a")])
 def test_values_unescape_as_qsettings_reads_them(raw: str, text: str) -> None:
     assert unescape_value(raw) == text
 
@@ -102,3 +111,24 @@ def test_a_value_that_cannot_be_written_is_still_used_for_this_run(tmp_path: Pat
     settings = Settings(tmp_path)
     settings.dedupe_seconds = 7
     assert settings.dedupe_seconds == 7
+
+
+# The deliberate differences from QSettings' reading (listed in the module) are values the app
+# never writes into a setting; a lone surrogate cannot be written at all.
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.text(max_size=24))
+def test_any_text_written_through_qsettings_reads_back_unchanged(tmp_path: Path,
+                                                                 value: str) -> None:
+    path = tmp_path / SETTINGS_FILE_NAME
+    qsettings = QSettings(str(path), QSettings.Format.IniFormat)
+    qsettings.clear()
+    qsettings.setValue("brand_url", A)
+    qsettings.setValue("user_id", value)
+    qsettings.sync()
+    assert qsettings.status() == QSettings.Status.NoError
+    del qsettings
+    # QSettings itself drops one leading BOM of a value when it writes it.
+    written = value.removeprefix("\ufeff")
+    assert QSettings(str(path), QSettings.Format.IniFormat).value("user_id") == written
+    assert read_settings_file(path).values == {"brand_url": A, "user_id": written}
