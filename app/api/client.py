@@ -45,6 +45,7 @@ from app.api.transport import (
     transport_error,
     unexpected_status,
     unreadable_encoding,
+    unusable_address,
 )
 from app.core.contact import LookupResult
 from app.core.error_messages import ApiGroup
@@ -230,6 +231,8 @@ class DeepCallClient:
         except httpx.HTTPError as exc:
             failure = transport_error(exc, self._host, self._timeouts.total,
                                       self._auth.secrets(), self._proxy)
+        except httpx.InvalidURL:  # not an HTTPError; api_base should have refused it already
+            failure = unusable_address()
         elapsed_ms = (time.perf_counter() - started) * 1000
         if failure is not None:
             log.debug("deepcall %s/%s attempt %d failed after %.1f ms: %s", group.value,

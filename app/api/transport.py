@@ -57,6 +57,7 @@ def _is_loopback(host: str) -> bool:
 
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
+_BRACKETED_HOST = re.compile(r"\[[^\[\]]+\](:[0-9]+)?")
 _LOOKS_LIKE = "It must look like https://v4-api.deepcall.com. Correct it in Settings (or --brand)."
 
 
@@ -66,8 +67,9 @@ def _invalid(reason: str) -> InvalidBrandUrl:
 
 def _check_host(text: str, host: str) -> None:
     """Refuse what DNS or httpx would only refuse later, as an "internal error" mid-lookup."""
-    if host.startswith("[") or ":" in host:
-        return  # an IPv6 literal: urlsplit has already checked its brackets
+    if ":" in host:
+        _check_ipv6(text, host)
+        return
     try:
         url = httpx.URL(text)  # IDNA-encodes a Unicode name into raw_host
         _ = url.host  # and decoding it back checks the punycode (xn--) labels
@@ -78,6 +80,23 @@ def _check_host(text: str, host: str) -> None:
     if not ascii_host or len(ascii_host) > 253 or not all(
             _HOST_LABEL.fullmatch(label) for label in labels):
         raise _invalid("has a host name that is not a valid internet name")
+
+
+def _check_ipv6(text: str, host: str) -> None:
+    """An IPv6 literal alone in its brackets, then at most a port: urlsplit takes the first
+    [...] anywhere in the host part, so ``a*::1[::1]`` would pass on its own."""
+    host_and_port = urlsplit(text).netloc.rpartition("@")[2]
+    try:
+        ipaddress.ip_address(host.split("%")[0])  # a zone (%eth0) is the link's, not checked
+    except ValueError:
+        raise _invalid("has an IPv6 address that is not valid") from None
+    if not _BRACKETED_HOST.fullmatch(host_and_port):
+        raise _invalid("has an IPv6 address that is not valid (or text around its brackets)")
+
+
+def unusable_address() -> InvalidBrandUrl:
+    """An address httpx refuses (``httpx.InvalidURL``), in plain words."""
+    return _invalid("is not a web address this app can use")
 
 
 def api_base(brand_url: str) -> str:
@@ -117,7 +136,12 @@ def api_base(brand_url: str) -> str:
         if text.endswith(suffix):
             text = text[: -len(suffix)]
             break
-    return f"{text}/api/v2"
+    base = f"{text}/api/v2"
+    try:
+        httpx.URL(base)  # the last word: what httpx refuses would fail every request later
+    except httpx.InvalidURL:
+        raise unusable_address() from None
+    return base
 
 
 def _bypassed(host: str, no_proxy: str) -> bool:

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from app.api import transport
+from app.api.auth import TokenAuth
+from app.api.client import DeepCallClient
 from app.api.errors import InvalidBrandUrl
 from app.api.transport import api_base
 
@@ -23,6 +28,12 @@ from app.api.transport import api_base
     ("https://deep call.com", "space or control"),
     ("https://deepcall.com\x00", "space or control"),
     ("https://deepcall.com\u202e", "space or control"),
+    # Accepted once because a host with ':' skipped the checks; httpx then refused them
+    # mid-lookup as an "unexpected internal error".
+    ("http://[::1]x:80", "IPv6"),
+    ("https://a*::1[::1]", "IPv6"),
+    ("http://]=[::1", "IPv6"),
+    ("https://[::1:127.0.0.1]%", "IPv6"),
 ])
 def test_a_malformed_address_is_refused_with_its_reason(address: str, reason: str) -> None:
     with pytest.raises(InvalidBrandUrl) as caught:
@@ -34,9 +45,35 @@ def test_a_malformed_address_is_refused_with_its_reason(address: str, reason: st
 @pytest.mark.parametrize(("address", "base"), [
     ("https://v4-api.deepcall.com:8443", "https://v4-api.deepcall.com:8443/api/v2"),
     ("http://[::1]:8080", "http://[::1]:8080/api/v2"),
+    ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443/api/v2"),
     ("https://bücher.example", "https://bücher.example/api/v2"),
     ("https://xn--bcher-kva.example/", "https://xn--bcher-kva.example/api/v2"),
     ("  https://v4-api.deepcall.com/api  ", "https://v4-api.deepcall.com/api/v2"),
 ])
 def test_good_addresses_still_pass(address: str, base: str) -> None:
     assert api_base(address) == base
+
+
+def test_the_client_turns_an_address_httpx_refuses_into_a_plain_reason() -> None:
+    # A backstop for whatever api_base might still let through: never an "internal error".
+    client = DeepCallClient("https://v4-api.deepcall.com", TokenAuth("1", "backstop-token"))
+    client._base = "http://[::1]x:80/api/v2"
+
+    async def call() -> object:
+        async with client:
+            return await client.contact_info("+918302390884")
+
+    with pytest.raises(InvalidBrandUrl) as caught:
+        asyncio.run(call())
+    assert "not a web address" in caught.value.user_message
+    assert "backstop-token" not in str(caught.value)
+
+
+def test_what_httpx_refuses_is_refused_even_past_the_host_checks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # No address is known to pass the host checks and fail httpx (a 200,000-address fuzz
+    # found none); the last check must still hold if a host check misses one.
+    monkeypatch.setattr(transport, "_check_host", lambda text, host: None)
+    with pytest.raises(InvalidBrandUrl) as caught:
+        api_base("http://[::1]x:80")
+    assert "not a web address" in caught.value.user_message

@@ -19,6 +19,8 @@ BAD_ADDRESSES = [
     ("https://v4-api.deepcall.com:abc", "port"),
     ("https://v4-api.deepcall.com:-1", "port"),
     ("https://xn--a.com", "host name"),
+    ("http://[::1]x:80", "IPv6"),  # once: "unexpected internal error", exit 1
+    ("https://[::1:127.0.0.1]%", "IPv6"),
 ]
 
 
