@@ -114,13 +114,12 @@ def api_base(brand_url: str) -> str:
     except ValueError:  # the one urlsplit raises: "Invalid IPv6 URL"
         raise _invalid("has a [ without its closing bracket (or the other way round)") from None
     if parts.scheme not in {"https", "http"} or not parts.hostname:
-        raise InvalidBrandUrl(
-            "The DeepCall address must look like https://v4-api.deepcall.com. "
-            "Correct it in Settings (or --brand).", "not an http(s) URL with a host")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidBrandUrl(
-            "The DeepCall address must be just the host, like https://v4-api.deepcall.com.",
-            "URL with user info, query or fragment")
+        raise _invalid("is not an http(s) address with a host name")
+    if "@" in parts.netloc:
+        raise _invalid("has a user name (or an @) before the host")
+    # Even an empty "?" or "#" counts: "...com#" + "/api/v2" would send every request to "/".
+    if "?" in text or "#" in text:
+        raise _invalid("has a ?query or #fragment in it")
     try:
         port = parts.port
     except ValueError:

@@ -34,6 +34,15 @@ from app.api.transport import api_base
     ("https://a*::1[::1]", "IPv6"),
     ("http://]=[::1", "IPv6"),
     ("https://[::1:127.0.0.1]%", "IPv6"),
+    # An empty query or fragment once passed and sent every request to "/" (...#/api/v2).
+    ("https://v4-api.deepcall.com#", "#fragment"),
+    ("https://v4-api.deepcall.com?", "?query"),
+    ("https://v4-api.deepcall.com/crm?#", "?query"),
+    ("https://v4-api.deepcall.com/?x=1", "?query"),
+    ("https://@v4-api.deepcall.com", "user name"),
+    ("https://u:p@v4-api.deepcall.com", "user name"),
+    ("ftp://v4-api.deepcall.com", "http(s) address"),
+    ("https:///api", "http(s) address"),
 ])
 def test_a_malformed_address_is_refused_with_its_reason(address: str, reason: str) -> None:
     with pytest.raises(InvalidBrandUrl) as caught:

@@ -21,6 +21,7 @@ BAD_ADDRESSES = [
     ("https://xn--a.com", "host name"),
     ("http://[::1]x:80", "IPv6"),  # once: "unexpected internal error", exit 1
     ("https://[::1:127.0.0.1]%", "IPv6"),
+    ("https://v4-api.deepcall.com#", "#fragment"),  # once: every request went to "/"
 ]
 
 
