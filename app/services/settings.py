@@ -226,7 +226,7 @@ class Settings(QObject):
     def reset(self, name: str) -> None:
         declared = self._declaration(name)
         before = self._read(declared)
-        self._qsettings.remove(declared.name)
+        self._writer().remove(declared.name)
         self._unsaved.pop(declared.name, None)
         self._sync(declared.name, None)
         if self._read(declared) != before:
@@ -271,21 +271,31 @@ class Settings(QObject):
     def _write(self, setting: Setting[Any], value: object) -> None:
         checked = setting.coerce(value)
         before = self._read(setting)
-        self._qsettings.setValue(setting.name, checked)
+        self._writer().setValue(setting.name, checked)
         self._sync(setting.name, checked)
         if checked != before:
             self.changed.emit(setting.name)
 
     def _sync(self, name: str | None = None, value: object = None) -> None:
+        # QSettings keeps the values an earlier sync could not save in its per-file cache (shared
+        # by a fresh QSettings on the same path), so this sync saves them too.
         self._qsettings.sync()
         self._file = None  # read what was just written, even within the same mtime tick
+        if self._qsettings.status() == QSettings.Status.NoError:
+            self._unsaved.clear()
+            return
+        log.warning("settings.ini could not be written (%s): %s",
+                    self._qsettings.status().name, self.path)
+        if name is not None and value is not None:
+            self._unsaved[name] = value
+
+    def _writer(self) -> QSettings:
+        """The QSettings to write through: a fresh one after an error, because QSettings keeps
+        its first error for good (every later write would look failed too, even once the
+        profile is writable again)."""
         if self._qsettings.status() != QSettings.Status.NoError:
-            log.warning("settings.ini could not be written (%s): %s",
-                        self._qsettings.status().name, self.path)
-            if name is not None and value is not None:
-                self._unsaved[name] = value
-        elif name is not None:
-            self._unsaved.pop(name, None)
+            self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
+        return self._qsettings
 
     def is_configured(self) -> bool:
         """Enough is set to try DeepCall (first start opens the settings dialog otherwise).
@@ -309,6 +319,6 @@ class Settings(QObject):
 
     def set_window_geometry(self, screen_key: str, geometry: bytes) -> None:
         # Base64 text rather than @ByteArray(...) keeps the INI readable and portable.
-        self._qsettings.setValue(f"geometry/{screen_key}",
+        self._writer().setValue(f"geometry/{screen_key}",
                                  base64.b64encode(geometry).decode("ascii"))
         self._sync()

@@ -132,3 +132,22 @@ def test_any_text_written_through_qsettings_reads_back_unchanged(tmp_path: Path,
     written = value.removeprefix("\ufeff")
     assert QSettings(str(path), QSettings.Format.IniFormat).value("user_id") == written
     assert read_settings_file(path).values == {"brand_url": A, "user_id": written}
+
+
+def test_a_write_after_a_failed_one_is_saved_with_what_could_not_be_saved(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # QSettings keeps its first error for good: every later write looked failed, and the
+    # values kept in memory outlived the run's later hand edits.
+    (tmp_path / SETTINGS_FILE_NAME).mkdir()
+    settings = Settings(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        settings.dedupe_seconds = 7
+    assert "could not be written" in caplog.text
+    (tmp_path / SETTINGS_FILE_NAME).rmdir()  # the profile is writable again
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        settings.cache_seconds = 50
+    assert "could not be written" not in caplog.text
+    saved = read_settings_file(tmp_path / SETTINGS_FILE_NAME).values
+    assert (saved.get("dedupe_seconds"), saved.get("cache_seconds")) == ("7", "50")
+    assert (Settings(tmp_path).dedupe_seconds, Settings(tmp_path).cache_seconds) == (7, 50)
