@@ -136,6 +136,26 @@ class Setting(Generic[T]):
             wanted = _KIND_WORDS[int] if isinstance(number, int) else _KIND_WORDS[float]
             raise ValueError(f"{self.name} must be {wanted} {bounds} (got {number!r})")
 
+    def nearest_end(self, raw: object) -> T | None:
+        """For a saved finite number past an end of the range: that end; None otherwise.
+
+        Profiles saved before the ranges existed may hold such numbers: the nearest allowed
+        value keeps their meaning better than the default (7200 s is nearer 3600 than 30).
+        """
+        try:
+            number = _parse(self.kind, raw)
+        except (ValueError, TypeError):
+            return None
+        if isinstance(number, bool) or not isinstance(number, int | float):
+            return None
+        if not math.isfinite(number):  # nan and inf stay refused: they have no nearest end
+            return None
+        if self.minimum is not None and number < self.minimum:
+            return self.coerce(self.minimum)
+        if self.maximum is not None and number > self.maximum:
+            return self.coerce(self.maximum)
+        return None
+
     @overload
     def __get__(self, obj: None, owner: type) -> Setting[T]: ...
     @overload
@@ -263,6 +283,11 @@ class Settings(QObject):
         try:
             return setting.coerce(raw)
         except (ValueError, TypeError) as exc:
+            nearest = setting.nearest_end(raw)
+            if nearest is not None:
+                log.warning("settings.ini: %s is %s, outside its range (%s); using %r",
+                            setting.name, str(raw).strip()[:20], exc, nearest)
+                return nearest
             # A hand-edited file must not stop the app: use the default and say so in the log.
             log.warning("settings.ini: ignoring bad %s (%s); using %r",
                         setting.name, exc, setting.default)
