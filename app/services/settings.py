@@ -26,7 +26,6 @@ from app.services.settings_file import (
     SETTINGS_FILE_NAME,
     SettingsFile,
     checked_region,
-    log_warnings,
     read_settings_file,
 )
 
@@ -213,7 +212,8 @@ class Settings(QObject):
         # Written through QSettings (its INI format, as every profile has it); read through
         # the Qt-free reader the commands use too, so the file has one meaning everywhere.
         self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
-        self._file: tuple[tuple[int, int, int] | None, SettingsFile] | None = None
+        self._file: SettingsFile | None = None
+        self._warned: set[str] = set()  # each oddity of the file is logged once a run
         # Values QSettings could not write (a read-only profile): still in use for this run.
         self._unsaved: dict[str, object] = {}
 
@@ -263,16 +263,19 @@ class Settings(QObject):
         self.changed.connect(on_changed)
 
     def _stored(self) -> SettingsFile:
-        """The file as last read; read again when it changed on disk (a hand edit)."""
-        try:
-            stat = self.path.stat()
-            key: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        except OSError:
-            key = None
-        if self._file is None or self._file[0] != key:
-            self._file = (key, read_settings_file(self.path))
-            log_warnings(self._file[1], log)
-        return self._file[1]
+        """The file as read at first use, and again after each of our own setting writes.
+
+        Not re-read on every access: a pop reads several settings on the GUI thread, and a
+        hand edit seen by direct reads but never by ``watch()``ers would split the app in two.
+        A hand edit made while the app runs counts from its next start.
+        """
+        if self._file is None:
+            self._file = read_settings_file(self.path)
+            for warning in self._file.warnings:
+                if warning not in self._warned:
+                    self._warned.add(warning)
+                    log.warning("%s", warning)
+        return self._file
 
     def _read(self, setting: Setting[T]) -> T:
         raw: object = self._unsaved.get(setting.name)
@@ -305,7 +308,8 @@ class Settings(QObject):
         # QSettings keeps the values an earlier sync could not save in its per-file cache (shared
         # by a fresh QSettings on the same path), so this sync saves them too.
         self._qsettings.sync()
-        self._file = None  # read what was just written, even within the same mtime tick
+        if name is not None:
+            self._file = None  # read back what was just written (a window geometry is not)
         if self._qsettings.status() == QSettings.Status.NoError:
             self._unsaved.clear()
             return

@@ -24,7 +24,6 @@ address may carry a customer's name).
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -215,7 +214,3 @@ def stored_region(profile_dir: Path, warn: Callable[[str], object]) -> str:
         warn(warning)
     return stored.region(warn)
 
-
-def log_warnings(file: SettingsFile, log: logging.Logger) -> None:
-    for warning in file.warnings:
-        log.warning("%s", warning)

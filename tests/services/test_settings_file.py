@@ -151,3 +151,34 @@ def test_a_write_after_a_failed_one_is_saved_with_what_could_not_be_saved(
     saved = read_settings_file(tmp_path / SETTINGS_FILE_NAME).values
     assert (saved.get("dedupe_seconds"), saved.get("cache_seconds")) == ("7", "50")
     assert (Settings(tmp_path).dedupe_seconds, Settings(tmp_path).cache_seconds) == (7, 50)
+
+
+def test_the_file_is_read_once_not_at_every_pop(tmp_path: Path) -> None:
+    # Every read stat()ed the file on the GUI thread (2-3 times a pop), and a hand edit
+    # reached direct reads but not watch()ers. Now: read once, again after our own write.
+    write(tmp_path, f"[General]\nbrand_url={A}\npop_behaviour=tray_only\n".encode())
+    settings = Settings(tmp_path)
+    watched: list[object] = []
+    settings.watch("pop_behaviour", watched.append)
+    assert settings.pop_behaviour == "tray_only"
+    write(tmp_path, f"[General]\nbrand_url={B}\npop_behaviour=raise\n".encode())  # hand edit
+    assert (settings.pop_behaviour, settings.brand_url) == ("tray_only", A)
+    (tmp_path / SETTINGS_FILE_NAME).unlink()
+    assert (settings.pop_behaviour, settings.brand_url) == ("tray_only", A)
+    settings.set_window_geometry("screens-1-x", b"geometry")
+    assert (settings.pop_behaviour, settings.brand_url) == ("tray_only", A)
+    assert watched == []
+
+
+def test_a_warning_about_the_file_is_logged_once(tmp_path: Path,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    # Each write (a window move saves its geometry) made the next pop read and warn again.
+    (tmp_path / SETTINGS_FILE_NAME).mkdir()  # unreadable, and every write fails
+    settings = Settings(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            _ = settings.pop_behaviour
+            settings.set_window_geometry("screens-1-x", b"geometry")
+        settings.dedupe_seconds = 7  # our own write: the file is read again
+        assert (settings.dedupe_seconds, settings.pop_behaviour) == (7, "raise")
+    assert caplog.text.count("cannot be read") == 1
