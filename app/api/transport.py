@@ -76,7 +76,7 @@ def _check_host(text: str, host: str) -> None:
         ascii_host = url.raw_host.decode("ascii")
     except (httpx.InvalidURL, ValueError):  # idna's errors are UnicodeErrors (ValueErrors)
         ascii_host = ""
-    labels = ascii_host.rstrip(".").split(".")
+    labels = ascii_host.removesuffix(".").split(".")  # one final dot: a fully qualified name
     if not ascii_host or len(ascii_host) > 253 or not all(
             _HOST_LABEL.fullmatch(label) for label in labels):
         raise _invalid("has a host name that is not a valid internet name")
@@ -92,6 +92,16 @@ def _check_ipv6(text: str, host: str) -> None:
         raise _invalid("has an IPv6 address that is not valid") from None
     if not _BRACKETED_HOST.fullmatch(host_and_port):
         raise _invalid("has an IPv6 address that is not valid (or text around its brackets)")
+
+
+def _without_trailing_dot(text: str, netloc: str, host: str) -> tuple[str, str]:
+    """``host.`` is the same DNS name as ``host``, but certificates name it without the dot,
+    so TLS would refuse every request: the address and its host without it."""
+    if ":" in host or not host.endswith("."):
+        return text, host
+    start = text.index("//") + 2  # the netloc follows the scheme's "//" (no user info here)
+    name, colon, port = netloc.partition(":")
+    return text[:start] + name[:-1] + colon + port + text[start + len(netloc):], host[:-1]
 
 
 def unusable_address() -> InvalidBrandUrl:
@@ -127,7 +137,8 @@ def api_base(brand_url: str) -> str:
     if port == 0 or parts.netloc.endswith(":"):
         raise _invalid("has a port that is not a number from 1 to 65535")
     _check_host(text, parts.hostname)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    text, host = _without_trailing_dot(text, parts.netloc, parts.hostname)
+    if parts.scheme == "http" and not _is_loopback(host):
         raise InvalidBrandUrl(
             "The DeepCall address must start with https:// so your token is not sent in clear "
             "text. Correct it in Settings (or --brand).", "plain http to a remote host")

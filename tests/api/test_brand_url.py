@@ -43,6 +43,8 @@ from app.api.transport import api_base
     ("https://u:p@v4-api.deepcall.com", "user name"),
     ("ftp://v4-api.deepcall.com", "http(s) address"),
     ("https:///api", "http(s) address"),
+    ("https://v4-api.deepcall.com..", "host name"),
+    ("https://.", "host name"),
 ])
 def test_a_malformed_address_is_refused_with_its_reason(address: str, reason: str) -> None:
     with pytest.raises(InvalidBrandUrl) as caught:
@@ -55,6 +57,10 @@ def test_a_malformed_address_is_refused_with_its_reason(address: str, reason: st
     ("https://v4-api.deepcall.com:8443", "https://v4-api.deepcall.com:8443/api/v2"),
     ("http://[::1]:8080", "http://[::1]:8080/api/v2"),
     ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443/api/v2"),
+    # A fully qualified name's trailing dot is dropped: certificates name the host without it.
+    ("https://v4-api.deepcall.com.", "https://v4-api.deepcall.com/api/v2"),
+    ("https://V4-API.deepcall.com.:8443/crm/", "https://V4-API.deepcall.com:8443/crm/api/v2"),
+    ("http://localhost.:8080", "http://localhost:8080/api/v2"),
     ("https://bücher.example", "https://bücher.example/api/v2"),
     ("https://xn--bcher-kva.example/", "https://xn--bcher-kva.example/api/v2"),
     ("  https://v4-api.deepcall.com/api  ", "https://v4-api.deepcall.com/api/v2"),

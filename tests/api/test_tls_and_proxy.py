@@ -216,6 +216,17 @@ def test_the_hostname_is_checked_too(
         lookup(f"https://127.0.0.1:{port}")  # the same server, but not a name in its cert
 
 
+def test_a_host_name_written_with_its_trailing_dot_still_verifies(
+        tls_server: tuple[int, Recorder], certificates: Certificates, fresh_ssl_context: None,
+        no_proxy_env: pytest.MonkeyPatch) -> None:
+    # "host." is the same DNS name, but the certificate names "host": the dot once passed the
+    # address check and then failed every request with "could not be verified".
+    port, recorder = tls_server
+    no_proxy_env.setenv("SSL_CERT_FILE", str(certificates.ca))
+    assert isinstance(lookup(f"https://localhost.:{port}"), Contact)
+    assert recorder.request_lines == ["POST /api/v2/agentDashboard/contactInfo HTTP/1.1"]
+
+
 def test_truststore_is_the_context_and_certifi_the_fallback(
         tls_server: tuple[int, Recorder], certificates: Certificates, fresh_ssl_context: None,
         no_proxy_env: pytest.MonkeyPatch) -> None:
