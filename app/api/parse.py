@@ -53,15 +53,25 @@ def decode_json(body: bytes, content_type: str = "") -> object:
     The body decides, not ``content_type`` (only named in the detail): back-ends and gateways
     often label DeepCall's JSON text/html or text/plain, or not at all.
     """
+    labelled = content_type or "no content type"
     if not body.strip():
         raise BadResponse(_NOT_JSON, "empty body")
-    if body.lstrip()[:1] == b"<":
-        raise BadResponse(_NOT_JSON, f"an HTML page ({content_type or 'no content type'})")
+    if body.lstrip().removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
+        raise BadResponse(_NOT_JSON, f"an HTML page ({labelled})")
     try:
-        return json.loads(body)
+        data = json.loads(body)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         error = BadResponse(_NOT_JSON, f"malformed JSON ({type(exc).__name__})")
+    else:
+        if "json" in content_type.lower() or _is_envelope(data):
+            return data
+        # Not labelled JSON and not DeepCall's envelope: some other site's JSON (a portal's).
+        error = BadResponse(_NOT_JSON, f"JSON without a status ({labelled})")
     raise error  # outside the except: the body (maybe with secrets) stays out of __context__
+
+
+def _is_envelope(data: object) -> bool:
+    return isinstance(data, dict) and ("status" in data or "code" in data)
 
 
 def _code(raw: object) -> int | None:

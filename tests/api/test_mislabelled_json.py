@@ -73,3 +73,24 @@ def test_an_html_502_stays_a_server_error(sandbox: SandboxServer) -> None:
 def test_a_body_that_is_not_json_is_a_bad_response(body: bytes, content_type: str) -> None:
     with pytest.raises(BadResponse):
         decode_json(body, content_type)
+
+
+@pytest.mark.parametrize("body", [b"\xef\xbb\xbf<!DOCTYPE html><html></html>",
+                                  b"\xef\xbb\xbf \n<html></html>", b" <html></html>"])
+def test_an_html_page_is_named_so_even_after_a_bom(body: bytes) -> None:
+    with pytest.raises(BadResponse) as caught:
+        decode_json(body, "text/plain")
+    assert "an HTML page" in caught.value.detail
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/plain; charset=utf-8", ""])
+def test_mislabelled_json_that_is_no_deepcall_answer_points_at_the_address(
+        content_type: str) -> None:
+    # A portal's or another site's JSON: "a shape ... tell your administrator" misled.
+    with pytest.raises(BadResponse) as caught:
+        decode_json(b'{"portal": "sign in", "redirect": "/login"}', content_type)
+    assert "not a web page or a login portal" in caught.value.user_message
+
+
+def test_json_labelled_json_without_a_status_is_still_decoded() -> None:
+    assert decode_json(b'{"portal": 1}', "application/json") == {"portal": 1}
