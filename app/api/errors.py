@@ -29,6 +29,11 @@ class DeepCallApiError(Exception):
 class InvalidBrandUrl(DeepCallApiError, ValueError):
     """The brand address is not an https URL (plain http only to this computer)."""
 
+    def __init__(self, problem: str, detail: str = "", *, fix: str = "") -> None:
+        super().__init__(f"{problem} {fix}" if fix else problem, detail)
+        # Without ``fix`` (where to correct it): for the Settings dialog, where it is corrected.
+        self.problem = problem
+
 
 class DeepCallError(DeepCallApiError):
     """DeepCall answered ``"status": "error"``: its code, its words, and ours."""

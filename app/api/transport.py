@@ -58,11 +58,13 @@ def _is_loopback(host: str) -> bool:
 
 _HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)")
 _BRACKETED_HOST = re.compile(r"\[[^\[\]]+\](:[0-9]+)?")
-_LOOKS_LIKE = "It must look like https://v4-api.deepcall.com. Correct it in Settings (or --brand)."
+_FIX = "Correct it in Settings (or --brand)."
 
 
 def _invalid(reason: str) -> InvalidBrandUrl:
-    return InvalidBrandUrl(f"The DeepCall address {reason}. {_LOOKS_LIKE}", reason)
+    return InvalidBrandUrl(
+        f"The DeepCall address {reason}. It must look like https://v4-api.deepcall.com.",
+        reason, fix=_FIX)
 
 
 def _check_host(text: str, host: str) -> None:
@@ -141,7 +143,7 @@ def api_base(brand_url: str) -> str:
     if parts.scheme == "http" and not _is_loopback(host):
         raise InvalidBrandUrl(
             "The DeepCall address must start with https:// so your token is not sent in clear "
-            "text. Correct it in Settings (or --brand).", "plain http to a remote host")
+            "text.", "plain http to a remote host", fix=_FIX)
     for suffix in ("/api/v2", "/api"):
         if text.endswith(suffix):
             text = text[: -len(suffix)]

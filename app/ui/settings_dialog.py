@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.api.auth import Auth, SsidAuth, TokenAuth
-from app.api.errors import DeepCallApiError
+from app.api.errors import DeepCallApiError, InvalidBrandUrl
 from app.api.models import Counters
 from app.api.transport import api_base
 from app.core.phone import is_supported_region
@@ -239,8 +239,8 @@ class SettingsDialog(QDialog):
             return "Enter the DeepCall API address of your account (ask your administrator)."
         try:
             api_base(url)  # the client's own rule: https, or plain http only to this computer
-        except DeepCallApiError as exc:
-            return exc.user_message
+        except InvalidBrandUrl as exc:
+            return exc.problem  # not "correct it in Settings": this is Settings
         if self.mode() == "token" and not self.user_id.text().strip():
             return "Enter your DeepCall user ID, or switch the sign-in method to session ID."
         region = self.region.text().strip()

@@ -188,6 +188,7 @@ def test_an_address_or_country_the_app_would_refuse_is_caught_before_saving(
     dialog.save()
     assert dialog.isVisible()
     assert words in dialog.error.text()
+    assert "Correct it in Settings" not in dialog.error.text()  # the agent is in Settings
     assert secrets.load("token") is None
 
 
