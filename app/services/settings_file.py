@@ -49,8 +49,7 @@ def checked_region(raw: str) -> str:
     region = raw.strip().upper()
     if not is_supported_region(region):
         raise ValueError(f"default_region {raw.strip()[:8]!r} is not a country code this app "
-                         f"knows (like IN or GB); numbers without a country code are read as "
-                         f"{DEFAULT_REGION}")
+                         "knows (like IN or GB)")
     return region
 
 
@@ -74,7 +73,8 @@ class SettingsFile:
             return checked_region(raw)
         except ValueError as exc:
             if warn is not None:
-                warn(f"settings.ini: {exc}.")
+                warn(f"settings.ini: {exc}; numbers without a country code are read as "
+                     f"{DEFAULT_REGION}.")
             return DEFAULT_REGION
 
 

@@ -182,3 +182,16 @@ def test_a_warning_about_the_file_is_logged_once(tmp_path: Path,
         settings.dedupe_seconds = 7  # our own write: the file is read again
         assert (settings.dedupe_seconds, settings.pop_behaviour) == (7, "raise")
     assert caplog.text.count("cannot be read") == 1
+
+
+def test_an_unknown_region_is_refused_on_set_and_read_as_the_default_from_the_file(
+        tmp_path: Path) -> None:
+    # The refusal once said "numbers without a country code are read as IN", which is what
+    # reading the file does, not what a refused setting does.
+    with pytest.raises(ValueError, match="'xx' is not a country code") as caught:
+        Settings(tmp_path).set_value("default_region", "xx")
+    assert "read as" not in str(caught.value)
+    write(tmp_path, b"[General]\ndefault_region=XX\n")
+    warned: list[str] = []
+    assert read_settings_file(tmp_path / SETTINGS_FILE_NAME).region(warned.append) == "IN"
+    assert "numbers without a country code are read as IN" in warned[0]
