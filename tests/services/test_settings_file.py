@@ -195,3 +195,28 @@ def test_an_unknown_region_is_refused_on_set_and_read_as_the_default_from_the_fi
     warned: list[str] = []
     assert read_settings_file(tmp_path / SETTINGS_FILE_NAME).region(warned.append) == "IN"
     assert "numbers without a country code are read as IN" in warned[0]
+
+
+HAND_WRITTEN = {
+    **{name: content for name, (content, _, _) in CASES.items()},
+    "escapes and quotes": (b'[General]\na="x, y" ; c\nb=\\x41\\t\\"q\\"\nc=@@at\n'
+                           b'd="@String(n\\0)"\n'),
+    "blanks QSettings keeps": "[General]\na=\x85x\u2028\nb=\xa0y\n\tc = z \t\n".encode(),
+    "CR line ends": b"[General]\ra=1\r\nb=2\rc=3",
+    "another section": b"[Other]\na=1\n[General]\nb=2\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(HAND_WRITTEN))
+def test_our_reader_agrees_with_qsettings_on_hand_written_files(tmp_path: Path,
+                                                                case: str) -> None:
+    # The deliberate differences (listed in the module) are left out: lists are compared
+    # joined with "," as Settings reads them.
+    path = tmp_path / SETTINGS_FILE_NAME
+    path.write_bytes(HAND_WRITTEN[case])
+    qsettings = QSettings(str(path), QSettings.Format.IniFormat)
+    theirs: dict[str, object] = {}
+    for key in qsettings.allKeys():
+        value = qsettings.value(key)
+        theirs[key] = ",".join(value) if isinstance(value, list) else value
+    assert read_settings_file(path).values == theirs
