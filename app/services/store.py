@@ -32,6 +32,10 @@ DATABASE_FILE_NAME: Final = "screenpop.sqlite3"
 HISTORY_LIMIT: Final = 5000  # rows kept; older pops are pruned on insert
 BUSY_TIMEOUT_SECONDS: Final = 5.0
 DAMAGED_MARK: Final = ".damaged-"
+# Appended to a damaged file's name once its queued items are in the live file: a fact on
+# disk, so a later damaged live file (and its lost ``recovered_files``) never re-reads it.
+RECOVERED_MARK: Final = ".recovered"
+_SIDECARS: Final = ("-wal", "-shm", "-journal")
 
 
 def _v1_history_drafts_and_notes(db: sqlite3.Connection) -> None:
@@ -170,6 +174,18 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
+def _mark_recovered(aside: Path) -> None:
+    """Rename a damaged file whose queued items were copied (sidecars first, then the file)."""
+    target = _free_name(aside.with_name(aside.name + RECOVERED_MARK))
+    try:
+        for suffix in (*_SIDECARS, ""):
+            source = Path(str(aside) + suffix)
+            if source.exists():
+                source.replace(Path(str(target) + suffix))
+    except OSError as exc:  # the live file's ``recovered_files`` still remembers it
+        log.warning("could not rename the recovered damaged file %s: %s", aside, exc)
+
+
 @dataclass(frozen=True)
 class PopRecord:
     id: int
@@ -272,31 +288,44 @@ class LocalStore:
         """Copy what was still queued in each damaged file kept aside into this one, once.
 
         A note typed before the file broke is the agent's work: whatever rows can still be
-        read come back into the outbox (and are sent), and ``recovered_files`` remembers the
-        file so a restart does not queue them twice. The damaged file itself stays as it is.
+        read come back into the outbox (and are sent). Then the file is renamed
+        ``….recovered`` (its content untouched), so no later start reads it again, even one
+        after this file breaks too; ``recovered_files`` and skipping rows already queued
+        cover a crash before that rename.
         """
         for aside in sorted(self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")):
-            if aside.name.endswith(("-wal", "-shm", "-journal")):
+            if aside.name.endswith((*_SIDECARS, RECOVERED_MARK)) or not aside.is_file():
                 continue
             with self._lock:
                 done = self._db.execute("SELECT 1 FROM recovered_files WHERE name = ?",
                                         (aside.name,)).fetchone()
-            if done:
-                continue
-            try:
-                rows = queued_rows_of(aside)
-                with self._transaction() as db:
-                    for row in rows:
-                        db.execute("INSERT INTO outbox (kind, number, call_id, payload, "
-                                   "created, attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                                   row)
-                    db.execute("INSERT INTO recovered_files (name, at, items) VALUES (?, ?, ?)",
-                               (aside.name, time.time(), len(rows)))
-            except (OSError, sqlite3.Error):  # a full disk, say: tried again at the next start
-                log.exception("could not recover the queued items of %s", aside)
-                continue
-            log.warning("recovered %d queued item(s) from the damaged file %s",
-                        len(rows), aside)
+            if not done:
+                try:
+                    added = self._copy_queued_rows(aside)
+                except Exception:  # whatever the file holds, the app starts
+                    # A full disk, say: tried again at the next start.
+                    log.exception("could not recover the queued items of %s", aside)
+                    continue
+                log.warning("recovered %d queued item(s) from the damaged file %s",
+                            added, aside)
+            _mark_recovered(aside)
+
+    def _copy_queued_rows(self, aside: Path) -> int:
+        rows = queued_rows_of(aside)
+        added = 0
+        with self._transaction() as db:
+            for row in rows:
+                kind, number, _call_id, payload, created, *_ = row
+                if db.execute("SELECT 1 FROM outbox WHERE kind = ? AND number = ? AND "
+                              "payload = ? AND created = ?",
+                              (kind, number, payload, created)).fetchone():
+                    continue  # already queued here (carried over from an earlier file)
+                db.execute("INSERT INTO outbox (kind, number, call_id, payload, created, "
+                           "attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                added += 1
+            db.execute("INSERT INTO recovered_files (name, at, items) VALUES (?, ?, ?)",
+                       (aside.name, time.time(), added))
+        return added
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -11,6 +11,7 @@ import logging
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Final
 
@@ -48,7 +49,12 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
             for table, query in _QUEUED_ROW_QUERIES:
                 try:
                     for row in db.execute(query):
-                        rows.append(_as_outbox_row(table, tuple(row)))
+                        readable = _as_outbox_row(table, tuple(row))
+                        if readable is None:
+                            log.warning("skipped a queued row of %s in the damaged file %s: "
+                                        "it has no number or no text to send", table, damaged)
+                        else:
+                            rows.append(readable)
                 except sqlite3.Error as exc:
                     if "no such table" not in str(exc):  # a file of another version
                         log.warning("reading %s of the damaged file %s stopped: %s",
@@ -58,8 +64,27 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
     return rows
 
 
-def _as_outbox_row(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
-    if table != "note_outbox":
-        return row
-    kind, number, call_id, content, *rest = row
-    return (kind, number, call_id, json.dumps({"content": content}, ensure_ascii=False), *rest)
+def _as_outbox_row(table: str, row: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """The row as the outbox takes it, or None when it cannot be sent at all.
+
+    A damaged file may hold anything (bytes where text belongs, NULL in a required column):
+    text is decoded, missing counters get their defaults, so one odd row never stops the
+    start nor the other rows.
+    """
+    kind, number, call_id, payload, created, attempts, last_error = row
+    kind, number, payload = _text(kind), _text(number), _text(payload)
+    if not kind or not number or payload is None:
+        return None
+    if table == "note_outbox":  # the first release's text, not yet a payload
+        payload = json.dumps({"content": payload}, ensure_ascii=False)
+    return (kind, number, _text(call_id) or None, payload,
+            float(created) if isinstance(created, int | float) else time.time(),
+            attempts if isinstance(attempts, int) else 0, _text(last_error) or "")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)

@@ -273,3 +273,82 @@ def test_a_note_queued_by_the_first_release_is_recovered_from_a_damaged_file(
     assert (note.kind, note.number, note.call_id, dict(note.payload)) == (
         "note", NUMBER, "call-9", {"content": "Refund promised — résumé sent"})
     store.close()
+
+
+def _break_the_last_page(path: Path) -> None:
+    with path.open("r+b") as damaged:
+        damaged.seek(-4096, 2)
+        damaged.write(b"\xff" * 4096)
+
+
+def _queued_notes(store: LocalStore) -> list[str]:
+    return [str(item.payload.get("content")) for item in store.outbox_items("note")]
+
+
+def test_a_second_damaged_file_never_brings_back_a_delivered_note(tmp_path: Path) -> None:
+    path = tmp_path / DATABASE_FILE_NAME
+    corrupt_after_the_first_note(path, "N1 promised callback", NUMBER)
+    store = LocalStore(path)
+    [first] = store.outbox_items("note")
+    store.outbox_delivered(first.id)  # DeepCall accepted it
+    store.close()
+    _break_the_last_page(path)  # the fresh file breaks in turn
+    store = LocalStore(path)
+    assert "N1 promised callback" not in _queued_notes(store)
+    store.close()
+
+
+def test_a_second_damaged_file_never_queues_a_note_twice(tmp_path: Path) -> None:
+    path = tmp_path / DATABASE_FILE_NAME
+    corrupt_after_the_first_note(path, "N1 promised callback", NUMBER)
+    LocalStore(path).close()  # N1 recovered, still queued
+    _break_the_last_page(path)
+    store = LocalStore(path)
+    assert _queued_notes(store) == ["N1 promised callback"]
+    store.close()
+    reopened = LocalStore(path)
+    assert _queued_notes(reopened) == ["N1 promised callback"]
+    reopened.close()
+
+
+def test_odd_rows_in_a_damaged_file_never_stop_the_start(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # A damaged file may hold anything: bytes where text belongs, NULLs in required columns.
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    with sqlite3.connect(aside) as old:
+        old.execute("CREATE TABLE note_outbox (id INTEGER PRIMARY KEY, number TEXT, "
+                    "call_id TEXT, content TEXT, created REAL, attempts INTEGER, "
+                    "last_error TEXT)")
+        old.executemany("INSERT INTO note_outbox VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (1, NUMBER, None, "Résumé sent".encode(), 1764590000.0, 0, ""),
+            (2, NUMBER, "call-9", "Call back at 5", 1764590001.0, None, None),
+            (3, None, None, "no number: cannot be sent", 1764590002.0, 0, ""),
+            (4, NUMBER, None, "Quote sent", 1764590003.0, 2, "timeout"),
+        ])
+    with sqlite3.connect(tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000001")) as other:
+        other.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, kind TEXT, number TEXT, "
+                      "call_id TEXT, payload TEXT, created REAL, attempts INTEGER, "
+                      "last_error TEXT)")
+        other.execute("INSERT INTO outbox VALUES (1, 'note', ?, NULL, ?, 1764590004.0, 0, '')",
+                      (NUMBER, b'{"content": "From bytes"}'))
+    store = LocalStore.in_profile(tmp_path)
+    assert _queued_notes(store) == ["Résumé sent", "Call back at 5", "Quote sent",
+                                    "From bytes"]
+    assert [item.attempts for item in store.outbox_items("note")] == [0, 0, 2, 0]
+    assert "skipped" in caplog.text
+    store.close()
+
+
+def test_a_recovery_that_fails_unexpectedly_never_stops_the_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    aside.write_bytes(b"")
+
+    def unexpected(_path: Path) -> list[tuple[object, ...]]:
+        raise ValueError("a kind of row nobody foresaw")
+
+    monkeypatch.setattr(store_module, "queued_rows_of", unexpected)
+    store = LocalStore.in_profile(tmp_path)
+    _note(store, "the app works")
+    assert aside.exists()  # not marked recovered: tried again at the next start
+    store.close()
