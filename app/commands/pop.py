@@ -28,7 +28,12 @@ from app.core.pop_request import (
     PopRequest,
     pop_line,
 )
-from app.core.profile import resolve_profile_dir
+from app.core.profile import (
+    ProfileUnusable,
+    check_no_file_in_the_way,
+    check_usable,
+    profile_path,
+)
 from app.sources.forward import (
     GaveUp,
     NoAnswer,
@@ -201,7 +206,9 @@ def _checked_text(value: str | None, option: str, limit: int) -> str | int | Non
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    profile_dir = resolve_profile_dir(args.profile)
+    # Not checked for writing yet: a running app pops even when the folder became read-only.
+    profile_dir = profile_path(args.profile)
+    check_no_file_in_the_way(profile_dir)  # only looks; named before the settings are read
     region = args.region or profile_region(profile_dir)
     e164 = normalise(args.number, region)
     if e164 is None:
@@ -225,6 +232,7 @@ def main(argv: list[str]) -> int:
             print(f"screenpop pop: cannot reach Screen-Pop safely: {err}.", file=sys.stderr)
             return EXIT_NO_ANSWER
         except NotListening:
+            check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
             if args.no_start:
                 hint = f"screenpop --profile {profile_dir}" if profile_arg else "screenpop"
                 print(f"screenpop pop: Screen-Pop is not running (start it with: {hint}).",
@@ -245,6 +253,8 @@ def main(argv: list[str]) -> int:
         print(f"screenpop pop: Screen-Pop is running but did not answer: {err}.",
               file=sys.stderr)
         return EXIT_NO_ANSWER
+    except ProfileUnusable:
+        raise  # exit 7 with the reason, from app.cli
     except OSError as err:
         print(f"screenpop pop: cannot reach Screen-Pop: {err}", file=sys.stderr)
         return EXIT_NO_ANSWER

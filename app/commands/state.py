@@ -13,7 +13,7 @@ import sys
 
 from app.commands.output import EXIT_BROKEN_PIPE, write_stdout
 from app.core.pop_request import STATE_LINE
-from app.core.profile import resolve_profile_dir
+from app.core.profile import check_usable, profile_path
 from app.sources.forward import NoAnswer, NotListening, UnsafeSocketDir, exchange
 from app.sources.socket_address import server_name
 
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
                         help="only print the local socket's address for this profile "
                              "(for your own clients, e.g. socat); asks nothing")
     args = parser.parse_args(argv)
-    profile_dir = resolve_profile_dir(args.profile)
+    profile_dir = profile_path(args.profile)  # asking a running app writes nothing
     if args.address:
         return _print(server_name(profile_dir) + "\n", "the address")
     try:
@@ -39,6 +39,7 @@ def main(argv: list[str]) -> int:
         print(f"screenpop state: cannot reach Screen-Pop safely: {err}.", file=sys.stderr)
         return EXIT_NO_ANSWER
     except NotListening:
+        check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
         hint = f" --profile {profile_dir}" if args.profile else ""
         print(f"screenpop state: Screen-Pop is not running for the profile {profile_dir} "
               f"(start it with: screenpop{hint}).", file=sys.stderr)

@@ -3,8 +3,9 @@
 ``--profile DIR`` overrides it (tests and side-by-side runs); otherwise the platform's usual
 per-user data folder. No Qt here, so headless commands can find the profile too.
 
-Every command that uses the profile gets it from :func:`resolve_profile_dir`, which checks
-once, before anything else runs, that the folder can hold the app's files: a read-only, full
+Every command that writes in the profile gets it from :func:`resolve_profile_dir`, which checks
+once, before anything else runs, that the folder can hold the app's files (``pop`` and
+``state`` first ask a running app, which needs no write, and check only when none answers): a read-only, full
 or missing folder is then reported in plain words (``ProfileUnusable``, exit 7 from
 ``app.cli``) instead of surfacing later as a "does not answer", a lost lock or a traceback.
 """
@@ -42,18 +43,40 @@ def default_profile_dir() -> Path:
     return base / APP_DIR_NAME
 
 
+def profile_path(override: str | os.PathLike[str] | None) -> Path:
+    """The profile folder's path, unchecked: for commands that only ask a running app."""
+    return Path(override).expanduser().resolve() if override else default_profile_dir()
+
+
 def resolve_profile_dir(override: str | os.PathLike[str] | None) -> Path:
     """The profile folder, created with owner-only permissions (it holds call history)."""
-    path = Path(override).expanduser().resolve() if override else default_profile_dir()
+    path = profile_path(override)
     check_usable(path)
     return path
 
 
+def check_no_file_in_the_way(path: Path) -> None:
+    """ProfileUnusable if ``path``, or the nearest part of it that exists, is not a folder.
+
+    Only looks (writes nothing), and names the part that is in the way: ``mkdir`` would only
+    say "exists" (Windows) or "not a directory" without saying which part.
+    """
+    for part in (path, *path.parents):
+        if part.is_dir():
+            return
+        if part.is_symlink() and not part.exists():
+            raise ProfileUnusable(path, f"{part} is a link to something that does not exist")
+        if part.exists():
+            where = "" if part == path else f" (in the path of {path})"
+            raise ProfileUnusable(path, f"{part} is a file, not a folder{where}")
+
+
 def check_usable(path: Path) -> None:
     """Create ``path`` if needed and prove a file can be written in it; ProfileUnusable if not."""
+    check_no_file_in_the_way(path)
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except FileExistsError:
+    except FileExistsError:  # appeared meanwhile
         raise ProfileUnusable(path, f"{path} is a file, not a folder") from None
     except OSError as exc:
         raise ProfileUnusable(path, f"{path} cannot be created ({_why(exc)})") from None

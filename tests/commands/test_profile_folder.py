@@ -20,7 +20,7 @@ import pytest
 
 from app.core import profile as profile_module
 from app.core.profile import ProfileUnusable, check_usable
-from tests.sources.processes import REPO
+from tests.sources.processes import REPO, harness
 
 NUMBER = "+918302390884"
 POSIX_MODES = pytest.mark.skipif(sys.platform == "win32",
@@ -79,8 +79,7 @@ def _file(tmp_path: Path) -> Path:
     pytest.param("inside read-only", "{p} cannot be created (permission denied for this user)",
                  id="inside-read-only", marks=POSIX_MODES),
     pytest.param("is a file", "{p} is a file, not a folder", id="a-file"),
-    pytest.param("parent is a file",
-                 "{p} cannot be created (a part of the path is a file, not a folder)",
+    pytest.param("parent is a file", "{p.parent} is a file, not a folder (in the path of {p})",
                  id="parent-a-file"),
 ])
 def test_an_unusable_profile_folder_is_named_at_once_with_exit_7(
@@ -152,3 +151,41 @@ def test_a_profile_on_a_full_disk_is_named_at_once_with_exit_7(full_disk: Path,
     assert result.returncode == 7, result.stderr
     assert result.stderr.strip() == ("screenpop: the profile folder cannot be used: nothing can "
                                      f"be written in {full_disk} (the disk is full).")
+
+
+@POSIX_MODES
+def test_a_running_app_still_pops_when_its_folder_became_read_only(tmp_path: Path) -> None:
+    # The app started fine; later the folder cannot be written (a full disk, a remount): the
+    # running app can still pop, so pop and state must ask it rather than check the folder.
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    running = harness(profile)
+    try:
+        running.expect("LISTENING")
+        profile.chmod(0o500)
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        for args in (["pop", NUMBER, "--no-start"], ["state"], ["state", "--address"]):
+            result = subprocess.run(
+                [*_without_privileges(), sys.executable, "-m", "app", *args,
+                 "--profile", str(profile)],
+                cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
+            assert result.returncode == 0, (args, result.stderr)
+        assert NUMBER in running.expect("POP")
+    finally:
+        profile.chmod(0o700)
+        running.stop()
+
+
+@POSIX_MODES
+def test_pop_names_a_read_only_folder_when_no_app_answers(read_only: Path) -> None:
+    result = _run(read_only, "pop")
+    assert result.returncode == 7, result.stderr
+    assert "nothing can be written in" in result.stderr
+
+
+def test_a_link_to_nothing_is_named_as_such(tmp_path: Path) -> None:
+    link = tmp_path / "profile"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(ProfileUnusable) as raised:
+        check_usable(link / "inner")
+    assert raised.value.reason == f"{link} is a link to something that does not exist"
