@@ -5,9 +5,10 @@ per-user data folder. No Qt here, so headless commands can find the profile too.
 
 Every command that writes in the profile gets it from :func:`resolve_profile_dir`, which checks
 once, before anything else runs, that the folder can hold the app's files (``pop`` and
-``state`` first ask a running app, which needs no write, and check only when none answers): a read-only, full
-or missing folder is then reported in plain words (``ProfileUnusable``, exit 7 from
-``app.cli``) instead of surfacing later as a "does not answer", a lost lock or a traceback.
+``state`` first ask a running app, which needs no write, and check only when none answers):
+a read-only, full or missing folder is then reported in plain words (``ProfileUnusable``,
+exit 7 from ``app.cli``) instead of surfacing later as a "does not answer", a lost lock or
+a traceback.
 """
 
 from __future__ import annotations
