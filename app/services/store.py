@@ -248,6 +248,7 @@ class LocalStore:
 
     def _open(self) -> sqlite3.Connection:
         try:
+            self._set_orphans_aside()
             return self._connect()
         except sqlite3.DatabaseError as exc:
             if not _is_corrupt(exc):
@@ -256,15 +257,43 @@ class LocalStore:
                 raise StoreUnavailable(self.path, exc) from exc
             # A damaged file must not stop the app; keep it aside (nothing deleted) and start
             # a new one. The log says where the old one went.
-            aside = _free_name(self.path.with_name(
-                f"{self.path.name}{DAMAGED_MARK}{int(time.time())}"))
+            aside = self._damaged_name()
             log.error("local database %s is unreadable (%s); moved to %s and starting fresh",
                       self.path, exc, aside)
-            for suffix in ("", "-wal", "-shm"):
+            # The file first: a crash before its sidecars follow leaves them orphaned, and
+            # ``_set_orphans_aside`` takes them to it at the next start.
+            for suffix in ("", *_SIDECARS):
                 source = Path(str(self.path) + suffix)
                 if source.exists():
                     source.replace(Path(str(aside) + suffix))
             return self._connect()
+
+    def _damaged_name(self) -> Path:
+        return _free_name(self.path.with_name(
+            f"{self.path.name}{DAMAGED_MARK}{int(time.time())}"))
+
+    def _set_orphans_aside(self) -> None:
+        """A WAL or journal without its database file belongs to the file last moved aside.
+
+        Left there, SQLite would replay it into the new file (old pages in a fresh database)
+        and recovery would read the damaged file without its latest writes.
+        """
+        if self.path.exists():
+            return
+        damaged = [p for p in self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")
+                   if not p.name.endswith((*_SIDECARS, RECOVERED_MARK)) and p.is_file()]
+        for suffix in _SIDECARS:
+            orphan = Path(str(self.path) + suffix)
+            if not orphan.exists():
+                continue
+            owners = [p for p in damaged if not Path(str(p) + suffix).exists()]
+            owner = max(owners, key=lambda p: p.stat().st_mtime) if owners else None
+            target = Path(str(owner or self._damaged_name()) + suffix)
+            log.warning("%s has no database file beside it; moved to %s", orphan, target)
+            try:
+                orphan.replace(target)
+            except OSError as exc:  # never start on top of it
+                raise StoreUnavailable(self.path, exc) from exc
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -30,13 +30,14 @@ _QUEUED_ROW_QUERIES: Final = (
 def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
     """Every queued row that can still be read from a damaged database file (maybe none).
 
-    Read from a copy (with its WAL, which may hold the latest notes) so the damaged file
-    stays exactly as it was found; rows up to the first unreadable page are kept.
+    Read from a copy (with its WAL, which may hold the latest notes, or its rollback journal)
+    so the damaged file stays exactly as it was found; rows up to the first unreadable page
+    are kept.
     """
     rows: list[tuple[Any, ...]] = []
     with tempfile.TemporaryDirectory(prefix=".recovering-", dir=damaged.parent) as work:
         copy = Path(work) / "copy.sqlite3"
-        for suffix in ("", "-wal"):
+        for suffix in ("", "-wal", "-journal"):  # a journal rolls back a half-done write
             source = Path(str(damaged) + suffix)
             if source.exists():
                 shutil.copyfile(source, Path(str(copy) + suffix))

@@ -352,3 +352,70 @@ def test_a_recovery_that_fails_unexpectedly_never_stops_the_start(
     _note(store, "the app works")
     assert aside.exists()  # not marked recovered: tried again at the next start
     store.close()
+
+
+_WRITE_AND_DIE = """
+import os, sys
+from pathlib import Path
+from app.services.store import LocalStore
+store = LocalStore(Path(sys.argv[1]))
+store.enqueue("note", sys.argv[2], {"content": sys.argv[3]})
+os._exit(0)  # killed: nothing checkpointed, the note is only in the WAL
+"""
+
+
+def _queue_and_die(path: Path, text: str) -> None:
+    """A process queues ``text`` and dies at once: the note is only in ``path``'s WAL."""
+    subprocess.run([sys.executable, "-c", _WRITE_AND_DIE, str(path), NUMBER, text],
+                   cwd=store_module.Path(__file__).resolve().parents[2], check=True, timeout=60)
+    assert Path(f"{path}-wal").stat().st_size > 0
+
+
+def test_a_note_only_in_the_damaged_files_wal_is_recovered(tmp_path: Path) -> None:
+    path = tmp_path / "writer.sqlite3"
+    LocalStore(path).close()
+    _queue_and_die(path, "Only in the WAL")
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    for suffix in ("", "-wal"):
+        Path(f"{path}{suffix}").replace(Path(f"{aside}{suffix}"))
+    store = LocalStore.in_profile(tmp_path)
+    assert _queued_notes(store) == ["Only in the WAL"]
+    store.close()
+
+
+def test_a_wal_left_behind_by_a_half_finished_move_goes_with_its_file(tmp_path: Path) -> None:
+    # The app died while moving a damaged file aside: the file went, its WAL stayed behind.
+    path = tmp_path / DATABASE_FILE_NAME
+    LocalStore(path).close()
+    _queue_and_die(path, "Only in the WAL")
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    path.replace(aside)
+    store = LocalStore.in_profile(tmp_path)  # must not replay that WAL into the new file
+    assert _queued_notes(store) == ["Only in the WAL"]  # recovered with its file, once
+    store.close()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith("-wal")
+            and "damaged" in p.name] == [aside.name + ".recovered-wal"]
+
+
+def test_a_damaged_file_with_an_unfinished_transaction_is_read_as_before_it(
+        tmp_path: Path) -> None:
+    # A rollback journal (the first release's files, or a tool) from a process that died
+    # mid-transaction: without it the half-written change is read, with it the note.
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    with sqlite3.connect(aside) as old:
+        old.executescript((FIXTURES / "store_v1.sql").read_text(encoding="utf-8"))
+        old.executemany("INSERT INTO pop_history (number, at, status) VALUES (?, 1, 'found')",
+                        [(NUMBER,)] * 300)
+    dies_mid_transaction = ("import os, sqlite3, sys\n"
+                            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                            "db.execute('PRAGMA cache_size=1')\n"
+                            "db.execute('BEGIN')\n"
+                            "db.execute(\"UPDATE note_outbox SET content = 'half-written'\")\n"
+                            "db.execute('UPDATE pop_history SET status = 1')\n"
+                            "os._exit(0)\n")
+    subprocess.run([sys.executable, "-c", dies_mid_transaction, str(aside)], check=True,
+                   timeout=60)
+    assert Path(f"{aside}-journal").exists()
+    store = LocalStore.in_profile(tmp_path)
+    assert _queued_notes(store) == ["Refund promised — résumé sent"]
+    store.close()
