@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from app.services.store_recovery import queued_rows_of
+from app.services.store_recovery import is_corrupt, queued_rows_of
 
 log = logging.getLogger(__name__)
 
@@ -159,12 +159,6 @@ def _is_in_use(exc: BaseException) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
-    """Only a file that is not (or no longer) a database is corrupt; everything else passes."""
-    text = str(exc).lower()
-    return "not a database" in text or "malformed" in text or "corrupt" in text
-
-
 def _free_name(path: Path) -> Path:
     """``path``, or ``path-2``, ``path-3``…: a file damaged twice in a second keeps both."""
     candidate, number = path, 1
@@ -251,7 +245,7 @@ class LocalStore:
             self._set_orphans_aside()
             return self._connect()
         except sqlite3.DatabaseError as exc:
-            if not _is_corrupt(exc):
+            if not is_corrupt(exc):
                 # Locked, busy, a full disk, a failed upgrade: the file is fine and may hold
                 # queued notes. Never move it aside for that; say so instead.
                 raise StoreUnavailable(self.path, exc) from exc

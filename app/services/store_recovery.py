@@ -17,22 +17,28 @@ from typing import Any, Final
 
 log = logging.getLogger(__name__)
 
-_QUEUED_ROW_QUERIES: Final = (
-    # (table, query): each row as outbox's kind, number, call_id, payload, created, attempts,
-    # last_error; note_outbox is the first release's notes outbox, its text not yet a payload.
-    ("outbox", "SELECT kind, number, call_id, payload, created, attempts, last_error "
-               "FROM outbox ORDER BY id"),
-    ("note_outbox", "SELECT 'note', number, call_id, content, created, attempts, last_error "
-                    "FROM note_outbox ORDER BY id"),
+_QUEUED_ROW_COLUMNS: Final = (
+    # (table, columns): each row as outbox's kind, number, call_id, payload, created,
+    # attempts, last_error; note_outbox is the first release's notes outbox, its text not
+    # yet a payload.
+    ("outbox", "kind, number, call_id, payload, created, attempts, last_error"),
+    ("note_outbox", "'note', number, call_id, content, created, attempts, last_error"),
 )
+
+
+def is_corrupt(exc: sqlite3.Error) -> bool:
+    """Only a file that is not (or no longer) a database is corrupt; everything else passes."""
+    text = str(exc).lower()
+    return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
 def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
     """Every queued row that can still be read from a damaged database file (maybe none).
 
     Read from a copy (with its WAL, which may hold the latest notes, or its rollback journal)
-    so the damaged file stays exactly as it was found; rows up to the first unreadable page
-    are kept.
+    so the damaged file stays exactly as it was found. Each table is read from both ends, so
+    the rows before and after an unreadable page are kept. A read that fails for another
+    reason than the damage (a disk error) raises: the file is then tried again next start.
     """
     rows: list[tuple[Any, ...]] = []
     with tempfile.TemporaryDirectory(prefix=".recovering-", dir=damaged.parent) as work:
@@ -41,28 +47,41 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
             source = Path(str(damaged) + suffix)
             if source.exists():
                 shutil.copyfile(source, Path(str(copy) + suffix))
+        db = sqlite3.connect(copy, isolation_level=None)
         try:
-            db = sqlite3.connect(copy, isolation_level=None)
-        except sqlite3.Error as exc:
-            log.warning("the damaged file %s cannot be read at all (%s)", damaged, exc)
-            return rows
-        try:
-            for table, query in _QUEUED_ROW_QUERIES:
-                try:
-                    for row in db.execute(query):
-                        readable = _as_outbox_row(table, tuple(row))
-                        if readable is None:
-                            log.warning("skipped a queued row of %s in the damaged file %s: "
-                                        "it has no number or no text to send", table, damaged)
-                        else:
-                            rows.append(readable)
-                except sqlite3.Error as exc:
-                    if "no such table" not in str(exc):  # a file of another version
-                        log.warning("reading %s of the damaged file %s stopped: %s",
-                                    table, damaged, exc)
+            for table, columns in _QUEUED_ROW_COLUMNS:
+                for row in _readable_rows(db, table, columns, damaged):
+                    readable = _as_outbox_row(table, row)
+                    if readable is None:
+                        log.warning("skipped a queued row of %s in the damaged file %s: "
+                                    "it has no number or no text to send", table, damaged)
+                    else:
+                        rows.append(readable)
         finally:
             db.close()
     return rows
+
+
+def _readable_rows(db: sqlite3.Connection, table: str, columns: str,
+                   damaged: Path) -> list[tuple[Any, ...]]:
+    """The rows of ``table`` in id order, read forwards until a broken page, then backwards
+    until it (a broken page stops a scan, whichever way it goes)."""
+    by_id: dict[Any, tuple[Any, ...]] = {}
+    for order in ("ASC", "DESC"):
+        query = f"SELECT id, {columns} FROM {table} ORDER BY id {order}"  # noqa: S608 (fixed parts)
+        try:
+            for id_, *row in db.execute(query):
+                by_id.setdefault(id_, tuple(row))
+        except sqlite3.Error as exc:
+            if "no such table" in str(exc):  # a file of another version
+                return []
+            if not is_corrupt(exc):
+                raise
+            log.warning("reading %s of the damaged file %s %s stopped: %s",
+                        table, damaged, "forwards" if order == "ASC" else "backwards", exc)
+            continue
+        break  # read to the end: nothing more to find backwards
+    return [by_id[id_] for id_ in sorted(by_id)]
 
 
 def _as_outbox_row(table: str, row: tuple[Any, ...]) -> tuple[Any, ...] | None:

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from app.services import store as store_module
+from app.services import store_recovery
 from app.services.store import (
     DATABASE_FILE_NAME,
     SCHEMA_VERSION,
@@ -418,4 +420,60 @@ def test_a_damaged_file_with_an_unfinished_transaction_is_read_as_before_it(
     assert Path(f"{aside}-journal").exists()
     store = LocalStore.in_profile(tmp_path)
     assert _queued_notes(store) == ["Refund promised — résumé sent"]
+    store.close()
+
+
+def _break_the_page_holding(path: Path, marker: bytes) -> None:
+    with sqlite3.connect(path) as db:
+        page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
+    db.close()
+    content = path.read_bytes()
+    page = content.index(marker) // page_size
+    with path.open("r+b") as damaged:
+        damaged.seek(page * page_size)
+        damaged.write(b"\xff" * page_size)
+
+
+def test_notes_after_an_unreadable_page_are_recovered_too(tmp_path: Path) -> None:
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    store = LocalStore(aside)
+    _note(store, "Before the broken page")
+    for index in range(400):
+        store.enqueue("filler", NUMBER, {"index": index, "padding": "x" * 100})
+    _note(store, "After the broken page")
+    store.close()
+    _break_the_page_holding(aside, b'{"index": 200,')
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"), \
+            sqlite3.connect(aside) as check:
+        check.execute("SELECT count(*) FROM outbox").fetchone()
+    store = LocalStore.in_profile(tmp_path)
+    assert _queued_notes(store) == ["Before the broken page", "After the broken page"]
+    fillers = [item.payload["index"] for item in store.outbox_items("filler")]
+    assert fillers == sorted(fillers)  # the order they were queued in
+    assert 200 not in fillers
+    assert 399 in fillers
+    store.close()
+
+
+class _FailingReads:
+    """A connection whose every query fails as a disk I/O error does (not corruption)."""
+
+    def execute(self, _query: str) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_damaged_file_that_could_not_be_read_is_tried_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / DATABASE_FILE_NAME
+    corrupt_after_the_first_note(path, "Wants the renewal quote", NUMBER)
+    # Only recovery's reads fail (the store's own connection is fine).
+    failing = SimpleNamespace(connect=lambda *_a, **_k: _FailingReads(), Error=sqlite3.Error)
+    with monkeypatch.context() as patch:
+        patch.setattr(store_recovery, "sqlite3", failing)
+        LocalStore.in_profile(tmp_path).close()
+    store = LocalStore.in_profile(tmp_path)  # the disk works again
+    assert _queued_notes(store) == ["Wants the renewal quote"]
     store.close()
