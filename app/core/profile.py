@@ -86,12 +86,18 @@ def check_usable(path: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=path)
         try:
-            os.write(fd, _PROBE)
-        finally:
-            os.close(fd)
+            _write_probe(fd)
+        finally:  # even when closing failed (a network disk reports a full disk there)
             os.unlink(probe)
     except OSError as exc:
         raise ProfileUnusable(path, f"nothing can be written in {path} ({_why(exc)})") from None
+
+
+def _write_probe(fd: int) -> None:
+    try:
+        os.write(fd, _PROBE)
+    finally:
+        os.close(fd)
 
 
 def _why(exc: OSError) -> str:

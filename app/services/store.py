@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from app.services.store_recovery import is_corrupt, queued_rows_of
+from app.services.store_recovery import is_corrupt, queued_rows_of, remove_stale_copies
 
 log = logging.getLogger(__name__)
 
@@ -316,6 +316,7 @@ class LocalStore:
         after this file breaks too; ``recovered_files`` and skipping rows already queued
         cover a crash before that rename.
         """
+        remove_stale_copies(self.path.parent)
         for aside in sorted(self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")):
             if aside.name.endswith((*_SIDECARS, RECOVERED_MARK)) or not aside.is_file():
                 continue

@@ -17,6 +17,10 @@ from typing import Any, Final
 
 log = logging.getLogger(__name__)
 
+# The working copies' folders, beside the database: they hold call history, so one left
+# behind by a killed app is removed at the next start (``remove_stale_copies``).
+_WORK_PREFIX: Final = ".recovering-"
+
 _QUEUED_ROW_COLUMNS: Final = (
     # (table, columns): each row as outbox's kind, number, call_id, payload, created,
     # attempts, last_error; note_outbox is the first release's notes outbox, its text not
@@ -32,6 +36,16 @@ def is_corrupt(exc: sqlite3.Error) -> bool:
     return "not a database" in text or "malformed" in text or "corrupt" in text
 
 
+def remove_stale_copies(folder: Path) -> None:
+    """Remove the working copies a recovery killed halfway left in ``folder``.
+
+    Only the instance holding the profile opens its store, so none is in use now.
+    """
+    for stale in folder.glob(f"{_WORK_PREFIX}*"):
+        log.info("removing %s, left by an interrupted recovery", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
     """Every queued row that can still be read from a damaged database file (maybe none).
 
@@ -41,7 +55,7 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
     reason than the damage (a disk error) raises: the file is then tried again next start.
     """
     rows: list[tuple[Any, ...]] = []
-    with tempfile.TemporaryDirectory(prefix=".recovering-", dir=damaged.parent) as work:
+    with tempfile.TemporaryDirectory(prefix=_WORK_PREFIX, dir=damaged.parent) as work:
         copy = Path(work) / "copy.sqlite3"
         for suffix in ("", "-wal", "-journal"):  # a journal rolls back a half-done write
             source = Path(str(damaged) + suffix)

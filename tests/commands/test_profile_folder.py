@@ -97,12 +97,14 @@ def test_an_unusable_profile_folder_is_named_at_once_with_exit_7(
 
 def test_a_full_disk_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A full disk cannot be made without mounting one (not possible everywhere): the one write
-    # the check makes fails as a full disk makes it fail.
-    def disk_full(_fd: int, _data: bytes) -> int:
+    # the check makes fails as a full disk makes it fail (only the check's own writer is
+    # replaced, not os.write for the whole process).
+    def disk_full(fd: int) -> None:
+        os.close(fd)  # as a network disk does: the full disk shows when closing
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     with monkeypatch.context() as patch:
-        patch.setattr(profile_module.os, "write", disk_full)
+        patch.setattr(profile_module, "_write_probe", disk_full)
         with pytest.raises(ProfileUnusable) as raised:
             check_usable(tmp_path)
     assert str(raised.value) == (f"the profile folder cannot be used: nothing can be written "

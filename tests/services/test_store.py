@@ -477,3 +477,13 @@ def test_a_damaged_file_that_could_not_be_read_is_tried_again(
     store = LocalStore.in_profile(tmp_path)  # the disk works again
     assert _queued_notes(store) == ["Wants the renewal quote"]
     store.close()
+
+
+def test_a_copy_left_by_an_interrupted_recovery_is_removed_at_start(tmp_path: Path) -> None:
+    # A recovery killed halfway leaves its working copy (call history) beside the database.
+    left = tmp_path / ".recovering-x1y2z3"
+    left.mkdir()
+    (left / "copy.sqlite3").write_bytes(b"call history")
+    store = LocalStore.in_profile(tmp_path)
+    assert not left.exists()
+    store.close()
