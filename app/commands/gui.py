@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.pop_request import SHOW_LINE
-from app.core.profile import resolve_profile_dir
+from app.core.profile import ProfileUnusable, resolve_profile_dir
 from app.services.credentials import CredentialOverrides
 from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.store import StoreUnavailable
@@ -65,6 +65,25 @@ def _hand_over(profile_dir: Path) -> int:
     return EXIT_ALREADY_RUNNING_NO_ANSWER
 
 
+def _tell_the_desktop(message: str) -> None:
+    """Also show ``message`` in a window when nobody reads stderr (started from a menu, a
+    ``tel:`` link or autostart) and there is a screen to show it on."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        return
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
+        return
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                 or os.environ.get("WAYLAND_DISPLAY")):
+        return
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])  # noqa: F841 (kept alive)
+    box = QMessageBox(QMessageBox.Icon.Critical, "Screen-Pop cannot start", message)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # a path is never read as markup
+    box.exec()
+
+
 def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -80,7 +99,12 @@ def main(argv: list[str]) -> int:
     profile_arg: str | None = args.profile
     if args.demo and not profile_arg:
         temp_profile = profile_arg = tempfile.mkdtemp(prefix="screenpop-demo-")
-    profile_dir = resolve_profile_dir(profile_arg)
+    try:
+        profile_dir = resolve_profile_dir(profile_arg)
+    except ProfileUnusable as exc:
+        print(f"screenpop: {exc}.", file=sys.stderr)
+        _tell_the_desktop(f"Screen-Pop cannot start: {exc}.")
+        return EXIT_PROFILE_UNUSABLE
 
     # PySide6 first, qasync second: qasync picks the Qt binding already imported (QT_API
     # says the same for good measure).
@@ -112,6 +136,7 @@ def main(argv: list[str]) -> int:
     except StoreUnavailable as exc:  # locked or full, never "damaged": left as it is
         log.error("%s", exc)
         print(f"Screen-Pop cannot start: {exc}", file=sys.stderr)
+        _tell_the_desktop(f"Screen-Pop cannot start: {exc}")
         return EXIT_PROFILE_UNUSABLE
     except Exception:
         log.exception("the app stopped unexpectedly")
