@@ -84,6 +84,12 @@ def _tell_the_desktop(message: str) -> None:
     box.exec()
 
 
+def _profile_unusable(exc: ProfileUnusable) -> int:
+    print(f"screenpop: {exc}.", file=sys.stderr)
+    _tell_the_desktop(f"Screen-Pop cannot start: {exc}.")
+    return EXIT_PROFILE_UNUSABLE
+
+
 def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -102,9 +108,7 @@ def main(argv: list[str]) -> int:
     try:
         profile_dir = resolve_profile_dir(profile_arg)
     except ProfileUnusable as exc:
-        print(f"screenpop: {exc}.", file=sys.stderr)
-        _tell_the_desktop(f"Screen-Pop cannot start: {exc}.")
-        return EXIT_PROFILE_UNUSABLE
+        return _profile_unusable(exc)
 
     # PySide6 first, qasync second: qasync picks the Qt binding already imported (QT_API
     # says the same for good measure).
@@ -117,7 +121,11 @@ def main(argv: list[str]) -> int:
     from app.sources.single_instance import SingleInstance
 
     instance = SingleInstance(profile_dir)
-    if not instance.acquire():
+    try:
+        acquired = instance.acquire()
+    except ProfileUnusable as exc:  # a lock file left by another user
+        return _profile_unusable(exc)
+    if not acquired:
         return _hand_over(profile_dir)
 
     from app.services.logs import setup_logging

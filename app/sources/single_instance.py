@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile
 
+from app.core.profile import ProfileUnusable
+
 LOCK_FILE_NAME = "screenpop.lock"
 
 
@@ -24,8 +26,30 @@ class SingleInstance:
         self._lock.setStaleLockTime(0)
 
     def acquire(self) -> bool:
+        """True: this process runs the profile; False: another one holds it.
+
+        ProfileUnusable when the lock file cannot be read or made by this user (typically
+        left by a run with sudo): no instance can be told from it, so waiting for one to
+        answer would only end in "does not answer" after a long wait.
+        """
         self.lock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return bool(self._lock.tryLock(0))
+        if self._lock.tryLock(0):
+            return True
+        if self._lock.error() == QLockFile.LockError.PermissionError or not self._readable():
+            raise ProfileUnusable(
+                self.lock_path.parent,
+                f"the lock file {self.lock_path} cannot be read or replaced by this user "
+                "(left by a run as another user, e.g. with sudo?); remove it and start again")
+        return False
+
+    def _readable(self) -> bool:
+        try:
+            with self.lock_path.open("rb"):
+                return True
+        except FileNotFoundError:  # released meanwhile: the holder was just leaving
+            return True
+        except OSError:
+            return False
 
     def release(self) -> None:
         if self._lock.isLocked():

@@ -191,3 +191,19 @@ def test_a_link_to_nothing_is_named_as_such(tmp_path: Path) -> None:
     with pytest.raises(ProfileUnusable) as raised:
         check_usable(link / "inner")
     assert raised.value.reason == f"{link} is a link to something that does not exist"
+
+
+def test_a_lock_file_left_by_another_user_is_named_not_waited_on(tmp_path: Path) -> None:
+    # A run with sudo left a lock file this user cannot read: no instance can be told from
+    # it, so the app says so at once instead of waiting for an instance to answer.
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    lock = profile / "screenpop.lock"
+    lock.write_text("999999\nscreenpop\nother-host\n")
+    lock.chmod(0o000)
+    result = _run(profile, "screenpop")
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.strip() == (
+        f"screenpop: the profile folder cannot be used: the lock file {lock} cannot be read "
+        "or replaced by this user (left by a run as another user, e.g. with sudo?); remove "
+        "it and start again.")
