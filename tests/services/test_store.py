@@ -21,7 +21,12 @@ from app.services.store import (
     LocalStore,
     StoreUnavailable,
 )
-from tests.fixtures.store_files import corrupt_after_the_first_note, held_by_another_process
+from tests.fixtures.store_files import (
+    break_the_last_page,
+    break_the_page_holding,
+    corrupt_after_the_first_note,
+    held_by_another_process,
+)
 
 NUMBER = "+918302390884"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -277,12 +282,6 @@ def test_a_note_queued_by_the_first_release_is_recovered_from_a_damaged_file(
     store.close()
 
 
-def _break_the_last_page(path: Path) -> None:
-    with path.open("r+b") as damaged:
-        damaged.seek(-4096, 2)
-        damaged.write(b"\xff" * 4096)
-
-
 def _queued_notes(store: LocalStore) -> list[str]:
     return [str(item.payload.get("content")) for item in store.outbox_items("note")]
 
@@ -294,7 +293,7 @@ def test_a_second_damaged_file_never_brings_back_a_delivered_note(tmp_path: Path
     [first] = store.outbox_items("note")
     store.outbox_delivered(first.id)  # DeepCall accepted it
     store.close()
-    _break_the_last_page(path)  # the fresh file breaks in turn
+    break_the_last_page(path)  # the fresh file breaks in turn
     store = LocalStore(path)
     assert "N1 promised callback" not in _queued_notes(store)
     store.close()
@@ -304,7 +303,7 @@ def test_a_second_damaged_file_never_queues_a_note_twice(tmp_path: Path) -> None
     path = tmp_path / DATABASE_FILE_NAME
     corrupt_after_the_first_note(path, "N1 promised callback", NUMBER)
     LocalStore(path).close()  # N1 recovered, still queued
-    _break_the_last_page(path)
+    break_the_last_page(path)
     store = LocalStore(path)
     assert _queued_notes(store) == ["N1 promised callback"]
     store.close()
@@ -423,17 +422,6 @@ def test_a_damaged_file_with_an_unfinished_transaction_is_read_as_before_it(
     store.close()
 
 
-def _break_the_page_holding(path: Path, marker: bytes) -> None:
-    with sqlite3.connect(path) as db:
-        page_size = int(db.execute("PRAGMA page_size").fetchone()[0])
-    db.close()
-    content = path.read_bytes()
-    page = content.index(marker) // page_size
-    with path.open("r+b") as damaged:
-        damaged.seek(page * page_size)
-        damaged.write(b"\xff" * page_size)
-
-
 def test_notes_after_an_unreadable_page_are_recovered_too(tmp_path: Path) -> None:
     aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
     store = LocalStore(aside)
@@ -442,7 +430,7 @@ def test_notes_after_an_unreadable_page_are_recovered_too(tmp_path: Path) -> Non
         store.enqueue("filler", NUMBER, {"index": index, "padding": "x" * 100})
     _note(store, "After the broken page")
     store.close()
-    _break_the_page_holding(aside, b'{"index": 200,')
+    break_the_page_holding(aside, b'{"index": 200,')
     with pytest.raises(sqlite3.DatabaseError, match="malformed"), \
             sqlite3.connect(aside) as check:
         check.execute("SELECT count(*) FROM outbox").fetchone()
