@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from app.services.store_recovery import is_corrupt, queued_rows_of, remove_stale_copies
+from app.services.store_recovery import is_corrupt, readable_items_of, remove_stale_copies
 
 log = logging.getLogger(__name__)
 
@@ -335,10 +335,10 @@ class LocalStore:
             _mark_recovered(aside)
 
     def _copy_queued_rows(self, aside: Path) -> int:
-        rows = queued_rows_of(aside)
+        items = readable_items_of(aside)
         added = 0
         with self._transaction() as db:
-            for row in rows:
+            for row in items.queued:
                 kind, number, _call_id, payload, created, *_ = row
                 if db.execute("SELECT 1 FROM outbox WHERE kind = ? AND number = ? AND "
                               "payload = ? AND created = ?",
@@ -347,6 +347,11 @@ class LocalStore:
                 db.execute("INSERT INTO outbox (kind, number, call_id, payload, created, "
                            "attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
                 added += 1
+            for draft in items.drafts:  # half-typed notes too, unless retyped since
+                db.execute("INSERT INTO note_drafts (number, text, updated) VALUES (?, ?, ?) "
+                           "ON CONFLICT(number) DO UPDATE SET text = excluded.text, "
+                           "updated = excluded.updated "
+                           "WHERE excluded.updated > note_drafts.updated", draft)
             db.execute("INSERT INTO recovered_files (name, at, items) VALUES (?, ?, ?)",
                        (aside.name, time.time(), added))
         return added

@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -46,15 +47,23 @@ def remove_stale_copies(folder: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
-    """Every queued row that can still be read from a damaged database file (maybe none).
+@dataclass(frozen=True)
+class ReadableItems:
+    """What a damaged file still gives back: queued rows and note drafts."""
+
+    queued: list[tuple[Any, ...]]  # outbox rows: kind, number, call_id, payload, created, …
+    drafts: list[tuple[str, str, float]]  # note_drafts rows: number, text, updated
+
+
+def readable_items_of(damaged: Path) -> ReadableItems:
+    """Every queued row and note draft that can still be read from a damaged database file.
 
     Read from a copy (with its WAL, which may hold the latest notes, or its rollback journal)
     so the damaged file stays exactly as it was found. Each table is read from both ends, so
     the rows before and after an unreadable page are kept. A read that fails for another
     reason than the damage (a disk error) raises: the file is then tried again next start.
     """
-    rows: list[tuple[Any, ...]] = []
+    items = ReadableItems([], [])
     with tempfile.TemporaryDirectory(prefix=_WORK_PREFIX, dir=damaged.parent) as work:
         copy = Path(work) / "copy.sqlite3"
         for suffix in ("", "-wal", "-journal"):  # a journal rolls back a half-done write
@@ -70,19 +79,26 @@ def queued_rows_of(damaged: Path) -> list[tuple[Any, ...]]:
                         log.warning("skipped a queued row of %s in the damaged file %s: "
                                     "it has no number or no text to send", table, damaged)
                     else:
-                        rows.append(readable)
+                        items.queued.append(readable)
+            for number, text, updated in _readable_rows(db, "note_drafts",
+                                                        "number, text, updated", damaged):
+                number, text = _text(number), _text(text)
+                if number and text and text.strip():
+                    # An unknown time loses to any draft typed since.
+                    items.drafts.append((number, text, float(updated)
+                                         if isinstance(updated, int | float) else 0.0))
         finally:
             db.close()
-    return rows
+    return items
 
 
 def _readable_rows(db: sqlite3.Connection, table: str, columns: str,
                    damaged: Path) -> list[tuple[Any, ...]]:
-    """The rows of ``table`` in id order, read forwards until a broken page, then backwards
-    until it (a broken page stops a scan, whichever way it goes)."""
+    """The rows of ``table`` in rowid order, read forwards until a broken page, then
+    backwards until it (a broken page stops a scan, whichever way it goes)."""
     by_id: dict[Any, tuple[Any, ...]] = {}
     for order in ("ASC", "DESC"):
-        query = f"SELECT id, {columns} FROM {table} ORDER BY id {order}"  # noqa: S608 (fixed parts)
+        query = f"SELECT rowid, {columns} FROM {table} ORDER BY rowid {order}"  # noqa: S608 (fixed parts)
         try:
             for id_, *row in db.execute(query):
                 by_id.setdefault(id_, tuple(row))

@@ -348,7 +348,7 @@ def test_a_recovery_that_fails_unexpectedly_never_stops_the_start(
     def unexpected(_path: Path) -> list[tuple[object, ...]]:
         raise ValueError("a kind of row nobody foresaw")
 
-    monkeypatch.setattr(store_module, "queued_rows_of", unexpected)
+    monkeypatch.setattr(store_module, "readable_items_of", unexpected)
     store = LocalStore.in_profile(tmp_path)
     _note(store, "the app works")
     assert aside.exists()  # not marked recovered: tried again at the next start
@@ -474,4 +474,21 @@ def test_a_copy_left_by_an_interrupted_recovery_is_removed_at_start(tmp_path: Pa
     (left / "copy.sqlite3").write_bytes(b"call history")
     store = LocalStore.in_profile(tmp_path)
     assert not left.exists()
+    store.close()
+
+
+def test_drafts_in_a_damaged_file_come_back_unless_a_newer_one_was_typed(
+        tmp_path: Path) -> None:
+    other = "+442072193000"
+    store = LocalStore.in_profile(tmp_path)
+    store.save_draft(NUMBER, "typed after the file broke")  # newer than the damaged file's
+    store.close()
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    with sqlite3.connect(aside) as old:
+        old.executescript((FIXTURES / "store_v1.sql").read_text(encoding="utf-8"))
+        old.execute("INSERT INTO note_drafts (number, text, updated) "
+                    "VALUES (?, 'Wants a quote by Friday', 1764590002.0)", (other,))
+    store = LocalStore.in_profile(tmp_path)
+    assert store.load_draft(other) == "Wants a quote by Friday"
+    assert store.load_draft(NUMBER) == "typed after the file broke"
     store.close()
