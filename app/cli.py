@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.main(rest))
     except ProfileUnusable as exc:  # every command checks the profile first: one answer
-        print(f"screenpop: {exc}.", file=sys.stderr)
+        # Named as the command's other messages are: a softphone's log shows which one failed.
+        command = "screenpop" if module_name == "gui" else f"screenpop {module_name}"
+        print(f"{command}: {exc}.", file=sys.stderr)
         return EXIT_PROFILE_UNUSABLE
     except KeyboardInterrupt:
         return 130

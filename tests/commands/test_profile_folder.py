@@ -49,6 +49,11 @@ def _without_privileges() -> list[str]:
     return prefix
 
 
+def _prefix(command: str) -> str:
+    """How each command names itself in its messages."""
+    return "screenpop" if command == "screenpop" else f"screenpop {command}"
+
+
 def _run(profile: Path, command: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.run(
@@ -90,7 +95,7 @@ def test_an_unusable_profile_folder_is_named_at_once_with_exit_7(
     result = _run(profile, command)
     assert result.returncode == 7, result.stderr
     assert result.stderr.strip() == (
-        f"screenpop: the profile folder cannot be used: {reason.format(p=profile)}.")
+        f"{_prefix(command)}: the profile folder cannot be used: {reason.format(p=profile)}.")
     assert result.stdout == ""
     assert not (read_only / "profile").exists()
 
@@ -151,8 +156,8 @@ def test_a_profile_on_a_full_disk_is_named_at_once_with_exit_7(full_disk: Path,
                                                               command: str) -> None:
     result = _run(full_disk, command)
     assert result.returncode == 7, result.stderr
-    assert result.stderr.strip() == ("screenpop: the profile folder cannot be used: nothing can "
-                                     f"be written in {full_disk} (the disk is full).")
+    assert result.stderr.strip() == (f"{_prefix(command)}: the profile folder cannot be used: "
+                                     f"nothing can be written in {full_disk} (the disk is full).")
 
 
 @POSIX_MODES
