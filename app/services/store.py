@@ -266,6 +266,13 @@ class LocalStore:
         return _free_name(self.path.with_name(
             f"{self.path.name}{DAMAGED_MARK}{int(time.time())}"))
 
+    def _damaged_files(self) -> list[Path]:
+        """The damaged files kept aside and not yet recovered, oldest name first."""
+        return sorted(
+            p for p in self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")
+            # "….recovered" or, named in the same second as another, "….recovered-2"
+            if RECOVERED_MARK not in p.name and not p.name.endswith(_SIDECARS) and p.is_file())
+
     def _set_orphans_aside(self) -> None:
         """A WAL or journal without its database file belongs to the file last moved aside.
 
@@ -274,8 +281,7 @@ class LocalStore:
         """
         if self.path.exists():
             return
-        damaged = [p for p in self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")
-                   if not p.name.endswith((*_SIDECARS, RECOVERED_MARK)) and p.is_file()]
+        damaged = self._damaged_files()
         for suffix in _SIDECARS:
             orphan = Path(str(self.path) + suffix)
             if not orphan.exists():
@@ -317,9 +323,7 @@ class LocalStore:
         cover a crash before that rename.
         """
         remove_stale_copies(self.path.parent)
-        for aside in sorted(self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")):
-            if aside.name.endswith((*_SIDECARS, RECOVERED_MARK)) or not aside.is_file():
-                continue
+        for aside in self._damaged_files():
             with self._lock:
                 done = self._db.execute("SELECT 1 FROM recovered_files WHERE name = ?",
                                         (aside.name,)).fetchone()

@@ -492,3 +492,13 @@ def test_drafts_in_a_damaged_file_come_back_unless_a_newer_one_was_typed(
     assert store.load_draft(other) == "Wants a quote by Friday"
     assert store.load_draft(NUMBER) == "typed after the file broke"
     store.close()
+
+
+def test_files_already_recovered_are_never_read_again(tmp_path: Path) -> None:
+    # Two files damaged in the same second: the second one's recovered name gets a "-2".
+    for name in (".damaged-1700000000.recovered", ".damaged-1700000000.recovered-2"):
+        with sqlite3.connect(tmp_path / (DATABASE_FILE_NAME + name)) as old:
+            old.executescript((FIXTURES / "store_v1.sql").read_text(encoding="utf-8"))
+    store = LocalStore.in_profile(tmp_path)
+    assert store.outbox_items() == []
+    store.close()
