@@ -564,7 +564,9 @@ def test_quitting_while_the_keyring_hangs_records_no_false_failure(
 def test_a_pop_superseded_while_loading_ends_as_such_in_the_history(
         make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
     session = make_session(**_saved_demo_account(sandbox))
-    sandbox.add_fault("latency", action="contactInfo", ms=5000, times=1)  # only the first pop
+    # Only the first pop; far longer than the test (it ends when the second pop is found, and
+    # the first is cancelled with it), so a slow machine never sees it answer first.
+    sandbox.add_fault("latency", action="contactInfo", ms=30_000, times=1)
 
     async def slow_pop_then_another() -> dict[str, Any]:
         session.coordinator.pop(PopRequest(UNKNOWN, source="first"))
