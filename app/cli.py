@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
+from app.commands.output import print_stderr
 from app.core.profile import EXIT_PROFILE_UNUSABLE, ProfileUnusable
 
 # command word -> module under app.commands exposing ``main(argv: list[str]) -> int``
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except ProfileUnusable as exc:  # every command checks the profile first: one answer
         # Named as the command's other messages are: a softphone's log shows which one failed.
         command = "screenpop" if module_name == "gui" else f"screenpop {module_name}"
-        print(f"{command}: {exc}.", file=sys.stderr)
+        print_stderr(f"{command}: {exc}.")
         return EXIT_PROFILE_UNUSABLE
     except KeyboardInterrupt:
         return 130

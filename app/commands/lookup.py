@@ -21,7 +21,7 @@ from app.api.auth import Auth, TokenAuth
 from app.api.client import DeepCallClient, Timeouts
 from app.api.errors import DeepCallApiError, DeepCallError, InvalidBrandUrl
 from app.api.transport import api_base
-from app.commands.output import EXIT_BROKEN_PIPE, WRITE_ERRNOS, drop_stdout
+from app.commands.output import EXIT_BROKEN_PIPE, WRITE_ERRNOS, drop_stdout, print_stderr
 from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult
 from app.core.phone import normalise
 from app.core.profile import default_profile_dir
@@ -93,8 +93,7 @@ def saved_region(profile_dir: Path) -> str:
     """The profile's default country as the app reads it; the file's oddities on stderr."""
     from app.services.settings_file import stored_region
 
-    return stored_region(profile_dir, lambda warning: print(f"screenpop lookup: {warning}",
-                                                            file=sys.stderr))
+    return stored_region(profile_dir, lambda warning: print_stderr(f"screenpop lookup: {warning}"))
 
 
 def _json_safe(value: FieldValue) -> object:
@@ -171,9 +170,9 @@ def _fail(as_json: bool, exit_code: int, kind: str, message: str, hints: list[st
         print(json.dumps({"status": "error", "error": kind, "message": message, **fields,
                           **extra}))
     else:
-        print(f"screenpop lookup: {message}", file=sys.stderr)
+        print_stderr(f"screenpop lookup: {message}")
         for hint in hints or ():
-            print(f"  {hint}", file=sys.stderr)
+            print_stderr(f"  {hint}")
     return exit_code
 
 
@@ -297,14 +296,13 @@ def main(argv: list[str]) -> int:
         if exc.errno not in WRITE_ERRNOS:
             return _internal_error(exc)
         drop_stdout()
-        print(f"screenpop lookup: could not write the result ({exc.strerror}).",
-              file=sys.stderr)
+        print_stderr(f"screenpop lookup: could not write the result ({exc.strerror}).")
         return EXIT_INTERNAL
     except Exception as exc:  # the promise is "never a traceback"; say what broke, plainly
         return _internal_error(exc)
 
 
 def _internal_error(exc: BaseException) -> int:
-    print(f"screenpop lookup: unexpected internal error ({type(exc).__name__}); "
-          "please report it.", file=sys.stderr)
+    print_stderr(f"screenpop lookup: unexpected internal error ({type(exc).__name__}); "
+                 "please report it.")
     return EXIT_INTERNAL

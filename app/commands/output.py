@@ -18,16 +18,20 @@ WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EIO, errno.EDQUOT})
 
 def drop_stdout() -> None:
     """Point stdout at devnull, so nothing written later (or flushed on exit) can fail."""
-    with contextlib.suppress(OSError, ValueError):
+    with contextlib.suppress(OSError, ValueError, AttributeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def write_stdout(text: str) -> OSError | None:
     """Write and flush ``text``; None once written, else why not (stdout is then dropped).
 
     A ``BrokenPipeError`` means the reader left; anything else means the output is lost.
+    A windowed build has no stdout at all (None): there is nobody to tell, nothing failed.
     """
+    if sys.stdout is None:
+        return None
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -35,3 +39,16 @@ def write_stdout(text: str) -> OSError | None:
         drop_stdout()
         return exc
     return None
+
+
+def print_stderr(text: str) -> None:
+    """``text`` and a newline on stderr, if anyone can read it.
+
+    stderr on the same full disk or closed pipe as stdout (``>/dev/full 2>&1``) must not turn
+    a command's exit code into 1: the message is lost, the code still says what happened.
+    """
+    if sys.stderr is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()

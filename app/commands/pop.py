@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from app.commands.output import write_stdout
+from app.commands.output import print_stderr, write_stdout
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import (
     DIRECTIONS,
@@ -80,8 +80,7 @@ def profile_region(profile_dir: Path) -> str:
     """
     from app.services.settings_file import stored_region
 
-    return stored_region(profile_dir, lambda warning: print(f"screenpop pop: {warning}",
-                                                            file=sys.stderr))
+    return stored_region(profile_dir, lambda warning: print_stderr(f"screenpop pop: {warning}"))
 
 
 def app_command(profile: str | None) -> list[str]:
@@ -149,11 +148,11 @@ def _report(reply: dict[str, object], e164: str) -> int:
         # saw a failure might pop the call again.
         problem = write_stdout(f"Screen-Pop: {display_format(e164)}\n")
         if problem is not None and not isinstance(problem, BrokenPipeError):
-            print(f"screenpop pop: could not print the confirmation ({problem.strerror}); "
-                  "the number was popped.", file=sys.stderr)
+            print_stderr("screenpop pop: could not print the confirmation "
+                         f"({problem.strerror}); the number was popped.")
         return EXIT_OK
     reason = str(reply.get("error") or "unknown error")
-    print(f"screenpop pop: the app refused the request: {reason}", file=sys.stderr)
+    print_stderr(f"screenpop pop: the app refused the request: {reason}")
     return EXIT_INVALID if "phone number" in reason else EXIT_REFUSED
 
 
@@ -170,7 +169,7 @@ def _note_start_problem(profile_dir: Path, e164: str) -> None:
             break
     if isinstance(state, dict) and state.get("number") == e164 \
             and state.get("status") == "error" and state.get("error_message"):
-        print(f"screenpop pop: note: {state['error_message']}", file=sys.stderr)
+        print_stderr(f"screenpop pop: note: {state['error_message']}")
 
 
 def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
@@ -188,9 +187,9 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
                                           give_up=lambda: child.poll() not in (None, 0))
         except GaveUp:
             reason = _last_error_line(output, start)
-            print(f"screenpop pop: Screen-Pop exited at start-up with code {child.returncode}"
-                  + (f": {reason}" if reason else "")
-                  + f" (full output in {profile_dir / LAUNCH_LOG}).", file=sys.stderr)
+            print_stderr("screenpop pop: Screen-Pop exited at start-up with code "
+                         f"{child.returncode}" + (f": {reason}" if reason else "")
+                         + f" (full output in {profile_dir / LAUNCH_LOG}).")
             return EXIT_START_FAILED
 
 
@@ -198,8 +197,8 @@ def _checked_text(value: str | None, option: str, limit: int) -> str | int | Non
     """``value`` stripped (None if empty), or EXIT_INVALID once the reason is printed."""
     text = (value or "").strip()
     if len(text) > limit or not text.isprintable():
-        print(f"screenpop pop: {option} must be printable text of at most {limit} characters.",
-              file=sys.stderr)
+        print_stderr(f"screenpop pop: {option} must be printable text of at most {limit} "
+                     "characters.")
         return EXIT_INVALID
     return text or None
 
@@ -212,9 +211,8 @@ def main(argv: list[str]) -> int:
     region = args.region or profile_region(profile_dir)
     e164 = normalise(args.number, region)
     if e164 is None:
-        print(f"screenpop pop: {args.number!r} is not a valid phone number "
-              f"(numbers without a country code are read as {region.upper()}).",
-              file=sys.stderr)
+        print_stderr(f"screenpop pop: {args.number!r} is not a valid phone number "
+                     f"(numbers without a country code are read as {region.upper()}).")
         return EXIT_INVALID
     # The app refuses a whole pop over a bad call id or source: refuse here, saying which.
     call_id = _checked_text(args.call_id, "--call-id", MAX_CALL_ID)
@@ -229,14 +227,14 @@ def main(argv: list[str]) -> int:
         try:
             reply = exchange(profile_dir, line)
         except UnsafeSocketDir as err:
-            print(f"screenpop pop: cannot reach Screen-Pop safely: {err}.", file=sys.stderr)
+            print_stderr(f"screenpop pop: cannot reach Screen-Pop safely: {err}.")
             return EXIT_NO_ANSWER
         except NotListening:
             check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
             if args.no_start:
                 hint = f"screenpop --profile {profile_dir}" if profile_arg else "screenpop"
-                print(f"screenpop pop: Screen-Pop is not running (start it with: {hint}).",
-                      file=sys.stderr)
+                print_stderr("screenpop pop: Screen-Pop is not running "
+                             f"(start it with: {hint}).")
                 return EXIT_NO_ANSWER
             reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait,
                                                args.log_format)
@@ -246,17 +244,16 @@ def main(argv: list[str]) -> int:
             if reply.get("ok") is True:
                 _note_start_problem(profile_dir, e164)
     except NotListening:
-        print(f"screenpop pop: started Screen-Pop but it did not answer within {args.wait:g} s. "
-              f"Check its logs under {profile_dir / 'logs'}.", file=sys.stderr)
+        print_stderr(f"screenpop pop: started Screen-Pop but it did not answer within "
+                     f"{args.wait:g} s. Check its logs under {profile_dir / 'logs'}.")
         return EXIT_NO_ANSWER
     except NoAnswer as err:
-        print(f"screenpop pop: Screen-Pop is running but did not answer: {err}.",
-              file=sys.stderr)
+        print_stderr(f"screenpop pop: Screen-Pop is running but did not answer: {err}.")
         return EXIT_NO_ANSWER
     except ProfileUnusable:
         raise  # exit 7 with the reason, from app.cli
     except OSError as err:
-        print(f"screenpop pop: cannot reach Screen-Pop: {err}", file=sys.stderr)
+        print_stderr(f"screenpop pop: cannot reach Screen-Pop: {err}")
         return EXIT_NO_ANSWER
     return _report(reply, e164)
 

@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from app.commands.output import EXIT_BROKEN_PIPE, write_stdout
+from app.commands.output import EXIT_BROKEN_PIPE, print_stderr, write_stdout
 from app.core.pop_request import STATE_LINE
 from app.core.profile import check_usable, profile_path
 from app.sources.forward import NoAnswer, NotListening, UnsafeSocketDir, exchange
@@ -36,20 +36,19 @@ def main(argv: list[str]) -> int:
     try:
         reply = exchange(profile_dir, STATE_LINE, timeout=args.timeout)
     except UnsafeSocketDir as err:
-        print(f"screenpop state: cannot reach Screen-Pop safely: {err}.", file=sys.stderr)
+        print_stderr(f"screenpop state: cannot reach Screen-Pop safely: {err}.")
         return EXIT_NO_ANSWER
     except NotListening:
         check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
         hint = f" --profile {profile_dir}" if args.profile else ""
-        print(f"screenpop state: Screen-Pop is not running for the profile {profile_dir} "
-              f"(start it with: screenpop{hint}).", file=sys.stderr)
+        print_stderr(f"screenpop state: Screen-Pop is not running for the profile {profile_dir} "
+                     f"(start it with: screenpop{hint}).")
         return EXIT_NOT_RUNNING
     except NoAnswer as err:
-        print(f"screenpop state: Screen-Pop is running but did not answer: {err}.",
-              file=sys.stderr)
+        print_stderr(f"screenpop state: Screen-Pop is running but did not answer: {err}.")
         return EXIT_NO_ANSWER
     if reply.get("ok") is not True:
-        print(f"screenpop state: {reply.get('error') or 'unknown error'}", file=sys.stderr)
+        print_stderr(f"screenpop state: {reply.get('error') or 'unknown error'}")
         return EXIT_ERROR
     return _print(json.dumps(reply.get("state"), indent=2, ensure_ascii=False) + "\n",
                   "the state")
@@ -60,7 +59,7 @@ def _print(text: str, what: str) -> int:
     if isinstance(problem, BrokenPipeError):
         return EXIT_BROKEN_PIPE  # the reader stopped early: nothing to tell anyone
     if problem is not None:
-        print(f"screenpop state: could not write {what} ({problem.strerror}).", file=sys.stderr)
+        print_stderr(f"screenpop state: could not write {what} ({problem.strerror}).")
         return EXIT_ERROR
     return EXIT_OK
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from app.commands import pop
-from tests.sources.processes import REPO, harness, screenpop
+from tests.sources.processes import REPO, harness, screenpop, screenpop_into_each_dead_end
 
 
 @pytest.mark.parametrize("number", ["12345", "hello", "tel:", "+91 12", "08302390884x"])
@@ -260,3 +260,29 @@ def test_the_log_format_goes_to_the_app_it_starts(tmp_path: Path,
     assert pop.main(["tel:+918302390884", "--log-format", "json", "--wait", "1",
                      "--profile", str(tmp_path)]) == 5  # the stand-in never answers
     assert record.read_text() == "--log-format json"
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["pop", "abc"], 2), (["pop", "08302390884", "--no-start"], 5), (["state"], 3),
+    (["pop", "08302390884", "--source", "a\x1bb", "--no-start"], 2)])
+def test_exit_codes_hold_when_stderr_is_lost_too(tmp_path: Path, args: list[str],
+                                                 code: int) -> None:
+    # A softphone hook may run us with both streams on a full disk or a closed pipe: the
+    # message is lost, its exit code must not be (1, as an unhandled write error gave).
+    codes = screenpop_into_each_dead_end(*args, "--profile", str(tmp_path))
+    assert codes, "no way to lose the output on this system"
+    assert set(codes.values()) == {code}, codes
+
+
+WINDOWED = ("import sys; sys.stdout = sys.stderr = None; from app.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (["pop", "abc"], 2), (["state"], 3), (["state", "--address"], 0)])
+def test_a_windowed_build_without_stdout_or_stderr_keeps_its_exit_codes(
+        tmp_path: Path, args: list[str], code: int) -> None:
+    # A windowed (pythonw / PyInstaller --windowed) build has sys.stdout and sys.stderr None.
+    result = subprocess.run([sys.executable, "-c", WINDOWED, *args, "--profile", str(tmp_path)],
+                            cwd=REPO, capture_output=True, text=True, timeout=40, check=False)
+    assert result.returncode == code, result.stderr

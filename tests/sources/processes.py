@@ -73,6 +73,27 @@ def harness(profile: Path, idle_ms: int = 10_000) -> LineProcess:
                         str(idle_ms)])
 
 
+def screenpop_into(fd: int, *args: str) -> int:
+    """Run ``screenpop`` with stdout AND stderr on ``fd`` (a full disk, a closed pipe)."""
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, stdout=fd, stderr=fd,
+                          timeout=40, check=False).returncode
+
+
+def screenpop_into_each_dead_end(*args: str) -> dict[str, int]:
+    """The exit code of ``screenpop ARGS`` with all its output lost, for each way of losing it."""
+    codes = {}
+    if Path("/dev/full").exists():
+        with open("/dev/full", "w") as full:
+            codes["full disk"] = screenpop_into(full.fileno(), *args)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `screenpop ... 2>&1 | true`: the reader is gone before anything is said
+    try:
+        codes["closed pipe"] = screenpop_into(write_end, *args)
+    finally:
+        os.close(write_end)
+    return codes
+
+
 def screenpop(*args: str, timeout: float = 40.0) -> subprocess.CompletedProcess[str]:
     """Run the real ``screenpop`` CLI in another process."""
     return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, capture_output=True,

@@ -22,7 +22,13 @@ import pytest
 from app.core.pop_request import MAX_LINE_BYTES
 from app.sources.forward import exchange, forward
 from app.sources.socket_address import server_name
-from tests.sources.processes import REPO, LineProcess, harness, screenpop
+from tests.sources.processes import (
+    REPO,
+    LineProcess,
+    harness,
+    screenpop,
+    screenpop_into_each_dead_end,
+)
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX socket files")
 
@@ -511,6 +517,18 @@ def test_a_full_disk_loses_the_output_not_the_pop(running: LineProcess, profile:
     assert state.returncode == 1
     assert state.stderr == ("screenpop state: could not write the state "
                             "(No space left on device).\n")
+
+
+def test_a_pop_exits_0_when_stdout_and_stderr_are_both_lost(running: LineProcess,
+                                                            profile: Path) -> None:
+    # `screenpop pop N >/dev/full 2>&1`: the confirmation and the note about it are both lost,
+    # but the app has the number, so the softphone must see 0 (and not pop the call again).
+    codes = screenpop_into_each_dead_end("pop", "08302390884", "--profile", str(profile))
+    assert set(codes.values()) == {0}, codes
+    for _ in codes:
+        assert json.loads(running.expect("POP "))["number"] == "+918302390884"
+    state = screenpop_into_each_dead_end("state", "--profile", str(profile))
+    assert state == {"full disk": 1, "closed pipe": 141} or state == {"closed pipe": 141}, state
 
 
 def test_a_line_with_a_bom_or_foreign_digits_pops(running: LineProcess, profile: Path) -> None:
