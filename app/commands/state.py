@@ -50,7 +50,9 @@ def main(argv: list[str]) -> int:
     if reply.get("ok") is not True:
         print_stderr(f"screenpop state: {reply.get('error') or 'unknown error'}")
         return EXIT_ERROR
-    return _print(json.dumps(reply.get("state"), indent=2, ensure_ascii=False) + "\n",
+    # \u escapes: text from DeepCall (a name with U+202E or a C1 CSI) must not reorder or
+    # drive the terminal, and ASCII survives any stdout encoding. JSON readers decode them.
+    return _print(json.dumps(reply.get("state"), indent=2, ensure_ascii=True) + "\n",
                   "the state")
 
 

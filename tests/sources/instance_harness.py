@@ -3,7 +3,8 @@
 Usage: python -m tests.sources.instance_harness PROFILE_DIR [idle_timeout_ms]
 Prints one line per event on stdout (flushed): ``LISTENING <address>``, ``FORWARDED <json>``
 (a second start that handed over to the running one), ``POP <json>``, ``SHOW``, ``FAILED ...``.
-Ends when stdin (a pipe) closes or on SIGTERM. Its state reply includes its pid.
+Ends when stdin (a pipe) closes or on SIGTERM. Its state reply includes its pid, and the JSON
+object in $HARNESS_STATE if set (a caller's name, say, as DeepCall returned it).
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ def main() -> int:
 
     app = QCoreApplication([])
     pops: list[PopRequest] = []
+    extra_state = json.loads(os.environ.get("HARNESS_STATE", "{}"))
     server = LocalSocketServer(
-        profile, lambda: {"status": "idle", "pops": len(pops), "pid": os.getpid()},
+        profile, lambda: {"status": "idle", "pops": len(pops), "pid": os.getpid(), **extra_state},
         limits=ServerLimits(idle_timeout_ms=idle_ms),
     )
 

@@ -539,3 +539,22 @@ def test_a_line_with_a_bom_or_foreign_digits_pops(running: LineProcess, profile:
                 .encode())
     assert client.reply() == {"ok": True, "number": "+918302390884"}
     client.close()
+
+
+def test_state_output_cannot_drive_the_terminal_and_survives_any_encoding(profile: Path) -> None:
+    # A caller's name comes from DeepCall: a bidi override or a C1 CSI in it, written raw,
+    # reorders or recolours the agent's terminal; a non-UTF-8 stdout must not end in a traceback.
+    name = "\u202eevil\x9b31m \u0928\u093e\u092e"
+    server = LineProcess([sys.executable, "-m", "tests.sources.instance_harness", str(profile)],
+                         env={"HARNESS_STATE": json.dumps({"name": name})})
+    try:
+        server.expect("LISTENING ")
+        for encoding in ("utf-8", "latin-1", "ascii"):
+            result = subprocess.run([sys.executable, "-m", "app", "state", "--profile",
+                                     str(profile)], cwd=REPO, capture_output=True, timeout=40,
+                                    check=False, env={**os.environ, "PYTHONIOENCODING": encoding})
+            assert result.returncode == 0, (encoding, result.stderr)
+            assert result.stdout.isascii(), (encoding, result.stdout)
+            assert json.loads(result.stdout)["name"] == name
+    finally:
+        server.stop()
