@@ -193,12 +193,22 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
             return EXIT_START_FAILED
 
 
-def _checked_text(value: str | None, option: str, limit: int) -> str | int | None:
-    """``value`` stripped (None if empty), or EXIT_INVALID once the reason is printed."""
+def _checked_text(value: str | None, option: str, limit: int, *,
+                  shorten: bool = False) -> str | int | None:
+    """``value`` stripped (None if empty), or EXIT_INVALID once the reason is printed.
+
+    Control characters are refused (the app would refuse the whole pop); a text over ``limit``
+    is refused too, or with ``shorten`` cut to it: a call id cut short would
+    attach notes to another call, a source is only a label in the logs.
+    """
     text = (value or "").strip()
-    if len(text) > limit or not text.isprintable():
-        print_stderr(f"screenpop pop: {option} must be printable text of at most {limit} "
-                     "characters.")
+    if shorten:
+        text = text[:limit].rstrip()
+    if not text.isprintable():
+        print_stderr(f"screenpop pop: {option} must be printable text.")
+        return EXIT_INVALID
+    if len(text) > limit:
+        print_stderr(f"screenpop pop: {option} must be at most {limit} characters.")
         return EXIT_INVALID
     return text or None
 
@@ -216,7 +226,7 @@ def main(argv: list[str]) -> int:
         return EXIT_INVALID
     # The app refuses a whole pop over a bad call id or source: refuse here, saying which.
     call_id = _checked_text(args.call_id, "--call-id", MAX_CALL_ID)
-    source = _checked_text(args.source, "--source", MAX_SOURCE)
+    source = _checked_text(args.source, "--source", MAX_SOURCE, shorten=True)
     if isinstance(call_id, int) or isinstance(source, int):
         return EXIT_INVALID
     request = PopRequest(e164, call_id=call_id, direction=args.direction, source=source)

@@ -225,14 +225,27 @@ def test_an_unsafe_socket_directory_is_not_waited_on(
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.mark.parametrize("source", ["soft\x1bphone", "line\nbreak", "s" * 65])
+@pytest.mark.parametrize("source", ["soft\x1bphone", "line\nbreak", "\u202eenohptfos"])
 def test_a_bad_source_is_refused_here_not_by_the_app(tmp_path: Path, source: str) -> None:
     # The app refuses a whole pop whose source has control characters: say so before sending.
     result = screenpop("pop", "08302390884", "--source", source, "--no-start",
                        "--profile", str(tmp_path))
     assert result.returncode == 2, result.stderr
-    assert "--source must be printable text of at most 64 characters" in result.stderr
+    assert "--source must be printable text" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_long_source_is_shortened_not_refused(tmp_path: Path) -> None:
+    # Only a label for the logs: a softphone passing a long one still pops (as it always did).
+    running = harness(tmp_path)
+    try:
+        running.expect("LISTENING")
+        result = screenpop("pop", "08302390884", "--source", "  " + "s" * 200,
+                           "--profile", str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert f'"source": "{"s" * 64}"' in running.expect("POP")
+    finally:
+        running.stop()
 
 
 def test_foreign_digits_log_format_and_a_bom_reach_the_running_app(tmp_path: Path) -> None:
@@ -286,3 +299,13 @@ def test_a_windowed_build_without_stdout_or_stderr_keeps_its_exit_codes(
     result = subprocess.run([sys.executable, "-c", WINDOWED, *args, "--profile", str(tmp_path)],
                             cwd=REPO, capture_output=True, text=True, timeout=40, check=False)
     assert result.returncode == code, result.stderr
+
+
+@pytest.mark.parametrize(("call_id", "message"), [
+    ("c" * 129, "--call-id must be at most 128 characters"),
+    ("call\x1b[2J", "--call-id must be printable text")])
+def test_a_bad_call_id_is_refused_not_cut(tmp_path: Path, call_id: str, message: str) -> None:
+    # A call id cut short could attach the agent's notes to another call.
+    result = screenpop("pop", "08302390884", "--call-id", call_id, "--no-start",
+                       "--profile", str(tmp_path))
+    assert (result.returncode, result.stderr) == (2, f"screenpop pop: {message}.\n")
