@@ -10,6 +10,7 @@ import importlib
 import sys
 
 from app.commands.output import print_stderr
+from app.core.digits import ASCII_DIGITS, fold_digits
 from app.core.profile import EXIT_PROFILE_UNUSABLE, ProfileUnusable
 
 # command word -> module under app.commands exposing ``main(argv: list[str]) -> int``
@@ -27,18 +28,20 @@ URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
 _GUI_OPTIONS_WITH_VALUE = ("--profile", "--log-format", "--brand", "--user-id")
 
 
-# Besides digits (any script's: app/core/phone.py reads the ones it knows): ASCII and fullwidth
-# dialling marks, and a byte-order mark a copied or saved number may start with.
-_DIALLING_MARKS = frozenset("+-() .\uff0b\uff0d\uff08\uff09\uff0e\u3000\ufeff")
+# Besides digits: the ASCII dialling marks (fold_digits makes fullwidth ones ASCII and drops
+# a byte-order mark or the direction marks a copied number comes wrapped in).
+_DIALLING_MARKS = frozenset("+-() .")
 
 
 def looks_like_a_number(arg: str) -> bool:
     """``08302390884``, ``+91 83023 90884``, ``(083) 023-90884``: digits and dialling marks only.
 
-    Only the shape is checked here; ``screenpop pop`` validates the number itself.
+    Digits are what app/core/phone.py reads as digits (one rule, in app/core/digits.py); only
+    the shape is checked here; ``screenpop pop`` validates the number itself.
     """
-    return not arg.startswith("-") and any(ch.isdigit() for ch in arg) and all(
-        ch.isdigit() or ch in _DIALLING_MARKS for ch in arg)
+    folded = fold_digits(arg)
+    return not arg.startswith("-") and any(ch in ASCII_DIGITS for ch in folded) and all(
+        ch in ASCII_DIGITS or ch in _DIALLING_MARKS for ch in folded)
 
 
 def is_number_or_uri(arg: str) -> bool:

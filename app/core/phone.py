@@ -11,6 +11,8 @@ import urllib.parse
 
 import phonenumbers
 
+from app.core.digits import ASCII_DIGITS, fold_digits, has_unread_digits
+
 DEFAULT_REGION = "IN"
 
 # Longest text we treat as "a number" (whole-text mode) or scan for one (first-number mode).
@@ -23,25 +25,6 @@ MAX_SCAN_TEXT = 256
 _NUMBER_PUNCTUATION = frozenset(" +-().\u00a0\u2010\u2011\u2012\u2013/")
 
 _URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
-
-# Digits typed or copied in other scripts are the same digits: Arabic-Indic (Arabic UIs),
-# Extended Arabic-Indic (Persian, Urdu) and fullwidth (East Asian input methods), with the
-# fullwidth plus, dialling marks and space. A byte-order mark is an encoding artefact (a file
-# or a Windows clipboard), not part of what was copied. Only these are folded: text in any
-# other script still is not a number.
-_FOLD_TO_ASCII = {
-    **{0x0660 + d: str(d) for d in range(10)},
-    **{0x06F0 + d: str(d) for d in range(10)},
-    **{0xFF10 + d: str(d) for d in range(10)},
-    0xFF0B: "+", 0xFF0D: "-", 0xFF08: "(", 0xFF09: ")", 0xFF0E: ".", 0x3000: " ",
-    0xFEFF: None,
-}
-
-
-def fold_digits(text: str) -> str:
-    """``text`` with other scripts' digits (and a BOM) made ASCII: ``\ufeff＋９１…`` -> ``+91…``."""
-    return text.translate(_FOLD_TO_ASCII)
-
 
 def strip_uri(text: str) -> str:
     """``tel:+91-83023-90884;phone-context=...`` -> ``+91-83023-90884`` (other text unchanged).
@@ -72,15 +55,14 @@ def normalise(text: str, default_region: str = DEFAULT_REGION) -> str | None:
     Accepts national (``08302390884``), bare (``8302390884``), with country code and no ``+``
     (``918302390884``), international-prefix (``00918302390884``), formatted
     (``+91 83023 90884``) and URI (``tel:+91-83023-90884``) forms, in ASCII or the digits
-    ``fold_digits`` knows. Never raises.
+    ``fold_digits`` (app/core/digits.py) knows. Never raises.
     """
     if not isinstance(text, str) or len(text) > MAX_NUMBER_TEXT:
         return None
     number_text = fold_digits(strip_uri(fold_digits(text)))  # again: %-escapes may hide some
-    digits = sum(ch.isascii() and ch.isdigit() for ch in number_text)
+    digits = sum(ch in ASCII_DIGITS for ch in number_text)
     if digits < 6 or any(
-        not (ch.isascii() and ch.isdigit()) and ch not in _NUMBER_PUNCTUATION
-        for ch in number_text
+        ch not in ASCII_DIGITS and ch not in _NUMBER_PUNCTUATION for ch in number_text
     ):
         return None
     if "+" in number_text[1:]:
@@ -110,6 +92,8 @@ def extract_first(text: str, default_region: str = DEFAULT_REGION,
         for match in phonenumbers.PhoneNumberMatcher(
             text, (default_region or "").upper() or None, leniency=phonenumbers.Leniency.VALID
         ):
+            if has_unread_digits(match.raw_string):
+                continue  # the matcher takes any script's digits; normalise() does not
             found = _e164_if_valid(match.number)
             if found is not None:
                 return found

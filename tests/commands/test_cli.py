@@ -53,3 +53,20 @@ def test_number_shapes() -> None:
 def test_numbers_in_other_forms_are_routed_to_pop(args: list[str],
                                                    expected: tuple[str, list[str]]) -> None:
     assert route(args) == expected
+
+
+@pytest.mark.parametrize("arg", [
+    "\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077",  # superscripts: isdigit() but no number
+    "\u2460\u2461\u2462\u2463\u2464\u2465",  # circled digits
+    "".join(chr(0x0966 + int(c)) for c in "08302390884"),  # Devanagari: not read as a number
+    "".join(chr(0x1D7CE + int(c)) for c in "08302390884"),  # mathematical bold look-alikes
+])
+def test_only_digits_the_number_reader_reads_route_to_pop(arg: str) -> None:
+    assert not looks_like_a_number(arg)
+    assert route([arg]) == ("gui", [arg])
+
+
+@pytest.mark.parametrize("arg", ["\u202a+91 83023 90884\u202c", "\u200e08302390884",
+                                 "\u0660\u0668\u0663\u0660", "\uff10\uff18\uff13"])
+def test_numbers_the_reader_reads_route_to_pop(arg: str) -> None:
+    assert looks_like_a_number(arg)

@@ -195,3 +195,42 @@ def test_any_mix_of_digit_scripts_reads_as_the_ascii_number(zero: str, mixed: li
         text.replace(" ", ""), mixed, strict=False))
     assert normalise(("\ufeff" if bom else "") + foreign) == E164
 
+
+
+# Phones and chat apps wrap a copied number in invisible direction marks (Android: U+202A..
+# U+202C; iOS/WhatsApp: U+200E, U+2068..U+2069) or break it with a zero-width space.
+_INVISIBLE_WRAPS = {
+    "LRE..PDF": "\u202a{}\u202c", "RLE..PDF": "\u202b{}\u202c", "LRO..PDF": "\u202d{}\u202c",
+    "LRM": "\u200e{}", "RLM before and after": "\u200f{}\u200f", "ALM": "\u061c{}",
+    "FSI..PDI": "\u2068{}\u2069", "LRI..PDI": "\u2066{}\u2069", "RLI..PDI": "\u2067{}\u2069",
+    "RLO..PDF": "\u202e{}\u202c", "word joiner": "\u2060{}", "BOM": "\ufeff{}",
+}
+
+
+@pytest.mark.parametrize("wrap", _INVISIBLE_WRAPS.values(), ids=_INVISIBLE_WRAPS.keys())
+def test_a_number_wrapped_in_invisible_marks_is_read(wrap: str) -> None:
+    assert normalise(wrap.format("+91 83023 90884")) == E164
+    assert extract_first("call " + wrap.format("+91 83023 90884") + " now") == E164
+
+
+def test_a_zero_width_space_inside_a_number_is_ignored() -> None:
+    assert normalise("+91\u200b83023\u200b90884") == E164
+    assert normalise("\u202a+91\u00a083023\u200b90884\u202c") == E164
+
+
+_UNFOLDED_DIGITS = {
+    "devanagari": "\u0966", "bengali": "\u09e6", "thai": "\u0e50",
+    "mathematical bold": "\U0001d7ce", "mathematical monospace": "\U0001d7f6",
+}
+
+
+@pytest.mark.parametrize("zero", _UNFOLDED_DIGITS.values(), ids=_UNFOLDED_DIGITS.keys())
+def test_digits_of_scripts_not_folded_are_no_number_in_any_mode(zero: str) -> None:
+    # One rule for whole-text and first-number mode (and the CLI's routing): after folding
+    # the scripts fold_digits knows, only ASCII digits are digits. Mathematical digits are
+    # look-alikes (confusables); a Devanagari number is refused everywhere alike.
+    foreign = _in_script("08302390884", zero)
+    assert normalise(foreign) is None
+    assert extract_first(foreign) is None
+    assert extract_first(f"call {foreign} now") is None
+    assert extract_first(f"call {_in_script('+91 83023', zero)} 90884") is None
