@@ -35,6 +35,9 @@ from app.sources.clipboard_filter import (
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 300
+# Platforms whose clipboard Qt keeps inside the process: nothing to wait on, and they never
+# claim to own it (ownsClipboard() is always False there).
+IN_PROCESS_CLIPBOARDS = frozenset({"offscreen", "minimal"})
 SOURCE = "clipboard"
 
 WAYLAND_NOTE = ("On Wayland the desktop shows the clipboard only to the window in focus, so "
@@ -216,6 +219,11 @@ class ClipboardWatcher(QObject):
         """
         self.set_enabled(False)
         clipboard = self._clipboard or QGuiApplication.clipboard()
+        if not clipboard.ownsClipboard() \
+                and QGuiApplication.platformName() not in IN_PROCESS_CLIPBOARDS:
+            # Another app's content is none of ours, and asking for it (mimeData) waits on
+            # that app on the GUI thread: a hung owner froze the quit for Qt's 5 s timeout.
+            return
         mime = clipboard.mimeData(QClipboard.Mode.Clipboard)
         if mime is not None and mime.hasFormat(OWN_MARKER_FORMAT):
             clipboard.setText(mime.text(), QClipboard.Mode.Clipboard)

@@ -5,13 +5,15 @@ Prints ``READY``, then per clipboard change ``CHANGE``, and per settled check ``
 or ``IGNORED <reason>``. With PROFILE_DIR it also serves the local socket on the same loop, as
 the app does (``POP <e164>`` per pop), so tests can tell whether a clipboard read stalls it.
 A stdin line ``write TEXT`` makes the watcher put TEXT on the clipboard as the app's own
-write (then ``WROTE``). Ends when stdin closes.
+write (then ``WROTE``). Ends when stdin closes, saying ``RELEASED <seconds>``: how long the
+watcher's release at quit took.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 os.environ["QT_QPA_PLATFORM"] = "xcb"  # before Qt loads: this child exists to be on X11
 
@@ -54,7 +56,9 @@ def main() -> int:
     stdin_lines = read_stdin_lines(app, command)  # noqa: F841 (kept alive while the app runs)
     say("READY", QGuiApplication.platformName())
     code = int(app.exec())
+    started = time.monotonic()
     watcher.release()  # as the app's shutdown does: no Python-made QMimeData left behind
+    say("RELEASED", f"{time.monotonic() - started:.3f}")
     return code
 
 

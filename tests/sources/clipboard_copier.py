@@ -4,7 +4,8 @@ Usage: DISPLAY=:N python -m tests.sources.clipboard_copier
 Each stdin line is a JSON object ``{"text": "...", "formats": {"mime/type": "value"}}``: the
 copier puts that text plus those extra formats on the CLIPBOARD (all at once, as KeePassXC
 adds ``x-kde-passwordManagerHint: secret`` to a copied password), serves it, and prints
-``COPIED``. Ends when stdin closes.
+``COPIED``. With ``"hang": true`` it then stops answering for good, in the same handler, as a
+hung app does: it never serves what it took (end it with SIGKILL). Ends when stdin closes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 
 os.environ["QT_QPA_PLATFORM"] = "xcb"
 
@@ -32,6 +34,8 @@ def main() -> int:
             mime.setData(name, value.encode())
         clipboard.setMimeData(mime, QClipboard.Mode.Clipboard)
         print("COPIED", flush=True)
+        if request.get("hang"):
+            threading.Event().wait()  # owns the CLIPBOARD, answers nobody, until killed
 
     stdin_lines = read_stdin_lines(app, copy)  # noqa: F841 (kept alive while the app runs)
     print("READY", flush=True)
