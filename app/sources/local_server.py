@@ -36,6 +36,10 @@ from app.core.pop_request import (
 )
 from app.sources.socket_address import check_runtime_dir, server_name
 
+if sys.platform != "win32":
+    import fcntl
+    import termios
+
 log = logging.getLogger(__name__)
 
 StateProvider = Callable[[], dict[str, Any]]
@@ -44,6 +48,7 @@ StateProvider = Callable[[], dict[str, Any]]
 @dataclass(frozen=True)
 class ServerLimits:
     max_line_bytes: int = MAX_LINE_BYTES
+    # Live ones; when full, the connection idle longest makes room (see _make_room).
     max_connections: int = 16
     # How long a connection has for each line, counted from the connection or the previous
     # answer: bytes that do not end a line never extend it, or clients trickling a byte now
@@ -72,6 +77,18 @@ def _peer_uid(sock: QLocalSocket) -> int | None:
     return int(uid)
 
 
+def _unread_in_kernel(sock: QLocalSocket) -> int:
+    """Bytes the client sent that Qt has not read yet (FIONREAD): a line may have begun."""
+    fd = int(sock.socketDescriptor())
+    if sys.platform == "win32" or fd < 0:
+        return 0  # a named pipe: Qt reads it eagerly into its own buffer
+    try:
+        count = fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4)
+    except OSError:
+        return 0
+    return int(struct.unpack("i", count)[0])
+
+
 class _RateWindow:
     """Counts events in the current one-second window; ``hit()`` is True once over ``limit``."""
 
@@ -97,6 +114,7 @@ class _Connection(QObject):
         self._buffer = bytearray()
         self._closing = False
         self._rate = _RateWindow()
+        self.last_answered = time.monotonic()  # or connected: who has been idle longest
         self._idle = QTimer(self)
         self._idle.setSingleShot(True)
         self._idle.setInterval(server.limits.idle_timeout_ms)
@@ -104,6 +122,16 @@ class _Connection(QObject):
         sock.readyRead.connect(self._on_ready_read)
         sock.disconnected.connect(self._on_disconnected)
         self._idle.start()
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def is_idle(self) -> bool:
+        """Nothing under way: no line begun (bytes not yet read count too), no reply still
+        unsent; such a connection can be closed to make room."""
+        return (not self._closing and not self._buffer and self.sock.bytesAvailable() == 0
+                and _unread_in_kernel(self.sock) == 0 and self.sock.bytesToWrite() == 0)
 
     def close_with(self, reply: bytes | None) -> None:
         if self._closing:
@@ -160,6 +188,7 @@ class _Connection(QObject):
                 return
             self.sock.write(self._server._answer(line))
             self._idle.start()  # only an answered line earns the next one a full period
+            self.last_answered = time.monotonic()
             # Write now, not on the next loop pass: a client that half-closes after its line
             # (``printf ... | socat``, ``nc -N``) makes Qt drop the whole connection as soon as
             # it reads the EOF, taking unsent replies with it.
@@ -277,10 +306,26 @@ class LocalSocketServer(QObject):
                 sock.abort()
                 sock.deleteLater()
                 continue
+            live = [known for known in self._connections if not known.closing]
             connection = _Connection(sock, self)
             self._connections.add(connection)
-            if len(self._connections) > self.limits.max_connections:
-                connection.close_with(error_reply("too many connections; try again"))
+            if len(live) >= self.limits.max_connections:
+                self._make_room(live, connection)
+
+    def _make_room(self, live: list[_Connection], newcomer: _Connection) -> None:
+        """Full: close the connection idle longest for ``newcomer``, else refuse it.
+
+        Clients that each send a line well inside the deadline would otherwise keep every
+        slot for ever, and every pop would be refused. A connection with a line under way or
+        a reply unsent is never taken; a connection already closing no longer counts.
+        """
+        idle = [known for known in live if known.is_idle()]
+        if not idle:
+            newcomer.close_with(error_reply("too many connections; try again"))
+            return
+        oldest = min(idle, key=lambda known: known.last_answered)
+        log.info("local socket: full; closing the connection idle longest for a new one")
+        oldest.close_with(error_reply("closed to make room for another client"))
 
     def _forget(self, connection: _Connection) -> None:
         if connection in self._connections:

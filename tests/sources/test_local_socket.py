@@ -174,20 +174,63 @@ def test_rate_idle_and_connection_limits(running: LineProcess, profile: Path) ->
     assert idle.closed_by_server()
     idle.close()
 
-    crowd = [RawClient(profile) for _ in range(16)]
-    for client in crowd:  # each connection is registered once it answers
-        client.send(b"state\n")
-        assert client.reply()["ok"] is True
-    extra = RawClient(profile)
-    assert extra.reply() == {"ok": False, "error": "too many connections; try again"}
-    assert extra.closed_by_server()
-    for client in [*crowd, extra]:
-        client.close()
-    # Once they hang up, new clients are served again.
-    deadline = time.monotonic() + 10
-    while (reply := forward(profile, "state")) is None or not reply["ok"]:
-        assert time.monotonic() < deadline, reply
     assert running.proc.poll() is None
+
+
+def test_a_server_full_of_busy_connections_refuses_the_newcomer(tmp_path: Path) -> None:
+    # Each slot has a line under way: no connection is idle, none is taken away; the
+    # newcomer hears why. A refused connection, closing, does not take a slot itself.
+    server = harness(tmp_path, idle_ms=60_000)
+    crowd: list[RawClient] = []
+    try:
+        server.expect("LISTENING ")
+        crowd += [RawClient(tmp_path) for _ in range(16)]
+        for client in crowd:  # each connection is registered once it answers; then a line begins
+            client.send(b"state\n")
+            assert client.reply()["ok"] is True
+            client.send(b"0830")
+        for _ in range(3):
+            extra = RawClient(tmp_path)
+            assert extra.reply() == {"ok": False, "error": "too many connections; try again"}
+            assert extra.closed_by_server()
+            extra.close()
+        crowd.pop().close()  # once one hangs up, new clients are served again
+        deadline = time.monotonic() + 10
+        while (reply := forward(tmp_path, "state")) is None or not reply["ok"]:
+            assert time.monotonic() < deadline, reply
+    finally:
+        for client in crowd:
+            client.close()
+        server.stop()
+
+
+def test_clients_answered_in_time_cannot_hold_every_slot(profile: Path) -> None:
+    # 16 clients asking `state` now and then, each line well inside its deadline, held every
+    # slot for ever. Full, the server now makes room by closing the connection idle longest
+    # (no line under way, no reply unread); which one is decided by order, not by a clock.
+    server = harness(profile, idle_ms=60_000)
+    crowd: list[RawClient] = []
+    try:
+        server.expect("LISTENING ")
+        crowd += [RawClient(profile) for _ in range(16)]
+        for client in crowd:
+            client.send(b"state\n")
+            assert client.reply()["ok"] is True
+        crowd[0].send(b"state\n")  # the first is active again: the second is now idle longest
+        assert crowd[0].reply()["ok"] is True
+        for _ in range(3):  # the first takes the second's slot; the next ones find it free
+            popped = screenpop("pop", "08302390884", "--profile", str(profile))
+            assert popped.returncode == 0, popped.stderr
+            assert json.loads(server.expect("POP "))["number"] == "+918302390884"
+        assert crowd[1].reply() == {"ok": False, "error": "closed to make room for another client"}
+        assert crowd[1].closed_by_server()
+        for client in (crowd[0], *crowd[2:]):  # the others keep their connection
+            client.send(b"state\n")
+            assert client.reply()["ok"] is True
+    finally:
+        for client in crowd:
+            client.close()
+        server.stop()
 
 
 def test_a_stale_socket_from_a_crash_is_recovered(profile: Path) -> None:
@@ -451,7 +494,9 @@ def test_pops_are_rate_limited_across_connections(running: LineProcess, profile:
 def test_clients_trickling_bytes_cannot_hold_every_slot(profile: Path) -> None:
     # Each line must be complete within the deadline from the connection (or the previous
     # line): bytes that never end a line do not extend it, as an idle timer's restart did.
-    server = harness(profile, idle_ms=4000)
+    # Generous: the 40 refusals and a cold `python -m app pop` below must all happen while
+    # the trickling clients still hold their slots, on a slow, loaded machine too.
+    server = harness(profile, idle_ms=12_000)
     address = server.expect("LISTENING ")
     slow = LineProcess([sys.executable, "-m", "tests.sources.trickle_client", address, "0.2",
                         "16"])
@@ -466,7 +511,7 @@ def test_clients_trickling_bytes_cannot_hold_every_slot(profile: Path) -> None:
         assert "too many connections" in full.stderr
         assert "Traceback" not in full.stderr
         for _ in range(16):
-            assert slow.expect("CLOSED ", timeout=10) == json.dumps(
+            assert slow.expect("CLOSED ", timeout=30) == json.dumps(
                 {"ok": False, "error": "idle timeout"}, separators=(",", ":"))
         result = screenpop("pop", "08302390884", "--profile", str(profile))
         assert result.returncode == 0, result.stderr

@@ -1,9 +1,9 @@
 """Slow clients for the socket tests: each connects, then sends one byte of a line at a time.
 
 Usage: python -m tests.sources.trickle_client SOCKET_ADDRESS INTERVAL_SECONDS COUNT
-Opens COUNT connections, prints ``CONNECTED COUNT`` once all are connected, then one
-``CLOSED <what the server said>`` line as the server hangs up on each. The lines they trickle
-never end, as a stuck or hostile client's would not.
+Opens COUNT connections, each starting a line at once, prints ``CONNECTED COUNT`` once all
+are connected, then one ``CLOSED <what the server said>`` line as the server hangs up on each.
+The lines they trickle never end, as a stuck or hostile client's would not.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def main() -> int:
     for _ in range(count):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(address)
+        sock.send(b"9")  # a line under way from the start: not an idle connection
         socks.append(sock)
     print("CONNECTED", count, flush=True)
     print_lock = threading.Lock()
