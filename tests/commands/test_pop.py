@@ -267,11 +267,13 @@ def test_foreign_digits_log_format_and_a_bom_reach_the_running_app(tmp_path: Pat
 def test_the_log_format_goes_to_the_app_it_starts(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     record = tmp_path / "argv"
+    # The stand-in records its arguments, then fails: giving up follows the write by itself,
+    # whatever --wait and however slow the machine.
     monkeypatch.setattr(pop, "app_command", lambda _p: [
         sys.executable, "-c", f"import sys, pathlib; pathlib.Path({str(record)!r})"
-                              ".write_text(' '.join(sys.argv[1:]))"])
-    assert pop.main(["tel:+918302390884", "--log-format", "json", "--wait", "1",
-                     "--profile", str(tmp_path)]) == 5  # the stand-in never answers
+                              ".write_text(' '.join(sys.argv[1:])); sys.exit(3)"])
+    assert pop.main(["tel:+918302390884", "--log-format", "json", "--wait", "60",
+                     "--profile", str(tmp_path)]) == 6
     assert record.read_text() == "--log-format json"
 
 
