@@ -38,6 +38,7 @@ MAX_MARKER_BYTES = 64
 MAX_TARGETS = 256
 UNANSWERED = "the clipboard's owner does not answer"
 TOO_LONG = "too long"  # the watcher's word for the same verdict on text it read
+CHANGED_DURING_READ = "the clipboard changed during the read"
 _TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING")
 _SELECTION_NOTIFY = 31
 _PROPERTY = b"SCREENPOP_CLIPBOARD"
@@ -56,6 +57,12 @@ class _AtomReply(ctypes.Structure):
     _fields_ = [("response_type", ctypes.c_uint8), ("pad0", ctypes.c_uint8),
                 ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
                 ("atom", ctypes.c_uint32)]
+
+
+class _OwnerReply(ctypes.Structure):
+    _fields_ = [("response_type", ctypes.c_uint8), ("pad0", ctypes.c_uint8),
+                ("sequence", ctypes.c_uint16), ("length", ctypes.c_uint32),
+                ("owner", ctypes.c_uint32)]
 
 
 class _PropertyReply(ctypes.Structure):
@@ -90,6 +97,8 @@ def _load_xcb() -> ctypes.CDLL:
         "xcb_intern_atom": (cookie, [p, ctypes.c_uint8, ctypes.c_uint16, ctypes.c_char_p]),
         "xcb_intern_atom_reply": (ctypes.POINTER(_AtomReply), [p, cookie, p]),
         "xcb_convert_selection": (cookie, [p, u32, u32, u32, u32, u32]),
+        "xcb_get_selection_owner": (cookie, [p, u32]),
+        "xcb_get_selection_owner_reply": (ctypes.POINTER(_OwnerReply), [p, cookie, p]),
         "xcb_flush": (ctypes.c_int, [p]),
         "xcb_get_file_descriptor": (ctypes.c_int, [p]),
         "xcb_poll_for_event": (ctypes.POINTER(ctypes.c_uint8), [p]),
@@ -154,6 +163,15 @@ class X11SelectionReader:
                 xcb.xcb_disconnect(conn)
 
     def _read(self, session: _Session) -> ClipboardSnapshot:
+        owner = session.owner()
+        snapshot = self._read_from_owner(session)
+        if snapshot.text is not None and session.owner() != owner:
+            # The formats (and so the checks on them) came from one owner, the text maybe
+            # from the next: a password manager's secret copied right after a number.
+            return ClipboardSnapshot(None, ignore_reason=CHANGED_DURING_READ)
+        return snapshot
+
+    def _read_from_owner(self, session: _Session) -> ClipboardSnapshot:
         targets = session.convert(session.atom(b"TARGETS"), 4 * MAX_TARGETS, truncate=True)
         if targets is None:
             return ClipboardSnapshot(None)
@@ -201,6 +219,18 @@ class _Session:
             raise _Unanswered  # the X server itself went away
         try:
             return int(reply.contents.atom)
+        finally:
+            _free(reply)
+
+    def owner(self) -> int:
+        """The window owning the CLIPBOARD now (0: nobody)."""
+        xcb = self._xcb
+        reply = xcb.xcb_get_selection_owner_reply(
+            self._conn, xcb.xcb_get_selection_owner(self._conn, self._clipboard), None)
+        if not reply:
+            raise _Unanswered  # the X server itself went away
+        try:
+            return int(reply.contents.owner)
         finally:
             _free(reply)
 

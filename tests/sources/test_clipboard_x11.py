@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -221,3 +222,24 @@ def test_the_reader_gives_up_on_a_hung_owner_in_bounded_time(x_display: str) -> 
         started = time.monotonic()
         assert X11SelectionReader(x_display, timeout=0.5).read().ignore_reason == UNANSWERED
         assert time.monotonic() - started < 5.0  # the deadline is 0.5 s; Qt's own wait was 5+
+
+
+def test_an_owner_taking_over_during_a_read_is_not_read_under_the_old_ones_checks(
+        x_display: str, copier: Copier, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The formats (and so the "concealed"/"own" checks) came from one owner, the text from
+    # whoever owned the clipboard by then: a password manager copying a secret right after a
+    # number had it read as plain text. Here it takes over exactly between the two steps.
+    from app.sources import clipboard_x11
+
+    copier.copy("08302390884")
+    copier.wait_owned("clipboard", "08302390884")
+    read_names = clipboard_x11._Session.atom_names
+    with rich_copier(x_display) as password_manager:
+        def names_then_a_new_owner(session: Any, atoms: list[int]) -> dict[str, int]:
+            names = read_names(session, atoms)
+            password_manager.copy("+919876543210", **{"x-kde-passwordManagerHint": "secret"})
+            return names
+
+        monkeypatch.setattr(clipboard_x11._Session, "atom_names", names_then_a_new_owner)
+        snapshot = clipboard_x11.X11SelectionReader(x_display).read()
+    assert (snapshot.text, snapshot.ignore_reason) == (None, clipboard_x11.CHANGED_DURING_READ)
