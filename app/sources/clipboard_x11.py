@@ -320,8 +320,9 @@ class X11ClipboardStrategy(QtClipboardStrategy):
     """Qt notices the changes; an X11SelectionReader in a worker thread reads them.
 
     The app's own write is read through Qt (it answers itself, no owner to wait for). One
-    read at a time: a change during a read makes the watcher ask again once it is done, and
-    the result of the stale read is dropped.
+    read at a time, and the latest wins: a read overtaken by a change (``changed``) is
+    dropped, never reported first (the watcher asks again once the change has settled, at
+    once if it already asked), and so is a read under way when the strategy is stopped.
     """
 
     def __init__(self, clipboard: QClipboard,
@@ -332,6 +333,8 @@ class X11ClipboardStrategy(QtClipboardStrategy):
         self._result: list[ClipboardSnapshot] = []
         self._reading: threading.Thread | None = None
         self._again = False
+        self._stale = False
+        self.changed.connect(self._on_change)
         # The worker may outlive this object, so it touches no Qt object: a short check on
         # the loop, running only while a read is under way, collects its result.
         self._collect = QTimer(self)
@@ -345,6 +348,7 @@ class X11ClipboardStrategy(QtClipboardStrategy):
         if self._reading is not None:
             self._again = True
             return
+        self._stale = False
         result: list[ClipboardSnapshot] = []
         reader = self._reader_factory()
 
@@ -360,9 +364,22 @@ class X11ClipboardStrategy(QtClipboardStrategy):
         self._reading.start()
         self._collect.start()
 
+    @property
+    def reading(self) -> bool:
+        """True while a read is under way (and its result still counts)."""
+        return self._reading is not None
+
     def stop(self) -> None:
         super().stop()
-        self._again = False
+        self._again = self._stale = False
+        # Forget the read under way: its thread ends by its deadline, into a list nobody reads.
+        self._collect.stop()
+        self._reading = None
+        self._result = []
+
+    def _on_change(self) -> None:
+        if self._reading is not None:
+            self._stale = True
 
     def _on_collect(self) -> None:
         if self._reading is None or not self._result:
@@ -370,11 +387,12 @@ class X11ClipboardStrategy(QtClipboardStrategy):
         self._collect.stop()
         self._reading = None
         snapshot = self._result[0]
-        if self._again:
-            self._again = False
+        again, stale = self._again, self._stale
+        self._again = self._stale = False
+        if again:
             self.request_snapshot()  # the clipboard changed meanwhile: that one counts
-            return
-        self.snapshotReady.emit(snapshot)
+        elif not stale:
+            self.snapshotReady.emit(snapshot)
 
 
 def available() -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -24,6 +25,7 @@ from app.sources.clipboard import (
     background_note,
 )
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT, WatchMode, is_concealed, number_in_text
+from app.sources.clipboard_x11 import X11ClipboardStrategy
 
 E164 = "+918302390884"
 
@@ -319,3 +321,68 @@ def test_a_process_that_wrote_the_clipboard_exits_cleanly() -> None:
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+class GatedReader:
+    """Stands in for the X11 reader in its worker thread: answers once the test opens it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.gate = threading.Event()
+
+    def read(self) -> ClipboardSnapshot:
+        self.gate.wait(30)
+        return ClipboardSnapshot(self.text)
+
+
+@pytest.fixture
+def gated(clipboard: QClipboard) -> Iterator[tuple[X11ClipboardStrategy, list[GatedReader],
+                                                   list[str | None]]]:
+    readers: list[GatedReader] = []
+
+    def new_reader() -> GatedReader:
+        readers.append(GatedReader(f"reader {len(readers)}"))
+        return readers[-1]
+
+    strategy = X11ClipboardStrategy(clipboard, reader_factory=new_reader)  # type: ignore[arg-type]
+    snapshots: list[str | None] = []
+    strategy.snapshotReady.connect(lambda snapshot: snapshots.append(snapshot.text))
+    strategy.start()
+    yield strategy, readers, snapshots
+    for reader in readers:
+        reader.gate.set()
+    strategy.stop()
+    strategy.deleteLater()
+
+
+def test_a_read_overtaken_by_a_change_is_never_reported(
+        qtbot: QtBot, gated: tuple[X11ClipboardStrategy, list[GatedReader], list[str | None]],
+) -> None:
+    # The clipboard changed while it was being read: what was read may mix two owners'
+    # content. It is dropped at once, not reported first (the change's own read follows).
+    strategy, readers, snapshots = gated
+    strategy.request_snapshot()
+    strategy.changed.emit()  # the clipboard changes; the watcher asks again after settling
+    readers[0].gate.set()
+    qtbot.waitUntil(lambda: not strategy.reading, timeout=10_000)
+    strategy.request_snapshot()
+    readers[1].gate.set()
+    qtbot.waitUntil(lambda: bool(snapshots), timeout=10_000)
+    assert snapshots == ["reader 1"]
+
+
+def test_a_read_under_way_when_stopped_is_never_reported(
+        qtbot: QtBot, gated: tuple[X11ClipboardStrategy, list[GatedReader], list[str | None]],
+) -> None:
+    # Switched off and on again while a read was under way: the latest read wins.
+    strategy, readers, snapshots = gated
+    strategy.request_snapshot()
+    strategy.stop()
+    assert not strategy.reading
+    strategy.start()
+    strategy.request_snapshot()
+    readers[-1].gate.set()
+    qtbot.waitUntil(lambda: bool(snapshots), timeout=10_000)
+    readers[0].gate.set()
+    assert readers[-1] is not readers[0]
+    assert snapshots == ["reader 1"]
