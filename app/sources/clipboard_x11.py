@@ -17,7 +17,7 @@ import ctypes
 import ctypes.util
 import functools
 import logging
-import select
+import selectors
 import threading
 import time
 from collections.abc import Callable
@@ -33,12 +33,18 @@ from app.sources.clipboard_filter import is_concealed, is_own_write
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 2.0  # owners answer in milliseconds; a hung one gets this much, in a thread
+# Waits on the X server itself (connecting, atoms, properties) have no deadline in libxcb: a
+# read still running this long after its own deadline is abandoned (its thread left to end
+# by itself), and no more than this many abandoned threads are let pile up.
+ABANDON_MARGIN_S = 1.0
+MAX_ABANDONED_READS = 2
 MAX_TEXT_BYTES = MAX_SCAN_TEXT * 4  # UTF-8: anything longer is too long for any watch mode
 MAX_MARKER_BYTES = 64
 MAX_TARGETS = 256
 UNANSWERED = "the clipboard's owner does not answer"
 TOO_LONG = "too long"  # the watcher's word for the same verdict on text it read
 CHANGED_DURING_READ = "the clipboard changed during the read"
+X_NOT_ANSWERING = "the clipboard is not answering (earlier reads are still stuck)"
 _TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING")
 _SELECTION_NOTIFY = 31
 _PROPERTY = b"SCREENPOP_CLIPBOARD"
@@ -140,7 +146,7 @@ class X11SelectionReader:
     def __init__(self, display: str | None = None, timeout: float = READ_TIMEOUT_S,
                  max_text_bytes: int = MAX_TEXT_BYTES) -> None:
         self._display = display
-        self._timeout = timeout
+        self.timeout = timeout
         self._max_text_bytes = max_text_bytes
 
     def read(self) -> ClipboardSnapshot:
@@ -152,7 +158,7 @@ class X11SelectionReader:
             if not conn or xcb.xcb_connection_has_error(conn):
                 return ClipboardSnapshot(None, ignore_reason="no X display to read from")
             session = _Session(xcb, conn, screen_number.value,
-                               time.monotonic() + self._timeout)
+                               time.monotonic() + self.timeout)
             return self._read(session)
         except _Unanswered:
             return ClipboardSnapshot(None, ignore_reason=UNANSWERED)
@@ -274,7 +280,12 @@ class _Session:
 
     def _wait_for_answer(self, target: int) -> bool:
         xcb = self._xcb
-        fd = xcb.xcb_get_file_descriptor(self._conn)
+        with selectors.DefaultSelector() as selector:  # any fd number, unlike select.select
+            selector.register(xcb.xcb_get_file_descriptor(self._conn), selectors.EVENT_READ)
+            return self._wait_for_notify(target, selector)
+
+    def _wait_for_notify(self, target: int, selector: selectors.BaseSelector) -> bool:
+        xcb = self._xcb
         while True:
             while event := xcb.xcb_poll_for_event(self._conn):
                 try:
@@ -289,7 +300,7 @@ class _Session:
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:
                 raise _Unanswered
-            select.select([fd], [], [], remaining)
+            selector.select(remaining)
 
     def _property_size(self) -> tuple[int, int]:
         reply = self._get_property(delete=False, longs=0)
@@ -334,6 +345,8 @@ class X11ClipboardStrategy(QtClipboardStrategy):
         self._reading: threading.Thread | None = None
         self._again = False
         self._stale = False
+        self._give_up_at = 0.0
+        self._abandoned: list[threading.Thread] = []  # given up on, maybe still running
         self.changed.connect(self._on_change)
         # The worker may outlive this object, so it touches no Qt object: a short check on
         # the loop, running only while a read is under way, collects its result.
@@ -349,8 +362,13 @@ class X11ClipboardStrategy(QtClipboardStrategy):
             self._again = True
             return
         self._stale = False
+        self._abandoned = [thread for thread in self._abandoned if thread.is_alive()]
+        if len(self._abandoned) >= MAX_ABANDONED_READS:
+            self.snapshotReady.emit(ClipboardSnapshot(None, ignore_reason=X_NOT_ANSWERING))
+            return
         result: list[ClipboardSnapshot] = []
         reader = self._reader_factory()
+        self._give_up_at = time.monotonic() + reader.timeout + ABANDON_MARGIN_S
 
         def work() -> None:
             try:
@@ -372,7 +390,9 @@ class X11ClipboardStrategy(QtClipboardStrategy):
     def stop(self) -> None:
         super().stop()
         self._again = self._stale = False
-        # Forget the read under way: its thread ends by its deadline, into a list nobody reads.
+        # Forget the read under way: it ends into a list nobody reads.
+        if self._reading is not None:
+            self._abandoned.append(self._reading)
         self._collect.stop()
         self._reading = None
         self._result = []
@@ -382,11 +402,19 @@ class X11ClipboardStrategy(QtClipboardStrategy):
             self._stale = True
 
     def _on_collect(self) -> None:
-        if self._reading is None or not self._result:
+        if self._reading is None:
+            return
+        if self._result:
+            snapshot = self._result[0]
+        elif time.monotonic() >= self._give_up_at:
+            log.warning("clipboard: an X11 read is stuck past its deadline (is the X server "
+                        "answering?); giving up on it")
+            self._abandoned.append(self._reading)
+            snapshot = ClipboardSnapshot(None, ignore_reason=UNANSWERED)
+        else:
             return
         self._collect.stop()
         self._reading = None
-        snapshot = self._result[0]
         again, stale = self._again, self._stale
         self._again = self._stale = False
         if again:

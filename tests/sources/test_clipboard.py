@@ -326,6 +326,8 @@ def test_a_process_that_wrote_the_clipboard_exits_cleanly() -> None:
 class GatedReader:
     """Stands in for the X11 reader in its worker thread: answers once the test opens it."""
 
+    timeout = 30.0  # far longer than any test waits: only the test's gate ends a read
+
     def __init__(self, text: str) -> None:
         self.text = text
         self.gate = threading.Event()

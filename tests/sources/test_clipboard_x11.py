@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
 
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT
 from app.sources.forward import exchange
@@ -243,3 +248,64 @@ def test_an_owner_taking_over_during_a_read_is_not_read_under_the_old_ones_check
         monkeypatch.setattr(clipboard_x11._Session, "atom_names", names_then_a_new_owner)
         snapshot = clipboard_x11.X11SelectionReader(x_display).read()
     assert (snapshot.text, snapshot.ignore_reason) == (None, clipboard_x11.CHANGED_DURING_READ)
+
+
+@pytest.fixture
+def hung_x_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A private Xvfb, stopped (SIGSTOP) once it is up: an X server that answers nothing.
+
+    Only this test's own server is stopped, and it is always killed (SIGKILL ends a stopped
+    process too), so nothing stopped outlives the test.
+    """
+    if shutil.which("Xvfb") is None:
+        pytest.skip("needs Xvfb: apt-get install xvfb")
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp"],
+                              pass_fds=(write_end,), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        os.close(write_end)
+        with os.fdopen(read_end) as announced:
+            number = announced.readline().strip()  # Xvfb writes it once it accepts clients
+        assert number, "Xvfb did not start"
+        os.kill(server.pid, signal.SIGSTOP)
+        yield f":{number}", server
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def test_a_hung_x_server_costs_a_few_reads_not_the_watching(
+        qtbot: QtBot, qapp: QGuiApplication,
+        hung_x_server: tuple[str, subprocess.Popen[bytes]]) -> None:
+    # Waits on the X server itself (connecting, atoms, properties) are not bounded by the
+    # read's deadline: the read hung for good and watching the clipboard silently died. The
+    # strategy now gives up on such a read, starts new ones, but never piles up more than
+    # two hung threads: then it says so at once, until one of them returns.
+    from app.sources.clipboard_x11 import (
+        UNANSWERED,
+        X_NOT_ANSWERING,
+        X11ClipboardStrategy,
+        X11SelectionReader,
+    )
+
+    display, server = hung_x_server
+    strategy = X11ClipboardStrategy(QGuiApplication.clipboard(),
+                                    reader_factory=lambda: X11SelectionReader(display, 0.2))
+    verdicts: list[str | None] = []
+    strategy.snapshotReady.connect(lambda snapshot: verdicts.append(snapshot.ignore_reason))
+    try:
+        for count in (1, 2, 3):
+            strategy.request_snapshot()
+            qtbot.waitUntil(lambda count=count: len(verdicts) == count, timeout=30_000)
+        assert verdicts == [UNANSWERED, UNANSWERED, X_NOT_ANSWERING]
+        server.kill()  # the hung reads now fail and end: reading resumes
+        server.wait(timeout=10)
+        while verdicts[-1] == X_NOT_ANSWERING:
+            count = len(verdicts) + 1
+            strategy.request_snapshot()
+            qtbot.waitUntil(lambda count=count: len(verdicts) == count, timeout=30_000)
+        assert verdicts[-1] == "no X display to read from"
+    finally:
+        strategy.stop()
+        strategy.deleteLater()
