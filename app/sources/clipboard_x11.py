@@ -45,7 +45,8 @@ UNANSWERED = "the clipboard's owner does not answer"
 TOO_LONG = "too long"  # the watcher's word for the same verdict on text it read
 CHANGED_DURING_READ = "the clipboard changed during the read"
 X_NOT_ANSWERING = "the clipboard is not answering (earlier reads are still stuck)"
-_TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "STRING")
+# Best first; older X apps offer only TEXT (any encoding the owner likes) or STRING (Latin-1).
+_TEXT_TARGETS = ("UTF8_STRING", "text/plain;charset=utf-8", "text/plain", "TEXT", "STRING")
 _SELECTION_NOTIFY = 31
 _PROPERTY = b"SCREENPOP_CLIPBOARD"
 
@@ -192,11 +193,11 @@ class X11SelectionReader:
         target = next((name for name in _TEXT_TARGETS if name in by_name), None)
         if target is None:
             return ClipboardSnapshot(None)
-        data = session.convert(by_name[target], self._max_text_bytes)
-        if data is None:
+        answer = session.convert_typed(by_name[target], self._max_text_bytes)
+        if answer is None:
             return ClipboardSnapshot(None)
-        text = data.decode("latin-1" if target == "STRING" else "utf-8", "replace")
-        return ClipboardSnapshot(text)
+        data, kind = answer
+        return ClipboardSnapshot(_decode(data, session.type_name(kind)))
 
 
 class _Session:
@@ -263,6 +264,17 @@ class _Session:
     def convert(self, target: int, max_bytes: int, *, truncate: bool = False) -> bytes | None:
         """The owner's data for ``target``; None if refused. Its size is asked first: more
         than ``max_bytes`` raises _TooLong, or with ``truncate`` gives the first bytes."""
+        answer = self.convert_typed(target, max_bytes, truncate=truncate)
+        return None if answer is None else answer[0]
+
+    def type_name(self, kind: int) -> str:
+        """The name of a reply's type atom, for the few text types told apart."""
+        return next((name for name in ("UTF8_STRING", "STRING")
+                     if kind == self.atom(name.encode())), "")
+
+    def convert_typed(self, target: int, max_bytes: int, *,
+                      truncate: bool = False) -> tuple[bytes, int] | None:
+        """``convert``, with the type the owner gave its answer (the reply's type atom)."""
         xcb = self._xcb
         xcb.xcb_convert_selection(self._conn, self._window, self._clipboard, target,
                                   self._property, 0)
@@ -271,12 +283,13 @@ class _Session:
             return None
         size, kind = self._property_size()
         if kind == self._incr:  # more than the owner sends in one go: far past any cap
+            # The property is left alone: deleting it is what starts an INCR transfer.
             if truncate:
                 return None
             raise _TooLong
         if size > max_bytes and not truncate:
             raise _TooLong
-        return self._take_property(min(size, max_bytes))
+        return self._take_property(min(size, max_bytes)), kind
 
     def _wait_for_answer(self, target: int) -> bool:
         xcb = self._xcb
@@ -325,6 +338,19 @@ class _Session:
         if not reply:
             raise _Unanswered
         return reply  # type: ignore[no-any-return]
+
+
+def _decode(data: bytes, type_name: str) -> str:
+    """Text by the type the owner gave it: STRING is Latin-1 by definition, UTF8_STRING is
+    UTF-8; anything else (TEXT, text/plain) is UTF-8 where valid, else Latin-1."""
+    if type_name == "STRING":
+        return data.decode("latin-1")
+    if type_name == "UTF8_STRING":
+        return data.decode("utf-8", "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 class X11ClipboardStrategy(QtClipboardStrategy):

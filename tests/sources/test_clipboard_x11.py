@@ -309,3 +309,18 @@ def test_a_hung_x_server_costs_a_few_reads_not_the_watching(
     finally:
         strategy.stop()
         strategy.deleteLater()
+
+
+@pytest.mark.parametrize(("target", "text", "encoding"), [
+    ("TEXT", "+91 83023 90884", "utf-8"),  # an owner offering only TEXT (older X apps)
+    ("TEXT", "Ananya Sh\u00e9n +91 83023 90884", "utf-8"),  # TEXT that is valid UTF-8
+    ("TEXT", "Ren\u00e9 +91 83023 90884", "latin-1"),  # TEXT that is not: Latin-1
+    ("STRING", "Ren\u00e9 +91 83023 90884", "latin-1"),  # STRING is Latin-1 by definition
+])
+def test_owners_offering_only_older_text_targets_are_read(
+        x_display: str, copier: Copier, target: str, text: str, encoding: str) -> None:
+    from app.sources.clipboard_x11 import X11SelectionReader
+
+    copier.copy(text, target=target, encoding=encoding)
+    copier.wait_until_offered(target)
+    assert X11SelectionReader(x_display).read().text == text

@@ -17,15 +17,18 @@ class Copier:
         self.display = display
         self.owners: list[subprocess.Popen[bytes]] = []
 
-    def copy(self, text: str, selection: str = "clipboard") -> None:
+    def copy(self, text: str, selection: str = "clipboard", target: str | None = None,
+             encoding: str = "utf-8") -> None:
+        """Serve ``text`` (as ``encoding``), offered as ``target`` if given (xclip -t)."""
         owner = subprocess.Popen(
-            ["xclip", "-quiet", "-selection", selection, "-i"],
+            ["xclip", "-quiet", "-selection", selection, "-i",
+             *(["-t", target] if target else [])],
             env={"DISPLAY": self.display, "PATH": "/usr/bin:/bin"},
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         assert owner.stdin is not None
-        owner.stdin.write(text.encode())
+        owner.stdin.write(text.encode(encoding))
         owner.stdin.close()
         self.owners.append(owner)
 
@@ -37,6 +40,17 @@ class Copier:
             capture_output=True, text=True, timeout=10, check=False,
         ).stdout != text:
             assert time.monotonic() < deadline, f"{selection} never held {text!r}"
+
+    def wait_until_offered(self, target: str, selection: str = "clipboard",
+                           timeout: float = 10.0) -> None:
+        """Wait until the selection's owner lists ``target`` among its TARGETS."""
+        deadline = time.monotonic() + timeout
+        while target not in subprocess.run(
+            ["xclip", "-o", "-selection", selection, "-t", "TARGETS"],
+            env={"DISPLAY": self.display}, capture_output=True, text=True, timeout=10,
+            check=False,
+        ).stdout.split():
+            assert time.monotonic() < deadline, f"{selection} never offered {target}"
 
     def end(self) -> None:
         for owner in self.owners:
