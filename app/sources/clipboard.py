@@ -12,6 +12,11 @@ the text once, skip our own writes and concealed content, and emit only valid nu
   ``NSPasteboard.changeCount`` (clipboard_macos.py).
 * Wayland: compositors show the clipboard only to the focused window; ``background_note()``
   gives the UI a sentence to say so.
+
+Known limit: only X11 reads off the loop with a deadline. On Windows an owner using delayed
+rendering is asked for its data inside ``mimeData()`` on the GUI thread, so a hung owner can
+still stall the loop there (up to Qt's and Windows' own timeouts), as it can on macOS when a
+promised pasteboard type is resolved; issue 13 covers those desktops.
 """
 
 from __future__ import annotations
