@@ -114,18 +114,28 @@ def result_json(result: LookupResult) -> dict[str, object]:
             "groups": [_group_json(group) for group in result.groups]}
 
 
-# Bidi embeddings, overrides, isolates and marks: shown raw, they reorder what follows them
-# ("Pay 0001" can read as "1000 yaP"), so a value could make the terminal lie.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-                           "\u200e\u200f\u061c")
+# Format characters (Cf) are escaped wholesale. Among them the bidi embeddings, overrides,
+# isolates and marks: shown raw, they reorder what follows them ("Pay 0001" can read as
+# "1000 yaP"), so a value could make the terminal lie. The others (zero-width space, word
+# joiner, soft hyphen, tag characters, U+206A..U+206F) hide or disguise text; line and
+# paragraph separators (Zl, Zp) break a line the value did not show. The zero-width
+# (non-)joiners are part of how Indic scripts are spelled, and stay.
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def _shown_as_is(ch: str) -> bool:
+    if ch == "\t" or ch in _JOINERS:
+        return True
+    return unicodedata.category(ch) not in _ESCAPED_CATEGORIES
 
 
 def terminal_safe(text: str) -> str:
     """``text`` with control characters shown as escapes: a value from the server must not be
-    able to move the cursor, recolour or clear the agent's terminal, nor reorder its text."""
-    return "".join(ch if ch == "\t" or (unicodedata.category(ch) != "Cc"
-                                        and ch not in _BIDI_CONTROLS)
-                   else ch.encode("unicode_escape").decode("ascii") for ch in text)
+    able to move the cursor, recolour or clear the agent's terminal, reorder its text, nor
+    hide any of it."""
+    return "".join(ch if _shown_as_is(ch) else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)
 
 
 def _display(value: FieldValue) -> str:

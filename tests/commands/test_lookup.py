@@ -348,3 +348,27 @@ def test_bidi_controls_cannot_reorder_what_the_terminal_shows(
     assert "\\u061c" in result.stdout
     as_json = lookup([DEMO_KNOWN_NUMBER, "--json", *brand(sandbox)], token_env(child_env))
     assert json.loads(as_json.stdout)["groups"][0]["fields"]["Address"] == address  # exact
+
+
+# Invisible or line-breaking format characters: a zero-width space, word joiner and soft
+# hyphen hide text, a tag character carries hidden text, U+206A..U+206F change how digits
+# and shaping show, and U+2028/U+2029 break the line where none was shown to break.
+INVISIBLE_FORMATS = "\u200b\u2060\u00ad\U000e0041\u206a\u206f\u2028\u2029"
+# Zero-width (non-)joiners are part of how Indic names are spelled: they stay as they are.
+JOINED_NAME = "\u0915\u094d\u200d\u0937 \u0d28\u0d4d\u200c"
+
+
+def test_invisible_format_characters_show_as_escapes(
+        sandbox: SandboxServer, child_env: dict[str, str]) -> None:
+    import httpx
+
+    address = "Acct 12\u200b34 " + INVISIBLE_FORMATS + JOINED_NAME
+    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
+        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
+        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
+    assert update["status"] == "success"
+    result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
+    assert result.returncode == 0
+    assert not set(INVISIBLE_FORMATS) & set(result.stdout)
+    assert "Acct 12\\u200b34 \\u200b\\u2060\\xad\\U000e0041\\u206a\\u206f\\u2028\\u2029" \
+           + JOINED_NAME in result.stdout
