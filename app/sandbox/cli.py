@@ -43,15 +43,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unbracketed(host: str) -> str:
+    """``[::1]`` -> ``::1`` (as in a URL); a lone bracket is left, and so refused."""
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
 def is_loopback_host(host: str) -> bool:
     """True for ``localhost`` and loopback IP literals. Other names are not resolved: what a
     name points at can change after the check, and ``""`` or ``0.0.0.0`` mean every address."""
     if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        return ipaddress.ip_address(_unbracketed(host)).is_loopback
     except ValueError:
         return False
+
+
+def bind_address(host: str) -> str:
+    """What to listen on for ``host``: ``localhost`` is 127.0.0.1 (the name could be made to
+    point elsewhere in /etc/hosts after the check), ``[::1]`` is ``::1``."""
+    return "127.0.0.1" if host.lower() == "localhost" else _unbracketed(host)
 
 
 def faults_from_args(args: argparse.Namespace) -> list[Fault]:
@@ -102,12 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         faults = faults_from_args(args)
     except ValueError as error:
         parser.error(str(error))
-    if not is_loopback_host(args.host):
+    host = bind_address(args.host)
+    if not is_loopback_host(host):
         print(f"screenpop sandbox: warning: the sandbox listens on {args.host or 'every address'}"
               " with no authentication on its control API: anyone who can reach this port can "
               "read and change its data.", file=sys.stderr, flush=True)
     try:
-        serve_forever(args.host, args.port, faults, on_ready=lambda url: _announce(url, faults))
+        serve_forever(host, args.port, faults, on_ready=lambda url: _announce(url, faults))
     except OSError as error:
         print(f"screenpop sandbox: cannot listen on {args.host}:{args.port}: "
               f"{error.strerror or error}", file=sys.stderr)

@@ -46,7 +46,7 @@ async def _start_site(state: SandboxState, host: str, port: int) -> tuple[web.Ap
 
 
 def base_url_for(host: str, port: int) -> str:
-    return f"http://{host}:{port}"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"  # IPv6
 
 
 class SandboxServer:

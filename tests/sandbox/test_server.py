@@ -171,7 +171,8 @@ def test_stop_does_not_wait_for_a_slow_answer_in_flight() -> None:
     assert isinstance(outcome[0], httpx.TransportError)
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.0.2.10", "sandbox.example"])
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.0.2.10", "sandbox.example",
+                                  "[::1", "::1]"])
 def test_cli_refuses_a_host_off_loopback_without_allow_remote(host: str) -> None:
     # Its control API (/__sandbox__/...) has no authentication: not on the network by accident.
     process = _cli("--host", host, "--port", "0")
@@ -206,3 +207,34 @@ def test_loopback_hosts_need_no_flag(host: str) -> None:
     from app.sandbox.cli import is_loopback_host
 
     assert is_loopback_host(host)
+
+
+def _ipv6_loopback_available() -> bool:
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("host", "listens_on"), [
+    ("localhost", "http://127.0.0.1:"),  # not whatever /etc/hosts makes of the name
+    ("::1", "http://[::1]:"), ("[::1]", "http://[::1]:")])
+def test_cli_listens_on_the_loopback_it_was_given(host: str, listens_on: str) -> None:
+    if ":" in host and not _ipv6_loopback_available():
+        pytest.skip("needs IPv6 on the loopback interface")
+    process = _cli("--host", host, "--port", "0")
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # blocks until the child prints; pytest-timeout guards
+        assert f"listening on {listens_on}" in first, first
+        url = first.split("listening on ", 1)[1].strip()
+        reply = httpx.post(url + CONTACT_PATH, json=CONTACT_BODY, timeout=10).json()
+        assert error_code(reply) is None
+    finally:
+        process.terminate()
+        _out, err = process.communicate(timeout=20)
+    assert "warning" not in err
