@@ -20,7 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT
 from app.sources.forward import exchange
-from tests.sources.processes import LineProcess, screenpop
+from tests.sources.processes import REPO, LineProcess, screenpop
 from tests.tools.xclip import Copier
 
 pytestmark = pytest.mark.xvfb
@@ -324,3 +324,24 @@ def test_owners_offering_only_older_text_targets_are_read(
     copier.copy(text, target=target, encoding=encoding)
     copier.wait_until_offered(target)
     assert X11SelectionReader(x_display).read().text == text
+
+
+WITHOUT_LIBXCB = """
+from PySide6.QtGui import QGuiApplication
+app = QGuiApplication(["screenpop"])
+from app.sources import clipboard_x11
+def missing():
+    raise OSError("libxcb.so.1: cannot open shared object file")
+clipboard_x11._load_xcb = missing  # as on a system where Python's ctypes cannot find libxcb
+from app.sources.clipboard import default_strategy
+print(QGuiApplication.platformName(), type(default_strategy()).__name__)
+"""
+
+
+def test_without_libxcb_the_clipboard_is_read_through_qt(x_display: str) -> None:
+    result = subprocess.run([sys.executable, "-c", WITHOUT_LIBXCB], cwd=REPO,
+                            env={**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb"},
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["xcb", "QtClipboardStrategy"]
+    assert "libxcb unavailable" in result.stderr
