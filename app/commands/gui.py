@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +32,11 @@ from app.sources.forward import forward_until_answered
 log = logging.getLogger("app.gui")
 
 EXIT_OK, EXIT_ERROR, EXIT_ALREADY_RUNNING_NO_ANSWER, EXIT_PROFILE_UNUSABLE = 0, 1, 5, 7
+# How the app starts the window that says why it cannot start (not in --help).
+WINDOW_OPTION = "--start-failure-window"
+MAX_WINDOW_MESSAGE = 8192
+# Set (to anything) where no such window may open: test runs on a real display.
+NO_WINDOW_VARIABLE = "SCREENPOP_NO_START_FAILURE_WINDOW"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--brand", metavar="URL",
                         help="DeepCall API address for this run (not saved)")
     parser.add_argument("--user-id", metavar="ID", help="DeepCall userId for this run (not saved)")
+    parser.add_argument(WINDOW_OPTION, action="store_true", help=argparse.SUPPRESS)
     return parser
 
 
@@ -67,21 +74,47 @@ def _hand_over(profile_dir: Path) -> int:
 
 def _tell_the_desktop(message: str) -> None:
     """Also show ``message`` in a window when nobody reads stderr (started from a menu, a
-    ``tel:`` link or autostart) and there is a screen to show it on."""
+    ``tel:`` link or autostart) and there is a screen to show it on.
+
+    The window belongs to a detached process of its own, so this one exits at once with its
+    code: a ``pop`` that started it sees the failure now (not after its wait for an answer),
+    the profile's lock is released, and a display that cannot be reached only ends that
+    process (Qt aborts there), never turns this exit code into a crash.
+    """
     if sys.stderr is not None and sys.stderr.isatty():
+        return
+    if os.environ.get(NO_WINDOW_VARIABLE):
         return
     if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal"):
         return
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                  or os.environ.get("WAYLAND_DISPLAY")):
         return
+    from app.commands.pop import app_command, detached
+
+    try:
+        window = subprocess.Popen(  # type: ignore[call-overload]
+            [*app_command(None), WINDOW_OPTION], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
+            **detached())
+        with contextlib.suppress(OSError):  # it may have ended already: nothing to show then
+            window.stdin.write(message.encode("utf-8"))
+            window.stdin.close()
+    except OSError as exc:  # the message is on stderr already; the window is extra
+        log.warning("could not show the start-up failure in a window: %s", exc)
+
+
+def _show_start_failure() -> int:
+    """The window of :func:`_tell_the_desktop`: the message comes on stdin."""
+    message = sys.stdin.read(MAX_WINDOW_MESSAGE) if sys.stdin is not None else ""
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])  # noqa: F841 (kept alive)
+    app = QApplication([sys.argv[0]])  # noqa: F841 (kept alive while the box shows)
     box = QMessageBox(QMessageBox.Icon.Critical, "Screen-Pop cannot start", message)
     box.setTextFormat(Qt.TextFormat.PlainText)  # a path is never read as markup
     box.exec()
+    return EXIT_OK
 
 
 def _profile_unusable(exc: ProfileUnusable) -> int:
@@ -93,6 +126,8 @@ def _profile_unusable(exc: ProfileUnusable) -> int:
 def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.start_failure_window:
+        return _show_start_failure()
     if args.brand:
         from app.api.errors import InvalidBrandUrl
         from app.api.transport import api_base

@@ -115,14 +115,18 @@ def _launch_output(profile_dir: Path) -> IO[bytes]:
     return output
 
 
+def detached() -> dict[str, object]:
+    """``subprocess.Popen`` options for a process that outlives the one starting it (and the
+    softphone's hook and its terminal)."""
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
+                | subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    return {"start_new_session": True}
+
+
 def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEVNULL,
                    log_format: str | None = None) -> subprocess.Popen[bytes]:
-    kwargs: dict[str, object] = {}
-    if sys.platform == "win32":
-        kwargs["creationflags"] = (subprocess.DETACHED_PROCESS  # type: ignore[attr-defined]
-                                   | subprocess.CREATE_NEW_PROCESS_GROUP)  # type: ignore[attr-defined]
-    else:
-        kwargs["start_new_session"] = True  # outlives the softphone's hook and its terminal
+    kwargs = detached()
     command = app_command(profile) + (["--log-format", log_format] if log_format else [])
     child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
         command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
