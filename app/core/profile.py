@@ -62,8 +62,17 @@ def check_no_file_in_the_way(path: Path) -> None:
     Only looks (writes nothing), and names the part that is in the way: ``mkdir`` would only
     say "exists" (Windows) or "not a directory" without saying which part.
     """
+    blocked: OSError | None = None
     for part in (path, *path.parents):
-        if part.is_dir():
+        try:
+            is_dir = part.is_dir()
+        except OSError as exc:  # a folder above cannot be entered: the nearest one that
+            blocked = blocked or exc  # can be seen is named below
+            continue
+        if is_dir and blocked is not None:
+            where = "" if part == path else f" (in the path of {path})"
+            raise ProfileUnusable(path, f"{part} cannot be opened ({_why(blocked)}){where}")
+        if is_dir:
             return
         if part.is_symlink() and not part.exists():
             raise ProfileUnusable(path, f"{part} is a link to something that does not exist")

@@ -100,6 +100,24 @@ def test_an_unusable_profile_folder_is_named_at_once_with_exit_7(
     assert not (read_only / "profile").exists()
 
 
+@POSIX_MODES
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_profile_behind_a_folder_that_cannot_be_entered_is_named_with_exit_7(
+        tmp_path: Path, command: str) -> None:
+    locked = tmp_path / "locked"
+    (locked / "inner").mkdir(parents=True)
+    locked.chmod(0o000)
+    profile = locked / "inner" / "profile"
+    try:
+        result = _run(profile, command)
+    finally:
+        locked.chmod(0o700)  # so pytest can clean up
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.strip() == (
+        f"{_prefix(command)}: the profile folder cannot be used: {locked} cannot be opened "
+        f"(permission denied for this user) (in the path of {profile}).")
+
+
 def test_a_full_disk_is_named_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A full disk cannot be made without mounting one (not possible everywhere): the one write
     # the check makes fails as a full disk makes it fail (only the check's own writer is
