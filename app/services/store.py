@@ -342,14 +342,16 @@ class LocalStore:
         items = readable_items_of(aside)
         added = 0
         with self._transaction() as db:
+            # Read once, not per row: the outbox has no index for this, and a scan per row
+            # made a start with thousands of recovered rows take many seconds.
+            queued = set(db.execute("SELECT kind, number, payload, created FROM outbox"))
             for row in items.queued:
                 kind, number, _call_id, payload, created, *_ = row
-                if db.execute("SELECT 1 FROM outbox WHERE kind = ? AND number = ? AND "
-                              "payload = ? AND created = ?",
-                              (kind, number, payload, created)).fetchone():
+                if (kind, number, payload, created) in queued:
                     continue  # already queued here (carried over from an earlier file)
                 db.execute("INSERT INTO outbox (kind, number, call_id, payload, created, "
                            "attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                queued.add((kind, number, payload, created))
                 added += 1
             for draft in items.drafts:  # half-typed notes too, unless retyped since
                 db.execute("INSERT INTO note_drafts (number, text, updated) VALUES (?, ?, ?) "
