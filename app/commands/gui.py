@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.core.pop_request import SHOW_LINE
 from app.core.profile import ProfileUnusable, resolve_profile_dir
@@ -28,6 +28,9 @@ from app.services.credentials import CredentialOverrides
 from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.store import StoreUnavailable
 from app.sources.forward import forward_until_answered
+
+if TYPE_CHECKING:
+    from app.sources.single_instance import SingleInstance
 
 log = logging.getLogger("app.gui")
 
@@ -58,15 +61,24 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hand_over(profile_dir: Path) -> int:
+def _hand_over(profile_dir: Path, instance: SingleInstance) -> int:
     """Another instance owns the profile: bring its window forward and exit."""
+    # A lock written on another computer: no instance starting here wrote it, so one try
+    # (an app already running on a computer renamed since answers) and no waiting.
+    other_host = instance.holder_on_another_host()
     try:  # it may still be starting up (a slow machine): give its socket time to appear
-        reply: dict[str, Any] | None = forward_until_answered(profile_dir, SHOW_LINE, wait=15.0)
+        reply: dict[str, Any] | None = forward_until_answered(
+            profile_dir, SHOW_LINE, wait=0.0 if other_host else 15.0)
     except (ConnectionError, OSError):
         reply = None
     if reply is not None and reply.get("ok"):
         print("Screen-Pop is already running; its window was brought to the front.")
         return EXIT_OK
+    if other_host:
+        return _profile_unusable(ProfileUnusable(
+            profile_dir, f"the lock file {instance.lock_path} was written by Screen-Pop on "
+                         f"another computer ({other_host}); if Screen-Pop does not run there "
+                         "with this profile, remove the lock file and start again"))
     print(f"Screen-Pop is already running for this profile ({profile_dir}) but does not "
           "answer. If it is stuck, end it and start again.", file=sys.stderr)
     return EXIT_ALREADY_RUNNING_NO_ANSWER
@@ -161,7 +173,7 @@ def main(argv: list[str]) -> int:
     except ProfileUnusable as exc:  # a lock file left by another user
         return _profile_unusable(exc)
     if not acquired:
-        return _hand_over(profile_dir)
+        return _hand_over(profile_dir, instance)
 
     from app.services.logs import setup_logging
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QLockFile
+from PySide6.QtCore import QLockFile, QSysInfo
 
 from app.core.profile import ProfileUnusable
 
@@ -39,8 +39,18 @@ class SingleInstance:
             raise ProfileUnusable(
                 self.lock_path.parent,
                 f"the lock file {self.lock_path} cannot be read or replaced by this user "
-                "(left by a run as another user, e.g. with sudo?); remove it and start again")
+                "(left by a run as another user, e.g. with sudo?); if no Screen-Pop is running "
+                "as another user (check with ps), remove it and start again")
         return False
+
+    def holder_on_another_host(self) -> str | None:
+        """The computer named in the lock file when it is not this one (a renamed computer,
+        a copied profile, a roaming home folder), else None.
+
+        Its PID means nothing here, so Qt never takes such a lock over as stale.
+        """
+        _pid, host, _app = self._lock.getLockInfo()
+        return str(host) if host and host != QSysInfo.machineHostName() else None
 
     def _readable(self) -> bool:
         try:

@@ -228,5 +228,23 @@ def test_a_lock_file_left_by_another_user_is_named_not_waited_on(tmp_path: Path)
     assert result.returncode == 7, result.stderr
     assert result.stderr.strip() == (
         f"screenpop: the profile folder cannot be used: the lock file {lock} cannot be read "
-        "or replaced by this user (left by a run as another user, e.g. with sudo?); remove "
-        "it and start again.")
+        "or replaced by this user (left by a run as another user, e.g. with sudo?); if no "
+        "Screen-Pop is running as another user (check with ps), remove it and start again.")
+
+
+def test_a_lock_file_written_on_another_computer_is_named_not_waited_on(
+        tmp_path: Path) -> None:
+    # A renamed computer, a copied profile, a roaming home folder: the lock names a host
+    # where its PID cannot be checked, so Qt never calls it stale and every start used to
+    # wait 15 s for an answer, then say "already running".
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    lock = profile / "screenpop.lock"
+    lock.write_text("999999\nscreenpop\nanother-computer.example\n")
+    result = _run(profile, "screenpop")
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.strip() == (
+        f"screenpop: the profile folder cannot be used: the lock file {lock} was written by "
+        "Screen-Pop on another computer (another-computer.example); if Screen-Pop does not "
+        "run there with this profile, remove the lock file and start again.")
+    assert lock.exists()  # never removed behind the user's back
