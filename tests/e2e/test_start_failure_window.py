@@ -139,3 +139,15 @@ def test_a_display_that_cannot_be_reached_still_gives_exit_7(
     assert result.returncode == 7, stderr
     assert stderr.strip() == (f"screenpop: the profile folder cannot be used: {profile} is a "
                               "file, not a folder.")
+
+
+@LINUX_ONLY
+def test_no_window_opens_where_the_environment_says_so(
+        tmp_path: Path, display: str, desktop_env: dict[str, str]) -> None:
+    # Test runs set it, so an app a test starts on a real display leaves no window behind.
+    profile = tmp_path / "a-file"
+    profile.write_text("not a folder")
+    env = {**desktop_env, "DISPLAY": display, NO_WINDOW_VARIABLE: "1"}
+    result = _start(profile, env, tmp_path / "stderr.txt")
+    assert result.returncode == 7
+    assert _marked(env[MARK]) == []  # the window's process would be started by now
