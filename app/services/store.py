@@ -267,11 +267,21 @@ class LocalStore:
             f"{self.path.name}{DAMAGED_MARK}{int(time.time())}"))
 
     def _damaged_files(self) -> list[Path]:
-        """The damaged files kept aside and not yet recovered, oldest name first."""
+        """The damaged files kept aside and not yet recovered, in the order they were moved
+        aside (the order of their names, ``….damaged-<time>[-<n>]``, read as numbers)."""
         return sorted(
-            p for p in self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")
-            # "….recovered" or, named in the same second as another, "….recovered-2"
-            if RECOVERED_MARK not in p.name and not p.name.endswith(_SIDECARS) and p.is_file())
+            (p for p in self.path.parent.glob(f"{self.path.name}{DAMAGED_MARK}*")
+             # "….recovered" or, named in the same second as another, "….recovered-2"
+             if RECOVERED_MARK not in p.name and not p.name.endswith(_SIDECARS)
+             and p.is_file()),
+            key=self._moved_aside_order)
+
+    def _moved_aside_order(self, damaged: Path) -> tuple[int, ...]:
+        """``….damaged-1700000000-2`` -> (1700000000, 2); a name not of that shape first."""
+        parts = damaged.name[len(self.path.name) + len(DAMAGED_MARK):].split("-")
+        if len(parts) > 2 or not all(part.isdigit() for part in parts):
+            return (-1,)
+        return (int(parts[0]), int(parts[1]) if len(parts) == 2 else 1)
 
     def _set_orphans_aside(self) -> None:
         """A WAL or journal without its database file belongs to the file last moved aside.
@@ -286,8 +296,10 @@ class LocalStore:
             orphan = Path(str(self.path) + suffix)
             if not orphan.exists():
                 continue
+            # The file moved aside last: its name, not its modification time (a copy or a
+            # backup tool may change that).
             owners = [p for p in damaged if not Path(str(p) + suffix).exists()]
-            owner = max(owners, key=lambda p: p.stat().st_mtime) if owners else None
+            owner = owners[-1] if owners else None
             target = Path(str(owner or self._damaged_name()) + suffix)
             log.warning("%s has no database file beside it; moved to %s", orphan, target)
             try:

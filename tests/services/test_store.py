@@ -3,6 +3,7 @@ that carry every queued write into the next schema."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import subprocess
@@ -399,6 +400,23 @@ def test_a_wal_left_behind_by_a_half_finished_move_goes_with_its_file(tmp_path: 
     store.close()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith("-wal")
             and "damaged" in p.name] == [aside.name + ".recovered-wal"]
+
+
+def test_a_wal_left_behind_goes_to_the_file_moved_aside_last_by_name(tmp_path: Path) -> None:
+    # Two files were damaged in one second (….damaged-T-2, then ….damaged-T-10); the
+    # second move stopped halfway. A copy or a backup tool may have touched the older file
+    # since, so its modification time says nothing: the name says which file came last.
+    path = tmp_path / DATABASE_FILE_NAME
+    LocalStore(path).close()
+    _queue_and_die(path, "Only in the WAL")
+    last = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000-10")
+    path.replace(last)
+    earlier = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000-2")
+    earlier.write_bytes(b"not a database" * 512)
+    os.utime(last, (1_700_000_000, 1_700_000_000))  # touched after the other one
+    store = LocalStore.in_profile(tmp_path)
+    assert _queued_notes(store) == ["Only in the WAL"]
+    store.close()
 
 
 def test_a_damaged_file_with_an_unfinished_transaction_is_read_as_before_it(
