@@ -168,9 +168,21 @@ def _free_name(path: Path) -> Path:
     return candidate
 
 
-def _mark_recovered(aside: Path) -> None:
+def _half_marked(aside: Path) -> Path | None:
+    """The ``….recovered`` name that ``aside``'s sidecars already went to when the app
+    stopped between renaming them and the file itself, else None. Such a file was recovered:
+    read again without its WAL, it could bring back a note the WAL says was delivered."""
+    for suffix in _SIDECARS:
+        for sidecar in aside.parent.glob(f"{aside.name}{RECOVERED_MARK}*{suffix}"):
+            target = Path(str(sidecar)[:-len(suffix)])
+            if not target.exists():
+                return target
+    return None
+
+
+def _mark_recovered(aside: Path, target: Path | None = None) -> None:
     """Rename a damaged file whose queued items were copied (sidecars first, then the file)."""
-    target = _free_name(aside.with_name(aside.name + RECOVERED_MARK))
+    target = target or _free_name(aside.with_name(aside.name + RECOVERED_MARK))
     try:
         for suffix in (*_SIDECARS, ""):
             source = Path(str(aside) + suffix)
@@ -336,6 +348,11 @@ class LocalStore:
         """
         remove_stale_copies(self.path.parent)
         for aside in self._damaged_files():
+            half_marked = _half_marked(aside)
+            if half_marked is not None:
+                log.warning("%s was recovered before; finishing its rename", aside)
+                _mark_recovered(aside, half_marked)
+                continue
             with self._lock:
                 done = self._db.execute("SELECT 1 FROM recovered_files WHERE name = ?",
                                         (aside.name,)).fetchone()

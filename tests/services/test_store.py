@@ -376,6 +376,35 @@ def _queue_and_die(path: Path, text: str) -> None:
     assert Path(f"{path}-wal").stat().st_size > 0
 
 
+_DELIVER_ALL_AND_DIE = """
+import os, sys
+from pathlib import Path
+from app.services.store import LocalStore
+store = LocalStore(Path(sys.argv[1]))
+for item in store.outbox_items():
+    store.outbox_delivered(item.id)
+os._exit(0)  # killed: the deliveries are only in the WAL
+"""
+
+
+def test_a_file_whose_rename_stopped_halfway_is_never_read_without_its_wal(
+        tmp_path: Path) -> None:
+    # Recovered once; the app then stopped between renaming the WAL (….recovered-wal) and the
+    # file. Read again without its WAL, the file would bring back a note DeepCall has.
+    aside = tmp_path / (DATABASE_FILE_NAME + ".damaged-1700000000")
+    store = LocalStore(aside)
+    _note(store, "N1 delivered since")
+    store.close()
+    subprocess.run([sys.executable, "-c", _DELIVER_ALL_AND_DIE, str(aside)],
+                   cwd=store_module.Path(__file__).resolve().parents[2], check=True, timeout=60)
+    Path(f"{aside}-wal").replace(Path(f"{aside}.recovered-wal"))
+    store = LocalStore.in_profile(tmp_path)
+    assert _queued_notes(store) == []
+    store.close()
+    assert sorted(p.name for p in tmp_path.iterdir() if "damaged" in p.name) == [
+        aside.name + ".recovered", aside.name + ".recovered-shm", aside.name + ".recovered-wal"]
+
+
 def test_a_note_only_in_the_damaged_files_wal_is_recovered(tmp_path: Path) -> None:
     path = tmp_path / "writer.sqlite3"
     LocalStore(path).close()
