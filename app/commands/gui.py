@@ -118,7 +118,9 @@ def _tell_the_desktop(message: str) -> None:
 
 def _show_start_failure() -> int:
     """The window of :func:`_tell_the_desktop`: the message comes on stdin."""
-    message = sys.stdin.read(MAX_WINDOW_MESSAGE) if sys.stdin is not None else ""
+    # Bytes, decoded here: the system's own encoding (Windows) may not be UTF-8.
+    message = (sys.stdin.buffer.read(MAX_WINDOW_MESSAGE).decode("utf-8", "replace")
+               if sys.stdin is not None else "")
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QMessageBox
 
