@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.commands.output import print_stderr, write_stdout
 from app.core.pop_request import SHOW_LINE
 from app.core.profile import ProfileUnusable, resolve_profile_dir
 from app.services.credentials import CredentialOverrides
@@ -72,15 +73,15 @@ def _hand_over(profile_dir: Path, instance: SingleInstance) -> int:
     except (ConnectionError, OSError):
         reply = None
     if reply is not None and reply.get("ok"):
-        print("Screen-Pop is already running; its window was brought to the front.")
+        write_stdout("Screen-Pop is already running; its window was brought to the front.\n")
         return EXIT_OK
     if other_host:
         return _profile_unusable(ProfileUnusable(
             profile_dir, f"the lock file {instance.lock_path} was written by Screen-Pop on "
                          f"another computer ({other_host}); if Screen-Pop does not run there "
                          "with this profile, remove the lock file and start again"))
-    print(f"Screen-Pop is already running for this profile ({profile_dir}) but does not "
-          "answer. If it is stuck, end it and start again.", file=sys.stderr)
+    print_stderr(f"Screen-Pop is already running for this profile ({profile_dir}) but does not "
+                 "answer. If it is stuck, end it and start again.")
     return EXIT_ALREADY_RUNNING_NO_ANSWER
 
 
@@ -132,7 +133,7 @@ def _show_start_failure() -> int:
 
 
 def _profile_unusable(exc: ProfileUnusable) -> int:
-    print(f"screenpop: {exc}.", file=sys.stderr)
+    print_stderr(f"screenpop: {exc}.")
     _tell_the_desktop(f"Screen-Pop cannot start: {exc}.")
     return EXIT_PROFILE_UNUSABLE
 
@@ -192,13 +193,13 @@ def main(argv: list[str]) -> int:
             return int(runner.run(_run(args, profile_dir, logging_setup.log_file)))
     except StoreUnavailable as exc:  # locked or full, never "damaged": left as it is
         log.error("%s", exc)
-        print(f"Screen-Pop cannot start: {exc}", file=sys.stderr)
+        print_stderr(f"Screen-Pop cannot start: {exc}")
         _tell_the_desktop(f"Screen-Pop cannot start: {exc}")
         return EXIT_PROFILE_UNUSABLE
     except Exception:
         log.exception("the app stopped unexpectedly")
-        print(f"Screen-Pop stopped unexpectedly. The details are in {logging_setup.log_file}",
-              file=sys.stderr)
+        print_stderr(f"Screen-Pop stopped unexpectedly. The details are in "
+                     f"{logging_setup.log_file}")
         return EXIT_ERROR
     finally:
         instance.release()
