@@ -2,9 +2,10 @@
 
 Order matters: parse arguments; pick the profile (``--demo`` without ``--profile`` uses a
 throw-away one); claim the single instance, or hand over to the running one and exit; import
-PySide6 before qasync; run the session on a qasync loop (``asyncio.Runner``); leave through one
-shutdown path (``AppSession.aclose``) that cancels tasks and closes the HTTP client before the
-loop closes.
+PySide6 before qasync; run the session on the app's qasync loop (``asyncio.Runner`` with
+``AppEventLoop``, which runs asyncio code only inside the loop); leave through one shutdown
+path (``AppSession.aclose``) that cancels tasks and closes the HTTP client before the loop
+closes.
 """
 
 from __future__ import annotations
@@ -166,9 +167,8 @@ def main(argv: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     os.environ.setdefault("QT_API", "pyside6")
-    import qasync
-
     from app.sources.single_instance import SingleInstance
+    from app.ui.event_loop import AppEventLoop
 
     instance = SingleInstance(profile_dir)
     try:
@@ -189,7 +189,7 @@ def main(argv: list[str]) -> int:
         # asyncio.Runner with a loop factory (Python 3.11+) rather than qasync.run, which on
         # 3.11 swaps the global event-loop policy: the demo sandbox's own thread would then
         # get a Qt loop too. The Runner closes async generators and the loop at the end.
-        with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
             return int(runner.run(_run(args, profile_dir, logging_setup.log_file)))
     except StoreUnavailable as exc:  # locked or full, never "damaged": left as it is
         log.error("%s", exc)
