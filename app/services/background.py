@@ -18,9 +18,7 @@ T = TypeVar("T")
 
 async def in_daemon_thread(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` on a daemon thread; its result (or exception) back on the loop."""
-    # get_event_loop, not get_running_loop: qasync may step a task from a nested Qt event
-    # loop (a modal close, processEvents) where no loop counts as "running".
-    loop = asyncio.get_event_loop()
+    loop = asyncio.get_running_loop()  # the app's loop steps tasks only while it runs
     future: asyncio.Future[T] = loop.create_future()
 
     def settle(result: Any, error: BaseException | None) -> None:
