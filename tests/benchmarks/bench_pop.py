@@ -1,7 +1,7 @@
 """Benchmark (not a test): what a pop costs over the HTTP round trips it needs.
 
 A pop needs contactInfo and recentCalls (sent concurrently). This measures, against the
-in-process sandbox over loopback keep-alive HTTP, on a qasync loop like the app's:
+in-process sandbox over loopback keep-alive HTTP, on the app's qasync loop:
 
 - ``bare httpx``: the two POSTs with asyncio.gather on a bare httpx.AsyncClient, plus json();
 - ``coordinator``: PopCoordinator.pop() until contactFound (the form can fill), with dedupe and
@@ -27,7 +27,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import httpx
-import qasync
 from PySide6.QtWidgets import QApplication
 
 from app.api.auth import TokenAuth
@@ -46,6 +45,7 @@ from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.services.store import LocalStore
 from app.session import SessionOptions, build_session
+from app.ui.event_loop import AppEventLoop
 
 WARMUP = 20
 NUMBERS = (DEMO_KNOWN_NUMBER, DEMO_PLAIN_NUMBER)  # alternate: no dedupe, no cache hit
@@ -145,7 +145,7 @@ def main() -> None:
     with SandboxServer() as sandbox, tempfile.TemporaryDirectory() as profile:
         if latency_ms:
             sandbox.add_fault("latency", ms=latency_ms)
-        loop = qasync.QEventLoop(app)
+        loop = AppEventLoop(app)
         asyncio.set_event_loop(loop)
         with loop:
             bare = loop.run_until_complete(bare_round_trips(sandbox.base_url, n))

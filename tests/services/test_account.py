@@ -175,11 +175,11 @@ QUIT_WHILE_THE_KEYRING_HANGS = """
 import asyncio, os, sys, threading, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from pathlib import Path
-import qasync
 from PySide6.QtWidgets import QApplication
 from app.services.account import Account
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
+from app.ui.event_loop import AppEventLoop
 
 asked = threading.Event()
 
@@ -201,7 +201,7 @@ async def main():
     print("closed", flush=True)
 
 app = QApplication([])
-with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
     runner.run(main())
 print("exited", flush=True)
 """

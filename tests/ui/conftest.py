@@ -39,7 +39,8 @@ def app_tasks() -> list[asyncio.Task[Any]]:
 
 
 async def quiesce(timeout: float = 5.0) -> None:
-    """Wait until the app's tasks have ended, so none is left for Qt to step between tests."""
+    """Wait until the app's tasks have ended, so what the test checks next is their outcome
+    (between ``run_async`` calls the loop runs nothing: their work would wait for the next)."""
     await wait_until(lambda: not app_tasks(), timeout)
 
 
@@ -84,12 +85,12 @@ StackFactory = Callable[..., Stack]
 
 def close_when_the_test_ends(request: pytest.FixtureRequest,
                              close: Callable[[], None]) -> None:
-    """Run ``close`` (on the qasync loop) as soon as the test body ends.
+    """Run ``close`` (on the app's loop) as soon as the test body ends.
 
-    pytest-qt processes Qt events right after each test and again before its teardown, outside
-    the asyncio loop: an app coroutine still waiting then (a counters refresh, a lookup) would
-    be stepped with no running loop and fail in ways the app never meets. Closing the app
-    inside the loop first leaves nothing to step.
+    The app ends through its own shutdown path before pytest-qt closes its widgets, and a
+    counters refresh or a lookup still waiting is cancelled there, as when the agent quits.
+    (pytest-qt's event processing outside the loop steps no task: ``AppEventLoop`` keeps
+    asyncio work for its next run.)
     """
     closers: list[Callable[[], None]] = request.node.__dict__.setdefault("_app_closers", [])
     closers.append(close)
