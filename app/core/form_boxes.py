@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Final
 
-from app.core.contact_view import ContactView, FieldKey, FieldView
+from app.core.contact_view import ContactView, FieldView
 from app.core.screen_text import TITLE_CHARS, clip, one_line
 
 FIRST_BATCH: Final = 200  # shown at once: more than any real contact has, cheap to build
@@ -48,13 +48,3 @@ def laid_out(boxes: Iterable[FormBox]) -> Iterator[tuple[int, FieldView]]:
     for index, box in enumerate(boxes):
         for f in box.fields:
             yield index, f
-
-
-def first_batch_size(boxes: list[FormBox], must_show: Iterable[FieldKey]) -> int:
-    """How many fields to build at once: the first batch, and always far enough to include
-    every field in ``must_show`` (the agent's unsaved edits, the focused field)."""
-    total = sum(len(box.fields) for box in boxes)
-    wanted = set(must_show)
-    last_wanted = max((n for n, (_, f) in enumerate(laid_out(boxes)) if f.key in wanted),
-                      default=-1)
-    return min(total, max(FIRST_BATCH, last_wanted + 1))

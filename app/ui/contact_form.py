@@ -9,6 +9,9 @@ The view stays the source of truth: a field not built yet still has its value in
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QPalette, QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -26,10 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.contact_view import ContactView, FieldKey, FieldView
-from app.core.form_boxes import LATER_BATCH, FormBox, first_batch_size, form_boxes, laid_out
+from app.core.form_boxes import FIRST_BATCH, LATER_BATCH, FormBox, form_boxes, laid_out
 from app.ui.plain_text import ElidedLabel, plain_label, plain_tooltip
 
 TITLE_EM = 30  # a box title's widest, in letters of the user's font
+# A later batch stops early after this long: a box costs far more than a field, and a slow
+# machine more than ours, so a batch is bounded in time as well as in fields.
+BATCH_SECONDS = 0.03
 
 _EMAIL = r"[^@\s]*(@[^@\s]*)?"  # lenient while typing; the save validates properly
 _PHONE = r"[+0-9 ()\-]*"
@@ -108,7 +114,16 @@ class ContactForm(QScrollArea):
         self._placeholder = QLabel()
         self._boxes: list[FormBox] = []
         self._started_boxes: set[int] = set()
-        self._pending: list[tuple[int, FieldView]] = []  # not built yet, in the order shown
+        self._pending: deque[tuple[int, FieldView]] = deque()  # not built yet, in order shown
+        # The agent's edits and focus from before a refresh, applied as their fields are built.
+        self._carried: dict[FieldKey, str] = {}
+        self._refocus: FieldKey | None = None
+        # Containers of earlier contacts, deleted a part per turn of the event loop: deleting
+        # thousands of widgets at once froze the loop for seconds, just as the next caller came.
+        self._retired: list[QWidget] = []
+        self._retire_timer = QTimer(self)
+        self._retire_timer.setInterval(0)
+        self._retire_timer.timeout.connect(self._delete_one_retired)
         self._outer = QVBoxLayout()
         self.show_all_button = QPushButton()
         self._showing_all = False
@@ -124,9 +139,29 @@ class ContactForm(QScrollArea):
         self._editors.clear()
         self._fields.clear()
         self._started_boxes.clear()
-        self._pending = []
+        self._pending = deque()
+        self._carried = {}
+        self._refocus = None
         self._boxes = []
         self._showing_all = False
+
+    def _replace_container(self, container: QWidget) -> None:
+        """Show ``container``; the one it replaces goes a part per turn of the event loop."""
+        old = self.takeWidget()
+        self.setWidget(container)
+        if old is None:
+            return
+        old.hide()
+        old.setParent(self)  # owned by Qt until its turn comes
+        self._retired += [*old.findChildren(QWidget, "", Qt.FindChildOption.FindDirectChildrenOnly),
+                          old]
+        self._retire_timer.start()
+
+    def _delete_one_retired(self) -> None:
+        if self._retired:
+            self._retired.pop(0).deleteLater()
+        if not self._retired:
+            self._retire_timer.stop()
 
     def clear(self, message: str | None = None) -> None:
         self._reset()
@@ -141,18 +176,25 @@ class ContactForm(QScrollArea):
         layout.addStretch(1)
         layout.addWidget(self._placeholder)
         layout.addStretch(2)
-        self.setWidget(container)
+        self._replace_container(container)
 
     def show_view(self, view: ContactView) -> None:
         """Render ``view``. The same caller again (a background refresh, a new mapping) keeps
         what the agent is typing: an identical view changes nothing, a changed one is rebuilt
-        with the agent's edits and focus carried over (and as many fields as were shown)."""
+        with the agent's edits and focus carried over (and as many fields as were shown). The
+        first batch is built at once, the rest a batch per turn; an edit or the focus in a
+        field further down comes back when that field is built, and counts as an edit till
+        then."""
         if view == self.view:
             return
         same_caller = self.view is not None and self.view.caller_number == view.caller_number
         carried = self.edits() if same_caller else {}
         focused = self._focused_key() if same_caller else None
         show_all = same_caller and self._showing_all
+        if focused is not None:
+            # Parked on the form while its field is rebuilt: keys typed meanwhile must not land
+            # in whatever input Qt would pick next (the note box).
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
         self._reset()
         self.view = view
         self._boxes = form_boxes(view)
@@ -166,36 +208,39 @@ class ContactForm(QScrollArea):
         self.show_all_button.clicked.connect(self.show_all_fields)
         self._outer.addWidget(self.show_all_button)
         self._outer.addStretch(1)
-        self.setWidget(container)
-        must_show = [*carried, *([focused] if focused is not None else [])]
-        self._pending = list(laid_out(self._boxes))
-        self._build(first_batch_size(self._boxes, must_show))
-        if show_all:  # the rest as before: a batch per turn, the loop keeps answering
+        self._replace_container(container)
+        self._pending = deque(laid_out(self._boxes))
+        server = {f.key: f.value for _, f in self._pending if not f.read_only}
+        self._carried = {key: text for key, text in carried.items()
+                         if key in server and text != server[key]}
+        self._refocus = focused
+        self._build(FIRST_BATCH)
+        if show_all or self._carried or self._refocus is not None:
+            # The rest as before: a batch per turn, the loop keeps answering.
             self.show_all_fields()
-        for key, text in carried.items():
-            kept = self._editors.get(key)
-            if kept is not None and not kept.isReadOnly():
-                _set_text(kept, text)
-        if focused is not None and focused in self._editors:
-            self._editors[focused].setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _build(self, count: int) -> None:
-        """Build the next ``count`` pending fields into boxes of their own.
+    def _build(self, count: int, seconds: float | None = None) -> None:
+        """Build the next ``count`` pending fields into boxes of their own, stopping early
+        once ``seconds`` have passed.
 
         A batch never adds rows to a box built earlier: a layout grows at a cost in its rows,
         so adding to one box of thousands would make every batch slower than the last. A box
         that a batch boundary splits goes on in a "(continued)" box.
         """
-        batch, self._pending = self._pending[:count], self._pending[count:]
+        deadline = None if seconds is None else time.monotonic() + seconds
         previous = next(reversed(self._editors.values()), None)
         forms: dict[int, QFormLayout] = {}
         built: list[Editor] = []
+        refocus: Editor | None = None
         # One widget per batch, added to the form once: the form's own layout stays a few
         # dozen items long however many boxes there are.
         chunk = QWidget()
         chunk_layout = QVBoxLayout(chunk)
         chunk_layout.setContentsMargins(0, 0, 0, 0)
-        for box_index, field in batch:
+        while self._pending and len(built) < count:
+            if deadline is not None and built and time.monotonic() > deadline:
+                break
+            box_index, field = self._pending.popleft()
             editor = _editor_for(field)
             label = ElidedLabel(field.display_name, max_em=24)
             label.setBuddy(editor)
@@ -209,10 +254,19 @@ class ContactForm(QScrollArea):
             self._fields[field.key] = field
             if not field.read_only:
                 self._connect(field, editor)
+            text = self._carried.pop(field.key, None)  # writable fields only (show_view)
+            if text is not None:
+                _set_text(editor, text)
+            if field.key == self._refocus:
+                refocus, self._refocus = editor, None
             built.append(editor)
-        if batch:
+        if built:
             # Boxes go above the "Show all" button and the closing stretch.
             self._outer.insertWidget(self._outer.count() - 2, chunk)
+            chunk.show()  # now, not a turn later: its cost counts in this batch's time
+        if refocus is not None and self.window().focusWidget() is self:
+            # Still parked on the form: the agent has not moved elsewhere meanwhile.
+            refocus.setFocus(Qt.FocusReason.OtherFocusReason)
         for before, after in zip([previous, *built], built, strict=False):
             if before is not None:  # Tab walks the fields in the order shown, box by box
                 QWidget.setTabOrder(before, after)
@@ -235,7 +289,10 @@ class ContactForm(QScrollArea):
         box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         form = QFormLayout(box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        # Rows never wrap: a wrapping row makes every box height-for-width, and then each
+        # batch re-measured every box built before it (10,000 boxes: 0.2 s per turn). Labels
+        # are elided to fit instead, the whole label in their tooltip.
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         chunk_layout.addWidget(box)
         return form
 
@@ -255,7 +312,7 @@ class ContactForm(QScrollArea):
         self._batch_timer.start()
 
     def _build_next_batch(self) -> None:
-        self._build(LATER_BATCH)
+        self._build(LATER_BATCH, BATCH_SECONDS)
         if self._pending:
             self._batch_timer.start()
         else:
@@ -290,9 +347,11 @@ class ContactForm(QScrollArea):
         return self.view.display_values(self.edits()) if self.view is not None else {}
 
     def edits(self) -> dict[FieldKey, str]:
-        """Only what the agent changed: (group, label) -> new text."""
-        return {key: _text_of(editor) for key, editor in self._editors.items()
-                if _text_of(editor) != self._fields[key].value}
+        """Only what the agent changed: (group, label) -> new text (an edit carried through a
+        refresh to a field not built again yet included)."""
+        typed = {key: _text_of(editor) for key, editor in self._editors.items()
+                 if _text_of(editor) != self._fields[key].value}
+        return {**self._carried, **typed}
 
     def inputs(self) -> list[Editor]:
         return list(self._editors.values())

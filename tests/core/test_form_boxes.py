@@ -7,7 +7,7 @@ from typing import Any
 from app.core.contact import Contact, ContactGroup
 from app.core.contact_view import ContactView, build_contact_view
 from app.core.field_mapping import FieldMapping
-from app.core.form_boxes import FIRST_BATCH, first_batch_size, form_boxes, laid_out
+from app.core.form_boxes import form_boxes, laid_out
 
 NUMBER = "+919876543210"
 
@@ -70,13 +70,3 @@ def test_a_long_group_name_makes_a_bounded_one_line_title() -> None:
     assert len(last.title) <= 60
     assert "\n" not in last.title
     assert last.full_title.endswith("x" * 20_000)
-
-
-def test_the_first_batch_reaches_every_field_the_agent_is_editing() -> None:
-    view = _view([ContactGroup("Cu", tuple((f"F{i}", f"v{i}") for i in range(3 * FIRST_BATCH)))])
-    boxes = form_boxes(view)
-    assert first_batch_size(boxes, []) == FIRST_BATCH
-    order = [f.key for _, f in laid_out(boxes)]
-    assert first_batch_size(boxes, [order[450]]) == 451
-    small = _view([ContactGroup("Cu", (("Name", "A"),))])
-    assert first_batch_size(form_boxes(small), []) == 1
