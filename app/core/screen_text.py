@@ -13,14 +13,27 @@ from typing import Final
 ELLIPSIS: Final = "…"
 LINE_CHARS: Final = 300  # a one-line label measures at most this much (it elides to fit anyway)
 TITLE_CHARS: Final = 60  # a box title is not elided by Qt: this is its whole width
+NAME_CHARS: Final = 60  # a caller's name before their number, where nothing elides it
 WRAPPED_CHARS: Final = 1_000  # a wrapped message (error banner, note status)
 TOOLTIP_CHARS: Final = 4_000  # about 50 wrapped lines; the field and `screenpop state` hold all
 BREAK_RUN: Final = 40  # a wrapped label cannot break a longer run of non-spaces by itself
 ZERO_WIDTH_SPACE: Final = "\u200b"
 
-# Line and paragraph breaks, tabs and other control characters: a one-line label shows them as
-# one space so a name cannot push a second, official-looking line into the header.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Bidi embeddings, overrides, isolates and marks: shown raw, they reorder what follows them, so
+# a name ending in U+202E shows the caller's number after it reversed. One list for every
+# surface that shows outside text (the window, the tray, the terminal).
+BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                                 "\u200e\u200f\u061c")
+
+
+def is_bidi_control(char: str) -> bool:
+    return char in BIDI_CONTROLS
+
+
+# Line and paragraph breaks, tabs, other control characters and bidi controls: a one-line
+# label shows each as one space, so a name cannot push a second, official-looking line into
+# the header nor turn round the text after it.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "]")
 _LONG_RUN = re.compile(rf"(\S{{{BREAK_RUN}}})(?=\S)")
 
 
@@ -32,6 +45,12 @@ def clip(text: str, limit: int) -> str:
 def one_line(text: str, limit: int = LINE_CHARS) -> str:
     """What a one-line label may show of ``text``: clipped, controls as single spaces."""
     return clip(_CONTROLS.sub(" ", text[:limit + 1]), limit)  # a huge value is never scanned
+
+
+def caller_line(name: str, number: str) -> str:
+    """"Name (number)" for one line: the name bounded first, so however long it is the
+    number still shows; no control in the name can reorder it."""
+    return f"{one_line(name, NAME_CHARS)} ({number})" if name else number
 
 
 def wrappable(text: str, limit: int = WRAPPED_CHARS) -> str:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
+from app.core.screen_text import caller_line
 from app.services.account import Account, AccountProblem
 from app.services.counters_poller import CountersPoller
 from app.services.note_drafts import NoteDrafts
@@ -132,7 +133,7 @@ class WindowPresenter(QObject):
             self.window.show_recent_calls_unavailable(result.recent_calls_error.user_message)
         if self.tray is not None:
             who = result.caller_name or ("New caller" if result.status == "unknown" else "")
-            last = f"{who} ({result.formatted})" if who else result.formatted
+            last = caller_line(who, result.formatted)
             self.tray.set_state(result.status, last)
             if self.pop_behaviour() == "tray_only":
                 self.tray.notify("Caller", last)

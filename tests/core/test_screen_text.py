@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from app.core.screen_text import (
+    BIDI_CONTROLS,
     BREAK_RUN,
     ELLIPSIS,
     LINE_CHARS,
+    NAME_CHARS,
     TOOLTIP_CHARS,
     ZERO_WIDTH_SPACE,
+    caller_line,
     clip,
     defused,
+    is_bidi_control,
     one_line,
     tooltip_text,
     wrappable,
@@ -47,3 +51,18 @@ def test_defused_text_has_no_character_markup_needs() -> None:
     assert not set("<>&") & set(text)
     assert "b" in text
     assert "R" in text
+
+
+def test_one_line_turns_bidi_controls_into_spaces() -> None:
+    # U+202E would show the rest reversed: "(+91 98765 43210)" as ")01234 56789 19+(".
+    assert one_line("Aarav\u202e (+91 98765 43210)") == "Aarav  (+91 98765 43210)"
+    assert not any(is_bidi_control(ch) for ch in one_line("".join(BIDI_CONTROLS)))
+    assert is_bidi_control("\u2067")
+    assert not is_bidi_control("a")
+
+
+def test_a_caller_line_always_ends_with_the_number() -> None:
+    line = caller_line("Ravi " * 1_000, "+91 98765 43210")
+    assert line.endswith(f"{ELLIPSIS} (+91 98765 43210)")
+    assert len(line) <= NAME_CHARS + len(" (+91 98765 43210)")
+    assert caller_line("", "+91 98765 43210") == "+91 98765 43210"

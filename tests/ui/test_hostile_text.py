@@ -111,6 +111,44 @@ def test_the_tray_never_hands_markup_to_the_desktop(qtbot: QtBot) -> None:
     assert ">" not in tip
 
 
+# Every bidi embedding, override, isolate and mark: each can reorder the text after it.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_the_tray_and_its_notification_always_show_the_callers_number(
+        make_stack: StackFactory, sandbox: SandboxServer, run_async: RunAsync,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long name with markup and a right-to-left override in it: the number after the name
+    # must neither be cut off nor shown reversed, and the desktop must get no markup.
+    name = f"{MARKUP}\u202e{BIDI_CONTROLS}" + "Ravi " * 200
+    sandbox.craft_contact_info(KNOWN, {"Cu": {"mobile": int(DEMO_KNOWN_NUMBER), "Name": name}})
+    monkeypatch.setattr(Tray, "available", lambda _self: True)  # offscreen Qt has no tray
+    stack = make_stack()
+    stack.settings.pop_behaviour = "tray_only"
+    tray = stack.session.tray
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(tray.icon, "isVisible", lambda: True)
+    monkeypatch.setattr(tray.icon, "showMessage",
+                        lambda title, message, *_: shown.append((title, message)))
+
+    async def pop() -> None:
+        assert stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+
+    run_async(pop())
+    number = stack.coordinator.current.formatted  # type: ignore[union-attr]
+    assert number
+    title, message = shown[-1]
+    tip = tray.icon.toolTip()
+    for text in (message, tip, stack.window.header.caller_name.text()):
+        assert not set(BIDI_CONTROLS) & set(text), repr(text[:80])
+    for text in (message, tip):
+        assert f"({number})" in text, text
+        assert not set("<>") & set(text + title), text
+    assert "FRAUD ALERT" in message
+
+
 async def _markup_counters(_url: str, _auth: Auth) -> Counters:
     return Counters(agent_status=MARKUP, total_calls=3)
 
