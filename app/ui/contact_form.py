@@ -281,7 +281,7 @@ class ContactForm(QScrollArea):
         metrics = box.fontMetrics()
         title = metrics.elidedText(box_view.title, Qt.TextElideMode.ElideRight,
                                    metrics.horizontalAdvance("M") * TITLE_EM) + continued
-        box.setTitle(title)
+        box.setTitle(title.replace("&", "&&"))  # "R&D" is a name, not a shortcut for Alt+D
         box.setAccessibleName(box_view.title + continued)
         if title != box_view.full_title + continued:
             box.setToolTip(plain_tooltip(box_view.full_title))

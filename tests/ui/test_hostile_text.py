@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -109,6 +110,26 @@ def test_the_tray_never_hands_markup_to_the_desktop(qtbot: QtBot) -> None:
     assert "FRAUD ALERT" in tip
     assert "<" not in tip
     assert ">" not in tip
+
+
+def test_an_ampersand_from_deepcall_never_becomes_a_keyboard_shortcut(
+        make_stack: StackFactory, sandbox: SandboxServer, run_async: RunAsync) -> None:
+    # "R&D" as a box title underlined the D and took Alt+D from "Sen&d note".
+    sandbox.craft_contact_info(KNOWN, {"Cu": {"mobile": int(DEMO_KNOWN_NUMBER), "Name": "A"},
+                                       "R&D": {"Q&A": "B"}})
+    stack = make_stack()
+
+    async def pop() -> None:
+        assert stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "found")
+        await quiesce()
+
+    run_async(pop())
+    titles = [box.title() for box in stack.window.form.findChildren(QGroupBox)]
+    labels = [label.text() for label in stack.window.form.findChildren(ElidedLabel)]
+    assert any("R&&D" in title for title in titles), titles  # shown as "R&D"
+    assert any("Q&&A" in label for label in labels), labels
+    assert [text for text in titles + labels if not QKeySequence.mnemonic(text).isEmpty()] == []
 
 
 # Every bidi embedding, override, isolate and mark: each can reorder the text after it.
