@@ -8,9 +8,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.api.models import RecentCall
+from app.core.screen_text import one_line
 from app.ui.plain_text import plain_tooltip
 
 LOADING_CALLS = "Looking up recent calls…"
+COLUMN_EM = 9  # a column's widest, in letters: a date, "↗ out", a status word fit
 DIRECTION_MARKS = {"inbound": "↙ in", "outbound": "↗ out"}
 
 
@@ -40,7 +42,10 @@ class RecentCallsList(QTreeWidget):
         # narrow pane or at 150 % scaling.
         header.setSectionResizeMode(len(self.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)  # its floor is 100 px, Stretch's is the minimum
-        header.setMinimumSectionSize(self.fontMetrics().horizontalAdvance("M") * 3)
+        em = self.fontMetrics().horizontalAdvance("M")
+        header.setMinimumSectionSize(em * 3)
+        # Sized to their contents, but a status as long as a book is elided, not scrolled to.
+        header.setMaximumSectionSize(em * COLUMN_EM)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self._calls: list[RecentCall] = []
 
@@ -48,17 +53,20 @@ class RecentCallsList(QTreeWidget):
         self.clear()
         self._calls = list(calls)
         for call in self._calls:
-            item = QTreeWidgetItem([
+            texts = [
                 (call.start_time.strftime("%d %b %H:%M") if call.start_time
                  else call.start_time_text),
                 DIRECTION_MARKS.get(call.call_type, call.call_type),
                 call.status,
                 format_duration(call.duration_seconds),
                 call.agent_name,
-            ])
+            ]
+            # One line each and bounded: the view measures what it is given, and elides it.
+            item = QTreeWidgetItem([one_line(text) for text in texts])
             # Items are plain text; tooltips guess HTML, and these are DeepCall's words.
+            for column, text in enumerate(texts):
+                item.setToolTip(column, plain_tooltip(text))
             item.setToolTip(0, plain_tooltip(f"{call.start_time_text} · call ID {call.call_id}"))
-            item.setToolTip(len(self.COLUMNS) - 1, plain_tooltip(call.agent_name))
             self.addTopLevelItem(item)
         if not self._calls:
             self._placeholder("No earlier calls with this number")
@@ -74,7 +82,7 @@ class RecentCallsList(QTreeWidget):
         self._placeholder(text)
 
     def _placeholder(self, text: str) -> None:
-        item = QTreeWidgetItem([text])
+        item = QTreeWidgetItem([one_line(text)])
         item.setToolTip(0, plain_tooltip(text))
         self.addTopLevelItem(item)
         item.setFirstColumnSpanned(True)

@@ -243,6 +243,11 @@ def test_a_huge_value_never_widens_the_window(make_stack: StackFactory, sandbox:
     assert window.width() == before
     # ...and the form needs no sideways scrolling: labels and box titles are cut to fit.
     assert window.form.horizontalScrollBar().maximum() == 0
+    # ...nor do recent calls: a status as long as a book is cut, its whole text in the tooltip.
+    assert window.recent.horizontalScrollBar().maximum() == 0
+    call = window.recent.topLevelItem(0)
+    assert call is not None
+    assert huge[:TOOLTIP_CHARS] in html.unescape(call.toolTip(2))
     # The whole value stays reachable: the state snapshot and the field hold all of it, the
     # tooltip up to its bound.
     fields = stack.state()["fields"]
