@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.api.errors import DeepCallApiError, DeepCallError, ServerError, TransportError
@@ -72,7 +73,12 @@ class ErrorBanner(QFrame):
         self.view: ErrorView | None = None
         self.message = QLabel()
         set_wrapped_text(self.message, "")
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Not selectable: the shown text has invisible break points so a long address wraps,
+        # and a selection would copy them. "Copy message" copies the message itself.
+        copy = QAction("&Copy message", self.message)
+        copy.triggered.connect(self._copy_message)
+        self.message.addAction(copy)
+        self.message.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.message.setAccessibleName("Error message")
         self.retry_button = QPushButton("&Retry")
         self.retry_button.setAccessibleName("Retry the lookup")
@@ -93,6 +99,10 @@ class ErrorBanner(QFrame):
         self.retry_button.setVisible(view.action is ErrorAction.RETRY)
         self.settings_button.setVisible(view.action is ErrorAction.OPEN_SETTINGS)
         self.show()
+
+    def _copy_message(self) -> None:
+        if self.view is not None:
+            QGuiApplication.clipboard().setText(self.view.message)
 
     def clear(self) -> None:
         self.view = None

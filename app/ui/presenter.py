@@ -145,8 +145,10 @@ class WindowPresenter(QObject):
         if self.tray is not None:
             self.tray.set_state("error", result.formatted)
             if self.pop_behaviour() == "tray_only":
+                # The message itself: the banner's text has break points for a narrow window.
+                view = self.window.error_view
                 self.tray.notify("Lookup failed", f"{result.formatted}: "
-                                 f"{self.window.banner.message.text()}")
+                                 f"{view.message if view is not None else ''}")
 
     def _on_recent_calls(self, _number: str, calls: tuple[RecentCall, ...]) -> None:
         current = self.coordinator.current

@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from app.api.auth import Auth
 from app.api.models import CampaignCount, Counters, RecentCall
 from app.core.field_mapping import FieldMapping
-from app.core.screen_text import TOOLTIP_CHARS
+from app.core.screen_text import TOOLTIP_CHARS, ZERO_WIDTH_SPACE
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
@@ -168,6 +168,37 @@ def test_the_tray_and_its_notification_always_show_the_callers_number(
         assert f"({number})" in text, text
         assert not set("<>") & set(text + title), text
     assert "FRAUD ALERT" in message
+
+
+def test_the_agent_copies_and_is_notified_of_the_real_error_text(
+        make_stack: StackFactory, run_async: RunAsync, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long unbreakable host name: the banner shows it with invisible break points, which
+    # must not reach the notification or what the agent copies.
+    host = "deepcall-" + "x" * 40 + "." + "y" * 30 + ".invalid"
+    monkeypatch.setattr(Tray, "available", lambda _self: True)
+    stack = make_stack(base_url=f"https://{host}")
+    stack.settings.pop_behaviour = "tray_only"
+    tray = stack.session.tray
+    shown: list[str] = []
+    monkeypatch.setattr(tray.icon, "isVisible", lambda: True)
+    monkeypatch.setattr(tray.icon, "showMessage",
+                        lambda _title, message, *_: shown.append(message))
+
+    async def failing_pop() -> None:
+        assert stack.pop(KNOWN)
+        await wait_until(lambda: stack.window.status == "error")
+        await quiesce()
+
+    run_async(failing_pop())
+    banner = stack.window.banner
+    assert banner.view is not None
+    assert host in banner.view.message
+    assert ZERO_WIDTH_SPACE in banner.message.text()  # so it wraps in a narrow window
+    assert host in shown[-1]
+    assert ZERO_WIDTH_SPACE not in shown[-1]
+    [copy] = banner.message.actions()
+    copy.trigger()
+    assert QApplication.clipboard().text() == banner.view.message
 
 
 async def _markup_counters(_url: str, _auth: Auth) -> Counters:
