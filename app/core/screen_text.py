@@ -60,11 +60,14 @@ def wrappable(text: str, limit: int = WRAPPED_CHARS) -> str:
 
 
 def tooltip_text(text: str, limit: int = TOOLTIP_CHARS) -> str:
-    """The full text for a tooltip, up to ``limit`` characters, then how much more there is."""
+    """The full text for a tooltip, up to ``limit`` characters, then how much more there is;
+    a long run of non-spaces gets break points, as a tooltip wraps only at spaces (one run of
+    4,000 letters made a tooltip 47,446 px wide)."""
+    shown = _LONG_RUN.sub(r"\1" + ZERO_WIDTH_SPACE, text[:limit])
     if len(text) <= limit:
-        return text
+        return shown
     rest = len(text) - limit
-    return f"{text[:limit]}{ELLIPSIS}\n({rest:,} more characters)"
+    return f"{shown}{ELLIPSIS}\n({rest:,} more characters)"
 
 
 # The tray's tooltip and notifications are drawn by the desktop, which may read HTML or may not:

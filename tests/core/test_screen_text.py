@@ -40,9 +40,12 @@ def test_wrappable_gives_long_runs_break_points_and_keeps_words() -> None:
 
 
 def test_a_tooltip_holds_the_whole_text_up_to_its_bound_then_says_how_much_more() -> None:
-    assert tooltip_text("x" * TOOLTIP_CHARS) == "x" * TOOLTIP_CHARS
+    assert tooltip_text("two words") == "two words"
+    whole = tooltip_text("x" * TOOLTIP_CHARS)
+    assert whole.replace(ZERO_WIDTH_SPACE, "") == "x" * TOOLTIP_CHARS
+    assert max(len(run) for run in whole.split(ZERO_WIDTH_SPACE)) == BREAK_RUN  # it wraps
     tip = tooltip_text("x" * (TOOLTIP_CHARS + 16_000))
-    assert tip.startswith("x" * TOOLTIP_CHARS)
+    assert tip.replace(ZERO_WIDTH_SPACE, "").startswith("x" * TOOLTIP_CHARS + ELLIPSIS)
     assert tip.endswith("(16,000 more characters)")
 
 
