@@ -222,6 +222,20 @@ def test_a_tooltip_is_never_wider_than_the_screen(qtbot: QtBot, text: str) -> No
         QToolTip.hideText()
 
 
+def test_an_elided_label_fits_again_after_a_font_change(qtbot: QtBot) -> None:
+    label = ElidedLabel("A" * 200)
+    qtbot.addWidget(label)
+    label.resize(200, 40)
+    label.show()
+    qtbot.waitExposed(label)
+    assert label.text().endswith("…")
+    larger = label.font()
+    larger.setPointSizeF(larger.pointSizeF() * 2)
+    label.setFont(larger)  # the agent's font or the style changed: same width, bigger letters
+    assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+    assert label.text().endswith("…")
+
+
 async def _markup_counters(_url: str, _auth: Auth) -> Counters:
     return Counters(agent_status=MARKUP, total_calls=3)
 
