@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QLineEdit, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -54,6 +54,27 @@ def tooltip_shows(tip: str) -> str:
     return html.unescape(tip).replace(ZERO_WIDTH_SPACE, "")
 
 
+def drawn_as_its_characters(label: QLabel) -> bool:
+    """Whether ``label`` draws its text as the characters themselves (as the same text,
+    escaped, draws as rich text) and not as the markup would render: the pixels, not a
+    setting. The label is restored afterwards."""
+    text, text_format = label.text(), label.textFormat()
+
+    def drawn(shown: str, as_format: Qt.TextFormat) -> QImage:
+        label.setTextFormat(as_format)
+        QLabel.setText(label, shown)  # as given, past ElidedLabel's own setText
+        return label.grab().toImage()
+
+    try:
+        characters = drawn(html.escape(text), Qt.TextFormat.RichText)
+        rendered = drawn(text, Qt.TextFormat.RichText)
+    finally:
+        label.setTextFormat(text_format)
+        QLabel.setText(label, text)
+    shown = label.grab().toImage()
+    return shown == characters and shown != rendered
+
+
 def _labels_with_markup(root: QWidget) -> list[QLabel]:
     """Labels showing outside text (an elided one by its whole text)."""
     return [label for label in root.findChildren(QLabel)
@@ -89,6 +110,8 @@ def test_markup_from_deepcall_shows_as_its_characters_in_the_window(
     header = window.header.caller_name
     assert MARKUP.startswith(header.text().rstrip("…"))
     assert header.textFormat() == Qt.TextFormat.PlainText
+    assert drawn_as_its_characters(header)
+    assert drawn_as_its_characters(window.banner.message)
     shown = _labels_with_markup(window)
     # header name, the unmapped label's row, counters, error banner, note status
     assert len(shown) >= 5, [label.accessibleName() for label in shown]
