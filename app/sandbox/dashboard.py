@@ -127,7 +127,8 @@ def counters(store: Store, account: Account, body: Body) -> object:
         per_campaign = Counter(call.campaign for call in data.calls)
         return {
             "loginType": account.login_type,
-            "agentStatus": account.agent_status,
+            "agentStatus": (account.agent_status if data.crafted_agent_status is None
+                            else data.crafted_agent_status),
             "totalCalls": len(data.calls),
             "answeredCalls": sum(1 for c in data.calls if c.status == "answered"),
             "missedCalls": sum(1 for c in data.calls if c.status == "missed"),

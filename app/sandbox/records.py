@@ -53,3 +53,4 @@ class AccountData:
     # contactInfo answers set as is by a test (key -> groups): shapes the seed cannot make,
     # such as markup, huge values or thousands of groups.
     crafted: dict[str, dict[str, dict[str, object]]] = field(default_factory=dict)
+    crafted_agent_status: str | None = None  # the counters' agentStatus, set as is by a test

@@ -181,6 +181,11 @@ class SandboxServer:
         of groups: what a hostile lead form can store) until the next reset."""
         self.state.store.craft_contact_info(account, number, groups)
 
+    def craft_agent_status(self, status: str, account: Account = DEMO) -> None:
+        """The counters answer ``status`` as the agent's status (markup, a huge text) until
+        the next reset."""
+        self.state.store.craft_agent_status(account, status)
+
 
 def serve_forever(host: str = DEFAULT_HOST, port: int = 0, faults: list[Fault] | None = None,
                   on_ready: Callable[[str], None] | None = None) -> None:

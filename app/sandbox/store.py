@@ -57,6 +57,14 @@ class Store:
 
         self.with_account(account, put)
 
+    def craft_agent_status(self, account: Account, status: str) -> None:
+        """Answer the counters' agentStatus with ``status`` as given, until the next reset."""
+
+        def put(data: AccountData) -> None:
+            data.crafted_agent_status = status
+
+        self.with_account(account, put)
+
     def contact_count(self, account: Account) -> int:
         return self.with_account(account, lambda data: len(data.contacts))
 

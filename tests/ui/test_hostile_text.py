@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QLineEdit, QToolT
 from pytestqt.qtbot import QtBot
 
 from app.api.auth import Auth
+from app.api.client import DeepCallClient
 from app.api.models import CampaignCount, Counters, RecentCall
 from app.core.field_mapping import FieldMapping
 from app.core.screen_text import TOOLTIP_CHARS, ZERO_WIDTH_SPACE
@@ -259,13 +260,16 @@ def test_an_elided_label_fits_again_after_a_font_change(qtbot: QtBot) -> None:
     assert label.text().endswith("…")
 
 
-async def _markup_counters(_url: str, _auth: Auth) -> Counters:
-    return Counters(agent_status=MARKUP, total_calls=3)
+async def _counters_from(url: str, auth: Auth) -> Counters:
+    """The connection test's own request: DeepCall's counters over HTTP."""
+    async with DeepCallClient(url, auth) as client:
+        return await client.counters()
 
 
 def test_the_connection_test_shows_deepcall_words_as_text(
         qtbot: QtBot, tmp_path: Path, run_async: RunAsync, sandbox: SandboxServer) -> None:
-    dialog = SettingsDialog(Settings(tmp_path), MemorySecretStore(), _markup_counters)
+    sandbox.craft_agent_status(MARKUP)
+    dialog = SettingsDialog(Settings(tmp_path), MemorySecretStore(), _counters_from)
     qtbot.addWidget(dialog)
     dialog.open()
     dialog.brand_url.setText(sandbox.base_url)
