@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from app.ui.plain_text import ElidedLabel
+from app.ui.plain_text import ElidedLabel, offer_copy
 from app.ui.theme import status_colours
 
 STATUS_TEXT = {
@@ -25,7 +25,8 @@ class CallerHeader(QFrame):
         # Both can be DeepCall's text (a "mobile" that is no number, any name): plain, elided.
         self.number = ElidedLabel("—")
         self.number.setAccessibleName("Caller number")
-        self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Not selectable (a selection copies what is shown, maybe cut): copy the whole value.
+        offer_copy(self.number, "&Copy number", self.number.full_text)
         font = self.number.font()
         # Relative to the user's font: stays proportionate at 150 % scaling or large fonts.
         font.setPointSizeF(font.pointSizeF() * 1.8)
@@ -33,6 +34,7 @@ class CallerHeader(QFrame):
         self.number.setFont(font)
         self.caller_name = ElidedLabel()
         self.caller_name.setAccessibleName("Caller name")
+        offer_copy(self.caller_name, "Copy &name", self.caller_name.full_text)
         name_font = self.caller_name.font()
         name_font.setPointSizeF(name_font.pointSizeF() * 1.25)
         self.caller_name.setFont(name_font)

@@ -9,13 +9,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.api.errors import DeepCallApiError, DeepCallError, ServerError, TransportError
 from app.services.errors import NotConfigured
-from app.ui.plain_text import set_wrapped_text
+from app.ui.plain_text import offer_copy, set_wrapped_text
 from app.ui.theme import status_colours
 
 # Codes that mean "the credentials in Settings are wrong": the agent can fix these themselves.
@@ -75,10 +74,7 @@ class ErrorBanner(QFrame):
         set_wrapped_text(self.message, "")
         # Not selectable: the shown text has invisible break points so a long address wraps,
         # and a selection would copy them. "Copy message" copies the message itself.
-        copy = QAction("&Copy message", self.message)
-        copy.triggered.connect(self._copy_message)
-        self.message.addAction(copy)
-        self.message.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        offer_copy(self.message, "&Copy message", lambda: self.view.message if self.view else "")
         self.message.setAccessibleName("Error message")
         self.retry_button = QPushButton("&Retry")
         self.retry_button.setAccessibleName("Retry the lookup")
@@ -99,10 +95,6 @@ class ErrorBanner(QFrame):
         self.retry_button.setVisible(view.action is ErrorAction.RETRY)
         self.settings_button.setVisible(view.action is ErrorAction.OPEN_SETTINGS)
         self.show()
-
-    def _copy_message(self) -> None:
-        if self.view is not None:
-            QGuiApplication.clipboard().setText(self.view.message)
 
     def clear(self) -> None:
         self.view = None

@@ -8,9 +8,10 @@ guesses: a caller named ``<img src=...>`` would load a file. Every label here is
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QAction, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.screen_text import LINE_CHARS, one_line, tooltip_text, wrappable
@@ -22,6 +23,16 @@ def plain_tooltip(text: str) -> str:
         return ""
     # Rich text Qt renders as the escaped characters; pre-wrap keeps line breaks and wraps.
     return f"<p style='white-space:pre-wrap'>{html.escape(tooltip_text(text))}</p>"
+
+
+def offer_copy(widget: QWidget, title: str, text: Callable[[], str]) -> QAction:
+    """A "Copy" entry in ``widget``'s context menu putting ``text()`` on the clipboard: for a
+    label that shows its text cut or with break points, where a selection would copy those."""
+    action = QAction(title, widget)
+    action.triggered.connect(lambda: QGuiApplication.clipboard().setText(text()))
+    widget.addAction(action)
+    widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    return action
 
 
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:

@@ -351,6 +351,15 @@ def test_a_huge_value_never_widens_the_window(make_stack: StackFactory, sandbox:
     assert name.text() == huge
     shown = window.header.caller_name.text()
     assert shown.endswith("…")  # elided to the header's width: visibly cut, not clipped
+    # Copying the name or the number gives the whole value, not what fits the header.
+    for label in (window.header.caller_name, window.header.number):
+        assert not label.hasSelectedText()
+        assert label.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse \
+            == Qt.TextInteractionFlag.NoTextInteraction
+        [copy] = label.actions()
+        copy.trigger()
+        assert QApplication.clipboard().text() == label.full_text()
+    assert window.header.caller_name.full_text() == huge
     assert len(shown) < 300
     tip = window.header.caller_name.toolTip()
     assert huge[:TOOLTIP_CHARS] in tooltip_shows(tip)
