@@ -82,7 +82,9 @@ def _editor_for(field: FieldView) -> Editor:
     editor.setAccessibleName(field.display_name)
     editor.setAccessibleDescription(description)
     target = f" → {field.directory_key}" if field.directory_key else " (not written back)"
-    editor.setToolTip(plain_tooltip(f"DeepCall label: {field.group} / {field.label}{target}"))
+    # The label first: a group name can be any length, and the tooltip is bounded.
+    editor.setToolTip(plain_tooltip(f"DeepCall label: {field.label}{target}\n"
+                                    f"Group: {field.group}"))
     return editor
 
 

@@ -22,6 +22,8 @@ from pytestqt.qtbot import QtBot
 from app.api.auth import Auth
 from app.api.client import DeepCallClient
 from app.api.models import CampaignCount, Counters, RecentCall
+from app.core.contact import Contact, ContactGroup
+from app.core.contact_view import build_contact_view
 from app.core.field_mapping import FieldMapping
 from app.core.screen_text import TOOLTIP_CHARS, ZERO_WIDTH_SPACE
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
@@ -29,6 +31,7 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
+from app.ui.contact_form import ContactForm
 from app.ui.crash_dialog import CrashReporter
 from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.mapping_editor import MappingEditor
@@ -244,6 +247,21 @@ def test_a_tooltip_is_never_wider_than_the_screen(qtbot: QtBot, text: str) -> No
         assert tooltip_shows(tip.text()).count("W") == text[:TOOLTIP_CHARS].count("W")
     finally:
         QToolTip.hideText()
+
+
+def test_an_inputs_tooltip_names_its_label_before_a_long_group(qtbot: QtBot) -> None:
+    group = "G" * 20_000
+    view = build_contact_view(Contact(KNOWN, (
+        ContactGroup("Cu", (("mobile", int(DEMO_KNOWN_NUMBER)), ("Name", "A"))),
+        ContactGroup(group, (("Lead source", "web"),)))), FieldMapping(()))
+    form = ContactForm()
+    qtbot.addWidget(form)
+    form.show_view(view)
+    editor = form.editor("Lead source", group)
+    assert editor is not None
+    tip = tooltip_shows(editor.toolTip())
+    assert "Lead source" in tip[:TOOLTIP_CHARS // 2], tip[:100]
+    assert "G" * 100 in tip
 
 
 def test_an_elided_label_fits_again_after_a_font_change(qtbot: QtBot) -> None:
