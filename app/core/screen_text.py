@@ -8,6 +8,7 @@ how much text they are ever given, so that a 900,000-character name costs what 3
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 ELLIPSIS: Final = "…"
@@ -34,12 +35,32 @@ def is_bidi_control(char: str) -> bool:
 # label shows each as one space, so a name cannot push a second, official-looking line into
 # the header nor turn round the text after it.
 _CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(BIDI_CONTROLS)) + "]")
-_LONG_RUN = re.compile(rf"(\S{{{BREAK_RUN}}})(?=\S)")
+_LONG_RUN = re.compile(rf"\S{{{BREAK_RUN + 1},}}")
+_JOINER: Final = "\u200d"
+
+
+def _belongs_to_previous(char: str) -> bool:
+    """A mark, a joiner, a variation selector or a skin-tone modifier: part of the character
+    before it."""
+    return (unicodedata.category(char) in ("Mn", "Me", "Mc") or char in "\u200d\ufe0e\ufe0f"
+            or "\U0001f3fb" <= char <= "\U0001f3ff")
+
+
+def _cut_at(text: str, at: int) -> int:
+    """``at``, or the nearest earlier place a cut does not split one visible character (a
+    letter from its accent, an emoji from its modifier, the parts of a joined emoji)."""
+    safe = at
+    while 0 < safe < len(text) and (_belongs_to_previous(text[safe])
+                                     or text[safe - 1] == _JOINER):
+        safe -= 1
+    return safe if safe > 0 else at  # nothing but marks: cut where asked
 
 
 def clip(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, the cut marked with an ellipsis."""
-    return text if len(text) <= limit else text[:max(0, limit - 1)] + ELLIPSIS
+    if len(text) <= limit:
+        return text
+    return text[:_cut_at(text, max(0, limit - 1))] + ELLIPSIS
 
 
 def one_line(text: str, limit: int = LINE_CHARS) -> str:
@@ -56,16 +77,31 @@ def caller_line(name: str, number: str) -> str:
 def wrappable(text: str, limit: int = WRAPPED_CHARS) -> str:
     """What a word-wrapped label may show: clipped, and a long run of non-spaces (a URL, a
     hostile name) given invisible break points so it wraps instead of widening the window."""
-    return _LONG_RUN.sub(r"\1" + ZERO_WIDTH_SPACE, clip(text, limit))
+    return _with_break_points(clip(text, limit))
+
+
+def _with_break_points(text: str) -> str:
+    def broken(run: re.Match[str]) -> str:
+        text = run.group()
+        parts: list[str] = []
+        start = 0
+        while len(text) - start > BREAK_RUN:
+            end = _cut_at(text, start + BREAK_RUN)
+            end = end if end > start else start + BREAK_RUN
+            parts.append(text[start:end])
+            start = end
+        return ZERO_WIDTH_SPACE.join([*parts, text[start:]])
+
+    return _LONG_RUN.sub(broken, text)
 
 
 def tooltip_text(text: str, limit: int = TOOLTIP_CHARS) -> str:
     """The full text for a tooltip, up to ``limit`` characters, then how much more there is;
     a long run of non-spaces gets break points, as a tooltip wraps only at spaces (one run of
     4,000 letters made a tooltip 47,446 px wide)."""
-    shown = _LONG_RUN.sub(r"\1" + ZERO_WIDTH_SPACE, text[:limit])
     if len(text) <= limit:
-        return shown
+        return _with_break_points(text)
+    shown = _with_break_points(text[:_cut_at(text, limit)])
     rest = len(text) - limit
     return f"{shown}{ELLIPSIS}\n({rest:,} more characters)"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from app.core.screen_text import (
     BIDI_CONTROLS,
     BREAK_RUN,
@@ -69,3 +71,26 @@ def test_a_caller_line_always_ends_with_the_number() -> None:
     assert line.endswith(f"{ELLIPSIS} (+91 98765 43210)")
     assert len(line) <= NAME_CHARS + len(" (+91 98765 43210)")
     assert caller_line("", "+91 98765 43210") == "+91 98765 43210"
+
+
+def _starts_inside_a_character(part: str) -> bool:
+    """Whether ``part`` begins with a mark, modifier or joiner that belongs to the
+    character before it (a cut there splits what the reader sees as one letter)."""
+    return bool(part) and (unicodedata.category(part[0]) in ("Mn", "Me", "Mc")
+                           or part[0] in "\u200d\ufe0f" or "\U0001f3fb" <= part[0] <= "\U0001f3ff")
+
+
+def test_cuts_never_split_a_letter_from_its_accent_or_an_emoji_from_its_modifier() -> None:
+    accented = "e\u0301" * 10  # é as e + combining acute
+    assert clip(accented, 6) == "e\u0301e\u0301" + ELLIPSIS
+    for text in (accented * 20, "👍🏽" * 100, "👩\u200d👩\u200d👧" * 50, "क्षि" * 60):
+        parts = wrappable(text).split(ZERO_WIDTH_SPACE)
+        assert len(parts) > 1
+        assert not any(_starts_inside_a_character(part) for part in parts[1:]), text[:8]
+        assert not any(part.endswith("\u200d") for part in parts[:-1])
+        assert "".join(parts) == text
+        for cut in (one_line(text, 31), clip(text, 31), tooltip_text(text, 31)):
+            kept = cut.split(ELLIPSIS)[0].replace(ZERO_WIDTH_SPACE, "")
+            assert text.startswith(kept)
+            assert not _starts_inside_a_character(text[len(kept):])
+            assert not kept.endswith("\u200d")
