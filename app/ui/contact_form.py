@@ -13,7 +13,7 @@ import time
 from collections import deque
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QPalette, QRegularExpressionValidator
+from PySide6.QtGui import QFont, QFontMetrics, QPalette, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -279,10 +279,13 @@ class ContactForm(QScrollArea):
         continued = " (continued)" if box_index in self._started_boxes else ""
         self._started_boxes.add(box_index)
         box = QGroupBox()
-        # A title is never elided by Qt: cut it to what fits a narrow form.
-        metrics = box.fontMetrics()
+        # A title is never elided by Qt: cut it to what fits a narrow form, measured in bold
+        # as most styles (Fusion among them) draw it.
+        bold = QFont(box.font())
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)
         title = metrics.elidedText(box_view.title, Qt.TextElideMode.ElideRight,
-                                   metrics.horizontalAdvance("M") * TITLE_EM) + continued
+                                   box.fontMetrics().horizontalAdvance("M") * TITLE_EM) + continued
         box.setTitle(title.replace("&", "&&"))  # "R&D" is a name, not a shortcut for Alt+D
         box.setAccessibleName(box_view.title + continued)
         if title != box_view.full_title + continued:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QImage, QKeySequence
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QKeySequence
 from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QLineEdit, QToolTip, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -31,7 +31,7 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
-from app.ui.contact_form import ContactForm
+from app.ui.contact_form import TITLE_EM, ContactForm
 from app.ui.crash_dialog import CrashReporter
 from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.mapping_editor import MappingEditor
@@ -262,6 +262,21 @@ def test_an_inputs_tooltip_names_its_label_before_a_long_group(qtbot: QtBot) -> 
     tip = tooltip_shows(editor.toolTip())
     assert "Lead source" in tip[:TOOLTIP_CHARS // 2], tip[:100]
     assert "G" * 100 in tip
+
+
+def test_a_box_title_fits_its_width_in_the_bold_letters_it_is_drawn_in(qtbot: QtBot) -> None:
+    view = build_contact_view(Contact(KNOWN, (
+        ContactGroup("Cu", (("mobile", int(DEMO_KNOWN_NUMBER)), ("Name", "A"))),
+        ContactGroup("W" * 200, (("Lead source", "web"),)))), FieldMapping(()))
+    form = ContactForm()
+    qtbot.addWidget(form)
+    form.show_view(view)
+    [box] = [box for box in form.findChildren(QGroupBox) if "W" in box.title()]
+    bold = QFont(box.font())
+    bold.setBold(True)  # as Fusion and others draw a group box title
+    widest = QFontMetrics(box.font()).horizontalAdvance("M") * TITLE_EM
+    assert QFontMetrics(bold).horizontalAdvance(box.title()) <= widest
+    assert box.title().endswith("…")
 
 
 def test_an_elided_label_fits_again_after_a_font_change(qtbot: QtBot) -> None:
