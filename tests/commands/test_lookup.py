@@ -50,6 +50,16 @@ def brand(sandbox: SandboxServer, user_id: str = accounts.DEMO_USER_ID) -> list[
     return ["--brand", sandbox.base_url, "--user-id", user_id]
 
 
+def _save_address(sandbox: SandboxServer, address: str) -> None:
+    """The demo caller's address becomes ``address`` in DeepCall (the sandbox, over HTTP)."""
+    import httpx
+
+    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
+        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
+        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
+    assert update["status"] == "success"
+
+
 def test_known_caller_prints_every_group_and_field(sandbox: SandboxServer,
                                                    child_env: dict[str, str]) -> None:
     result = lookup(["+" + DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
@@ -213,13 +223,8 @@ def test_a_field_typo_gets_deepcalls_words_and_a_pointer_to_field(
 
 def test_multi_line_and_control_characters_cannot_garble_the_terminal(
         sandbox: SandboxServer, child_env: dict[str, str]) -> None:
-    import httpx
-
     address = "12, Hill Road\nBandra West\x1b[2J\x07"
-    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
-        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
-        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
-    assert update["status"] == "success"
+    _save_address(sandbox, address)
     result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
     assert result.returncode == 0
     assert "\x1b" not in result.stdout
@@ -333,14 +338,9 @@ BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u2
 
 def test_bidi_controls_cannot_reorder_what_the_terminal_shows(
         sandbox: SandboxServer, child_env: dict[str, str]) -> None:
-    import httpx
-
     # "Pay 1000" shown reversed as "0001 yaP"-like tricks: each control shows as its escape.
     address = "Refund \u202e0001 yaP\u202c to " + BIDI_CONTROLS
-    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
-        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
-        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
-    assert update["status"] == "success"
+    _save_address(sandbox, address)
     result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
     assert result.returncode == 0
     assert not set(BIDI_CONTROLS) & set(result.stdout)
@@ -360,13 +360,8 @@ JOINED_NAME = "\u0915\u094d\u200d\u0937 \u0d28\u0d4d\u200c"
 
 def test_invisible_format_characters_show_as_escapes(
         sandbox: SandboxServer, child_env: dict[str, str]) -> None:
-    import httpx
-
     address = "Acct 12\u200b34 " + INVISIBLE_FORMATS + JOINED_NAME
-    update = httpx.post(f"{sandbox.base_url}/api/v2/Directory/update", timeout=10, json={
-        "userId": accounts.DEMO_USER_ID, "token": accounts.DEMO_TOKEN,
-        "contact": DEMO_KNOWN_NUMBER, "contactinfo": {"address": address}}).json()
-    assert update["status"] == "success"
+    _save_address(sandbox, address)
     result = lookup([DEMO_KNOWN_NUMBER, *brand(sandbox)], token_env(child_env))
     assert result.returncode == 0
     assert not set(INVISIBLE_FORMATS) & set(result.stdout)
