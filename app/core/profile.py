@@ -45,8 +45,14 @@ def default_profile_dir() -> Path:
 
 
 def profile_path(override: str | os.PathLike[str] | None) -> Path:
-    """The profile folder's path, unchecked: for commands that only ask a running app."""
-    return Path(override).expanduser().resolve() if override else default_profile_dir()
+    """The profile folder's path, not yet checked for writing: for commands that only ask a
+    running app. A link to nothing in ``override`` is named here, before ``resolve`` would
+    follow it to a folder nobody asked for (and that ``mkdir`` would then create)."""
+    if not override:
+        return default_profile_dir()
+    given = Path(override).expanduser().absolute()
+    check_no_file_in_the_way(given)
+    return given.resolve()
 
 
 def resolve_profile_dir(override: str | os.PathLike[str] | None) -> Path:

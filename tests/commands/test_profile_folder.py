@@ -216,6 +216,20 @@ def test_a_link_to_nothing_is_named_as_such(tmp_path: Path) -> None:
     assert raised.value.reason == f"{link} is a link to something that does not exist"
 
 
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("below", ["", "inner"])
+def test_every_command_names_a_profile_link_to_nothing(
+        tmp_path: Path, command: str, below: str) -> None:
+    # resolve() would follow the link to a folder nobody asked for, and mkdir create it there.
+    link = tmp_path / "profile"
+    link.symlink_to(tmp_path / "gone")
+    result = _run(link / below if below else link, command)
+    assert result.returncode == 7, result.stderr
+    assert f"{link} is a link to something that does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "gone").exists()
+
+
 def test_a_lock_file_left_by_another_user_is_named_not_waited_on(tmp_path: Path) -> None:
     # A run with sudo left a lock file this user cannot read: no instance can be told from
     # it, so the app says so at once instead of waiting for an instance to answer.
