@@ -24,7 +24,7 @@ from app.api.transport import api_base
 from app.commands.output import EXIT_BROKEN_PIPE, WRITE_ERRNOS, drop_stdout, print_stderr
 from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult
 from app.core.phone import normalise
-from app.core.profile import default_profile_dir
+from app.core.profile import ProfileUnusable, profile_path
 
 if TYPE_CHECKING:
     from app.services.credentials import ResolvedCredentials
@@ -50,6 +50,7 @@ exit codes:
      HTTP 5xx, not JSON, too large)
   2  usage error: bad arguments, not a phone number, or no DeepCall address/credentials
   1  unexpected internal error (please report it), or the result could not be written
+  7  the profile folder cannot be used (a file or a link to nothing is in its way)
   141  whoever read the output stopped early (e.g. `| head`)
 """
 
@@ -240,7 +241,8 @@ def run(args: argparse.Namespace) -> int:
             api_base(args.brand)  # the address is checked when given, before the keyring
         except InvalidBrandUrl as exc:
             return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", f"--brand: {exc.user_message}")
-    profile_dir = Path(args.profile).expanduser() if args.profile else default_profile_dir()
+    # Only read here, so only looked at: a file or a link to nothing in the way is exit 7.
+    profile_dir = profile_path(args.profile)
     region = (args.region or saved_region(profile_dir)).upper()
     number = normalise(args.number, region)
     if number is None:
@@ -302,6 +304,8 @@ def main(argv: list[str]) -> int:
         return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+    except ProfileUnusable:
+        raise  # app.cli names it, as for every command: exit 7
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             return _internal_error(exc)

@@ -29,6 +29,8 @@ POSIX_MODES = pytest.mark.skipif(sys.platform == "win32",
 # folder before it would start the app; --no-start keeps a regression from leaving an app
 # running detached after the test.
 COMMANDS = {"screenpop": [], "pop": ["pop", NUMBER, "--no-start"], "state": ["state"]}
+# lookup only reads the profile: what is in the way is named, a read-only folder is fine.
+LOOKUP = ["lookup", NUMBER, "--brand", "http://127.0.0.1:9"]
 
 
 def _is_root() -> bool:
@@ -262,3 +264,22 @@ def test_a_lock_file_written_on_another_computer_is_named_not_waited_on(
         "Screen-Pop on another computer (another-computer.example); if Screen-Pop does not "
         "run there with this profile, remove the lock file and start again.")
     assert lock.exists()  # never removed behind the user's back
+
+
+@pytest.mark.parametrize("case", ["is a file", "parent is a file", "link to nothing"])
+def test_lookup_names_what_is_in_the_way_of_its_profile_with_exit_7(
+        tmp_path: Path, case: str) -> None:
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "gone")
+    profile, reason = {
+        "is a file": (_file(tmp_path), "{p} is a file, not a folder"),
+        "parent is a file": (_file(tmp_path) / "profile",
+                             "{p.parent} is a file, not a folder (in the path of {p})"),
+        "link to nothing": (link, "{p} is a link to something that does not exist")}[case]
+    env = {**os.environ, "DEEPCALL_TOKEN": "sbx-not-a-real-token"}
+    result = subprocess.run([sys.executable, "-m", "app", *LOOKUP, "--profile", str(profile)],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.strip() == (
+        f"screenpop lookup: the profile folder cannot be used: {reason.format(p=profile)}.")
