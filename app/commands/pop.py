@@ -34,6 +34,7 @@ from app.core.profile import (
     check_usable,
     profile_path,
 )
+from app.core.screen_text import shortened
 from app.sources.forward import (
     GaveUp,
     NoAnswer,
@@ -206,11 +207,11 @@ def _checked_text(value: str | None, option: str, limit: int, *,
     attach notes to another call, a source is only a label in the logs.
     """
     text = (value or "").strip()
-    if shorten:
-        text = text[:limit].rstrip()
-    if not text.isprintable():
+    if not text.isprintable():  # before any cut: a control character past it is refused too
         print_stderr(f"screenpop pop: {option} must be printable text.")
         return EXIT_INVALID
+    if shorten:
+        text = shortened(text, limit).rstrip()
     if len(text) > limit:
         print_stderr(f"screenpop pop: {option} must be at most {limit} characters.")
         return EXIT_INVALID

@@ -56,6 +56,11 @@ def _cut_at(text: str, at: int) -> int:
     return safe if safe > 0 else at  # nothing but marks: cut where asked
 
 
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, never inside one visible character."""
+    return text if len(text) <= limit else text[:_cut_at(text, limit)]
+
+
 def clip(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, the cut marked with an ellipsis."""
     if len(text) <= limit:
@@ -101,8 +106,9 @@ def tooltip_text(text: str, limit: int = TOOLTIP_CHARS) -> str:
     4,000 letters made a tooltip 47,446 px wide)."""
     if len(text) <= limit:
         return _with_break_points(text)
-    shown = _with_break_points(text[:_cut_at(text, limit)])
-    rest = len(text) - limit
+    head = shortened(text, limit)
+    shown = _with_break_points(head)
+    rest = len(text) - len(head)
     return f"{shown}{ELLIPSIS}\n({rest:,} more characters)"
 
 

@@ -225,7 +225,8 @@ def test_an_unsafe_socket_directory_is_not_waited_on(
         shutil.rmtree(base, ignore_errors=True)
 
 
-@pytest.mark.parametrize("source", ["soft\x1bphone", "line\nbreak", "\u202eenohptfos"])
+@pytest.mark.parametrize("source", ["soft\x1bphone", "line\nbreak", "\u202eenohptfos",
+                                    "s" * 70 + "\x1b[2J"])  # past the 64 it is cut to
 def test_a_bad_source_is_refused_here_not_by_the_app(tmp_path: Path, source: str) -> None:
     # The app refuses a whole pop whose source has control characters: say so before sending.
     result = screenpop("pop", "08302390884", "--source", source, "--no-start",

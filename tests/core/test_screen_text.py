@@ -17,6 +17,7 @@ from app.core.screen_text import (
     defused,
     is_bidi_control,
     one_line,
+    shortened,
     tooltip_text,
     wrappable,
 )
@@ -94,3 +95,15 @@ def test_cuts_never_split_a_letter_from_its_accent_or_an_emoji_from_its_modifier
             assert text.startswith(kept)
             assert not _starts_inside_a_character(text[len(kept):])
             assert not kept.endswith("\u200d")
+
+
+def test_shortened_never_splits_a_letter_from_its_accent() -> None:
+    assert shortened("abc", 5) == "abc"
+    assert shortened("abcdef", 3) == "abc"
+    assert shortened("abe\u0301f", 3) == "ab"  # the cut would fall between e and its accent
+
+
+def test_a_tooltip_counts_exactly_what_it_leaves_out() -> None:
+    text = "e\u0301" * 3000  # 6,000 characters; a cut may only fall before an "e"
+    more = tooltip_text(text, 4001).rpartition("\n")[2]
+    assert more == f"({6000 - 4000:,} more characters)"
