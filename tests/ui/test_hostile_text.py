@@ -337,6 +337,10 @@ def test_the_crash_box_shows_the_log_path_as_text(qtbot: QtBot, tmp_path: Path,
     assert box is not None
     assert "<b style='color:red'>profile<br>" in box.informativeText()
     assert box.textFormat() == Qt.TextFormat.PlainText
+    # The path is in the informative text: Qt gives it the box's format, checked as drawn-to.
+    informative = box.findChild(QLabel, "qt_msgbox_informativelabel")
+    assert informative is not None
+    assert informative.textFormat() == Qt.TextFormat.PlainText
     box.close()
 
 
