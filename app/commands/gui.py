@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import os
 import shutil
@@ -181,6 +182,7 @@ def main(argv: list[str]) -> int:
     from app.services.logs import setup_logging
 
     logging_setup = setup_logging(profile_dir, args.log_format)
+    _dump_stacks_on_request()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("DeepCall Screen-Pop")
     app.setOrganizationName("DeepCall Screen-Pop")
@@ -206,6 +208,15 @@ def main(argv: list[str]) -> int:
         logging_setup.close()
         if temp_profile is not None:
             shutil.rmtree(temp_profile, ignore_errors=True)
+
+
+def _dump_stacks_on_request() -> None:
+    """SIGUSR1 prints every thread's Python stack to stderr (``launch.log`` when started by
+    ``pop``): what a stuck app is doing, for a support request, without stopping it."""
+    usr1 = getattr(signal, "SIGUSR1", None)  # not on Windows
+    if usr1 is not None and sys.stderr is not None:
+        with contextlib.suppress(ValueError, OSError, AttributeError):  # no real file
+            faulthandler.register(usr1, file=sys.stderr, all_threads=True)
 
 
 def _demo_setup() -> tuple[Any, CredentialOverrides, list[str]]:

@@ -21,10 +21,11 @@ import pytest
 
 from app.commands import pop
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER, DEMO_PLAIN_NUMBER
+from app.services.logs import LOG_FILE_NAME
 from app.sources.forward import forward
 from app.sources.single_instance import LOCK_FILE_NAME
 from tests.sources.processes import REPO
-from tests.tools.other_process import poll_until, stop_app
+from tests.tools.other_process import end_detached, gone, poll_until, stop_app
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and sockets")]
@@ -197,17 +198,6 @@ def test_pop_starts_the_app_when_none_runs_and_the_state_says_it_needs_setting_u
     assert forward(profile, "state") is None  # nothing left running
 
 
-def _gone(pid: int) -> bool:
-    """True once ``pid`` has exited (a zombie awaiting its reaper counts as gone)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return "\nState:\tZ" in status
-
-
 def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
         app_env: dict[str, str], tmp_path: Path) -> None:
     # Two softphone hooks fire together on a cold machine: each starts the app; one of the
@@ -228,7 +218,7 @@ def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
         state = poll_until(lambda: app_state(app_env, profile), 30, "the instance to answer")
         assert state["number"] in ("+918302390884", "+919876543210")
         pid = lock_pid(profile)
-        assert not _gone(pid)
+        assert not gone(pid)
     finally:
         for process in pops:
             if process.poll() is None:
@@ -236,9 +226,9 @@ def test_two_pops_at_once_with_no_app_running_start_one_instance_and_both_land(
                 process.communicate()
         if pid is None and (profile / LOCK_FILE_NAME).exists():
             pid = lock_pid(profile)
-        if pid is not None and not _gone(pid):
-            os.kill(pid, signal.SIGTERM)  # detached by pop: not our child, so no wait()
-            poll_until(lambda: _gone(pid), 30, "the started app to end")
+        if pid is not None:  # detached by pop: not our child, so no wait()
+            end_detached(pid, 30, [profile / "logs" / "launch.log",
+                                   profile / "logs" / LOG_FILE_NAME])
 
 
 def test_the_real_app_recovers_from_a_crash_that_left_its_socket_and_lock(
@@ -264,3 +254,18 @@ def test_the_real_app_recovers_from_a_crash_that_left_its_socket_and_lock(
         result = cli(app_env, "pop", "9876543210", "--no-start", "--profile", str(profile))
         assert result.returncode == 0, result.stderr
         assert settled_on(app_env, profile, "+919876543210")["status"] == "found"
+
+
+def test_the_real_app_writes_its_threads_stacks_on_sigusr1_and_keeps_running(
+        app_env: dict[str, str], tmp_path: Path) -> None:
+    # For a stuck app: what every thread is doing, without ending it (a support request).
+    profile = tmp_path / "profile"
+    with demo_apps(app_env, profile, 1, tmp_path) as (app,):
+        poll_until(lambda: app.poll() is not None or app_state(app_env, profile), 60,
+                   "the app to answer")
+        os.kill(app.pid, signal.SIGUSR1)
+        output = tmp_path / "app0.out"
+        poll_until(lambda: "Current thread" in output.read_text(), 10, "the stack dump")
+        assert "most recent call first" in output.read_text()
+        assert (app_state(app_env, profile) or {}).get("status") == "idle"
+        assert app.poll() is None
