@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.commands.output import print_stderr, write_stdout
 from app.core.pop_request import SHOW_LINE
-from app.core.profile import ProfileUnusable, resolve_profile_dir
+from app.core.profile import EXIT_PROFILE_UNUSABLE, ProfileUnusable, resolve_profile_dir
 from app.services.credentials import CredentialOverrides
 from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.store import StoreUnavailable
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("app.gui")
 
-EXIT_OK, EXIT_ERROR, EXIT_ALREADY_RUNNING_NO_ANSWER, EXIT_PROFILE_UNUSABLE = 0, 1, 5, 7
+EXIT_OK, EXIT_ERROR, EXIT_ALREADY_RUNNING_NO_ANSWER = 0, 1, 5
 # How the app starts the window that says why it cannot start (not in --help).
 WINDOW_OPTION = "--start-failure-window"
 MAX_WINDOW_MESSAGE = 8192
