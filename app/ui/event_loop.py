@@ -36,10 +36,15 @@ class _CallbacksInTheLoop(QObject):
         handle = self._armed.pop(event.timerId(), None)
         if handle is None or handle.cancelled() or self._stopped:
             return
-        if asyncio._get_running_loop() is self._loop:
-            handle._run()
-        else:
+        if asyncio._get_running_loop() is not self._loop:
             self._waiting.append(handle)
+        elif asyncio.current_task(self._loop) is not None:
+            # Qt handles events inside a task's step (``processEvents`` in the app's shutdown):
+            # stepping another task from here is refused by asyncio and its wakeup lost, so it
+            # waits for the next turn of the loop, after this step.
+            self.add(handle, 0)
+        else:
+            handle._run()
 
     def rearm_waiting(self) -> None:
         """What came due outside the loop runs first when it runs again."""

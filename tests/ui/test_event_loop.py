@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.api.auth import TokenAuth
@@ -60,3 +61,29 @@ def test_callbacks_due_outside_the_loop_run_in_order_once_it_runs(
     assert ran == []
     run_async(wait_until(lambda: len(ran) >= 3))
     assert ran == [(0, loop), (1, loop), (2, loop)]
+
+
+def test_qt_events_handled_inside_a_task_step_never_step_another_task(
+        run_async: RunAsync) -> None:
+    # The app's shutdown ends with QApplication.processEvents() inside its main task's step.
+    # A keyring answer arriving then woke the Settings dialog's task from inside that step:
+    # asyncio refused ("Cannot enter into task ... while another task ... is being
+    # executed"), the wakeup was lost, and the app hung for ever cancelling that task at exit.
+    loop = asyncio.get_event_loop()
+
+    async def waiter(answer: asyncio.Future[str]) -> str:
+        return await answer
+
+    async def step_that_handles_qt_events() -> str:
+        answer: asyncio.Future[str] = loop.create_future()
+        other = loop.create_task(waiter(answer))
+        await asyncio.sleep(0)  # the other task now waits on the answer
+        answer.set_result("saved")  # its wakeup is due...
+        for _ in range(3):  # ...while this step hands Qt its events, as aclose() does
+            QApplication.processEvents()
+        assert not other.done()  # not stepped from inside this task's step
+        await asyncio.wait({other}, timeout=5)  # (a lost wakeup: never done, and no cancel
+        assert other.done(), "the other task's wakeup was lost"  # would ever finish either)
+        return other.result()
+
+    assert run_async(step_that_handles_qt_events()) == "saved"
