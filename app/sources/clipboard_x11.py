@@ -136,6 +136,16 @@ class _Unanswered(Exception):
     """The selection's owner missed the deadline."""
 
 
+def _field_of(reply: Any, name: str) -> int:
+    """One number from a small reply, which is then freed; none at all: the server went away."""
+    if not reply:
+        raise _Unanswered
+    try:
+        return int(getattr(reply.contents, name))
+    finally:
+        _free(reply)
+
+
 class _TooLong(Exception):
     """The owner offered more bytes than any number could need."""
 
@@ -219,27 +229,14 @@ class _Session:
 
     def atom(self, name: bytes) -> int:
         xcb = self._xcb
-        reply = xcb.xcb_intern_atom_reply(self._conn,
-                                          xcb.xcb_intern_atom(self._conn, 0, len(name), name),
-                                          None)
-        if not reply:
-            raise _Unanswered  # the X server itself went away
-        try:
-            return int(reply.contents.atom)
-        finally:
-            _free(reply)
+        return _field_of(xcb.xcb_intern_atom_reply(
+            self._conn, xcb.xcb_intern_atom(self._conn, 0, len(name), name), None), "atom")
 
     def owner(self) -> int:
         """The window owning the CLIPBOARD now (0: nobody)."""
         xcb = self._xcb
-        reply = xcb.xcb_get_selection_owner_reply(
-            self._conn, xcb.xcb_get_selection_owner(self._conn, self._clipboard), None)
-        if not reply:
-            raise _Unanswered  # the X server itself went away
-        try:
-            return int(reply.contents.owner)
-        finally:
-            _free(reply)
+        return _field_of(xcb.xcb_get_selection_owner_reply(
+            self._conn, xcb.xcb_get_selection_owner(self._conn, self._clipboard), None), "owner")
 
     def atom_names(self, atoms: list[int]) -> dict[str, int]:
         """Names of the (at most MAX_TARGETS) atoms an owner offered; bogus atoms are skipped."""
