@@ -29,6 +29,8 @@ from app.services.tasks import OwnedTasks
 log = logging.getLogger(__name__)
 
 NOTE: Final = "note"
+UPDATE: Final = "update"  # Directory update of a known caller (payload: see ``add_save``)
+CREATE: Final = "create"  # Directory create of a new caller
 SENDABLE_KINDS: Final = frozenset({NOTE})
 
 
@@ -53,6 +55,18 @@ def _sendable(item: OutboxItem) -> bool:
 class Outbox(QObject):
     noteSent = Signal(int, str, str)  # outbox id, caller number, the note's text
     noteFailed = Signal(int, str, str)  # outbox id, caller number, plain message (kept)
+    # INTERFACE (issue 10), filled in by the services work:
+    # A note that may already be in DeepCall (the connection broke after it was sent), or that
+    # DeepCall refused: kept, not resent, until the agent confirms or discards it.
+    noteHeld = Signal(int, str, str)  # outbox id, caller number, plain message
+    # DeepCall accepted a save: id, number, {directory key: value} as saved, kind (update|create)
+    saveDelivered = Signal(int, str, object, str)
+    saveWaiting = Signal(int, str, str)  # id, number, plain message: not sent yet, kept, retried
+    # A save refused by DeepCall or in conflict with a newer change there: its edits are back
+    # among the caller's drafts with the reason (ContactEdits has them). id, number, the
+    # form-level message ("" when every reason sits next to a field).
+    saveReturned = Signal(int, str, str)
+    countsChanged = Signal(int, int)  # waiting (sending or to be retried), held for the agent
 
     def __init__(self, store: LocalStore, account: Account,
                  parent: QObject | None = None) -> None:
@@ -74,6 +88,39 @@ class Outbox(QObject):
     @property
     def busy(self) -> bool:
         return self._tasks.busy
+
+    # --- INTERFACE (issue 10) -------------------------------------------------------------
+    def add_save(self, number: str, kind: str, contactinfo: dict[str, str],
+                 base: dict[str, str], fields: dict[str, tuple[str, str]], *,
+                 drafts_done: tuple[tuple[str, str], ...] = ()) -> int:
+        """Queue a Directory ``update``/``create`` and send it; its outbox id.
+
+        ``contactinfo``: directory key -> the value to write; ``base``: directory key -> the
+        value the form showed when the agent edited it (the conflict check compares DeepCall's
+        current value with it); ``fields``: directory key -> (group, label) of the form field,
+        so a refusal or conflict can go back to the right draft. ``drafts_done``: the field
+        keys whose drafts leave in the same transaction.
+        """
+        raise NotImplementedError
+
+    def counts(self) -> tuple[int, int]:
+        """(waiting, held): for the status bar, the tray and ``screenpop state``."""
+        raise NotImplementedError
+
+    def held_items(self) -> list[OutboxItem]:
+        raise NotImplementedError
+
+    def confirm_held(self, item_id: int) -> None:
+        """The agent checked: send the held item again."""
+        raise NotImplementedError
+
+    def discard_held(self, item_id: int) -> None:
+        """The agent checked: DeepCall has it (or it is not wanted); it leaves the outbox."""
+        raise NotImplementedError
+
+    def deepcall_answered(self) -> None:
+        """DeepCall just answered a request (a lookup, the counters): send what waits, now."""
+        raise NotImplementedError
 
     # --- notes -------------------------------------------------------------------------
     def add_note(self, target: NoteTarget, text: str) -> int | None:

@@ -215,6 +215,19 @@ class OutboxItem:
     last_error: str
 
 
+@dataclass(frozen=True)
+class FieldDraft:
+    """One unsaved edit of one field of one caller's contact (issue 10; table ``field_drafts``)."""
+
+    group: str
+    label: str
+    value: str  # what the agent typed
+    base: str  # the field's saved value when the agent typed it (what Esc goes back to)
+    theirs: str | None = None  # DeepCall's newer value found at a conflict: the agent chooses
+    error: str = ""  # why it was not saved (invalid, refused by DeepCall, conflict)
+    updated: float = 0.0
+
+
 _OUTBOX_COLUMNS: Final = "id, kind, number, call_id, payload, created, attempts, last_error"
 
 
