@@ -5,9 +5,10 @@ Anything queued for DeepCall (a note now, a Directory save next) is written to t
 or a rejected token never loses what the agent typed. No Qt here; one connection guarded by a
 lock, so the Qt main thread and a worker may both use it.
 
-The schema grows by numbered migrations (``MIGRATIONS``; ``PRAGMA user_version`` is the number
-applied), each run in one transaction, so a file from any earlier version opens with
-everything it held, queued writes included.
+The schema grows by numbered migrations (``app.services.store_schema``). Durability: the
+agent's work (field drafts, note drafts, the outbox) commits with ``synchronous=FULL``, which
+survives a power cut; pop history stays ``NORMAL`` (it is on the pop's path, and losing the
+last pop record to a power cut loses nothing the agent typed).
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from app.services.store_recovery import is_corrupt, readable_items_of, remove_stale_copies
+from app.services.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "FieldDraft", "LocalStore", "OutboxItem",
+           "PendingMarks", "PopRecord", "StoreUnavailable"]
 
 log = logging.getLogger(__name__)
 
@@ -36,106 +41,6 @@ DAMAGED_MARK: Final = ".damaged-"
 # disk, so a later damaged live file (and its lost ``recovered_files``) never re-reads it.
 RECOVERED_MARK: Final = ".recovered"
 _SIDECARS: Final = ("-wal", "-shm", "-journal")
-
-
-def _v1_history_drafts_and_notes(db: sqlite3.Connection) -> None:
-    """The first release: pop history, note drafts per number, the notes outbox."""
-    db.execute("""CREATE TABLE IF NOT EXISTS pop_history (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        number TEXT NOT NULL,
-        at REAL NOT NULL,
-        status TEXT NOT NULL,
-        name TEXT NOT NULL DEFAULT '',
-        call_id TEXT,
-        source TEXT)""")
-    db.execute("CREATE INDEX IF NOT EXISTS pop_history_at ON pop_history (at)")
-    db.execute("""CREATE TABLE IF NOT EXISTS note_drafts (
-        number TEXT PRIMARY KEY,
-        text TEXT NOT NULL,
-        updated REAL NOT NULL)""")
-    db.execute("""CREATE TABLE IF NOT EXISTS note_outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        number TEXT NOT NULL,
-        call_id TEXT,
-        content TEXT NOT NULL,
-        created REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT NOT NULL DEFAULT '')""")
-
-
-def _v2_one_outbox(db: sqlite3.Connection) -> None:
-    """One outbox for every kind of queued write: a kind and a JSON payload per row.
-
-    Queued notes move over with their call ids, attempts and errors, and their ids where
-    free. Safe to run again on a file that went back to an older app (which recreates and
-    fills ``note_outbox``) and forward again.
-    """
-    db.execute("""CREATE TABLE IF NOT EXISTS outbox (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        kind TEXT NOT NULL,
-        number TEXT NOT NULL,
-        call_id TEXT,
-        payload TEXT NOT NULL,
-        created REAL NOT NULL,
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT NOT NULL DEFAULT '')""")
-    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                      "AND name = 'note_outbox'").fetchone():
-        return
-    taken = {row[0] for row in db.execute("SELECT id FROM outbox")}
-    rows = db.execute("SELECT id, number, call_id, content, created, attempts, last_error "
-                      "FROM note_outbox ORDER BY id").fetchall()
-    for id_, number, call_id, content, created, attempts, last_error in rows:
-        db.execute(
-            "INSERT INTO outbox (id, kind, number, call_id, payload, created, attempts, "
-            "last_error) VALUES (?, 'note', ?, ?, ?, ?, ?, ?)",
-            (None if id_ in taken else id_, number, call_id,
-             json.dumps({"content": content}, ensure_ascii=False), created, attempts,
-             last_error))
-    # Ids of notes already delivered are never given out again.
-    old_seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'note_outbox'").fetchone()
-    new_seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
-    if old_seq and (not new_seq or old_seq[0] > new_seq[0]):
-        db.execute("DELETE FROM sqlite_sequence WHERE name = 'outbox'")
-        db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)", old_seq)
-    db.execute("DROP TABLE note_outbox")
-
-
-def _v3_recovered_files(db: sqlite3.Connection) -> None:
-    """Which damaged files (kept aside) had their queued writes copied in: each only once."""
-    db.execute("""CREATE TABLE IF NOT EXISTS recovered_files (
-        name TEXT PRIMARY KEY,
-        at REAL NOT NULL,
-        items INTEGER NOT NULL)""")
-
-
-# Append only: migration N (1-based) turns a version N-1 file into version N.
-MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
-    _v1_history_drafts_and_notes,
-    _v2_one_outbox,
-    _v3_recovered_files,
-)
-SCHEMA_VERSION: Final = len(MIGRATIONS)
-
-
-def migrate(db: sqlite3.Connection) -> int:
-    """Apply every migration the file lacks, each in its own transaction; the version now."""
-    version = int(db.execute("PRAGMA user_version").fetchone()[0])
-    if version > SCHEMA_VERSION:
-        log.warning("local database is version %d, newer than this app (%d); using it as is",
-                    version, SCHEMA_VERSION)
-        return version
-    for number in range(version + 1, SCHEMA_VERSION + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            MIGRATIONS[number - 1](db)
-            db.execute(f"PRAGMA user_version={number}")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-        log.info("local database migrated to version %d", number)
-    return SCHEMA_VERSION
 
 
 class StoreUnavailable(OSError):
@@ -206,13 +111,16 @@ class PopRecord:
 @dataclass(frozen=True)
 class OutboxItem:
     id: int
-    kind: str  # "note"; Directory saves next
+    kind: str  # "note", "update", "create"
     number: str  # E.164
     call_id: str | None  # None: resolved when sending
     payload: Mapping[str, Any]
     created: float
     attempts: int
     last_error: str
+    held: str = ""  # non-empty: kept for the agent to confirm or discard; the reason
+    next_attempt: float = 0.0  # Unix time of the next automatic try
+    sending: float = 0.0  # non-zero: a write that cannot be repeated safely had left
 
 
 @dataclass(frozen=True)
@@ -228,11 +136,25 @@ class FieldDraft:
     updated: float = 0.0
 
 
-_OUTBOX_COLUMNS: Final = "id, kind, number, call_id, payload, created, attempts, last_error"
+@dataclass(frozen=True)
+class PendingMarks:
+    """What is still open for one number: for the history's marks."""
+
+    drafts: bool  # field drafts or a note draft
+    queued: int  # outbox items waiting to be sent
+    held: int  # outbox items held for the agent
+
+
+# A field_drafts row with no group and no label holds the caller's form-level message
+# (e.g. "the contact was deleted in DeepCall meanwhile"): kept as durably as the drafts.
+FORM_ROW: Final = ("", "")
+_OUTBOX_COLUMNS: Final = ("id, kind, number, call_id, payload, created, attempts, last_error, "
+                          "held, next_attempt, sending")
+_DRAFT_COLUMNS: Final = "grp, label, value, base, theirs, error, updated"
 
 
 def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
-    id_, kind, number, call_id, payload, created, attempts, last_error = row
+    id_, kind, number, call_id, payload, *counters = row
     try:
         data = json.loads(payload)
     except (TypeError, ValueError):
@@ -240,7 +162,7 @@ def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
     if not isinstance(data, dict):
         # Kept as it is (nothing queued is deleted); the outbox never sends an unreadable item.
         data = {"unreadable": str(payload)[:200]}
-    return OutboxItem(id_, kind, number, call_id, data, created, attempts, last_error)
+    return OutboxItem(id_, kind, number, call_id, data, *counters)
 
 
 class LocalStore:
@@ -405,15 +327,23 @@ class LocalStore:
         return added
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``durable``: its commit waits until the data is on the disk
+        (``synchronous=FULL``, which cannot change inside a transaction, so per transaction)."""
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
 
     def close(self) -> None:
         with self._lock:
@@ -447,7 +377,7 @@ class LocalStore:
     # --- note drafts ---------------------------------------------------------------------
     def save_draft(self, number: str, text: str) -> None:
         """Keep what the agent is typing for ``number``; an empty text removes the draft."""
-        with self._transaction() as db:
+        with self._transaction(durable=True) as db:
             if text.strip():
                 db.execute("INSERT INTO note_drafts (number, text, updated) VALUES (?, ?, ?) "
                            "ON CONFLICT(number) DO UPDATE SET text = excluded.text, "
@@ -461,15 +391,40 @@ class LocalStore:
                                    (number,)).fetchone()
         return str(row[0]) if row else ""
 
+    # --- field drafts ---------------------------------------------------------------------
+    def field_drafts(self, number: str) -> dict[tuple[str, str], FieldDraft]:
+        """``number``'s unsaved field edits by (group, label)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_DRAFT_COLUMNS} FROM field_drafts WHERE number = ? "  # noqa: S608 (fixed parts)
+                "AND NOT (grp = '' AND label = '') ORDER BY rowid", (number,)).fetchall()
+        return {(row[0], row[1]): FieldDraft(*row) for row in rows}
+
+    def form_error(self, number: str) -> str:
+        with self._lock:
+            row = self._db.execute("SELECT error FROM field_drafts WHERE number = ? AND "
+                                   "grp = '' AND label = ''", (number,)).fetchone()
+        return str(row[0]) if row else ""
+
+    def write_field_drafts(self, number: str, drafts: Iterable[FieldDraft], *,
+                           remove: Iterable[tuple[str, str]] = (),
+                           form_error: str | None = None) -> None:
+        """Upsert ``drafts`` and delete the ``remove`` keys, durably, in one transaction;
+        ``form_error``: the caller's form-level message ("" clears it; None leaves it)."""
+        with self._transaction(durable=True) as db:
+            _write_drafts(db, number, drafts, remove, form_error)
+
     # --- the outbox ------------------------------------------------------------------
     def enqueue(self, kind: str, number: str, payload: Mapping[str, Any],
-                call_id: str | None = None, *, clear_note_draft: bool = False) -> int:
-        """Keep a write for DeepCall before sending it; its outbox id.
+                call_id: str | None = None, *, clear_note_draft: bool = False,
+                drafts_done: Iterable[tuple[str, str]] = ()) -> int:
+        """Keep a write for DeepCall before sending it, durably; its outbox id.
 
         ``clear_note_draft``: the number's note draft goes in the same transaction (the
-        note is now here), so a crash never leaves it in both places.
+        note is now here), so a crash never leaves it in both places; ``drafts_done``: the
+        field drafts that leave with it (and the caller's form-level message), likewise.
         """
-        with self._transaction() as db:
+        with self._transaction(durable=True) as db:
             cursor = db.execute(
                 "INSERT INTO outbox (kind, number, call_id, payload, created) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -477,6 +432,9 @@ class LocalStore:
                  time.time()))
             if clear_note_draft:
                 db.execute("DELETE FROM note_drafts WHERE number = ?", (number,))
+            drafts_done = list(drafts_done)
+            if drafts_done:
+                _write_drafts(db, number, (), drafts_done, "")
             return int(cursor.lastrowid or 0)
 
     def outbox_items(self, kind: str | None = None,
@@ -503,15 +461,97 @@ class LocalStore:
         return _outbox_item(row) if row else None
 
     def set_outbox_call_id(self, item_id: int, call_id: str) -> None:
-        with self._transaction() as db:
+        with self._transaction(durable=True) as db:
             db.execute("UPDATE outbox SET call_id = ? WHERE id = ?", (call_id, item_id))
 
-    def outbox_failed(self, item_id: int, error: str) -> None:
-        with self._transaction() as db:
-            db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ? "
-                       "WHERE id = ?", (error, item_id))
+    def outbox_sending(self, item_id: int) -> None:
+        """The write is about to leave: on the disk before it does (see ``sending``)."""
+        with self._transaction(durable=True) as db:
+            db.execute("UPDATE outbox SET sending = ? WHERE id = ?", (time.time(), item_id))
+
+    def outbox_failed(self, item_id: int, error: str, next_attempt: float = 0.0) -> None:
+        with self._transaction(durable=True) as db:
+            db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, "
+                       "next_attempt = ?, sending = 0 WHERE id = ?",
+                       (error, next_attempt, item_id))
+
+    def outbox_hold(self, item_id: int, reason: str) -> None:
+        """Keep the item for the agent: never sent again until ``outbox_release``."""
+        with self._transaction(durable=True) as db:
+            db.execute("UPDATE outbox SET held = ?, last_error = ?, sending = 0 WHERE id = ?",
+                       (reason, reason, item_id))
+
+    def outbox_release(self, item_id: int) -> None:
+        with self._transaction(durable=True) as db:
+            db.execute("UPDATE outbox SET held = '', next_attempt = 0, sending = 0 "
+                       "WHERE id = ?", (item_id,))
+
+    def outbox_interrupted(self, hold_kinds: Iterable[str], reason: str) -> list[int]:
+        """At start: the items a write was leaving for when the app stopped. Those of
+        ``hold_kinds`` are held with ``reason``; the others are simply due again. Their ids."""
+        kinds = list(hold_kinds)
+        marks = ",".join("?" * len(kinds)) or "NULL"
+        with self._transaction(durable=True) as db:
+            ids = [row[0] for row in db.execute("SELECT id FROM outbox WHERE sending != 0")]
+            db.execute(f"UPDATE outbox SET held = ?, last_error = ? WHERE sending != 0 "  # noqa: S608 (fixed parts)
+                       f"AND kind IN ({marks})", (reason, reason, *kinds))
+            db.execute("UPDATE outbox SET sending = 0 WHERE sending != 0")
+        return ids
 
     def outbox_delivered(self, item_id: int) -> None:
         """DeepCall accepted the write: only now does it leave the outbox."""
-        with self._transaction() as db:
+        with self._transaction(durable=True) as db:
             db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    def outbox_returned(self, item_id: int, number: str, drafts: Iterable[FieldDraft],
+                        form_error: str) -> None:
+        """A save refused or in conflict: it leaves the outbox and its edits are drafts
+        again, in one transaction (never both, never neither)."""
+        with self._transaction(durable=True) as db:
+            db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
+            _write_drafts(db, number, drafts, (), form_error)
+
+    def outbox_counts(self, kinds: Iterable[str]) -> tuple[int, int]:
+        """(waiting, held) among the items of ``kinds``."""
+        kinds = list(kinds)
+        marks = ",".join("?" * len(kinds)) or "NULL"
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT count(*) FILTER (WHERE held = ''), count(*) FILTER (WHERE held != '') "  # noqa: S608 (fixed parts)
+                f"FROM outbox WHERE kind IN ({marks})", kinds).fetchone()
+        return int(row[0]), int(row[1])
+
+    def pending_by_number(self) -> dict[str, PendingMarks]:
+        """Every number with field drafts, a note draft or outbox items."""
+        marks: dict[str, list[int]] = {}
+        with self._lock:
+            for (number,) in self._db.execute(
+                    "SELECT DISTINCT number FROM field_drafts UNION "
+                    "SELECT number FROM note_drafts"):
+                marks.setdefault(number, [1, 0, 0])
+            for number, queued, held in self._db.execute(
+                    "SELECT number, count(*) FILTER (WHERE held = ''), "
+                    "count(*) FILTER (WHERE held != '') FROM outbox GROUP BY number"):
+                entry = marks.setdefault(number, [0, 0, 0])
+                entry[1], entry[2] = int(queued), int(held)
+        return {number: PendingMarks(bool(d), q, h) for number, (d, q, h) in marks.items()}
+
+
+def _write_drafts(db: sqlite3.Connection, number: str, drafts: Iterable[FieldDraft],
+                  remove: Iterable[tuple[str, str]], form_error: str | None) -> None:
+    now = time.time()
+    for group, label in remove:
+        db.execute("DELETE FROM field_drafts WHERE number = ? AND grp = ? AND label = ?",
+                   (number, group, label))
+    for draft in drafts:
+        db.execute(
+            f"INSERT OR REPLACE INTO field_drafts (number, {_DRAFT_COLUMNS}) "  # noqa: S608 (fixed parts)
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (number, draft.group, draft.label, draft.value, draft.base, draft.theirs,
+             draft.error, draft.updated or now))
+    if form_error is not None:
+        db.execute("DELETE FROM field_drafts WHERE number = ? AND grp = '' AND label = ''",
+                   (number,))
+        if form_error:
+            db.execute("INSERT INTO field_drafts (number, grp, label, value, base, error, "
+                       "updated) VALUES (?, '', '', '', '', ?, ?)", (number, form_error, now))

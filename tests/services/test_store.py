@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.services import store as store_module
-from app.services import store_recovery
+from app.services import store_recovery, store_schema
 from app.services.store import (
     DATABASE_FILE_NAME,
     SCHEMA_VERSION,
@@ -168,10 +168,10 @@ def test_a_migration_that_fails_halfway_leaves_the_file_as_it_was(
         old.executescript((FIXTURES / "store_v1.sql").read_text(encoding="utf-8"))
 
     def upgrade_then_fail(db: sqlite3.Connection) -> None:
-        store_module._v2_one_outbox(db)
+        store_schema._v2_one_outbox(db)
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", (store_module.MIGRATIONS[0],
+    monkeypatch.setattr(store_schema, "MIGRATIONS", (store_schema.MIGRATIONS[0],
                                                       upgrade_then_fail))
     with pytest.raises(StoreUnavailable, match="Nothing in it was changed"):
         LocalStore.in_profile(tmp_path)
