@@ -23,6 +23,10 @@ class FaultKind(Enum):
     MALFORMED_JSON = "malformed_json"  # 200, application/json, a truncated JSON document
     TRICKLE = "trickle"  # the normal answer, sent a few bytes at a time over ``ms``
     DROP = "drop"  # close the connection without any response
+    # Handle the request (a note is stored, a contact written), then close the connection
+    # without answering: the client cannot know whether its write arrived.
+    DROP_AFTER = "drop_after"
+    HTTP_503 = "http503"  # 503 Service Unavailable with an HTML maintenance page
     OVERSIZED = "oversized"  # 200 with a valid 2 MiB JSON document
     # 200 whose Content-Length promises 64 MiB, then nothing for ``ms``, then a hang-up
     HUGE_PROMISE = "huge_promise"

@@ -50,6 +50,11 @@ BAD_GATEWAY_HTML = (
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
+UNAVAILABLE_HTML = (
+    "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n"
+    "<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n<hr><center>nginx</center>"
+    "\r\n</body>\r\n</html>\r\n"
+)
 MALFORMED_JSON = '{"message": {"Cu": {"mobile": 918302390884, "Name": "Aar'
 OVERSIZED_BYTES = 2 * 1024 * 1024
 HUGE_PROMISE_BYTES = 64 * 1024 * 1024
@@ -190,6 +195,8 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
     kind = plan.fault.kind if plan.fault else None
     if kind is FaultKind.HTTP_502:
         return web.Response(text=BAD_GATEWAY_HTML, status=502, content_type="text/html")
+    if kind is FaultKind.HTTP_503:
+        return web.Response(text=UNAVAILABLE_HTML, status=503, content_type="text/html")
     if kind is FaultKind.MALFORMED_JSON:
         return web.Response(text=MALFORMED_JSON, content_type="application/json")
     if kind is FaultKind.DROP:
@@ -204,6 +211,8 @@ async def api_handler(request: web.Request) -> web.StreamResponse:
         return await _huge_promise(request, plan.fault.ms)
 
     payload = answer(state, group, action, raw)
+    if kind is FaultKind.DROP_AFTER:
+        return await _drop(request)  # handled (stored) above; the answer never leaves
     if kind in MISLABELS:
         return _mislabelled(payload, MISLABELS[kind])
     if kind is FaultKind.TRICKLE and plan.fault is not None:

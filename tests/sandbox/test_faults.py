@@ -30,6 +30,29 @@ def test_http_502_is_an_html_page(http: httpx.Client, sandbox: SandboxServer) ->
     assert "<h1>502 Bad Gateway</h1>" in response.text
 
 
+def test_http_503_is_an_html_page(http: httpx.Client, sandbox: SandboxServer) -> None:
+    sandbox.set_faults("http503@contactInfo*1")
+    response = http.post(CONTACT[0], json=CONTACT[1])
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("text/html")
+    assert "503 Service Temporarily Unavailable" in response.text
+    assert ok(http)  # only once
+
+
+def test_drop_after_handles_the_request_then_hangs_up(http: httpx.Client,
+                                                      sandbox: SandboxServer) -> None:
+    call_id = http.post("/api/v2/agentDashboard/recentCalls", json={
+        **SSID, "callerNumber": DEMO_KNOWN_NUMBER}).json()["message"][0]["callId"]
+    before = len(sandbox.notes(DEMO_KNOWN_NUMBER))
+    sandbox.set_faults("drop_after@notesAdd*1")
+    with pytest.raises(httpx.RemoteProtocolError):
+        http.post("/api/v2/agentDashboard/notesAdd", json={
+            **SSID, "callerNumber": DEMO_KNOWN_NUMBER, "content": "arrived?", "callId": call_id})
+    notes = sandbox.notes(DEMO_KNOWN_NUMBER)
+    assert [n.content for n in notes[before:]] == ["arrived?"]  # stored, though unanswered
+    assert ok(http)
+
+
 def test_malformed_json_claims_json_but_does_not_parse(http: httpx.Client,
                                                        sandbox: SandboxServer) -> None:
     sandbox.set_faults("malformed_json")
