@@ -1,28 +1,50 @@
 """The outbox: every write for DeepCall is kept locally first and leaves only once delivered.
 
-Notes go through here now (notesAdd); Directory saves are the next kind. An item is stored
-before it is sent, sent at most once at a time, and deleted only after DeepCall accepted it:
-a failure keeps it (with the reason and the attempt count) for the next try. Everything still
-waiting is sent again whenever the account changes to a working one (start-up included);
-what is being sent at that moment finishes on the client it started on. Only the kinds this
-version knows are ever sent: a row of an unknown kind (written by a newer version) or with an
-unreadable payload stays untouched.
+Kinds: notes (notesAdd) and Directory saves (``update``/``create``; delivery per kind in
+``outbox_delivery``). An item is stored (durably) before it is sent, sent at most once at a
+time, one after another per caller (a create before the update typed after it), and deleted
+in the same transaction that records DeepCall's yes: delivered once. What was not sent
+(refused connection, TLS, HTTP 5xx, a timeout before sending, an expired token, no account)
+waits and is tried again with backoff (5 s, 10 s, 20 s … 5 min, ±20 %), and at once when
+DeepCall answers again (``deepcall_answered``) or the account changes to a working one.
+
+A note that may have reached DeepCall without an answer saying so (the connection dropped,
+a timeout after sending, an unreadable answer, or the app died mid-send) is never resent
+blindly: it is held until the agent confirms or discards it; so is a note DeepCall refused.
+A save cannot be held that way: it is checked against DeepCall (getInfo) before every try,
+and a refusal or a conflict sends its edits back to the caller's drafts with the reason.
+Only the kinds this version knows are ever sent: a row of an unknown kind (written by a
+newer version) or with an unreadable payload stays untouched.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.api.errors import DeepCallApiError
 from app.services.account import Account
 from app.services.errors import NotConfigured, UnexpectedError
 from app.services.logs import log_event, ms_since
+from app.services.outbox_delivery import (
+    MAY_HAVE_ARRIVED,
+    Delivered,
+    MayHaveArrived,
+    Refused,
+    Returned,
+    Save,
+    deliver_create,
+    deliver_note,
+    deliver_update,
+)
 from app.services.store import LocalStore, OutboxItem
 from app.services.tasks import OwnedTasks
 
@@ -31,7 +53,20 @@ log = logging.getLogger(__name__)
 NOTE: Final = "note"
 UPDATE: Final = "update"  # Directory update of a known caller (payload: see ``add_save``)
 CREATE: Final = "create"  # Directory create of a new caller
-SENDABLE_KINDS: Final = frozenset({NOTE})
+SENDABLE_KINDS: Final = frozenset({NOTE, UPDATE, CREATE})
+SAVE_KINDS: Final = frozenset({UPDATE, CREATE})
+FIRST_RETRY_SECONDS: Final = 5.0
+LAST_RETRY_SECONDS: Final = 300.0
+JITTER: Final = 0.2
+INTERRUPTED: Final = ("This note may already be in DeepCall: the app stopped while sending it. "
+                      "Check the call's notes in DeepCall, then send it again or discard it.")
+
+
+def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
+    """The wait after the ``attempts``-th failed try: 5 s doubling to 5 min, ±20 % so that
+    many agents' apps do not all knock at once when DeepCall comes back."""
+    base = min(FIRST_RETRY_SECONDS * 2.0 ** max(attempts - 1, 0), LAST_RETRY_SECONDS)
+    return base * (1 - JITTER + 2 * JITTER * rng())
 
 
 @dataclass(frozen=True)
@@ -49,13 +84,16 @@ def note_text(item: OutboxItem) -> str:
 
 
 def _sendable(item: OutboxItem) -> bool:
-    return item.kind in SENDABLE_KINDS and bool(note_text(item).strip())
+    if item.kind == NOTE:
+        return bool(note_text(item).strip())
+    return item.kind in SAVE_KINDS and Save.of(item) is not None
 
 
 class Outbox(QObject):
     noteSent = Signal(int, str, str)  # outbox id, caller number, the note's text
-    noteFailed = Signal(int, str, str)  # outbox id, caller number, plain message (kept)
-    # INTERFACE (issue 10), filled in by the services work:
+    # outbox id, caller number, plain message: not sent, kept (also for a held note, so a
+    # note box waiting for its note's fate never stays on "Sending…")
+    noteFailed = Signal(int, str, str)
     # A note that may already be in DeepCall (the connection broke after it was sent), or that
     # DeepCall refused: kept, not resent, until the agent confirms or discards it.
     noteHeld = Signal(int, str, str)  # outbox id, caller number, plain message
@@ -68,14 +106,28 @@ class Outbox(QObject):
     saveReturned = Signal(int, str, str)
     countsChanged = Signal(int, int)  # waiting (sending or to be retried), held for the agent
 
-    def __init__(self, store: LocalStore, account: Account,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, store: LocalStore, account: Account, parent: QObject | None = None, *,
+                 backoff: Callable[[int], float] = backoff_seconds,
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__(parent)
         self._store = store
         self._account = account
+        self._backoff = backoff
+        self._clock = clock
         self._tasks = OwnedTasks(log, "an outbox task")
         self._in_flight: set[int] = set()
+        self._per_caller: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
+        # A Qt timer, not a sleeping task: waiting for the next try is not work in progress
+        # (``busy``, and whatever waits for the app's tasks to end, must not wait for it).
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setSingleShot(True)
+        self._retry_timer.timeout.connect(self._send_due)
         self._closed = False
+        try:
+            # Notes the app was sending when it stopped may be in DeepCall: the agent decides.
+            store.outbox_interrupted([NOTE], INTERRUPTED)
+        except Exception:  # the items stay as they are; sending them waits for the next start
+            log.exception("could not check the outbox for writes interrupted by a stop")
         account.changed.connect(self._on_account_changed)
 
     # --- what waits --------------------------------------------------------------------
@@ -89,7 +141,14 @@ class Outbox(QObject):
     def busy(self) -> bool:
         return self._tasks.busy
 
-    # --- INTERFACE (issue 10) -------------------------------------------------------------
+    def counts(self) -> tuple[int, int]:
+        """(waiting, held): for the status bar, the tray and ``screenpop state``."""
+        return self._store.outbox_counts(SENDABLE_KINDS)
+
+    def held_items(self) -> list[OutboxItem]:
+        return [item for item in self._store.outbox_items() if item.held]
+
+    # --- what the agent and the app ask for -------------------------------------------------
     def add_save(self, number: str, kind: str, contactinfo: dict[str, str],
                  base: dict[str, str], fields: dict[str, tuple[str, str]], *,
                  drafts_done: tuple[tuple[str, str], ...] = ()) -> int:
@@ -101,33 +160,22 @@ class Outbox(QObject):
         so a refusal or conflict can go back to the right draft. ``drafts_done``: the field
         keys whose drafts leave in the same transaction.
         """
-        raise NotImplementedError
+        if kind not in SAVE_KINDS:
+            raise ValueError(f"not a save: {kind!r}")
+        payload = {"contactinfo": contactinfo, "base": base,
+                   "fields": {key: list(field) for key, field in fields.items()}}
+        item_id = self._store.enqueue(kind, number, payload, drafts_done=drafts_done)
+        self._counts_changed()
+        if not self._closed:
+            self._start(item_id)
+        return item_id
 
-    def counts(self) -> tuple[int, int]:
-        """(waiting, held): for the status bar, the tray and ``screenpop state``."""
-        raise NotImplementedError
-
-    def held_items(self) -> list[OutboxItem]:
-        raise NotImplementedError
-
-    def confirm_held(self, item_id: int) -> None:
-        """The agent checked: send the held item again."""
-        raise NotImplementedError
-
-    def discard_held(self, item_id: int) -> None:
-        """The agent checked: DeepCall has it (or it is not wanted); it leaves the outbox."""
-        raise NotImplementedError
-
-    def deepcall_answered(self) -> None:
-        """DeepCall just answered a request (a lookup, the counters): send what waits, now."""
-        raise NotImplementedError
-
-    # --- notes -------------------------------------------------------------------------
     def add_note(self, target: NoteTarget, text: str) -> int | None:
         """Keep the note, then send it; its outbox id (None for an empty note).
 
         The same words already waiting for the same caller and call are that note, sent again
-        rather than added twice (the agent pressing "Retry sending note"). Store failures
+        rather than added twice (the agent pressing "Retry sending note"); held, they stay
+        held (sending them again is the agent's decision, ``confirm_held``). Store failures
         (a full disk) propagate: the caller keeps the text and says so.
         """
         content = text.strip()
@@ -136,78 +184,202 @@ class Outbox(QObject):
         for item in self._store.outbox_items(NOTE, target.number):
             if note_text(item) == content and \
                     (target.call_id is None or item.call_id in (None, target.call_id)):
-                self.retry_all()
+                if item.held:
+                    self._say_held(item, item.held)
+                else:
+                    self.retry_all()
                 return item.id
         item_id = self._store.enqueue(NOTE, target.number, {"content": content},
                                       target.call_id, clear_note_draft=True)
+        self._counts_changed()
         self._start(item_id)
         return item_id
 
     def retry_all(self) -> list[int]:
-        """Send everything still waiting (oldest first), except what is being sent; their ids."""
+        """Send everything waiting now (oldest first), except what is being sent or held."""
         if self._closed:
             return []
-        waiting = [item.id for item in self._store.outbox_items()
-                   if item.id not in self._in_flight and _sendable(item)]
+        waiting = [item.id for item in self._waiting()]
         for item_id in waiting:
             self._start(item_id)
         return waiting
+
+    def deepcall_answered(self) -> None:
+        """DeepCall just answered a request (a lookup, the counters): send what waits, now."""
+        self.retry_all()
+
+    def confirm_held(self, item_id: int) -> None:
+        """The agent checked: send the held item again."""
+        item = self._store.outbox_item(item_id)
+        if item is None or not item.held or self._closed:
+            return
+        self._store.outbox_release(item_id)
+        self._counts_changed()
+        self._start(item_id)
+
+    def discard_held(self, item_id: int) -> None:
+        """The agent checked: DeepCall has it (or it is not wanted); it leaves the outbox."""
+        item = self._store.outbox_item(item_id)
+        if item is None or not item.held:
+            return
+        self._store.outbox_delivered(item_id)
+        log_event(log, "outbox_discarded", item_id=item_id, kind=item.kind)
+        self._counts_changed()
 
     def _on_account_changed(self) -> None:
         if self._account.client is not None:
             self.retry_all()  # what an earlier run, or the old account, could not send
 
+    # --- sending -----------------------------------------------------------------------
+    def _waiting(self) -> list[OutboxItem]:
+        return [item for item in self._store.outbox_items()
+                if not item.held and item.id not in self._in_flight and _sendable(item)]
+
     def _start(self, item_id: int) -> None:
         # One send per item at a time: a second retry while it is in flight would add it twice.
+        if item_id in self._in_flight:
+            return
         self._in_flight.add(item_id)
-        task = self._tasks.spawn(self._send_note(item_id))
-        task.add_done_callback(lambda _: self._in_flight.discard(item_id))
+        task = self._tasks.spawn(self._send(item_id))
+        task.add_done_callback(lambda _: self._ended(item_id))
 
-    async def _send_note(self, item_id: int) -> None:
+    def _ended(self, item_id: int) -> None:
+        self._in_flight.discard(item_id)
+        self._arm()
+
+    async def _send(self, item_id: int) -> None:
         item = self._store.outbox_item(item_id)
-        if item is None or not _sendable(item):
-            return  # already delivered by an earlier try (or not ours to send)
+        if item is None:
+            return
+        lock, users = self._per_caller.get(item.number, (asyncio.Lock(), 0))
+        self._per_caller[item.number] = (lock, users + 1)
+        try:
+            async with lock:  # FIFO: a caller's items leave in the order they were queued
+                await self._send_now(item_id)
+        finally:
+            lock, users = self._per_caller[item.number]
+            if users > 1:
+                self._per_caller[item.number] = (lock, users - 1)
+            else:
+                del self._per_caller[item.number]
+
+    async def _send_now(self, item_id: int) -> None:
+        item = self._store.outbox_item(item_id)
+        if item is None or item.held or not _sendable(item):
+            return  # already delivered by an earlier try, held, or not ours to send
         started = time.perf_counter()
         try:
             await self._account.wait_loaded()
             client = self._account.client
             if client is None:
                 raise NotConfigured(self._account.not_configured_message())
-            call_id = item.call_id
-            if call_id is None:
-                calls = await client.recent_calls(item.number)
-                call_id = calls[0].call_id if calls else None
-                if not call_id:
-                    raise DeepCallApiError(
-                        "The note could not be attached: DeepCall lists no call with this "
-                        "number yet. It is kept and will be sent when you retry.")
-                self._store.set_outbox_call_id(item_id, call_id)
-            await client.notes_add(item.number, note_text(item), call_id)
+            if item.kind == NOTE:
+                await deliver_note(client, self._store, item)
+                outcome: Delivered | Returned | None = None
+            else:
+                save = Save.of(item)
+                assert save is not None
+                deliver = deliver_create if item.kind == CREATE else deliver_update
+                outcome = await deliver(client, self._store, item, save)
         except asyncio.CancelledError:
             raise
+        except (MayHaveArrived, Refused) as exc:
+            self._not_sure(item, exc, started)
         except Exception as exc:
             self._failed(item, exc, started)
+        else:
+            self._done(item, outcome, started)
+        self._counts_changed()
+
+    def _done(self, item: OutboxItem, outcome: Delivered | Returned | None,
+              started: float) -> None:
+        if isinstance(outcome, Returned):
+            self._store.outbox_returned(item.id, item.number, outcome.drafts, outcome.form_error)
+            log_event(log, "save_returned", item_id=item.id, ms=ms_since(started))
+            self.saveReturned.emit(item.id, item.number, outcome.form_error)
             return
-        self._store.outbox_delivered(item_id)
-        log_event(log, "note_sent", note_id=item_id, ms=ms_since(started))
-        self.noteSent.emit(item_id, item.number, note_text(item))
+        self._store.outbox_delivered(item.id)
+        log_event(log, f"{item.kind}_sent", item_id=item.id, ms=ms_since(started))
+        if outcome is None:
+            self.noteSent.emit(item.id, item.number, note_text(item))
+        else:
+            self.saveDelivered.emit(item.id, item.number, outcome.saved, item.kind)
+
+    def _not_sure(self, item: OutboxItem, exc: MayHaveArrived | Refused,
+                  started: float) -> None:
+        if item.kind != NOTE:  # a save is checked with getInfo before its next try
+            self._failed(item, exc, started)
+            return
+        reason = MAY_HAVE_ARRIVED if isinstance(exc, MayHaveArrived) else \
+            f"DeepCall refused this note: {exc.user_message}"
+        self._store.outbox_hold(item.id, reason)
+        log_event(log, "note_held", logging.WARNING, item_id=item.id,
+                  error=type(exc).__name__, ms=ms_since(started))
+        self._say_held(item, reason)
+
+    def _say_held(self, item: OutboxItem, reason: str) -> None:
+        self.noteHeld.emit(item.id, item.number, reason)
+        self.noteFailed.emit(item.id, item.number, f"Note held for you: {reason}")
 
     def _failed(self, item: OutboxItem, exc: Exception, started: float) -> None:
         if isinstance(exc, DeepCallApiError):
             error: DeepCallApiError = exc
         else:
-            log.error("sending a note failed unexpectedly", exc_info=exc)
-            error = UnexpectedError(exc, "sending the note")
+            log.error("sending an outbox item failed unexpectedly", exc_info=exc)
+            error = UnexpectedError(exc, "sending the note" if item.kind == NOTE
+                                    else "saving the contact")
         try:
-            self._store.outbox_failed(item.id, error.user_message)
-        except Exception:  # the note itself is still stored; only the attempt count is lost
+            self._store.outbox_failed(item.id, error.user_message,
+                                      self._clock() + self._backoff(item.attempts + 1))
+        except Exception:  # the item itself is still stored; only the attempt count is lost
             log.exception("could not record the failed attempt in the outbox")
-        log_event(log, "note_failed", logging.WARNING, note_id=item.id,
+        log_event(log, f"{item.kind}_failed", logging.WARNING, item_id=item.id,
                   error=type(error).__name__, ms=ms_since(started))
-        self.noteFailed.emit(item.id, item.number,
-                             f"Note not sent yet (kept, will retry): {error.user_message}")
+        if item.kind == NOTE:
+            self.noteFailed.emit(item.id, item.number,
+                                 f"Note not sent yet (kept, will retry): {error.user_message}")
+        else:
+            self.saveWaiting.emit(item.id, item.number,
+                                  f"Not saved yet (kept, will retry): {error.user_message}")
+
+    def _counts_changed(self) -> None:
+        try:
+            waiting, held = self.counts()
+        except Exception:
+            log.exception("could not count the outbox")
+            return
+        self.countsChanged.emit(waiting, held)
+
+    # --- the retry timer ------------------------------------------------------------------
+    def _arm(self) -> None:
+        """Wake up when the next waiting item is due (none without an account: a working
+        account, when it comes, sends everything anyway)."""
+        self._retry_timer.stop()
+        if self._closed or self._account.client is None:
+            return
+        try:
+            waiting = self._waiting()
+        except Exception:  # a closed or broken store: the next change or start tries again
+            log.exception("could not read the outbox to plan the next try")
+            return
+        if waiting:
+            due = min(item.next_attempt for item in waiting)
+            self._retry_timer.start(max(0, math.ceil((due - self._clock()) * 1000)))
+
+    def _send_due(self) -> None:
+        now = self._clock()
+        try:
+            due = [item.id for item in self._waiting() if item.next_attempt <= now]
+        except Exception:
+            log.exception("could not read the outbox to send what is due")
+            return
+        for item_id in due:
+            self._start(item_id)
+        if not due:
+            self._arm()
 
     async def shutdown(self) -> None:
         """Stop sending; whatever is unsent stays in the outbox for the next start."""
         self._closed = True
+        self._retry_timer.stop()
         await self._tasks.cancel_and_wait()
