@@ -145,6 +145,12 @@ class Outbox(QObject):
         """(waiting, held): for the status bar, the tray and ``screenpop state``."""
         return self._store.outbox_counts(SENDABLE_KINDS)
 
+    def waiting_saves(self, kind: str, number: str) -> list[dict[str, str]]:
+        """The values (directory key -> value) of ``number``'s saves of ``kind`` not yet
+        delivered, oldest first: what the form shows as saved meanwhile."""
+        saves = (Save.of(item) for item in self._store.outbox_items(kind, number))
+        return [save.contactinfo for save in saves if save is not None]
+
     def held_items(self) -> list[OutboxItem]:
         return [item for item in self._store.outbox_items() if item.held]
 
