@@ -95,8 +95,9 @@ def test_a_note_without_a_known_call_asks_deepcall_for_the_latest_call(
     run_async(scenario())
 
 
-def test_a_rejected_note_stays_in_the_outbox(
+def test_a_rejected_note_stays_in_the_outbox_held_for_the_agent(
         run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    # Issue 10: a note DeepCall refused is held (not retried blindly) with DeepCall's reason.
     async def scenario() -> None:
         async with pop_parts(sandbox.base_url, tmp_path) as parts:
             await _popped(parts, KNOWN, call_id="not-a-call-of-this-number")
@@ -104,6 +105,8 @@ def test_a_rejected_note_stays_in_the_outbox(
                                               trigger=lambda: parts.add_note("kept"))
             assert "DeepCall" in message
             assert [note_text(i) for i in parts.store.outbox_items()] == ["kept"]
+            assert [note_text(i) for i in parts.outbox.held_items()] == ["kept"]
+            assert parts.outbox.retry_all() == []
 
     run_async(scenario())
 
