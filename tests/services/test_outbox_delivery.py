@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.api.auth import TokenAuth
-from app.sandbox.accounts import DEMO_USER_ID
+from app.sandbox.accounts import DEMO_USER_ID, EXPIRED_TOKEN
 from app.sandbox.server import SandboxServer
 from app.services.outbox import CREATE, UPDATE, NoteTarget, Outbox, backoff_seconds
 from app.services.store import LocalStore
@@ -217,13 +217,16 @@ def test_a_contact_deleted_meanwhile_returns_the_edits_with_a_form_message(
 
 def test_an_expired_token_waits_and_a_working_account_sends_at_once(
         run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
-    expired = TokenAuth(DEMO_USER_ID, "sbx-expired-token")
+    expired = TokenAuth(DEMO_USER_ID, EXPIRED_TOKEN)
 
     async def scenario() -> None:
+        async with client_for(sandbox.base_url) as good:
+            call_id = (await good.recent_calls(KNOWN))[0].call_id
         async with outbox_parts(sandbox.base_url, tmp_path, auth=expired) as parts:
+            # With the call known, notesAdd itself is what the expired token fails.
             _, _, message = await wait_signal(
-                parts.outbox.noteFailed, timeout=10,
-                trigger=lambda: parts.outbox.add_note(NoteTarget(KNOWN), "after sign-in"))
+                parts.outbox.noteFailed, timeout=10, trigger=lambda:
+                parts.outbox.add_note(NoteTarget(KNOWN, call_id), "after sign-in"))
             assert "token" in message
             assert parts.outbox.counts() == (1, 0)
             await wait_signal(parts.outbox.noteSent, timeout=10, trigger=lambda:
@@ -264,7 +267,7 @@ def test_without_an_account_nothing_is_scheduled(
         run_async: Callable[..., Any], tmp_path: Path) -> None:
     async def scenario() -> None:
         store = LocalStore.in_profile(tmp_path)
-        outbox = Outbox(store, FixedAccount(None), backoff=lambda _n: 0.0)
+        outbox = Outbox(store, FixedAccount(None), backoff=lambda _n: 60.0)
         failed: list[Any] = []
         outbox.noteFailed.connect(lambda *a: failed.append(a))
         outbox.add_note(NoteTarget(KNOWN), "waits for Settings")
