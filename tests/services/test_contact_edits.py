@@ -29,7 +29,7 @@ def test_an_update_reaches_deepcall_and_contactinfo_shows_it_next_time(
             parts.edits.keep(view, edits)
             assert set(parts.edits.drafts(PLAIN)) == {EMAIL}
             sandbox.clear_requests()
-            item_id, number, saved, kind = await wait_signal(
+            _, number, saved, kind = await wait_signal(
                 parts.outbox.saveDelivered, timeout=10,
                 trigger=lambda: parts.edits.save(view, edits))
             assert (number, saved, kind) == (PLAIN, {"email": "rohan@gupta.in"}, "update")

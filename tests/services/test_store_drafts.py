@@ -102,7 +102,8 @@ def test_a_write_left_mid_send_by_a_killed_app_is_found_at_the_next_start(
     subprocess.run([sys.executable, "-c", code, str(tmp_path), NUMBER], timeout=60)
     store = LocalStore.in_profile(tmp_path)
     note, update = store.outbox_items()
-    assert note.sending and update.sending
+    assert note.sending
+    assert update.sending
     assert store.outbox_interrupted(["note"], "may be there") == [note.id, update.id]
     note, update = store.outbox_items()
     assert (note.held, note.sending, update.held, update.sending) == ("may be there", 0, "", 0)
