@@ -1,19 +1,42 @@
 """The local record of every pop: when, which number, from where, and how it ended.
 
 History is a convenience for the agent, never a reason to lose a pop: a write that fails is
-logged and the pop goes on.
+logged and the pop goes on. Call-centre data has retention rules, so pops older than
+``history_days`` are pruned (``HistoryRetention``: at start, daily, and when the setting
+changes), and the agent can clear it all or forget one caller. None of that ever touches the
+outbox: a queued save or note is the agent's work for DeepCall, not a record of the caller.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Final, Protocol
+
+from PySide6.QtCore import QObject, QTimer
 
 from app.core.pop_request import PopRequest
-from app.services.store import LocalStore
+from app.services.store import LocalStore, PopRecord
 
 log = logging.getLogger(__name__)
 
 HISTORY_IN_STATE = 20  # pops `screenpop state` lists
+SEARCH_LIMIT: Final = 500  # pops the history panel lists (the newest first)
+DAY_SECONDS: Final = 86_400
+PRUNE_EVERY_MS: Final = DAY_SECONDS * 1000
+
+
+class PendingMarks(Protocol):
+    """What waits for one caller (the store's ``pending_by_number``): drafts typed and not
+    saved, saves and notes queued for DeepCall, and those held for the agent to decide."""
+
+    @property
+    def drafts(self) -> bool: ...
+    @property
+    def queued(self) -> int: ...
+    @property
+    def held(self) -> int: ...
 
 
 class PopHistory:
@@ -48,3 +71,78 @@ class PopHistory:
             return []
         return [{"number": r.number, "at": r.at, "status": r.status, "name": r.name or None,
                  "call_id": r.call_id, "source": r.source} for r in records]
+
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[PopRecord]:
+        """Pops by number digits or name, newest first (every pop for an empty text).
+        Raises the store's error: the panel says the history could not be read."""
+        return self._store.search_pops(text, limit)
+
+    def pending_marks(self) -> Mapping[str, PendingMarks]:
+        """Per number, what is pending (a draft, queued, held); {} if it cannot be read."""
+        try:
+            # The store's method comes with the services work of issue 10.
+            marks: Mapping[str, PendingMarks] = self._store.pending_by_number()  # type: ignore[attr-defined]
+        except Exception:
+            log.exception("could not read what is pending per caller")
+            return {}
+        return marks
+
+    def clear(self) -> int:
+        """Every pop goes (drafts and the outbox stay); how many went. Raises the store's
+        error, so the agent is told it did not happen."""
+        gone = self._store.clear_pops()
+        log.info("history cleared: %d pop(s)", gone)
+        return gone
+
+    def forget(self, number: str) -> int:
+        """The caller's pops, note draft and field drafts go (the outbox stays); raises the
+        store's error."""
+        gone = self._store.forget_caller(number)
+        log.info("a caller was forgotten: %d pop(s)", gone)  # no number: that is the point
+        return gone
+
+    def prune(self, days: int, now: float | None = None) -> int:
+        """Pops older than ``days`` go; how many (0 if the store failed: tried again later)."""
+        cutoff = (time.time() if now is None else now) - days * DAY_SECONDS
+        try:
+            gone = self._store.prune_pops(cutoff)
+        except Exception:
+            log.exception("could not prune the local history")
+            return 0
+        if gone:
+            log.info("history retention (%d days): %d pop(s) pruned", days, gone)
+        return gone
+
+
+class HistoryRetention(QObject):
+    """Keeps the history within ``history_days``: at start, once a day, and at once when the
+    setting changes (a shorter period applies now, not tomorrow)."""
+
+    def __init__(self, history: PopHistory, days: int, *,
+                 clock: Callable[[], float] = time.time, every_ms: int = PRUNE_EVERY_MS,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._history = history
+        self._days = days
+        self._clock = clock
+        self._timer = QTimer(self)
+        self._timer.setInterval(every_ms)
+        self._timer.timeout.connect(self.prune)
+
+    @property
+    def days(self) -> int:
+        return self._days
+
+    def start(self) -> None:
+        self.prune()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def set_days(self, days: int) -> None:
+        self._days = days
+        self.prune()
+
+    def prune(self) -> int:
+        return self._history.prune(self._days, self._clock())

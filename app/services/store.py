@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from app.core.history_search import HistoryQuery, fold_name
 from app.services.store_recovery import is_corrupt, readable_items_of, remove_stale_copies
 from app.services.store_schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
@@ -148,6 +149,7 @@ class PendingMarks:
 # A field_drafts row with no group and no label holds the caller's form-level message
 # (e.g. "the contact was deleted in DeepCall meanwhile"): kept as durably as the drafts.
 FORM_ROW: Final = ("", "")
+_POP_COLUMNS: Final = "id, number, at, status, name, call_id, source"
 _OUTBOX_COLUMNS: Final = ("id, kind, number, call_id, payload, created, attempts, last_error, "
                           "held, next_attempt, sending")
 _DRAFT_COLUMNS: Final = "grp, label, value, base, theirs, error, updated"
@@ -177,6 +179,7 @@ class LocalStore:
         self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._db = self._open()
+        self._db.create_function("screenpop_fold", 1, fold_name, deterministic=True)
         self._recover_damaged_files()
 
     @classmethod
@@ -368,11 +371,46 @@ class LocalStore:
                        (status, name, pop_id))
 
     def recent_pops(self, limit: int = 50) -> list[PopRecord]:
+        return self.search_pops("", limit)
+
+    def search_pops(self, text: str, limit: int = 50) -> list[PopRecord]:
+        """Pops whose number holds the digits of ``text`` or whose name holds ``text`` (any
+        case, any script), newest first; every pop for an empty ``text``."""
+        query = HistoryQuery.of(text)
+        where = ""
+        params: tuple[str, ...] = ()
+        if query.name:
+            where = " WHERE instr(screenpop_fold(name), ?) > 0"
+            params = (query.name,)
+        if query.digits:
+            where += " OR instr(number, ?) > 0"
+            params += (query.digits,)
+        sql = f"SELECT {_POP_COLUMNS} FROM pop_history{where} ORDER BY id DESC LIMIT ?"  # noqa: S608 (fixed parts)
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, number, at, status, name, call_id, source FROM pop_history "
-                "ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+            rows = self._db.execute(sql, (*params, limit)).fetchall()
         return [PopRecord(*row) for row in rows]
+
+    def prune_pops(self, before: float) -> int:
+        """Retention: the pops older than ``before`` (Unix time) go; how many went."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM pop_history WHERE at < ?", (before,)).rowcount
+
+    def clear_pops(self) -> int:
+        """Every pop goes; drafts and the outbox stay (what the agent typed is not history)."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM pop_history").rowcount
+
+    def forget_caller(self, number: str) -> int:
+        """A caller's pops, note draft and field drafts go, in one transaction; what waits in
+        the outbox for them stays (it is work for DeepCall, not a record of the caller).
+        How many pops went."""
+        with self._transaction() as db:
+            gone = db.execute("DELETE FROM pop_history WHERE number = ?", (number,)).rowcount
+            db.execute("DELETE FROM note_drafts WHERE number = ?", (number,))
+            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                          "AND name = 'field_drafts'").fetchone():  # schema v4 on
+                db.execute("DELETE FROM field_drafts WHERE number = ?", (number,))
+            return gone
 
     # --- note drafts ---------------------------------------------------------------------
     def save_draft(self, number: str, text: str) -> None:

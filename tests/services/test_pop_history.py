@@ -1,0 +1,137 @@
+"""The pop history against a real SQLite file: search by name or number digits, retention in
+days, clearing and forgetting a caller — which never touch a queued save or note."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from app.services.pop_history import DAY_SECONDS, HistoryRetention, PopHistory
+from app.services.settings import Settings
+from app.services.store import LocalStore
+
+ASHA = "+918302390884"
+OLGA = "+441632960961"
+NOW = 1_750_000_000.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    opened = LocalStore.in_profile(tmp_path)
+    yield opened
+    opened.close()
+
+
+def _pops(store: LocalStore) -> list[tuple[str, str]]:
+    return [(r.number, r.name) for r in store.recent_pops(100)]
+
+
+def _field_draft(store: LocalStore, number: str) -> None:
+    """A field draft as schema v4 keeps it (the table is made here if this file predates it)."""
+    db = sqlite3.connect(store.path)
+    with db:
+        db.execute("CREATE TABLE IF NOT EXISTS field_drafts (number TEXT NOT NULL, "
+                   "grp TEXT NOT NULL, label TEXT NOT NULL, value TEXT NOT NULL, "
+                   "base TEXT NOT NULL, theirs TEXT, error TEXT NOT NULL DEFAULT '', "
+                   "updated REAL NOT NULL, PRIMARY KEY (number, grp, label))")
+        db.execute("INSERT INTO field_drafts (number, grp, label, value, base, updated) "
+                   "VALUES (?, 'Contact', 'Email', 'new@example.com', 'old@example.com', ?)",
+                   (number, time.time()))
+    db.close()
+
+
+def _field_drafts(store: LocalStore) -> list[str]:
+    db = sqlite3.connect(store.path)
+    try:
+        return [row[0] for row in db.execute("SELECT number FROM field_drafts ORDER BY number")]
+    finally:
+        db.close()
+
+
+def test_search_finds_a_caller_by_name_in_any_case_or_by_the_digits_typed(
+        store: LocalStore) -> None:
+    store.record_pop(ASHA, "found", name="Asha Verma", source="softphone", call_id="c1")
+    store.record_pop(OLGA, "found", name="ÅSA Öberg", source="clipboard")
+    store.record_pop("+919000000001", "unknown", source="tel")
+
+    def found(text: str) -> list[str]:
+        return [r.number for r in store.search_pops(text)]
+
+    assert found("") == ["+919000000001", OLGA, ASHA]  # everything, newest first
+    assert found("verma") == [ASHA]
+    assert found("åsa öb") == [OLGA]  # case folded beyond ASCII
+    assert found("08302 390884") == [ASHA]  # as written nationally: trunk zero, a space
+    assert found("+91 83023") == [ASHA]
+    assert found("00 44 1632") == [OLGA]  # the international prefix
+    assert found("٨٣٠٢٣٩") == [ASHA]  # Arabic-Indic digits are the same digits
+    assert found("nobody") == []
+    assert found("%") == []  # no wildcard: the text is matched as it is
+    assert [r.call_id for r in store.search_pops("asha")] == ["c1"]
+
+
+def test_pruning_removes_only_pops_older_than_the_retention(store: LocalStore) -> None:
+    store.record_pop(ASHA, "found", name="old", at=NOW - 31 * DAY_SECONDS)
+    store.record_pop(ASHA, "found", name="recent", at=NOW - 29 * DAY_SECONDS)
+    store.record_pop(OLGA, "found", name="today", at=NOW - 60)
+
+    assert PopHistory(store).prune(30, now=NOW) == 1
+    assert _pops(store) == [(OLGA, "today"), (ASHA, "recent")]
+    assert PopHistory(store).prune(1, now=NOW) == 1
+    assert _pops(store) == [(OLGA, "today")]
+
+
+def test_clearing_and_forgetting_never_delete_a_queued_save_or_note(tmp_path: Path) -> None:
+    store = LocalStore.in_profile(tmp_path)
+    history = PopHistory(store)
+    for number in (ASHA, OLGA):
+        store.record_pop(number, "found", name=number)
+        store.save_draft(number, f"half-typed note for {number}")
+        _field_draft(store, number)
+    note = store.enqueue("note", ASHA, {"content": "Call back at 5"}, "c1")
+    save = store.enqueue("update", ASHA, {"contactinfo": {"email": "new@example.com"}})
+
+    assert history.forget(ASHA) == 1
+    assert _pops(store) == [(OLGA, OLGA)]
+    assert store.load_draft(ASHA) == ""  # the forgotten caller's drafts go with them
+    assert _field_drafts(store) == [OLGA]
+    assert store.load_draft(OLGA) == f"half-typed note for {OLGA}"  # nobody else's
+    assert [i.id for i in store.outbox_items()] == [note, save]
+
+    assert history.clear() == 1
+    store.close()
+    reopened = LocalStore.in_profile(tmp_path)  # what is on disk, not what a cache says
+    try:
+        assert reopened.recent_pops() == []
+        assert [(i.id, i.kind) for i in reopened.outbox_items()] == [
+            (note, "note"), (save, "update")]
+        assert reopened.load_draft(OLGA) == f"half-typed note for {OLGA}"  # drafts are kept
+    finally:
+        reopened.close()
+
+
+def test_retention_prunes_at_start_when_the_setting_changes_and_daily(
+        store: LocalStore, qtbot: QtBot) -> None:
+    now = [NOW]
+    retention = HistoryRetention(PopHistory(store), 30, clock=lambda: now[0], every_ms=50)
+    store.record_pop(ASHA, "found", name="40 days ago", at=NOW - 40 * DAY_SECONDS)
+    store.record_pop(ASHA, "found", name="10 days ago", at=NOW - 10 * DAY_SECONDS)
+    store.record_pop(ASHA, "found", name="now", at=NOW)
+
+    retention.start()
+    assert [name for _, name in _pops(store)] == ["now", "10 days ago"]
+    retention.set_days(7)  # a shorter period applies at once
+    assert [name for _, name in _pops(store)] == ["now"]
+    now[0] = NOW + 8 * DAY_SECONDS  # the app stayed open for a week: the timer's turn
+    qtbot.waitUntil(lambda: _pops(store) == [], timeout=5000)
+    retention.stop()
+
+
+def test_history_days_defaults_to_30(tmp_path: Path) -> None:
+    settings = Settings(tmp_path)
+    assert settings.history_days == 30
+    settings.history_days = 90
+    assert Settings(tmp_path).history_days == 90
