@@ -22,6 +22,7 @@ class Tray(QObject):
         self.icon = QSystemTrayIcon(icon("tray-idle"), self)
         self.status = "idle"
         self.last_caller = ""
+        self.outbox_summary = ""  # "2 changes waiting", "" when nothing waits
         menu = QMenu()
         self._menu = menu  # QSystemTrayIcon does not own its menu
         menu.addAction("&Show Screen-Pop", self.show_requested.emit)
@@ -56,9 +57,19 @@ class Tray(QObject):
         if last_caller is not None:
             self.last_caller = last_caller
         self.icon.setIcon(icon(f"tray-{status}"))
-        tip = f"DeepCall Screen-Pop — {STATUS_TEXT.get(status, status)}"
+        self._show_tooltip()
+
+    def set_outbox_summary(self, summary: str) -> None:
+        """What waits for DeepCall ("2 changes waiting"), under the state; "" hides the line."""
+        self.outbox_summary = summary
+        self._show_tooltip()
+
+    def _show_tooltip(self) -> None:
+        tip = f"DeepCall Screen-Pop — {STATUS_TEXT.get(self.status, self.status)}"
         if self.last_caller:
             tip += f"\nLast caller: {one_line(self.last_caller)}"
+        if self.outbox_summary:
+            tip += f"\n{self.outbox_summary}"
         self.icon.setToolTip(defused(tip))
 
     def notify(self, title: str, message: str) -> None:
