@@ -29,7 +29,7 @@ from app.services.mapping_store import ActiveMapping
 from app.services.note_drafts import NoteDrafts
 from app.services.outbox import Outbox
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import PopHistory
+from app.services.pop_history import HistoryRetention, PopHistory
 from app.services.secrets import SecretStore
 from app.services.settings import Settings
 from app.services.store import LocalStore
@@ -38,7 +38,9 @@ from app.sources.local_server import LocalSocketServer
 from app.sources.url_open import UrlOpenFilter
 from app.ui.crash_dialog import CrashReporter
 from app.ui.dialogs import Dialogs
+from app.ui.history_panel import HistoryController, install_history
 from app.ui.main_window import MainWindow
+from app.ui.outbox_status import OutboxStatus
 from app.ui.presenter import WindowPresenter
 from app.ui.screenshot_hook import ScreenshotHook
 from app.ui.tray import Tray
@@ -80,6 +82,10 @@ class AppSession:
     demo: DemoCalls
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     _closing: bool = False
+    # History retention and panel, what waits in the outbox (issue 10, part H).
+    retention: HistoryRetention = field(init=False)
+    history_ui: HistoryController = field(init=False)
+    outbox_status: OutboxStatus = field(init=False)
 
     @property
     def profile_dir(self) -> Path:
@@ -90,7 +96,8 @@ class AppSession:
         return self.account.client
 
     def state(self) -> dict[str, object]:
-        return {**self.presenter.state(), "history": self.history.recent()}
+        return {**self.presenter.state(), **self.outbox_status.state(),
+                "history": self.history.recent()}
 
     def start(self) -> None:
         self.crash.install(asyncio.get_running_loop())
@@ -102,6 +109,7 @@ class AppSession:
         self.tray.show()
         self.clipboard.set_enabled(self.settings.clipboard_enabled)
         self.account.reload()  # the keyring is read off the UI thread; pops wait for it
+        self.retention.start()
 
     def request_quit(self) -> None:
         self.finished.set()
@@ -122,6 +130,8 @@ class AppSession:
         self.presenter.save_note_draft()
         self.window.quitting = True
         self.dialogs.close()
+        self.retention.stop()
+        self.outbox_status.close()
         self.window.close()
         self.tray.hide()
         await self.poller.shutdown()
@@ -204,7 +214,18 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     # installed before the loop runs so the link that launched the app is not missed. Only
     # there: a filter on the application sees every event of every object, a cost the other
     # platforms (tel: arrives as `screenpop tel:...`) have no reason to pay.
+    _wire_history_and_outbox_status(session)
     app = QApplication.instance()
     if app is not None and sys.platform == "darwin":
         url_open.install(app)
     return session
+
+
+def _wire_history_and_outbox_status(session: AppSession) -> None:
+    """The history panel (Ctrl+H) and its retention; the outbox's counts in the status bar,
+    the tray and ``state`` (issue 10, part H)."""
+    session.retention = HistoryRetention(session.history, session.settings.history_days)
+    session.settings.watch("history_days", session.retention.set_days)
+    session.history_ui = install_history(session.window, session.history, session.coordinator)
+    session.outbox.countsChanged.connect(session.history_ui.refresh_if_shown)
+    session.outbox_status = OutboxStatus(session.outbox, session.window, session.tray)

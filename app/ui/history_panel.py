@@ -1,0 +1,298 @@
+"""The call history panel: every pop, newest first, searchable by number or name.
+
+A dock beside the caller (Ctrl+H): time, number, name, source, call id and what is still
+pending for that caller ("unsaved changes", "2 waiting", "needs your decision"). Enter or a
+double-click pops the caller again (from the cache, else DeepCall). "Clear history…" and
+"Forget this caller…" ask first and say that queued saves and notes are kept. The panel
+renders and emits; ``HistoryController`` reads the history service and relays.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.contact_view import format_number
+from app.core.pop_request import PopRequest
+from app.core.screen_text import one_line
+from app.services.pop_coordinator import PopCoordinator
+from app.services.pop_history import PendingMarks, PopHistory
+from app.services.store import PopRecord
+from app.ui.confirm import confirm
+from app.ui.plain_text import plain_label, plain_tooltip
+
+log = logging.getLogger(__name__)
+
+# Ctrl+H; on macOS Qt reads "Ctrl" as Cmd, and Cmd+H hides the app there: the Control key.
+SHORTCUT = "Meta+H" if sys.platform == "darwin" else "Ctrl+H"
+COLUMNS = ("Time", "Number", "Name", "Source", "Call ID", "Pending")
+PENDING_COLUMN = COLUMNS.index("Pending")
+STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
+                "superseded": "Next call came first", "cancelled": "App closed first"}
+ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
+def pending_text(marks: PendingMarks | None) -> str:
+    """"unsaved changes · 2 waiting · needs your decision"; "" when nothing is pending."""
+    if marks is None:
+        return ""
+    parts = []
+    if marks.drafts:
+        parts.append("unsaved changes")
+    if marks.queued:
+        parts.append(f"{marks.queued} waiting")
+    if marks.held:
+        parts.append("needs your decision")
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    number: str  # E.164: what a re-pop asks for
+    texts: tuple[str, ...]  # one per column, as shown
+
+    @classmethod
+    def of(cls, record: PopRecord, marks: PendingMarks | None) -> HistoryRow:
+        when = datetime.fromtimestamp(record.at).strftime("%d %b %H:%M")
+        name = record.name or STATUS_WORDS.get(record.status, "")
+        return cls(record.number, (when, format_number(record.number), name,
+                                   record.source or "", record.call_id or "",
+                                   pending_text(marks)))
+
+
+class HistoryPanel(QDockWidget):
+    search_changed = Signal(str)
+    repop_requested = Signal(str)  # E.164
+    clear_requested = Signal()  # the agent confirmed
+    forget_requested = Signal(str)  # E.164; the agent confirmed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Call history", parent)
+        self.setObjectName("historyDock")  # saveState() needs a name
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by number or name")
+        self.search.setAccessibleName("Search the call history")
+        self.search.setClearButtonEnabled(True)
+        self.list = QTreeWidget()
+        self.list.setColumnCount(len(COLUMNS))
+        self.list.setHeaderLabels(list(COLUMNS))
+        self.list.setRootIsDecorated(False)
+        self.list.setUniformRowHeights(True)
+        self.list.setAlternatingRowColors(True)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setAccessibleName("Call history, newest first: Enter pops the caller again")
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.list.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        em = self.list.fontMetrics().horizontalAdvance("M")
+        for column, width in enumerate((8, 10, 12, 6, 6, 10)):
+            self.list.setColumnWidth(column, em * width)
+        self.problem = plain_label()
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self.forget = QPushButton("&Forget this caller…")
+        self.clear_all = QPushButton("C&lear history…")
+        self.forget.setEnabled(False)
+
+        body = QWidget()
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.forget)
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_all)
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.problem)
+        layout.addLayout(buttons)
+        self.setWidget(body)
+
+        self.search.textChanged.connect(self.search_changed)
+        self.list.itemDoubleClicked.connect(lambda item, _column: self._repop(item))
+        self.list.currentItemChanged.connect(
+            lambda current, _previous: self.forget.setEnabled(current is not None))
+        self.forget.clicked.connect(self.ask_forget)
+        self.clear_all.clicked.connect(self.ask_clear)
+        pop_again = QAction("&Pop this caller again", self.list)
+        pop_again.triggered.connect(lambda: self._repop(self.list.currentItem()))
+        forget = QAction("&Forget this caller…", self.list)
+        forget.triggered.connect(self.ask_forget)
+        self.list.addActions([pop_again, forget])
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        # Explicit keys rather than ``itemActivated``: that fires on a single click on some
+        # desktops, and a stray click must not replace the caller on screen.
+        self.list.installEventFilter(self)
+        self.search.installEventFilter(self)
+
+    def show_rows(self, rows: Sequence[HistoryRow]) -> None:
+        current = self.selected_number()
+        self.list.clear()
+        first: QTreeWidgetItem | None = None
+        for row in rows:
+            item = QTreeWidgetItem([one_line(text) for text in row.texts])
+            item.setData(0, Qt.ItemDataRole.UserRole, row.number)
+            for column, text in enumerate(row.texts):
+                if text:
+                    item.setToolTip(column, plain_tooltip(text))
+            self.list.addTopLevelItem(item)
+            first = first or item
+            if row.number == current and self.list.currentItem() is None:
+                self.list.setCurrentItem(item)  # the agent's place is kept across refreshes
+        if self.list.currentItem() is None and first is not None:
+            self.list.setCurrentItem(first)
+        self.forget.setEnabled(self.list.currentItem() is not None)
+        self.clear_all.setEnabled(bool(rows) or bool(self.search.text()))
+
+    def show_problem(self, message: str) -> None:
+        self.problem.setText(message)
+        self.problem.setVisible(bool(message))
+
+    def numbers(self) -> list[str]:
+        items = (self.list.topLevelItem(i) for i in range(self.list.topLevelItemCount()))
+        return [str(item.data(0, Qt.ItemDataRole.UserRole)) for item in items if item]
+
+    def selected_number(self) -> str | None:
+        item = self.list.currentItem()
+        return str(item.data(0, Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def open_and_search(self) -> None:
+        """Ctrl+H: show the panel with the cursor in the search box."""
+        self.show()
+        self.raise_()
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if key in ENTER_KEYS:
+                self._repop(self.list.currentItem())
+                return True
+            if watched is self.search and key == Qt.Key.Key_Down:
+                self.list.setFocus(Qt.FocusReason.TabFocusReason)
+                return True
+            if key == Qt.Key.Key_Escape and watched is self.search and self.search.text():
+                self.search.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _repop(self, item: QTreeWidgetItem | None) -> None:
+        if item is not None:
+            self.repop_requested.emit(str(item.data(0, Qt.ItemDataRole.UserRole)))
+
+    def ask_forget(self) -> None:
+        number = self.selected_number()
+        if number is None:
+            return
+        shown = format_number(number)
+        confirm(self, "Forget this caller?",
+                f"Forget {shown}? Their calls in this history, their unsent note draft and "
+                "their unsaved changes are deleted from this computer. Saves and notes "
+                "already queued for DeepCall are kept and still sent.", "Forget",
+                lambda: self.forget_requested.emit(number))
+
+    def ask_clear(self) -> None:
+        confirm(self, "Clear the call history?",
+                "Delete every call from this history on this computer? Unsaved changes, note "
+                "drafts, and saves and notes queued for DeepCall are kept.", "Clear history",
+                self.clear_requested.emit)
+
+
+class HistoryController(QObject):
+    """Reads the history for the panel and hands its requests to the services."""
+
+    def __init__(self, panel: HistoryPanel, history: PopHistory,
+                 coordinator: PopCoordinator) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self._history = history
+        self._coordinator = coordinator
+        self.show_action: QAction | None = None  # Ctrl+H, once installed in a window
+        panel.search_changed.connect(lambda _text: self.refresh())
+        panel.visibilityChanged.connect(self._on_visibility)
+        panel.repop_requested.connect(self.repop)
+        panel.clear_requested.connect(self.clear)
+        panel.forget_requested.connect(self.forget)
+        # A pop starts or ends (its name, its status), a draft or the outbox changes.
+        coordinator.statusChanged.connect(self.refresh_if_shown)
+
+    def _on_visibility(self, visible: bool) -> None:
+        if visible:
+            self.refresh()
+
+    def refresh_if_shown(self, *_args: object) -> None:
+        if self.panel.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            records = self._history.search(self.panel.search.text())
+        except Exception:
+            log.exception("could not read the local history")
+            self.panel.show_problem("The history could not be read from this computer's "
+                                    "database; see the log.")
+            self.panel.show_rows([])
+            return
+        marks: Mapping[str, PendingMarks] = self._history.pending_marks()
+        self.panel.show_problem("")
+        self.panel.show_rows([HistoryRow.of(r, marks.get(r.number)) for r in records])
+
+    def repop(self, number: str) -> None:
+        # As a new call from the history: the cache answers at once if it still can.
+        self._coordinator.pop(PopRequest(number, source="history"))
+
+    def clear(self) -> None:
+        self._act(self._history.clear, "cleared")
+
+    def forget(self, number: str) -> None:
+        self._act(lambda: self._history.forget(number), "changed")
+
+    def _act(self, action: Callable[[], object], what: str) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("could not change the local history")
+            self.panel.show_problem(f"The history could not be {what}: this computer's "
+                                    "database did not take it. Nothing was deleted.")
+            return
+        self.refresh()
+
+
+def install_history(window: QMainWindow, history: PopHistory,
+                    coordinator: PopCoordinator) -> HistoryController:
+    """The panel docked on the window's right (hidden until asked for) and its menu."""
+    panel = HistoryPanel(window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+    em = panel.fontMetrics().horizontalAdvance("M")
+    # Wide enough for time, number and name; the rest scrolls into view.
+    window.resizeDocks([panel], [em * 36], Qt.Orientation.Horizontal)
+    panel.hide()
+    menu = window.menuBar().addMenu("&History")
+    show = QAction("Call &history", window)
+    show.setShortcut(QKeySequence(SHORTCUT))
+    show.triggered.connect(panel.open_and_search)
+    menu.addAction(show)
+    clear = QAction("&Clear history…", window)
+    clear.triggered.connect(panel.ask_clear)
+    menu.addAction(clear)
+    controller = HistoryController(panel, history, coordinator)
+    controller.show_action = show
+    return controller

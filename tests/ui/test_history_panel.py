@@ -1,0 +1,244 @@
+"""The call history panel: against the real app graph and the sandbox over HTTP (re-pop from
+the cache or DeepCall, forget and clear on the real store), and with a fake history for what
+the panel shows of pending drafts and queued items (one layer: the widgets)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.api.auth import TokenAuth
+from app.api.client import DeepCallClient
+from app.core.pop_request import STATE_LINE
+from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
+from app.sandbox.server import SandboxServer
+from app.services.pop_history import DAY_SECONDS
+from app.services.secrets import MemorySecretStore
+from app.services.settings import Settings
+from app.services.store import LocalStore, PopRecord
+from app.session import SessionOptions, build_session
+from app.sources.forward import exchange
+from app.ui.history_panel import HistoryController, HistoryPanel
+from tests.fixtures.doubles import FixedAccount
+from tests.fixtures.qt_async import wait_until
+from tests.ui.conftest import Stack, StackFactory, close_when_the_test_ends, quiesce
+
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+KNOWN = "+" + DEMO_KNOWN_NUMBER
+UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
+
+
+def _contact_info_requests(sandbox: SandboxServer) -> int:
+    return sum(1 for r in sandbox.requests() if r.path.endswith("/contactInfo"))
+
+
+async def _settled(stack: Stack, number: str, status: str) -> None:
+    await wait_until(lambda: stack.state()["number"] == number
+                     and stack.window.status == status, 5)
+    await quiesce()
+
+
+def _open_panel(stack: Stack) -> HistoryPanel:
+    controller = stack.session.history_ui
+    assert controller.show_action is not None
+    assert controller.show_action.shortcut().toString() in ("Ctrl+H", "Meta+H")
+    controller.show_action.trigger()
+    assert controller.panel.isVisible()
+    return controller.panel
+
+
+def _answer(parent: QObject, text: str) -> QMessageBox:
+    """Press ``text`` in the question ``parent`` just asked; the question."""
+    [box] = [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
+    [button] = [b for b in box.buttons() if b.text().replace("&", "") == text]
+    assert isinstance(button, QAbstractButton)
+    button.click()
+    return box
+
+
+def _two_callers(stack: Stack) -> Coroutine[Any, Any, None]:
+    async def pops() -> None:
+        stack.pop(KNOWN)
+        await _settled(stack, KNOWN, "found")
+        stack.pop(UNKNOWN)
+        await _settled(stack, UNKNOWN, "unknown")
+    return pops()
+
+
+def test_enter_on_a_searched_entry_pops_that_caller_again_from_the_cache(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack()
+    run_async(_two_callers(stack))
+    panel = _open_panel(stack)
+    assert panel.numbers() == [UNKNOWN, KNOWN]
+    assert panel.list.topLevelItem(1).text(2) == "Aarav Mehta"
+    assert panel.list.topLevelItem(0).text(2) == "New caller"
+    assert panel.list.topLevelItem(0).text(3) == "test"  # the source
+
+    QTest.keyClicks(panel.search, "aarav")
+    assert panel.numbers() == [KNOWN]
+
+    async def enter() -> None:
+        QTest.keyClick(panel.search, Qt.Key.Key_Return)
+        # From the cache: the contact is on screen before any request leaves.
+        assert stack.window.status == "found"
+        assert stack.state()["from_cache"] is True
+        await _settled(stack, KNOWN, "found")
+
+    run_async(enter())
+    assert stack.state()["source"] == "history"
+    assert stack.window.header.caller_name.text() == "Aarav Mehta"
+    assert panel.numbers() == [KNOWN, KNOWN]  # the re-pop is in the history too, live
+
+
+def test_a_double_click_pops_the_caller_again_from_deepcall_when_nothing_is_cached(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack(cache_seconds=0)
+    run_async(_two_callers(stack))
+    panel = _open_panel(stack)
+    asked = _contact_info_requests(sandbox)
+    item = panel.list.topLevelItem(1)
+    assert panel.numbers()[1] == KNOWN
+
+    async def double_click() -> None:
+        where = panel.list.visualItemRect(item).center()
+        where.setX(min(where.x(), 20))  # the time column: always in view
+        # As a real double-click: a press first (the view pairs the two), then the double.
+        QTest.mousePress(panel.list.viewport(), Qt.MouseButton.LeftButton,
+                         Qt.KeyboardModifier.NoModifier, where)
+        QTest.mouseRelease(panel.list.viewport(), Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier, where)
+        assert stack.state()["number"] == UNKNOWN  # one click is no re-pop
+        QTest.mouseDClick(panel.list.viewport(), Qt.MouseButton.LeftButton,
+                          Qt.KeyboardModifier.NoModifier, where)
+        await _settled(stack, KNOWN, "found")
+
+    run_async(double_click())
+    assert _contact_info_requests(sandbox) == asked + 1
+    assert stack.state()["from_cache"] is False
+    assert stack.window.form.values()["Name"] == "Aarav Mehta"
+
+
+def test_forget_and_clear_ask_first_and_keep_every_queued_save_and_note(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack()
+    run_async(_two_callers(stack))
+    store = stack.store
+    store.save_draft(KNOWN, "half a note")
+    note = store.enqueue("note", KNOWN, {"content": "Call back at 5"}, "c1")
+    save = store.enqueue("update", KNOWN, {"contactinfo": {"email": "a@example.com"}})
+    panel = _open_panel(stack)
+    panel.list.setCurrentItem(panel.list.topLevelItem(1))
+    assert panel.selected_number() == KNOWN
+
+    panel.forget.click()
+    box = _answer(panel, "Cancel")
+    assert "queued for DeepCall are kept" in box.text()
+    assert panel.numbers() == [UNKNOWN, KNOWN]  # asked, not done
+    panel.forget.click()
+    _answer(panel, "Forget")
+    assert panel.numbers() == [UNKNOWN]
+    assert store.load_draft(KNOWN) == ""
+    assert [i.id for i in store.outbox_items()] == [note, save]
+
+    panel.clear_all.click()
+    box = _answer(panel, "Clear history")
+    assert "queued for DeepCall are kept" in box.text()
+    assert panel.numbers() == []
+    assert stack.state()["history"] == []
+    assert [i.id for i in store.outbox_items()] == [note, save]
+
+
+def test_old_pops_are_pruned_when_the_app_starts_and_when_the_setting_changes(
+        tmp_path: Path, run_async: RunAsync, sandbox: SandboxServer,
+        request: pytest.FixtureRequest) -> None:
+    QApplication.setQuitOnLastWindowClosed(False)
+    profile = tmp_path / "profile"
+    earlier = LocalStore.in_profile(profile)  # what an earlier run left
+    now = time.time()
+    earlier.record_pop(KNOWN, "found", name="40 days ago", at=now - 40 * DAY_SECONDS)
+    earlier.record_pop(KNOWN, "found", name="3 days ago", at=now - 3 * DAY_SECONDS)
+    earlier.record_pop(UNKNOWN, "unknown", at=now - 60)
+    earlier.close()
+    Settings(profile).history_days = 30
+    client = DeepCallClient(sandbox.base_url, TokenAuth(DEMO_USER_ID, DEMO_TOKEN))
+    session = build_session(SessionOptions(profile_dir=profile,
+                                           log_file=profile / "logs" / "screenpop.log",
+                                           secrets=MemorySecretStore()),
+                            account=FixedAccount(client))
+    close_when_the_test_ends(request, lambda: run_async(session.aclose()))
+
+    async def start_and_ask() -> dict[str, Any]:
+        session.start()
+        reply: dict[str, Any] = await asyncio.to_thread(exchange, profile, STATE_LINE)
+        return reply["state"]
+
+    state = run_async(start_and_ask())
+    assert [h["name"] for h in state["history"]] == [None, "3 days ago"]
+    assert {"outbox", "outbox_held"} <= set(state)  # the outbox's counts (None: unreadable)
+    session.settings.history_days = 1  # shorter: applies at once
+    assert [h["number"] for h in session.state()["history"]] == [UNKNOWN]
+
+
+@dataclass(frozen=True)
+class Marks:
+    drafts: bool = False
+    queued: int = 0
+    held: int = 0
+
+
+class FakeHistory:
+    def __init__(self, records: list[PopRecord], marks: dict[str, Marks]) -> None:
+        self.records = records
+        self.marks = marks
+        self.cleared = 0
+
+    def search(self, text: str) -> list[PopRecord]:
+        return [r for r in self.records if text.lower() in r.name.lower() or not text]
+
+    def pending_marks(self) -> dict[str, Marks]:
+        return self.marks
+
+    def clear(self) -> int:
+        raise OSError("database or disk is full")
+
+
+class FakeCoordinator(QObject):
+    statusChanged = Signal(str)
+
+
+def test_each_entry_says_what_is_still_pending_for_that_caller(qtbot: QtBot) -> None:
+    records = [PopRecord(3, "+919876543210", 1.7e9, "found", "Aarav Mehta", "c3", "softphone"),
+               PopRecord(2, "+918302390884", 1.7e9, "unknown", "", None, "clipboard"),
+               PopRecord(1, "+441632960961", 1.7e9, "found", "Olga", None, None)]
+    marks = {"+919876543210": Marks(drafts=True, queued=2, held=1),
+             "+918302390884": Marks(queued=1)}
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    controller = HistoryController(panel, FakeHistory(records, marks),  # type: ignore[arg-type]
+                                   FakeCoordinator())  # type: ignore[arg-type]
+    panel.show()
+    pending = [panel.list.topLevelItem(i).text(5) for i in range(3)]
+    assert pending == ["unsaved changes · 2 waiting · needs your decision", "1 waiting", ""]
+    assert panel.list.topLevelItem(0).text(4) == "c3"
+
+    marks["+918302390884"] = Marks()  # delivered: the mark goes at the next refresh
+    controller.refresh_if_shown()
+    assert panel.list.topLevelItem(1).text(5) == ""
+
+    panel.clear_all.click()
+    _answer(panel, "Clear history")
+    assert "could not be cleared" in panel.problem.text()
+    assert "Nothing was deleted" in panel.problem.text()
+    assert panel.problem.isVisibleTo(panel)
