@@ -121,6 +121,13 @@ class SettingsDialog(QDialog):
         self.dedupe.setSuffix(" s")
         self.dedupe.setValue(settings.dedupe_seconds)
         self.dedupe.setAccessibleName("Ignore the same number again within seconds")
+        self.history_days = QSpinBox()
+        declared = Settings.history_days
+        self.history_days.setRange(int(declared.minimum or 1), int(declared.maximum or 3650))
+        self.history_days.setSuffix(" days")
+        self.history_days.setValue(settings.history_days)
+        self.history_days.setAccessibleName("Keep the call history for days")
+        self.history_days.setToolTip(declared.description)
         self.clipboard_enabled = QCheckBox("Pop numbers &copied to the clipboard")
         self.clipboard_enabled.setChecked(settings.clipboard_enabled)
         self.clipboard_enabled.setAccessibleName("Pop numbers copied to the clipboard")
@@ -155,6 +162,7 @@ class SettingsDialog(QDialog):
         self._add_row(form2, "Default &country:", self.region)
         self._add_row(form2, "When a call &arrives:", self.pop_behaviour)
         self._add_row(form2, "Ignore repeats &within:", self.dedupe)
+        self._add_row(form2, "Keep call &history:", self.history_days)
         form2.addRow(self.clipboard_enabled)
         self._add_row(form2, "Clipboard &mode:", self.clipboard_mode)
 
@@ -277,6 +285,7 @@ class SettingsDialog(QDialog):
             "default_region": self.region.text().strip().upper(),
             "pop_behaviour": str(self.pop_behaviour.currentData()),
             "dedupe_seconds": self.dedupe.value(),
+            "history_days": self.history_days.value(),
             "clipboard_enabled": self.clipboard_enabled.isChecked(),
             "clipboard_mode": str(self.clipboard_mode.currentData()),
         }

@@ -30,8 +30,9 @@ from app.services.store import LocalStore, PopRecord
 from app.session import SessionOptions, build_session
 from app.sources.forward import exchange
 from app.ui.history_panel import HistoryController, HistoryPanel
+from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.doubles import FixedAccount
-from tests.fixtures.qt_async import wait_until
+from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.ui.conftest import Stack, StackFactory, close_when_the_test_ends, quiesce
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -242,3 +243,33 @@ def test_each_entry_says_what_is_still_pending_for_that_caller(qtbot: QtBot) -> 
     assert "could not be cleared" in panel.problem.text()
     assert "Nothing was deleted" in panel.problem.text()
     assert panel.problem.isVisibleTo(panel)
+
+
+def test_the_retention_is_set_in_settings_and_reaches_the_settings_file(
+        qtbot: QtBot, tmp_path: Path, run_async: RunAsync) -> None:
+    secrets = MemorySecretStore()
+    secrets.store("token", DEMO_TOKEN)
+    dialog = SettingsDialog(Settings(tmp_path), secrets, lambda *_: None)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.history_days.value() == 30
+    assert (dialog.history_days.minimum(), dialog.history_days.maximum()) == (1, 3650)
+    dialog.brand_url.setText("https://v4-api.deepcall.com")
+    dialog.user_id.setText(DEMO_USER_ID)
+    dialog.history_days.setValue(90)
+    run_async(wait_signal(dialog.saved, 10, trigger=dialog.save))
+    assert Settings(tmp_path).history_days == 90
+
+
+def test_state_and_the_window_show_the_outboxs_counts(
+        make_stack: StackFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = make_stack()
+    # The outbox's counting is the services' part of issue 10: its answer stands in here.
+    monkeypatch.setattr(stack.outbox, "counts", lambda: (2, 1))
+    state = stack.state()
+    assert (state["outbox"], state["outbox_held"]) == (2, 1)
+    stack.outbox.countsChanged.emit(2, 1)
+    button = stack.session.outbox_status.button
+    assert button.isVisibleTo(stack.window)
+    assert button.text() == "2 changes waiting · 1 needs your decision"
+    assert "2 changes waiting" in stack.session.tray.icon.toolTip()

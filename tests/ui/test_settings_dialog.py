@@ -166,7 +166,8 @@ def test_every_input_has_an_accessible_name_and_a_mnemonic(qtbot: QtBot,
     buddies = {label.buddy() for label in dialog.findChildren(QLabel)
                if label.buddy() is not None and "&" in label.text()}
     for field in (dialog.brand_url, dialog.auth_mode, dialog.user_id, dialog.secret,
-                  dialog.region, dialog.pop_behaviour, dialog.dedupe, dialog.clipboard_mode):
+                  dialog.region, dialog.pop_behaviour, dialog.dedupe, dialog.history_days,
+                  dialog.clipboard_mode):
         assert field in buddies
 
 
