@@ -273,3 +273,16 @@ def test_state_and_the_window_show_the_outboxs_counts(
     assert button.isVisibleTo(stack.window)
     assert button.text() == "2 changes waiting · 1 needs your decision"
     assert "2 changes waiting" in stack.session.tray.icon.toolTip()
+
+
+def test_an_open_history_follows_the_outbox(
+        make_stack: StackFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = make_stack()
+    stack.store.record_pop(KNOWN, "found", name="Aarav Mehta")
+    panel = _open_panel(stack)
+    assert panel.list.topLevelItem(0).text(5) == ""
+    # What the store reports per caller is the services' part of issue 10: stood in for.
+    monkeypatch.setattr(stack.session.history, "pending_marks",
+                        lambda: {KNOWN: Marks(queued=1)})
+    stack.outbox.countsChanged.emit(1, 0)  # a save of theirs was just queued
+    assert panel.list.topLevelItem(0).text(5) == "1 waiting"
