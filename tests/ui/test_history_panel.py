@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.api.auth import TokenAuth
@@ -33,15 +33,13 @@ from app.ui.history_panel import HistoryController, HistoryPanel
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_signal, wait_until
+from tests.fixtures.questions import answer
 from tests.ui.conftest import Stack, StackFactory, close_when_the_test_ends, quiesce
+from tests.ui.test_window_pop import _contact_info_requests
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
-
-
-def _contact_info_requests(sandbox: SandboxServer) -> int:
-    return sum(1 for r in sandbox.requests() if r.path.endswith("/contactInfo"))
 
 
 async def _settled(stack: Stack, number: str, status: str) -> None:
@@ -57,15 +55,6 @@ def _open_panel(stack: Stack) -> HistoryPanel:
     controller.show_action.trigger()
     assert controller.panel.isVisible()
     return controller.panel
-
-
-def _answer(parent: QObject, text: str) -> QMessageBox:
-    """Press ``text`` in the question ``parent`` just asked; the question."""
-    [box] = [b for b in parent.findChildren(QMessageBox) if b.isVisible()]
-    [button] = [b for b in box.buttons() if b.text().replace("&", "") == text]
-    assert isinstance(button, QAbstractButton)
-    button.click()
-    return box
 
 
 def _two_callers(stack: Stack) -> Coroutine[Any, Any, None]:
@@ -144,17 +133,17 @@ def test_forget_and_clear_ask_first_and_keep_every_queued_save_and_note(
     assert panel.selected_number() == KNOWN
 
     panel.forget.click()
-    box = _answer(panel, "Cancel")
+    box = answer(panel, "Cancel")
     assert "queued for DeepCall are kept" in box.text()
     assert panel.numbers() == [UNKNOWN, KNOWN]  # asked, not done
     panel.forget.click()
-    _answer(panel, "Forget")
+    answer(panel, "Forget")
     assert panel.numbers() == [UNKNOWN]
     assert store.load_draft(KNOWN) == ""
     assert [i.id for i in store.outbox_items()] == [note, save]
 
     panel.clear_all.click()
-    box = _answer(panel, "Clear history")
+    box = answer(panel, "Clear history")
     assert "queued for DeepCall are kept" in box.text()
     assert panel.numbers() == []
     assert stack.state()["history"] == []
@@ -239,7 +228,7 @@ def test_each_entry_says_what_is_still_pending_for_that_caller(qtbot: QtBot) -> 
     assert panel.list.topLevelItem(1).text(5) == ""
 
     panel.clear_all.click()
-    _answer(panel, "Clear history")
+    answer(panel, "Clear history")
     assert "could not be cleared" in panel.problem.text()
     assert "Nothing was deleted" in panel.problem.text()
     assert panel.problem.isVisibleTo(panel)

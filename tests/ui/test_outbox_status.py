@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QAbstractButton, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
 from app.services.store import OutboxItem
 from app.ui.outbox_status import OutboxStatus, outbox_summary
 from app.ui.tray import Tray
+from tests.fixtures.questions import answer
 
 NUMBER = "+919876543210"
 
@@ -66,11 +67,6 @@ def parts(qtbot: QtBot) -> Iterator[tuple[FakeOutbox, QMainWindow, Tray, OutboxS
     status = OutboxStatus(outbox, window, tray)  # type: ignore[arg-type]
     yield outbox, window, tray, status
     status.close()
-
-
-def _button(box: QMessageBox, text: str) -> QAbstractButton:
-    [button] = [b for b in box.buttons() if b.text().replace("&", "") == text]
-    return button
 
 
 def test_the_summary_counts_changes_and_decisions_in_plain_words() -> None:
@@ -134,15 +130,12 @@ def test_held_items_are_sent_again_or_discarded_after_a_question(
 
     held.items.setCurrentRow(0)
     held.discard.click()
-    box = held.findChild(QMessageBox)
-    assert box is not None
+    box = answer(held, "Cancel")
     assert "only if DeepCall already has it" in box.text()
-    _button(box, "Cancel").click()
     assert outbox.discarded == []  # asked, not done
 
     held.discard.click()
-    [box] = [b for b in held.findChildren(QMessageBox) if b.isVisible()]
-    _button(box, "Discard").click()
+    answer(held, "Discard")
     assert outbox.discarded == [9]
     assert held.items.count() == 1  # only the placeholder now
     assert held.items.item(0).text().startswith("Nothing needs your decision. 1 change waiting")
