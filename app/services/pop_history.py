@@ -82,8 +82,9 @@ class PopHistory:
         try:
             # The store's method comes with the services work of issue 10.
             marks: Mapping[str, PendingMarks] = self._store.pending_by_number()  # type: ignore[attr-defined]
-        except Exception:
-            log.exception("could not read what is pending per caller")
+        except Exception as exc:
+            # One line, no traceback: read at every refresh of the history panel.
+            log.warning("could not read what is pending per caller: %r", exc)
             return {}
         return marks
 
