@@ -193,8 +193,10 @@ class OutboxStatus(QObject):
         """(waiting, held), or None when the outbox cannot be read just now."""
         try:
             return self._outbox.counts()
-        except Exception:
-            log.exception("could not count what waits in the outbox")
+        except Exception as exc:
+            # One line, no traceback: asked at every change and every `state`, a broken
+            # disk would otherwise flood the log.
+            log.warning("could not count what waits in the outbox: %r", exc)
             return None
 
     def state(self) -> dict[str, object]:
