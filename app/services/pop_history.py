@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Final, Protocol
+from typing import Final
 
 from PySide6.QtCore import QObject, QTimer
 
 from app.core.pop_request import PopRequest
-from app.services.store import LocalStore, PopRecord
+from app.services.store import LocalStore, PendingMarks, PopRecord
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +25,6 @@ HISTORY_IN_STATE = 20  # pops `screenpop state` lists
 SEARCH_LIMIT: Final = 500  # pops the history panel lists (the newest first)
 DAY_SECONDS: Final = 86_400
 PRUNE_EVERY_MS: Final = DAY_SECONDS * 1000
-
-
-class PendingMarks(Protocol):
-    """What waits for one caller (the store's ``pending_by_number``): drafts typed and not
-    saved, saves and notes queued for DeepCall, and those held for the agent to decide."""
-
-    @property
-    def drafts(self) -> bool: ...
-    @property
-    def queued(self) -> int: ...
-    @property
-    def held(self) -> int: ...
 
 
 class PopHistory:
@@ -81,7 +69,7 @@ class PopHistory:
         """Per number, what is pending (a draft, queued, held); {} if it cannot be read."""
         try:
             # The store's method comes with the services work of issue 10.
-            marks: Mapping[str, PendingMarks] = self._store.pending_by_number()  # type: ignore[attr-defined]
+            marks: Mapping[str, PendingMarks] = self._store.pending_by_number()
         except Exception as exc:
             # One line, no traceback: read at every refresh of the history panel.
             log.warning("could not read what is pending per caller: %r", exc)

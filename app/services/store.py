@@ -407,9 +407,7 @@ class LocalStore:
         with self._transaction() as db:
             gone = db.execute("DELETE FROM pop_history WHERE number = ?", (number,)).rowcount
             db.execute("DELETE FROM note_drafts WHERE number = ?", (number,))
-            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                          "AND name = 'field_drafts'").fetchone():  # schema v4 on
-                db.execute("DELETE FROM field_drafts WHERE number = ?", (number,))
+            db.execute("DELETE FROM field_drafts WHERE number = ?", (number,))
             return gone
 
     # --- note drafts ---------------------------------------------------------------------

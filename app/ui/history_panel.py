@@ -35,8 +35,8 @@ from app.core.contact_view import format_number
 from app.core.pop_request import PopRequest
 from app.core.screen_text import one_line
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import PendingMarks, PopHistory
-from app.services.store import PopRecord
+from app.services.pop_history import PopHistory
+from app.services.store import PendingMarks, PopRecord
 from app.ui.confirm import confirm
 from app.ui.plain_text import plain_label, plain_tooltip
 

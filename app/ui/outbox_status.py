@@ -59,7 +59,7 @@ def held_item_text(item: OutboxItem) -> tuple[str, str]:
         what = f"{'Changes to' if item.kind == UPDATE else 'New contact'} {who}"
         whole = what
     # The reason it is held (the outbox's words), else the attempt's error.
-    reason = str(getattr(item, "held", "") or item.last_error or "It may already be in DeepCall.")
+    reason = item.held or item.last_error or "It may already be in DeepCall."
     return f"{what} — {one_line(reason)}", f"{whole}\n\n{reason}"
 
 
