@@ -28,6 +28,9 @@ from app.core.field_mapping import (
 # (group, label): a field's identity in the form; the same label may exist in two groups.
 FieldKey = tuple[str, str]
 MOBILE_LABEL: Final = "mobile"
+UNMAPPED_HINT: Final = "Not written back to DeepCall — map it in Tools → Field mapping."
+MOBILE_HINT: Final = "The caller's number: it identifies the contact in DeepCall, so it is not " \
+    "edited here."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,10 +44,19 @@ class FieldView:
     read_only: bool
     section: Section
     known: bool  # False: the mapping does not list this label (shown, but read-only)
+    pattern: str = ""  # the mapping's extra rule for a value to be saved ("" = none)
+    pattern_hint: str = ""  # how a matching value looks ("AB-1234")
 
     @property
     def key(self) -> FieldKey:
         return (self.group, self.label)
+
+    @property
+    def read_only_hint(self) -> str:
+        """Why the agent cannot type here, and what to do about it ("" for a writable field)."""
+        if not self.read_only:
+            return ""
+        return MOBILE_HINT if _is_mobile(self.label) else UNMAPPED_HINT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,12 +147,13 @@ def display_text(value: FieldValue) -> str:
 def _field(spec: FieldSpec, group: str, label: str, value: str) -> FieldView:
     return FieldView(group=group, label=label, display_name=spec.display_name, value=value,
                      input_type=spec.input_type, directory_key=spec.directory_key,
-                     read_only=spec.read_only, section=spec.section, known=spec.known)
+                     read_only=spec.read_only, section=spec.section, known=spec.known,
+                     pattern=spec.pattern, pattern_hint=spec.pattern_hint)
 
 
 def _read_only(spec: FieldSpec) -> FieldSpec:
     # mobile is the contact's identity in the Directory: never edited through the form.
-    return dataclasses.replace(spec, directory_key=None)
+    return dataclasses.replace(spec, directory_key=None, pattern="", pattern_hint="")
 
 
 def _is_mobile(label: str) -> bool:

@@ -1,8 +1,9 @@
 """Form edits -> the Directory ``contactinfo`` payload: only what changed, checked like DeepCall.
 
 The checks mirror the Directory API's documented rules (``name``: letters, spaces and dots;
-``email``: an address; ``dob``: a real ``dd-mm-YYYY`` date), so the agent hears about a typo
-in the form, next to the field, instead of as a server error after pressing Save.
+``email``: an address; ``dob``: a real ``dd-mm-YYYY`` date), plus the field mapping's optional
+per-field ``pattern``, so the agent hears about a typo in the form, next to the field, instead
+of as a server error after pressing Save.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ def _letters_spaces_dots(value: str) -> bool:
     return all(ch in " ." or unicodedata.category(ch)[0] in "LM" for ch in value)
 
 
-def validate_value(directory_key: str, value: str, display_name: str = "") -> str | None:
-    """A plain message if ``value`` would be refused for ``directory_key``; None if fine.
+def validate_value(directory_key: str, value: str, display_name: str = "", *,
+                   pattern: str = "", pattern_hint: str = "") -> str | None:
+    """A plain message if ``value`` would be refused for ``directory_key`` (or does not match
+    the mapping's ``pattern`` as a whole); None if fine.
 
     Empty values are allowed: clearing a field is an edit too.
     """
@@ -52,6 +55,8 @@ def validate_value(directory_key: str, value: str, display_name: str = "") -> st
         return None
     if len(value) > MAX_VALUE_LENGTH:
         return f"{name} is too long ({len(value)} characters; at most {MAX_VALUE_LENGTH})."
+    if pattern and re.fullmatch(pattern, value) is None:
+        return f"{name} must look like {pattern_hint or 'the pattern ' + pattern}."
     if directory_key == "name" and not _letters_spaces_dots(value):
         return f"{name} may contain only letters, spaces and dots."
     if directory_key == "email" and not _EMAIL.fullmatch(value):
@@ -84,7 +89,8 @@ def diff_edits(original: ContactView, edited: Mapping[FieldKey, str]) -> EditRes
         new_value = edited[field.key].strip()
         if new_value == field.value.strip():
             continue
-        message = validate_value(field.directory_key, new_value, field.display_name)
+        message = validate_value(field.directory_key, new_value, field.display_name,
+                                 pattern=field.pattern, pattern_hint=field.pattern_hint)
         if message:
             errors[field.key] = message
             continue

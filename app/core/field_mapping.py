@@ -10,6 +10,11 @@ File format (JSON, UTF-8)::
 
     {"version": 1, "fields": [{"label": "Name", "section": "standard", "display_name": "Name",
       "order": 10, "input_type": "text", "directory_key": "name"}, ...]}
+
+A writable field may also carry ``"pattern"`` (a regular expression the whole value must match
+before it is saved, e.g. ``"[A-Z]{2}-[0-9]{4}"``) and ``"pattern_hint"`` (how the value should
+look, for the message: "Customer ID must look like AB-1234"). Both are optional; a hint needs a
+pattern.
 """
 
 from __future__ import annotations
@@ -57,15 +62,35 @@ class FieldSpec:
     input_type: InputType
     directory_key: str | None  # None: shown read-only (e.g. mobile), never written back
     known: bool = True  # False: the mapping did not list this label
+    pattern: str = ""  # the whole value must match it to be saved ("" = no extra rule)
+    pattern_hint: str = ""  # how a matching value looks, for the message
 
     @property
     def read_only(self) -> bool:
         return self.directory_key is None
 
     def to_json(self) -> dict[str, object]:
-        return {"label": self.label, "section": self.section, "display_name": self.display_name,
-                "order": self.order, "input_type": self.input_type,
-                "directory_key": self.directory_key}
+        data: dict[str, object] = {
+            "label": self.label, "section": self.section, "display_name": self.display_name,
+            "order": self.order, "input_type": self.input_type,
+            "directory_key": self.directory_key}
+        if self.pattern:
+            data["pattern"] = self.pattern
+        if self.pattern_hint:
+            data["pattern_hint"] = self.pattern_hint
+        return data
+
+
+def compile_pattern(pattern: str, where: str = "") -> re.Pattern[str] | None:
+    """``pattern`` compiled (None for ""; ``re`` keeps compiled patterns, so checking a value
+    with it again costs nothing); FieldMappingError says plainly why it cannot be compiled."""
+    if not pattern:
+        return None
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise FieldMappingError(f"{where + ': ' if where else ''}'pattern' is not a valid "
+                                f"regular expression ({exc.msg}, at position {exc.pos})") from None
 
 
 def _unknown_spec(label: str, position: int) -> FieldSpec:
@@ -145,7 +170,7 @@ def _field_from_json(raw: object, index: int) -> FieldSpec:
         raise FieldMappingError(f"{where}: 'label' must be non-empty text")
     where = f"field {index + 1} ({label!r})"
     unknown = set(raw) - {"label", "section", "display_name", "order", "input_type",
-                          "directory_key"}
+                          "directory_key", "pattern", "pattern_hint"}
     if unknown:
         raise FieldMappingError(f"{where}: unknown entries {', '.join(sorted(unknown))}")
     section = raw.get("section", "custom")
@@ -167,9 +192,21 @@ def _field_from_json(raw: object, index: int) -> FieldSpec:
         raise FieldMappingError(
             f"{where}: 'directory_key' must be one of {', '.join(STANDARD_DIRECTORY_KEYS)}, "
             f"custom_field_N, or null for a read-only field (got {key!r})")
+    pattern, hint = raw.get("pattern", ""), raw.get("pattern_hint", "")
+    for name, text in (("pattern", pattern), ("pattern_hint", hint)):
+        if not isinstance(text, str):
+            raise FieldMappingError(f"{where}: {name!r} must be text (got {text!r})")
+    if hint.strip() and not pattern:
+        raise FieldMappingError(f"{where}: 'pattern_hint' describes a 'pattern', and there "
+                                "is none")
+    if pattern and key is None:
+        raise FieldMappingError(f"{where}: a 'pattern' checks what is written back, and this "
+                                "field has no 'directory_key'")
+    compile_pattern(pattern, where)
     return FieldSpec(label=label.strip(), section=cast(Section, section),
                      display_name=display_name.strip(), order=order,
-                     input_type=cast(InputType, input_type), directory_key=key)
+                     input_type=cast(InputType, input_type), directory_key=key,
+                     pattern=pattern, pattern_hint=hint.strip())
 
 
 def mapping_from_json(data: object) -> FieldMapping:

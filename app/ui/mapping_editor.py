@@ -37,8 +37,9 @@ from app.core.field_mapping import (
 )
 from app.ui.plain_text import set_wrapped_text
 
-COLUMNS = ("DeepCall label", "Section", "Shown as", "Order", "Input type", "Directory key")
-LABEL, SECTION, DISPLAY, ORDER, INPUT, KEY = range(len(COLUMNS))
+COLUMNS = ("DeepCall label", "Section", "Shown as", "Order", "Input type", "Directory key",
+           "Pattern", "Pattern hint")
+LABEL, SECTION, DISPLAY, ORDER, INPUT, KEY, PATTERN, HINT = range(len(COLUMNS))
 READ_ONLY_KEY = ""  # an empty Directory key: shown read-only, never written back
 
 
@@ -50,7 +51,9 @@ class MappingEditor(QDialog):
         self.setWindowTitle("Field mapping")
         self.setModal(True)
         intro = QLabel("How each label DeepCall sends is shown in the form and which Directory "
-                       "field it writes to. Leave “Directory key” empty for a read-only field.")
+                       "field it writes to. Leave “Directory key” empty for a read-only field. An "
+                       "optional “Pattern” (a regular expression the whole value must match "
+                       "before it is saved) comes with a “Pattern hint” such as AB-1234.")
         intro.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -101,10 +104,12 @@ class MappingEditor(QDialog):
         self.table.setRowCount(0)
         for spec in mapping.fields:
             self.add_row(spec.label, spec.section, spec.display_name, spec.order,
-                         spec.input_type, spec.directory_key or READ_ONLY_KEY)
+                         spec.input_type, spec.directory_key or READ_ONLY_KEY, spec.pattern,
+                         spec.pattern_hint)
 
     def add_row(self, label: str = "", section: str = "custom", display: str = "",
-                order: int | None = None, input_type: str = "text", key: str = "") -> None:
+                order: int | None = None, input_type: str = "text", key: str = "",
+                pattern: str = "", hint: str = "") -> None:
         row = self.table.rowCount()
         if order is None:
             order = (row + 1) * 10
@@ -114,6 +119,8 @@ class MappingEditor(QDialog):
         self.table.setItem(row, DISPLAY, QTableWidgetItem(display))
         self.table.setItem(row, ORDER, QTableWidgetItem(str(order)))
         self.table.setItem(row, KEY, QTableWidgetItem(key))
+        self.table.setItem(row, PATTERN, QTableWidgetItem(pattern))
+        self.table.setItem(row, HINT, QTableWidgetItem(hint))
         self.table.setCellWidget(row, SECTION, self._combo(SECTIONS, section, "Section"))
         self.table.setCellWidget(row, INPUT, self._combo(INPUT_TYPES, input_type, "Input type"))
         if not label:
@@ -157,7 +164,9 @@ class MappingEditor(QDialog):
             fields.append({"label": label, "section": self._choice(row, SECTION),
                            "display_name": self._text(row, DISPLAY) or label, "order": order,
                            "input_type": self._choice(row, INPUT),
-                           "directory_key": self._text(row, KEY) or None})
+                           "directory_key": self._text(row, KEY) or None,
+                           "pattern": self._text(row, PATTERN),
+                           "pattern_hint": self._text(row, HINT)})
         return mapping_from_json({"version": 1, "fields": fields})
 
     # --- actions ------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from app.core.contact import Contact, ContactGroup, UnknownCaller
-from app.core.contact_view import build_contact_view, display_text, format_mobile
+from app.core.contact_view import ContactView, build_contact_view, display_text, format_mobile
 from app.core.edits import diff_edits, validate_value
-from app.core.field_mapping import default_mapping
+from app.core.field_mapping import FieldSpec, default_mapping
 
 NUMBER = "+918302390884"
 
@@ -178,3 +178,28 @@ def test_validation_agrees_with_the_sandbox() -> None:
         except ApiError:
             theirs = False
         assert ours == theirs, (key, value)
+
+
+def _with_customer_id(hint: str = "AB-1234") -> ContactView:
+    mapping = default_mapping().with_field(FieldSpec(
+        "Customer ID", "custom", "Customer ID", 5, "text", "custom_field_9",
+        pattern="[A-Z]{2}-[0-9]{4}", pattern_hint=hint))
+    contact = Contact(NUMBER, (ContactGroup("Cu", (("Name", "Asha"), ("Customer ID", ""))),))
+    return build_contact_view(contact, mapping)
+
+
+def test_a_mapping_pattern_must_match_the_whole_value() -> None:
+    view = _with_customer_id()
+    key = ("Cu", "Customer ID")
+    assert diff_edits(view, {key: "AB-1234"}).contactinfo == {"custom_field_9": "AB-1234"}
+    for bad in ("ab-1234", "AB-1234x", "xAB-1234", "AB-12345"):
+        result = diff_edits(view, {key: bad})
+        assert result.contactinfo == {}, bad
+        assert result.errors == {key: "Customer ID must look like AB-1234."}, bad
+    assert diff_edits(view, {key: ""}).ok  # clearing stays allowed
+
+
+def test_a_pattern_without_a_hint_still_says_what_is_expected() -> None:
+    message = validate_value("custom_field_9", "x", "Customer ID", pattern="[0-9]+")
+    assert message == "Customer ID must look like the pattern [0-9]+."
+    assert validate_value("custom_field_9", "42", "Customer ID", pattern="[0-9]+") is None

@@ -183,3 +183,28 @@ def test_resources_found_in_a_wheel_layout_and_a_bundle(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "field_mapping.default.json" in out.stderr
     assert "reinstall" in out.stderr
+
+
+def test_a_pattern_and_its_hint_round_trip_through_a_file(tmp_path: Path) -> None:
+    data = {"fields": [_valid_field(label="Customer ID", directory_key="custom_field_9",
+                                    display_name="Customer ID", pattern="[A-Z]{2}-[0-9]{4}",
+                                    pattern_hint=" AB-1234 ")]}
+    spec = mapping_from_json(data).lookup("customer id")
+    assert spec is not None
+    assert (spec.pattern, spec.pattern_hint) == ("[A-Z]{2}-[0-9]{4}", "AB-1234")
+    path = tmp_path / "mapping.json"
+    save_mapping(mapping_from_json(data), path)
+    assert load_mapping(path).lookup("Customer ID") == spec
+    # A field without one writes no empty entries: older files stay as they were.
+    assert "pattern" not in mapping_from_json({"fields": [_valid_field()]}).fields[0].to_json()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"pattern": "[A-Z"}, "'pattern' is not a valid regular expression"),
+    ({"pattern": 7}, "'pattern' must be text"),
+    ({"pattern_hint": "AB-1234"}, "'pattern_hint' describes a 'pattern', and there is none"),
+    ({"pattern": "[0-9]+", "directory_key": None}, "this field has no 'directory_key'"),
+])
+def test_a_bad_pattern_is_refused_plainly(extra: dict[str, object], message: str) -> None:
+    with pytest.raises(FieldMappingError, match=r"field 1 \('Name'\): .*" + message):
+        mapping_from_json({"fields": [_valid_field(**extra)]})

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QTableWidgetItem
 from pytestqt.qtbot import QtBot
 
 from app.core.field_mapping import FieldMapping, default_mapping, load_mapping
-from app.ui.mapping_editor import DISPLAY, KEY, LABEL, SECTION, MappingEditor
+from app.ui.mapping_editor import DISPLAY, HINT, KEY, LABEL, PATTERN, SECTION, MappingEditor
 
 
 def _editor(qtbot: QtBot) -> MappingEditor:
@@ -92,3 +92,26 @@ def test_every_input_has_an_accessible_name(qtbot: QtBot) -> None:
     combos = editor.table.findChildren(QComboBox)
     assert combos
     assert all(c.accessibleName() for c in combos)
+
+
+def test_a_pattern_and_its_hint_are_edited_in_the_table(qtbot: QtBot) -> None:
+    editor = _editor(qtbot)
+    editor.add_row("Customer ID", "custom", "Customer ID", 99, "text", "custom_field_9",
+                   "[A-Z]{2}-[0-9]{4}", "AB-1234")
+    with qtbot.waitSignal(editor.mapping_saved) as saved:
+        editor.save()
+    spec = saved.args[0].lookup("Customer ID")
+    assert (spec.pattern, spec.pattern_hint) == ("[A-Z]{2}-[0-9]{4}", "AB-1234")
+    editor.load(saved.args[0])  # and shown again as it was saved
+    row = _row_of(editor, "Customer ID")
+    assert [editor._text(row, c) for c in (PATTERN, HINT)] == ["[A-Z]{2}-[0-9]{4}", "AB-1234"]
+
+
+def test_a_broken_pattern_is_explained_and_nothing_is_saved(qtbot: QtBot) -> None:
+    editor = _editor(qtbot)
+    emitted: list[object] = []
+    editor.mapping_saved.connect(emitted.append)
+    editor.table.setItem(_row_of(editor, "city"), PATTERN, QTableWidgetItem("[A-Z"))
+    editor.save()
+    assert emitted == []
+    assert "'pattern' is not a valid regular expression" in editor.message.text()
