@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from app.core.contact_view import ContactView, FieldKey
+from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult, UnknownCaller
+from app.core.contact_view import MOBILE_LABEL, ContactView, FieldKey
 
 MAX_VALUE_LENGTH: Final = 255
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -96,3 +97,38 @@ def diff_edits(original: ContactView, edited: Mapping[FieldKey, str]) -> EditRes
             continue
         contactinfo[field.directory_key] = new_value
     return EditResult(contactinfo=contactinfo, errors=errors)
+
+
+def apply_contactinfo(result: LookupResult, view: ContactView,
+                      contactinfo: Mapping[str, str]) -> Contact:
+    """``result`` as DeepCall answers it once ``contactinfo`` ({Directory key: value}) is saved:
+    each value under the label the form showed for its key (every group holding that label:
+    DeepCall keeps one value per key), a label the answer lacked added to the form's group. An
+    unknown caller becomes a known contact with their number, so the form, the cache and the
+    header show the saved values without asking DeepCall again."""
+    groups: dict[str, list[tuple[str, FieldValue]]] = {
+        g.name: list(g.fields) for g in result.groups}
+    if isinstance(result, UnknownCaller) and not any(
+            label.strip().casefold() == MOBILE_LABEL for g in groups.values() for label, _ in g):
+        first = next(iter(groups), _default_group(view))
+        digits = result.caller_number.lstrip("+")
+        groups.setdefault(first, []).insert(0, (MOBILE_LABEL, int(digits) if digits.isdigit()
+                                                else result.caller_number))
+    for key, value in contactinfo.items():
+        fields = [f for f in view.fields() if f.directory_key == key]
+        if not fields:
+            continue  # not on this form (the mapping changed meanwhile): the next lookup shows it
+        for field in fields:
+            entries = groups.setdefault(field.group, [])
+            index = next((i for i, (label, _) in enumerate(entries) if label == field.label),
+                         None)
+            if index is None:
+                entries.append((field.label, value))
+            else:
+                entries[index] = (field.label, value)
+    return Contact(result.caller_number,
+                   tuple(ContactGroup(name, tuple(fields)) for name, fields in groups.items()))
+
+
+def _default_group(view: ContactView) -> str:
+    return next((f.group for f in view.fields()), "")

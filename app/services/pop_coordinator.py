@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +33,7 @@ from PySide6.QtCore import QObject, Signal
 from app.api.errors import DeepCallApiError
 from app.core.contact import Contact, LookupResult
 from app.core.contact_view import build_contact_view, format_number
+from app.core.edits import apply_contactinfo
 from app.core.field_mapping import FieldMapping
 from app.core.pop_request import PopRequest
 from app.services.account import Account
@@ -276,6 +277,33 @@ class PopCoordinator(QObject):
         if signal is not None:
             signal.emit(result)
             self.statusChanged.emit(result.status)
+
+    # --- saved edits -----------------------------------------------------------------------
+    def apply_saved(self, number: str, contactinfo: Mapping[str, str], created: bool) -> None:
+        """DeepCall now holds ``contactinfo`` ({Directory key: value}) for ``number``: a save was
+        delivered (``created``: the caller was added), or the agent took DeepCall's value at a
+        conflict. The current result (form and header, through ``contactFound``) and the
+        cache show it at once; a created caller becomes a known one without another lookup.
+        A number no longer on screen only has its cached answer brought up to date."""
+        account = self._account.key
+        current = self._current
+        if current is not None and current.number == number and current.result is not None \
+                and current.view is not None:
+            result = apply_contactinfo(current.result, current.view, contactinfo)
+            self._current = replace(current, status="found", result=result,
+                                    view=build_contact_view(result, self.mapping), error=None)
+            self._cache.remember(number, account, result, current.recent_calls)
+            log_event(log, "saved_values_shown", number=number, created=created,
+                      keys=",".join(sorted(contactinfo)))
+            self._history.finish(self._pop_id, "found", self._current.caller_name)
+            self._emit_result(self._current)
+            return
+        cached = self._cache.fresh(number, account)
+        if cached is not None:
+            view = build_contact_view(cached.result, self.mapping)
+            self._cache.remember(number, account,
+                                 apply_contactinfo(cached.result, view, contactinfo),
+                                 cached.recent_calls)
 
     # --- shutdown --------------------------------------------------------------------------
     async def shutdown(self) -> None:
