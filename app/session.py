@@ -6,7 +6,9 @@ and for the tests, which pass test doubles (an in-memory keyring, an account wit
 their own) instead of the real parts. A number's path: a source (local socket, clipboard,
 ``tel:`` link, demo) -> ``PopCoordinator.pop`` -> ``CallerLookup`` on the account's client ->
 ``PopResult`` -> ``WindowPresenter`` -> window. A note's path: window -> presenter ->
-``Outbox.add_note`` (stored first) -> notesAdd.
+``Outbox.add_note`` (stored first) -> notesAdd. An edit's path: form -> presenter ->
+``ContactEdits`` (drafts; Save queues them in the outbox) -> Directory update/create ->
+``Outbox.saveDelivered`` -> ``PopCoordinator.apply_saved`` -> window.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from PySide6.QtWidgets import QApplication
 
 from app.api.client import DeepCallClient
 from app.services.account import ACCOUNT_SETTINGS, Account
+from app.services.contact_edits import ContactEdits
 from app.services.counters_poller import CountersPoller
 from app.services.credentials import CredentialOverrides
 from app.services.demo_calls import DemoCalls
 from app.services.lookup_cache import LookupCache
 from app.services.mapping_store import ActiveMapping
 from app.services.note_drafts import NoteDrafts
-from app.services.outbox import Outbox
+from app.services.outbox import CREATE, Outbox
 from app.services.pop_coordinator import PopCoordinator
 from app.services.pop_history import HistoryRetention, PopHistory
 from app.services.secrets import SecretStore
@@ -70,6 +73,7 @@ class AppSession:
     coordinator: PopCoordinator
     outbox: Outbox
     drafts: NoteDrafts
+    edits: ContactEdits
     poller: CountersPoller
     window: MainWindow
     tray: Tray
@@ -127,7 +131,7 @@ class AppSession:
         if app is not None:
             self.url_open.uninstall(app)
         self.window.save_geometry()
-        self.presenter.save_note_draft()
+        self.presenter.keep_drafts()
         self.window.quitting = True
         self.dialogs.close()
         self.retention.stop()
@@ -160,11 +164,12 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
                                  dedupe_seconds=settings.dedupe_seconds)
     outbox = Outbox(store, account)
     drafts = NoteDrafts(store, outbox)
+    edits = ContactEdits(store, outbox)
     poller = CountersPoller(None, settings.counters_refresh_seconds)
     window = MainWindow(settings, demo=options.demo)
     tray = Tray(demo=options.demo)
-    presenter = WindowPresenter(window, coordinator, outbox, drafts, account, poller=poller,
-                                tray=tray, settings=settings)
+    presenter = WindowPresenter(window, coordinator, outbox, drafts, account, edits=edits,
+                                poller=poller, tray=tray, settings=settings)
     dialogs = Dialogs(window, settings, options.secrets, account, mapping,
                       options.log_file.parent, demo=options.demo)
     crash = CrashReporter(options.log_file, lambda: window)
@@ -175,8 +180,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     url_open = UrlOpenFilter(settings.default_region)
     demo = DemoCalls(coordinator, options.demo_numbers)
     session = AppSession(options, settings, store, account, mapping, history, cache,
-                         coordinator, outbox, drafts, poller, window, tray, presenter, dialogs,
-                         crash, server, clipboard, url_open, demo)
+                         coordinator, outbox, drafts, edits, poller, window, tray, presenter,
+                         dialogs, crash, server, clipboard, url_open, demo)
 
     # Numbers in: every source hands its PopRequest straight to the coordinator.
     for source in (server, clipboard, url_open):
@@ -194,6 +199,9 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     account.changed.connect(lambda: poller.use_client(account.client))
     account.problem.connect(dialogs.open_settings_for)
     mapping.changed.connect(coordinator.set_mapping)
+    # A save DeepCall accepted: the form, the cache and the header show the saved values.
+    outbox.saveDelivered.connect(lambda _id, number, saved, kind: coordinator.apply_saved(
+        number, saved, kind == CREATE))
     # The window's requests.
     window.settings_requested.connect(dialogs.open_settings)
     window.mapping_editor_requested.connect(dialogs.open_mapping_editor)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from app.services.pop_result import PopResult
 
 
@@ -26,3 +28,11 @@ def caller_state(current: PopResult | None) -> dict[str, object]:
         "from_cache": current.from_cache,
         "timings": dict(current.timings_ms),
     }
+
+
+def edits_state(edits: Mapping[str, Mapping[str, str]] | None) -> dict[str, object]:
+    """``unsaved`` and ``field_errors`` of ``state`` (keyed like ``fields``; ``{}`` when none,
+    or when the edits could not be read)."""
+    edits = edits or {}
+    return {"unsaved": dict(edits.get("unsaved", {})),
+            "field_errors": dict(edits.get("field_errors", {}))}

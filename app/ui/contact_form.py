@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPalette, QRegularExpressionValidator
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPalette,
+    QRegularExpressionValidator,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLayout,
     QLineEdit,
@@ -30,7 +41,7 @@ from PySide6.QtWidgets import (
 
 from app.core.contact_view import ContactView, FieldKey, FieldView
 from app.core.form_boxes import FIRST_BATCH, LATER_BATCH, FormBox, form_boxes, laid_out
-from app.ui.plain_text import ElidedLabel, plain_label, plain_tooltip
+from app.ui.plain_text import ElidedLabel, plain_label, plain_tooltip, set_wrapped_text
 
 TITLE_EM = 30  # a box title's widest, in letters of the user's font
 # A later batch stops early after this long: a box costs far more than a field, and a slow
@@ -40,6 +51,16 @@ BATCH_SECONDS = 0.03
 _EMAIL = r"[^@\s]*(@[^@\s]*)?"  # lenient while typing; the save validates properly
 _PHONE = r"[+0-9 ()\-]*"
 _DATE = r"[0-9\-/]*"
+UNSAVED_MARK = " ● unsaved"  # after a field's label while what it shows is not in DeepCall
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """What is shown under a field: why it was not saved, and DeepCall's newer value when the
+    same field changed there too (the agent chooses)."""
+
+    error: str = ""
+    theirs: str | None = None
 
 
 Editor = QLineEdit | QPlainTextEdit
@@ -78,14 +99,41 @@ def _editor_for(field: FieldView) -> Editor:
         palette.setColor(QPalette.ColorRole.Base, palette.color(QPalette.ColorRole.Window))
         editor.setPalette(palette)
         editor.setFocusPolicy(Qt.FocusPolicy.TabFocus)  # still reachable to read/copy
-    description = field.display_name + (" (read-only)" if field.read_only else "")
+        if not field.value and isinstance(editor, QLineEdit):
+            editor.setPlaceholderText(field.read_only_hint)
     editor.setAccessibleName(field.display_name)
-    editor.setAccessibleDescription(description)
+    editor.setAccessibleDescription(_description(field))
     target = f" → {field.directory_key}" if field.directory_key else " (not written back)"
     # The label first: a group name can be any length, and the tooltip is bounded.
+    hint = f"\n{field.read_only_hint}" if field.read_only else ""
     editor.setToolTip(plain_tooltip(f"DeepCall label: {field.label}{target}\n"
-                                    f"Group: {field.group}"))
+                                    f"Group: {field.group}{hint}"))
     return editor
+
+
+def _description(field: FieldView, unsaved: bool = False, problem: str = "") -> str:
+    """What a screen reader says after the field's name: read-only and why, unsaved, problem."""
+    parts = [f"read-only. {field.read_only_hint}" if field.read_only else ""]
+    if field.pattern_hint:
+        parts.append(f"like {field.pattern_hint}")
+    parts += ["unsaved change" if unsaved else "", problem]
+    return ", ".join(p for p in parts if p)
+
+
+class _ReadOnlyHint(QObject):
+    """Says why a read-only field takes no typing, when it gets the focus (keyboard users do
+    not see tooltips)."""
+
+    def __init__(self, form: ContactForm) -> None:
+        super().__init__(form)
+        self._form = form
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn:
+            field = self._form.field_of(watched)
+            if field is not None:
+                self._form.hint.emit(field.read_only_hint)
+        return False
 
 
 def _set_text(editor: Editor, text: str) -> None:
@@ -103,6 +151,10 @@ class ContactForm(QScrollArea):
     """Sections of labelled inputs; scrolls when the window is small or the font is large."""
 
     field_edited = Signal(str, str, str)  # group, label, new text
+    field_reverted = Signal(str, str)  # group, label: Esc put the saved value back
+    conflict_resolved = Signal(str, str, bool)  # group, label, True: keep mine
+    edits_changed = Signal()  # whether something differs from the saved values may have changed
+    hint = Signal(str)  # a passing explanation (why a field is read-only) for the status bar
     all_fields_shown = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -112,6 +164,14 @@ class ContactForm(QScrollArea):
         self.setAccessibleName("Contact details")
         self._editors: dict[FieldKey, Editor] = {}
         self._fields: dict[FieldKey, FieldView] = {}
+        self._labels: dict[FieldKey, ElidedLabel] = {}
+        self._changed: set[FieldKey] = set()  # built fields whose text is not the saved value
+        self._problems: dict[FieldKey, FieldProblem] = {}
+        self._problem_rows: dict[FieldKey, QWidget] = {}
+        self._read_only_hint = _ReadOnlyHint(self)
+        self._writing = False
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.revert_focused,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.view: ContactView | None = None
         self._placeholder = QLabel()
         self._boxes: list[FormBox] = []
@@ -140,6 +200,10 @@ class ContactForm(QScrollArea):
         self._batch_timer.stop()
         self._editors.clear()
         self._fields.clear()
+        self._labels.clear()
+        self._changed = set()
+        self._problems = {}
+        self._problem_rows = {}
         self._started_boxes.clear()
         self._pending = deque()
         self._carried = {}
@@ -179,6 +243,7 @@ class ContactForm(QScrollArea):
         layout.addWidget(self._placeholder)
         layout.addStretch(2)
         self._replace_container(container)
+        self.edits_changed.emit()
 
     def show_view(self, view: ContactView) -> None:
         """Render ``view``. The same caller again (a background refresh, a new mapping) keeps
@@ -220,6 +285,7 @@ class ContactForm(QScrollArea):
         if show_all or self._carried or self._refocus is not None:
             # The rest as before: a batch per turn, the loop keeps answering.
             self.show_all_fields()
+        self.edits_changed.emit()
 
     def _build(self, count: int, seconds: float | None = None) -> None:
         """Build the next ``count`` pending fields into boxes of their own, stopping early
@@ -247,18 +313,24 @@ class ContactForm(QScrollArea):
             label = ElidedLabel(field.display_name, max_em=24)
             label.setBuddy(editor)
             if not field.known:
-                label.set_full_text(field.display_name,
-                                    "Not in the field mapping: shown as DeepCall sent it")
+                label.set_full_text(field.display_name, "Not in the field mapping: shown as "
+                                    f"DeepCall sent it. {field.read_only_hint}")
             if box_index not in forms:
                 forms[box_index] = self._new_box(box_index, chunk_layout)
             forms[box_index].addRow(label, editor)
             self._editors[field.key] = editor
             self._fields[field.key] = field
-            if not field.read_only:
+            self._labels[field.key] = label
+            if field.read_only:
+                editor.installEventFilter(self._read_only_hint)
+            else:
                 self._connect(field, editor)
             text = self._carried.pop(field.key, None)  # writable fields only (show_view)
             if text is not None:
-                _set_text(editor, text)
+                self._write(editor, text)
+                self._note_change(field.key, announce=False)
+            if field.key in self._problems:
+                self._render_problem(field.key)
             if field.key == self._refocus:
                 refocus, self._refocus = editor, None
             built.append(editor)
@@ -331,12 +403,174 @@ class ContactForm(QScrollArea):
         return next((key for key, editor in self._editors.items() if editor.hasFocus()), None)
 
     def _connect(self, field: FieldView, editor: Editor) -> None:
-        group, label = field.key
+        key = field.key
         if isinstance(editor, QPlainTextEdit):
-            editor.textChanged.connect(
-                lambda: self.field_edited.emit(group, label, editor.toPlainText()))
+            editor.textChanged.connect(lambda: self._on_typed(key, editor.toPlainText()))
         else:
-            editor.textEdited.connect(lambda text: self.field_edited.emit(group, label, text))
+            editor.textEdited.connect(lambda text: self._on_typed(key, text))
+
+    def _on_typed(self, key: FieldKey, text: str) -> None:
+        if self._writing:
+            return  # the form set this text (a draft, a revert): no keystroke of the agent's
+        problem = self._problems.get(key)
+        if problem is not None and problem.error:
+            # The agent is fixing it: the old reason would now be wrong, or at least stale.
+            self._set_problem(key, FieldProblem(theirs=problem.theirs))
+        self._note_change(key)
+        self.field_edited.emit(key[0], key[1], text)
+
+    # --- unsaved marks, problems, reverting ---------------------------------------------
+    def _note_change(self, key: FieldKey, announce: bool = True) -> None:
+        """``key``'s text is or is no longer the saved value: its mark, the Save button."""
+        editor, field = self._editors[key], self._fields[key]
+        unsaved = _text_of(editor) != field.value
+        if unsaved == (key in self._changed):
+            return
+        if unsaved:
+            self._changed.add(key)
+        else:
+            self._changed.discard(key)
+        self._render_mark(key)
+        if announce:
+            self.edits_changed.emit()
+
+    def _render_mark(self, key: FieldKey) -> None:
+        field, unsaved = self._fields[key], key in self._changed
+        label = self._labels[key]
+        label.set_full_text(field.display_name + (UNSAVED_MARK if unsaved else ""),
+                            "Not saved in DeepCall yet: Ctrl+S saves, Esc goes back to the "
+                            "saved value." if unsaved else "")
+        self._editors[key].setAccessibleDescription(
+            _description(field, unsaved, self._problems.get(key, FieldProblem()).error))
+
+    def is_unsaved(self, key: FieldKey) -> bool:
+        return key in self._changed or key in self._carried
+
+    def has_edits(self) -> bool:
+        """Something differs from the saved values (cheap: kept up to date as the agent types)."""
+        return bool(self._changed or self._carried)
+
+    def show_problems(self, problems: Mapping[FieldKey, FieldProblem]) -> None:
+        """Show these problems under their fields (a field not built yet gets its own when it
+        is); every other field's problem goes."""
+        wanted = {key: p for key, p in problems.items()
+                  if self.view is not None and self.view.field(key) is not None
+                  and (p.error or p.theirs is not None)}
+        for key in set(self._problems) | set(wanted):
+            self._set_problem(key, wanted.get(key, FieldProblem()))
+
+    def problem(self, key: FieldKey) -> FieldProblem:
+        return self._problems.get(key, FieldProblem())
+
+    def problem_row(self, key: FieldKey) -> QWidget | None:
+        """The widget under ``key``'s field showing its problem (tests, accessibility)."""
+        return self._problem_rows.get(key)
+
+    def _set_problem(self, key: FieldKey, problem: FieldProblem) -> None:
+        if problem == self._problems.get(key, FieldProblem()):
+            return
+        if problem.error or problem.theirs is not None:
+            self._problems[key] = problem
+        else:
+            self._problems.pop(key, None)
+        if key in self._editors:
+            self._render_problem(key)
+
+    def _render_problem(self, key: FieldKey) -> None:
+        editor = self._editors[key]
+        old = self._problem_rows.pop(key, None)
+        box = editor.parentWidget()
+        form = box.layout() if box is not None else None
+        if old is not None and isinstance(form, QFormLayout):
+            form.removeRow(old)
+        self._render_mark(key)
+        problem = self._problems.get(key)
+        if problem is None or not isinstance(form, QFormLayout):
+            return
+        row, _role = cast(tuple[int, QFormLayout.ItemRole], form.getWidgetPosition(editor))
+        widget = self._problem_widget(key, problem)
+        form.insertRow(row + 1, "", widget)
+        self._problem_rows[key] = widget
+        if problem.theirs is not None:
+            keep, use = widget.findChildren(QPushButton)
+            QWidget.setTabOrder(editor, keep)  # right after the field: Tab reaches the choice
+            QWidget.setTabOrder(keep, use)
+
+    def _problem_widget(self, key: FieldKey, problem: FieldProblem) -> QWidget:
+        field = self._fields[key]
+        widget = QWidget()
+        layout = QVBoxLayout(widget)
+        layout.setContentsMargins(0, 0, 0, 0)
+        if problem.error:
+            message = QLabel()
+            set_wrapped_text(message, problem.error)  # DeepCall's words can be in it
+            message.setAccessibleName(f"Problem with {field.display_name}")
+            message.setForegroundRole(QPalette.ColorRole.Link)  # stands out in light and dark
+            layout.addWidget(message)
+        if problem.theirs is not None:
+            theirs = QLabel()
+            set_wrapped_text(theirs, f"Changed in DeepCall meanwhile to “{problem.theirs}”. "
+                             f"Yours: “{_text_of(self._editors[key])}”.")
+            theirs.setAccessibleName(f"DeepCall's value of {field.display_name}")
+            keep = QPushButton("Keep mine")
+            keep.setAccessibleName(f"Keep my value of {field.display_name}")
+            use = QPushButton("Use DeepCall's")
+            use.setAccessibleName(f"Use DeepCall's value of {field.display_name}")
+            group, label = key
+            keep.clicked.connect(lambda: self.conflict_resolved.emit(group, label, True))
+            use.clicked.connect(lambda: self.conflict_resolved.emit(group, label, False))
+            buttons = QHBoxLayout()
+            buttons.addWidget(keep)
+            buttons.addWidget(use)
+            buttons.addStretch(1)
+            layout.addWidget(theirs)
+            layout.addLayout(buttons)
+        return widget
+
+    def restore_edits(self, values: Mapping[FieldKey, str]) -> None:
+        """Type ``values`` into their writable fields as if the agent had (drafts after a
+        crash, a new call, a refusal): marked unsaved, counted by ``edits()``. A field not
+        built yet gets its text when it is."""
+        if self.view is None:
+            return
+        later = False
+        for key, text in values.items():
+            field = self.view.field(key)
+            if field is None or field.read_only:
+                continue
+            editor = self._editors.get(key)
+            if editor is None:
+                if text != field.value:
+                    self._carried[key] = text
+                    later = True
+                continue
+            if _text_of(editor) != text:
+                self._write(editor, text)
+            self._note_change(key, announce=False)
+        if later:
+            self.show_all_fields()
+        self.edits_changed.emit()
+
+    def revert_focused(self) -> None:
+        """Esc: the focused field shows its saved value again."""
+        key = self._focused_key()
+        if key is None or self._fields[key].read_only:
+            return
+        self._write(self._editors[key], self._fields[key].value)
+        self._set_problem(key, FieldProblem())
+        self._note_change(key)
+        self.field_reverted.emit(*key)
+
+    def _write(self, editor: Editor, text: str) -> None:
+        self._writing = True
+        try:
+            _set_text(editor, text)
+        finally:
+            self._writing = False
+
+    def field_of(self, editor: QObject) -> FieldView | None:
+        key = next((k for k, e in self._editors.items() if e is editor), None)
+        return self._fields.get(key) if key is not None else None
 
     # --- reading back -------------------------------------------------------------------
     def editor(self, label: str, group: str | None = None) -> Editor | None:

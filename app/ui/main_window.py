@@ -11,27 +11,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from app.api.models import RecentCall
-from app.core.contact_view import ContactView
+from app.core.contact_view import ContactView, FieldKey
 from app.services.settings import Settings, screen_setup_key
 from app.ui.caller_header import CallerHeader
-from app.ui.contact_form import ContactForm
+from app.ui.contact_form import ContactForm, FieldProblem
 from app.ui.counters_bar import CountersLabel
 from app.ui.error_banner import ErrorBanner, ErrorView, describe_error
 from app.ui.notes_box import NotesBox
+from app.ui.plain_text import set_wrapped_text
 from app.ui.recent_calls import LOADING_CALLS, RecentCallsList
 from app.ui.resources import icon
 
 POP_BEHAVIOURS = ("raise", "raise_on_top", "tray_only")
+SAVE_TEXT = "&Save to DeepCall"
+ADD_TEXT = "&Add to DeepCall"  # an unknown caller: the same form creates the contact
 
 
 def current_screen_key() -> str:
@@ -53,6 +58,7 @@ class MainWindow(QMainWindow):
     simulate_call_requested = Signal()
     note_send_requested = Signal(str)
     field_edited = Signal(str, str, str)  # group, label, text
+    save_requested = Signal()  # Ctrl+S or the Save button: the form's edits to DeepCall
     quit_requested = Signal()
     open_log_folder_requested = Signal()
     # emitted after each state change (the state query, tray, tests)
@@ -77,6 +83,18 @@ class MainWindow(QMainWindow):
         self.banner.settings_requested.connect(self.settings_requested)
         self.form = ContactForm()
         self.form.field_edited.connect(self.field_edited)
+        self.form.edits_changed.connect(self._update_save)
+        self.form.hint.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        # The form-level problem of a save (DeepCall's refusal, nothing to save), above the form.
+        self.form_message = QLabel()
+        set_wrapped_text(self.form_message, "")
+        self.form_message.setAccessibleName("Problem saving the contact")
+        self.form_message.setForegroundRole(QPalette.ColorRole.Link)  # stands out, light or dark
+        self.form_message.hide()
+        self.save_button = QPushButton(SAVE_TEXT)
+        self.save_button.setToolTip(QKeySequence(QKeySequence.StandardKey.Save).toString(
+            QKeySequence.SequenceFormat.NativeText))
+        self.save_button.clicked.connect(self.save_requested)
         self.recent = RecentCallsList()
         self.notes = NotesBox()
         self.notes.send_requested.connect(self.note_send_requested)
@@ -90,9 +108,19 @@ class MainWindow(QMainWindow):
         recent_layout.addWidget(self.recent, 3)
         recent_layout.addWidget(self.notes, 2)
 
+        form_box = QWidget()
+        form_layout = QVBoxLayout(form_box)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        form_layout.addWidget(self.form_message)
+        form_layout.addWidget(self.form, 1)
+        save_row = QHBoxLayout()
+        save_row.addStretch(1)
+        save_row.addWidget(self.save_button)
+        form_layout.addLayout(save_row)
+
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.form)
+        splitter.addWidget(form_box)
         splitter.addWidget(recent_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -108,9 +136,11 @@ class MainWindow(QMainWindow):
         self.counters = CountersLabel()
         self.statusBar().addPermanentWidget(self.counters, 1)
         self._build_menus()
-        self.setTabOrder(self.form, self.recent)
+        self.setTabOrder(self.form, self.save_button)
+        self.setTabOrder(self.save_button, self.recent)
         self.setTabOrder(self.recent, self.notes.editor)
         self.setTabOrder(self.notes.editor, self.notes.send_button)
+        self._update_save()
         self._restore_geometry()
 
     # --- menus and shortcuts ------------------------------------------------------------
@@ -126,9 +156,14 @@ class MainWindow(QMainWindow):
         self.retry_action.triggered.connect(self.retry_requested)
         calls.addAction(self.retry_action)
         edit_contact = QAction("&Edit the contact", self)
-        edit_contact.setShortcut(QKeySequence("Ctrl+E"))
+        # Ctrl+E as before, and F2: the spreadsheet's "edit this cell".
+        edit_contact.setShortcuts([QKeySequence("Ctrl+E"), QKeySequence(Qt.Key.Key_F2)])
         edit_contact.triggered.connect(self.focus_first_field)
         calls.addAction(edit_contact)
+        self.save_action = QAction(SAVE_TEXT, self)
+        self.save_action.setShortcut(QKeySequence.StandardKey.Save)  # Cmd+S on macOS
+        self.save_action.triggered.connect(self._request_save)
+        calls.addAction(self.save_action)
         focus_note = QAction("Write a &note", self)
         focus_note.setShortcut(QKeySequence("Ctrl+N"))
         focus_note.triggered.connect(lambda: self.notes.editor.setFocus())
@@ -155,10 +190,37 @@ class MainWindow(QMainWindow):
             toolbar.addAction(self.simulate_action)
 
     def focus_first_field(self) -> None:
-        """Ctrl+E: straight into the first field the agent may edit."""
+        """Ctrl+E or F2: straight into the first field the agent may edit."""
         editable = [e for e in self.form.inputs() if not e.isReadOnly()]
         if editable:
             editable[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- saving the contact -------------------------------------------------------------
+    def _request_save(self) -> None:
+        # The shortcut works wherever the focus is; with nothing changed it does nothing.
+        if self.save_action.isEnabled():
+            self.save_requested.emit()
+
+    def _update_save(self) -> None:
+        """"Add to DeepCall" for a new caller, "Save to DeepCall" otherwise; only when
+        something differs from what DeepCall holds."""
+        view = self.form.view
+        text = ADD_TEXT if view is not None and view.is_new else SAVE_TEXT
+        enabled = view is not None and self.form.has_edits()
+        for widget in (self.save_button, self.save_action):
+            widget.setText(text)
+            widget.setEnabled(enabled)
+
+    def _clear_form(self, message: str | None = None) -> None:
+        self.form.clear(message)
+        self.show_edit_problems({}, "")
+
+    def show_edit_problems(self, problems: dict[FieldKey, FieldProblem],
+                           form_message: str = "") -> None:
+        """Why edits were not saved: under each field, and the form-level reason above it."""
+        self.form.show_problems(problems)
+        set_wrapped_text(self.form_message, form_message)
+        self.form_message.setVisible(bool(form_message))
 
     # --- states -------------------------------------------------------------------------
     def _set_status(self, status: str) -> None:
@@ -170,7 +232,7 @@ class MainWindow(QMainWindow):
         self.error_view = None
         self.banner.clear()
         self.header.set_state("idle")
-        self.form.clear()
+        self._clear_form()
         self._set_status("idle")
 
     def show_pop_received(self, formatted: str, note_draft: str = "") -> None:
@@ -179,7 +241,7 @@ class MainWindow(QMainWindow):
         self.error_view = None
         self.banner.clear()
         self.header.set_state("loading", formatted, "")
-        self.form.clear("Looking up the caller in DeepCall…")
+        self._clear_form("Looking up the caller in DeepCall…")
         self.recent.show_loading()
         self.notes.reset_for_new_call(note_draft)
         self.notes.set_enabled_for_call(True)
@@ -192,7 +254,7 @@ class MainWindow(QMainWindow):
         self.error_view = None
         self.banner.clear()
         self.header.set_state("loading", formatted, "")
-        self.form.clear("Looking up the caller in DeepCall…")
+        self._clear_form("Looking up the caller in DeepCall…")
         self.recent.show_loading()
         self._set_status("loading")
 
@@ -222,7 +284,7 @@ class MainWindow(QMainWindow):
         self.header.set_state("setup", None, "")
         self.banner.show_error(view)
         if not self.form.inputs():
-            self.form.clear("Set up your DeepCall account to start: Tools → Settings (Ctrl+,).")
+            self._clear_form("Set up your DeepCall account to start: Tools → Settings (Ctrl+,).")
         self._set_status(self.status)
 
     def show_error(self, error: BaseException | ErrorView) -> None:
@@ -231,7 +293,7 @@ class MainWindow(QMainWindow):
         self.header.set_state("error", None, "")
         self.banner.show_error(view)
         if not self.form.inputs():
-            self.form.clear("No caller details: see the message above.")
+            self._clear_form("No caller details: see the message above.")
         if self.recent.placeholder_text() == LOADING_CALLS:
             self.recent.show_placeholder("No recent calls: the lookup did not finish.")
         self._set_status("error")

@@ -9,39 +9,50 @@ queued and what is stale are the services' to know.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
+from app.core.contact_view import ContactView, FieldKey
 from app.core.screen_text import caller_line
 from app.services.account import Account, AccountProblem
+from app.services.contact_edits import ContactEdits
 from app.services.counters_poller import CountersPoller
 from app.services.note_drafts import NoteDrafts
 from app.services.outbox import Outbox
 from app.services.pop_coordinator import PopCoordinator
 from app.services.pop_result import PopResult
 from app.services.settings import Settings
-from app.services.state_snapshot import caller_state
+from app.services.state_snapshot import caller_state, edits_state
+from app.services.store import FieldDraft
+from app.ui.contact_form import FieldProblem
 from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.main_window import MainWindow
 from app.ui.tray import Tray
 
 log = logging.getLogger(__name__)
 
-# Save the note draft this long after the last keystroke (and at once when the caller changes).
+# What was typed (fields and note) is written as a draft at most this long after a keystroke,
+# however fast the agent goes on typing: a throttle, not a debounce (and at once when the
+# caller changes or the app quits).
 DRAFT_SAVE_DELAY_MS = 500
+T = TypeVar("T")
 
 
 class WindowPresenter(QObject):
     def __init__(self, window: MainWindow, coordinator: PopCoordinator, outbox: Outbox,
-                 drafts: NoteDrafts, account: Account, *, poller: CountersPoller | None = None,
-                 tray: Tray | None = None, settings: Settings | None = None) -> None:
+                 drafts: NoteDrafts, account: Account, *, edits: ContactEdits | None = None,
+                 poller: CountersPoller | None = None, tray: Tray | None = None,
+                 settings: Settings | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.coordinator = coordinator
         self.outbox = outbox
         self.drafts = drafts
+        self.edits = edits
         self.account = account
         self.tray = tray
         self.settings = settings
@@ -65,15 +76,27 @@ class WindowPresenter(QObject):
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_DELAY_MS)
-        self._draft_timer.timeout.connect(self.save_note_draft)
-        window.notes.editor.textChanged.connect(self._draft_timer.start)
+        self._draft_timer.timeout.connect(self.keep_drafts)
+        window.notes.editor.textChanged.connect(self._typed)
+        window.field_edited.connect(self._typed)
+        if edits is not None:
+            window.save_requested.connect(self.save_contact)
+            window.form.field_reverted.connect(self._on_field_reverted)
+            window.form.conflict_resolved.connect(self._on_conflict_resolved)
+            edits.problemsChanged.connect(self._on_problems_changed)
+            outbox.saveWaiting.connect(self._on_save_waiting)
+            outbox.saveDelivered.connect(self._on_save_delivered)
         if poller is not None:
             poller.countersChanged.connect(self._on_counters)
             poller.countersFailed.connect(self._on_counters_failed)
 
     def state(self) -> dict[str, object]:
         """The ``screenpop state`` answer: the current caller plus what the window shows."""
-        snapshot = caller_state(self.coordinator.current)
+        current = self.coordinator.current
+        snapshot = caller_state(current)
+        snapshot.update(edits_state(self._ask(
+            lambda e: e.state(current.view if current is not None else None), None,
+            "read the unsaved edits for `state`")))
         snapshot["window_visible"] = self.window.isVisible()
         snapshot["window_status"] = self.window.status
         return snapshot
@@ -106,6 +129,7 @@ class WindowPresenter(QObject):
     # --- coordinator -> window ----------------------------------------------------------
     def _on_caller_leaving(self, number: str) -> None:
         self._draft_timer.stop()
+        self._keep_field_edits(number)
         self.drafts.save(number, self.window.notes.editor.toPlainText())
 
     def _on_pop_received(self, number: str, formatted: str, _call_id: object) -> None:
@@ -119,6 +143,7 @@ class WindowPresenter(QObject):
         self.window.bring_forward(behaviour)
 
     def _on_lookup_restarted(self, result: PopResult) -> None:
+        self.keep_drafts()  # the form is emptied: what was typed comes back from the drafts
         self.window.show_lookup_restarted(result.formatted)
         if self.tray is not None:
             self.tray.set_state("loading", result.formatted)
@@ -128,7 +153,7 @@ class WindowPresenter(QObject):
             return
         calls: tuple[RecentCall, ...] | None = None if result.recent_calls_pending \
             else result.recent_calls
-        self.window.show_contact(result.view, calls)
+        self._show_caller(result.number, result.view, calls)
         if result.recent_calls_error is not None and not result.recent_calls_pending:
             self.window.show_recent_calls_unavailable(result.recent_calls_error.user_message)
         if self.tray is not None:
@@ -163,6 +188,141 @@ class WindowPresenter(QObject):
 
     def _on_counters_failed(self, error: DeepCallApiError) -> None:
         self.window.counters.show_unavailable(getattr(error, "user_message", str(error)))
+
+    # --- drafts -------------------------------------------------------------------------
+    def _typed(self) -> None:
+        # The first keystroke starts the clock; later ones do not push it back.
+        if not self._draft_timer.isActive():
+            self._draft_timer.start()
+
+    def keep_drafts(self) -> None:
+        """Write what was typed for the shown caller (fields and note) as drafts: they survive
+        the next call, a crash and a refusal."""
+        self._draft_timer.stop()
+        current = self.coordinator.current
+        if current is not None:
+            self._keep_field_edits(current.number)
+            self.drafts.save(current.number, self.window.notes.editor.toPlainText())
+
+    def _keep_field_edits(self, number: str) -> None:
+        view = self.window.form.view
+        if view is not None and view.caller_number == number:
+            edits = self.window.form.edits()
+            self._ask(lambda e: e.keep(view, edits), None, "keep the edits as drafts")
+
+    def _drafts(self, number: str) -> dict[FieldKey, FieldDraft]:
+        none: dict[FieldKey, FieldDraft] = {}
+        return self._ask(lambda e: e.drafts(number), none, "read the drafts")
+
+    def _ask(self, call: Callable[[ContactEdits], T], fallback: T, what: str) -> T:
+        """One question to ContactEdits; a failure there (a broken disk) must cost neither
+        the pop nor the window: it is logged and ``fallback`` stands in."""
+        if self.edits is None:
+            return fallback
+        try:
+            return call(self.edits)
+        except Exception:
+            log.exception("could not %s", what)
+            return fallback
+
+    # --- editing the contact ------------------------------------------------------------
+    def _show_caller(self, number: str, view: ContactView,
+                     calls: tuple[RecentCall, ...] | None = None) -> None:
+        """The form for ``number``: values waiting in the outbox count as saved; then this
+        caller's drafts typed into their fields (a field the agent typed in since stays as
+        typed), and the reasons of the last save."""
+        form = self.window.form
+        typed = form.edits() if form.view is not None and form.view.caller_number == number \
+            else {}
+        shown = self._ask(lambda e: e.view_for(view), view, "read the saves still waiting")
+        self.window.show_contact(shown, calls)
+        drafts = self._drafts(number)
+        form.restore_edits({key: d.value for key, d in drafts.items() if key not in typed})
+        self._show_problems(number, drafts)
+
+    def _show_problems(self, number: str,
+                       drafts: dict[FieldKey, FieldDraft] | None = None,
+                       extra: dict[FieldKey, str] | None = None, form_error: str = "") -> None:
+        if drafts is None:
+            drafts = self._drafts(number)
+        problems = {key: FieldProblem(d.error, d.theirs) for key, d in drafts.items()
+                    if d.error or d.theirs is not None}
+        for key, message in (extra or {}).items():
+            problems[key] = FieldProblem(message, problems.get(key, FieldProblem()).theirs)
+        message = form_error or self._ask(lambda e: e.form_error(number), "",
+                                          "read the last save's problem")
+        self.window.show_edit_problems(problems, message)
+
+    def _shown_view(self) -> ContactView | None:
+        current = self.coordinator.current
+        view = self.window.form.view
+        if current is None or view is None or view.caller_number != current.number:
+            return None
+        return view
+
+    def save_contact(self) -> None:
+        """Ctrl+S / Save: what the agent changed goes to DeepCall (through the outbox)."""
+        view = self._shown_view()
+        current = self.coordinator.current
+        if view is None or current is None or current.view is None:
+            return
+        self._draft_timer.stop()
+        edits = self.window.form.edits()
+        self._ask(lambda e: e.keep(view, edits), None, "keep the edits as drafts")
+        outcome = self._ask(lambda e: e.save(view, edits), None, "save the edits")
+        if outcome is None:
+            self._show_problems(current.number, form_error=(
+                "The changes could not be kept on this computer, so nothing was sent. "
+                "Your typing is still in the form."))
+            return
+        if outcome.outbox_id is not None:
+            # What was just queued is now the form's saved value (not an edit any more).
+            self._show_caller(current.number, current.view)
+            self.window.statusBar().showMessage("Saving to DeepCall…", 5000)
+            return
+        self._show_problems(current.number, extra=outcome.field_errors,
+                            form_error=outcome.form_error)
+
+    def _on_field_reverted(self, group: str, label: str) -> None:
+        current = self.coordinator.current
+        if current is not None:
+            self._ask(lambda e: e.revert(current.number, (group, label)), None,
+                      "drop the field's draft")
+
+    def _on_conflict_resolved(self, group: str, label: str, keep_mine: bool) -> None:
+        view = self._shown_view()
+        if view is None:
+            return
+        number, key = view.caller_number, (group, label)
+        draft = self._drafts(number).get(key)
+        field = view.field(key)
+        self._ask(lambda e: e.resolve(number, key, keep_mine), None, "record the choice")
+        if draft is None or draft.theirs is None or field is None or field.directory_key is None:
+            self._show_problems(number)
+            return
+        if not keep_mine:
+            self.window.form.restore_edits({key: draft.theirs})
+        # Either way DeepCall's value is now known to be the saved one: the form, the cache
+        # and the header show it, and a kept value of the agent's is an edit of it.
+        self.coordinator.apply_saved(number, {field.directory_key: draft.theirs}, False)
+
+    def _on_problems_changed(self, number: str) -> None:
+        current = self.coordinator.current
+        if self._shown_view() is not None and current is not None and current.view is not None \
+                and current.number == number:
+            self._show_caller(number, current.view)
+
+    def _on_save_waiting(self, _item_id: int, number: str, message: str) -> None:
+        if self._is_shown(number):
+            self.window.statusBar().showMessage(
+                f"Not saved in DeepCall yet: {message} Your changes are kept and sent again "
+                "automatically.", 15000)
+
+    def _on_save_delivered(self, _item_id: int, number: str, _saved: object,
+                           kind: str) -> None:
+        if self._is_shown(number):
+            self.window.statusBar().showMessage(
+                "Added to DeepCall." if kind == "create" else "Saved in DeepCall.", 8000)
 
     # --- notes --------------------------------------------------------------------------
     def save_note_draft(self) -> None:

@@ -15,7 +15,6 @@ import pytest
 from app.api.auth import TokenAuth
 from app.core.contact_view import build_contact_view
 from app.core.field_mapping import default_mapping
-from app.core.pop_request import PopRequest
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID, EMPTY_TOKEN, EMPTY_USER_ID
 from app.sandbox.server import SandboxServer
 from app.services.pop_result import PopResult
