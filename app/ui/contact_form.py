@@ -490,6 +490,7 @@ class ContactForm(QScrollArea):
         row, _role = cast(tuple[int, QFormLayout.ItemRole], form.getWidgetPosition(editor))
         widget = self._problem_widget(key, problem)
         form.insertRow(row + 1, "", widget)
+        widget.show()  # now, not a turn later: a screen reader reads it with the field
         self._problem_rows[key] = widget
         if problem.theirs is not None:
             keep, use = widget.findChildren(QPushButton)
