@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
 from app.sandbox.server import SandboxServer
 from app.services.note_drafts import NoteDrafts
@@ -194,7 +194,8 @@ def test_a_conflict_shows_both_values_and_the_agent_chooses_by_keyboard(
             row = ed.window.form.problem_row(EMAIL)
             assert row is not None
             text = " ".join(w.text() for w in row.findChildren(QWidget) if hasattr(w, "text"))
-            assert "theirs@example.in" in text and "mine@example.in" in text
+            assert "theirs@example.in" in text
+            assert "mine@example.in" in text
             keep, use = row.findChildren(QPushButton)
             assert (keep.text(), use.text()) == ("Keep mine", "Use DeepCall's")
             # Tab from the field reaches the choice.
@@ -210,7 +211,8 @@ def test_a_conflict_shows_both_values_and_the_agent_chooses_by_keyboard(
             assert ed.editor(EMAIL).text() == "theirs@example.in"
             assert EMAIL not in ed.window.form.edits()
             current = ed.parts.coordinator.current
-            assert current is not None and current.view is not None
+            assert current is not None
+            assert current.view is not None
             assert current.view.display_values()["Email"] == "theirs@example.in"
             # "Keep mine": the agent's value stays, now an edit of DeepCall's newer value.
             city = ed.window.form.problem_row(CITY)
@@ -272,7 +274,8 @@ def test_typing_without_pause_is_written_at_least_every_half_second(
                 await wait_until(lambda: ed.parts.store.load_draft(KNOWN) != "", timeout=1)
                 assert typist.isActive()  # written while the agent is still typing
                 typed = [edits[CITY] for _, edits in ed.edits.kept]
-                assert typed == sorted(typed, key=len) and len(set(typed)) == len(typed)
+                assert typed == sorted(typed, key=len)
+                assert len(set(typed)) == len(typed)
             finally:
                 typist.stop()
 
@@ -290,12 +293,12 @@ def test_an_unmapped_label_says_how_to_map_it(
             assert view is not None
             unmapped = next(f for f in view.fields() if not f.known)
             editor = ed.window.form.editor(unmapped.label, unmapped.group)
-            assert editor is not None and editor.isReadOnly()
+            assert editor is not None
+            assert editor.isReadOnly()
             hint = "map it in Tools → Field mapping"
             assert hint in editor.accessibleDescription()
             assert hint in editor.toolTip()
             await wait_signal(ed.window.form.hint, trigger=editor.setFocus)
             assert hint in ed.window.statusBar().currentMessage()
-            QApplication.processEvents()
 
     run_async(scenario())
