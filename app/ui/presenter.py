@@ -221,10 +221,6 @@ class WindowPresenter(QObject):
             return fallback
         try:
             return call(self.edits)
-        except NotImplementedError:
-            # TEMPORARY (issue 10): the interface stub until the services' ContactEdits lands;
-            # remove at the merge. Not an error of the agent's setup: nothing to log.
-            return fallback
         except Exception:
             log.exception("could not %s", what)
             return fallback
