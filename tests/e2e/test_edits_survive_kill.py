@@ -5,7 +5,7 @@ loopback HTTP; the keys come from xdotool in another process, as from a keyboard
 agent is still typing, ``screenpop state`` must already show part of the edit as written
 (a draft is written during continuous typing, not only after a pause); the app is then killed
 mid-word with SIGKILL, started again, and the next pop of that number brings every edit back,
-marked unsaved, with the note the agent was writing.
+marked unsaved, with the note the agent was writing; Ctrl+S then saves the restored edit.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def app_env(x_display: str, sandbox: SandboxServer, tmp_path: Path) -> dict[str,
 
 
 def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
-        app_env: dict[str, str], tmp_path: Path) -> None:
+        app_env: dict[str, str], sandbox: SandboxServer, tmp_path: Path) -> None:
     profile, log = tmp_path / "profile", tmp_path / "app.log"
     with real_app(profile, app_env, log) as app:
         assert app.cli("pop", KNOWN).returncode == 0
@@ -154,7 +154,8 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
         finally:
             typing.kill()
             typing.wait(10)
-        assert written.startswith(name) and len(written) < len(name + TYPED_NAME), written
+        assert written.startswith(name), written
+        assert len(written) < len(name + TYPED_NAME), written  # written before typing ended
 
     # Straight from the file, before anything starts again: the draft and the note are there.
     store = LocalStore.in_profile(profile)
@@ -177,3 +178,16 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
         assert state["fields"]["Name"] == name  # DeepCall still has the old name
         history = [entry for entry in state["history"] if entry["number"] == KNOWN]
         assert history, state["history"]
+
+        # The edit is back in the form itself: Ctrl+S sends it, and DeepCall now has it.
+        app.focus_window()
+        app.xdotool("key", "--clearmodifiers", "ctrl+s")
+
+        def saved() -> dict[str, Any] | None:
+            state = app.state() or {}
+            return state if state.get("fields", {}).get("Name") == kept["Name"].strip() \
+                and state.get("unsaved") == {} and state.get("outbox") == 0 else None
+        poll_until(saved, 30, "the restored edit to be saved in DeepCall")
+        record = sandbox.contact(KNOWN)
+        assert record is not None
+        assert record.values["name"] == kept["Name"].strip()
