@@ -7,15 +7,21 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, cast
 
+from PySide6.QtCore import QObject, Signal
+
 from app.core.contact_view import ContactView, FieldKey, SectionView
 from app.core.edits import diff_edits
 from app.services.contact_edits import FORM_ERROR_KEY, ContactEdits, SaveOutcome
 from app.services.store import FieldDraft
 
 
+class _NoOutbox(QObject):
+    saveReturned = Signal(int, str, str)  # what ContactEdits listens to; never emitted here
+
+
 class MemoryEdits(ContactEdits):
     def __init__(self) -> None:
-        super().__init__(cast(Any, None), cast(Any, None))
+        super().__init__(cast(Any, None), cast(Any, _NoOutbox()))
         self.stored: dict[str, dict[FieldKey, FieldDraft]] = {}
         self.kept: list[tuple[str, dict[FieldKey, str]]] = []  # every keep(), in order
         self.queued: dict[str, dict[FieldKey, str]] = {}  # saves "in the outbox"
