@@ -145,7 +145,8 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
                 assert typing.poll() is None, "the typing ended before any of it was written"
                 state = app.state() or {}
                 draft = (state.get("unsaved") or {}).get("Name")
-                if isinstance(draft, str) and draft != name:
+                # A letter, not only the leading space: Save trims, so a space alone saves nothing.
+                if isinstance(draft, str) and draft.strip() != name:
                     return draft
                 return None
             written = poll_until(part_written, 20, "a draft written while the agent types")
@@ -183,11 +184,16 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
         app.focus_window()
         app.xdotool("key", "--clearmodifiers", "ctrl+s")
 
+        last: dict[str, Any] = {}
+
         def saved() -> dict[str, Any] | None:
-            state = app.state() or {}
-            return state if state.get("fields", {}).get("Name") == kept["Name"].strip() \
-                and state.get("unsaved") == {} and state.get("outbox") == 0 else None
-        poll_until(saved, 30, "the restored edit to be saved in DeepCall")
+            last.update(app.state() or {})
+            return last if last.get("fields", {}).get("Name") == kept["Name"].strip() \
+                and last.get("unsaved") == {} and last.get("outbox") == 0 else None
+        try:
+            poll_until(saved, 30, "the restored edit to be saved in DeepCall")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the app's state: {last}\n{app.output()}") from None
         record = sandbox.contact(KNOWN)
         assert record is not None
         assert record.values["name"] == kept["Name"].strip()
