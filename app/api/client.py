@@ -4,6 +4,11 @@ Every call has an overall deadline (``asyncio.timeout``), so even a body that tr
 byte by byte cannot hold a pop longer than ``Timeouts.total``. Reads retry once on a transport
 fault within that deadline; writes are retried only when the request surely never left
 (connection refused / connect timeout), so a note is never added twice.
+
+``set_answer_listener``: called after each SUCCESSFUL answer (one that parsed as a success;
+an unknown caller is one), never after an error envelope or a transport fault, so whoever
+waits for DeepCall to work again (the outbox) hears of it at once, and an expired token
+answering 1014 to everything wakes nobody.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ import logging
 import math
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -53,6 +59,7 @@ from app.core.phone import deepcall_caller_number
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 DEFAULT_MAX_BODY_BYTES: Final = 1 << 20
 _USER_AGENT: Final = "deepcall-screenpop/0.1"
 
@@ -95,6 +102,7 @@ class DeepCallClient:
         self._calls_running = 0
         self._no_calls_running = asyncio.Event()
         self._no_calls_running.set()
+        self._answer_listener: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         return f"DeepCallClient({self._base!r}, {self._auth!r})"
@@ -121,6 +129,19 @@ class DeepCallClient:
         finally:
             await self.aclose()
 
+    def set_answer_listener(self, listener: Callable[[], None] | None) -> None:
+        """``listener()`` after every successful answer (see the module's docstring)."""
+        self._answer_listener = listener
+
+    def _answered(self, result: T) -> T:
+        listener = self._answer_listener
+        if listener is not None:
+            try:
+                listener()
+            except Exception:  # the answer is the caller's: a listener's bug must not cost it
+                log.exception("the listener of DeepCall's answers failed")
+        return result
+
     async def __aenter__(self) -> DeepCallClient:
         return self
 
@@ -137,17 +158,17 @@ class DeepCallClient:
             payload["field"] = field
         data = await self._call(ApiGroup.AGENT_DASHBOARD, "contactInfo", payload,
                                 idempotent=True)
-        return parse_contact_info(data, caller_number, self._auth.secrets())
+        return self._answered(parse_contact_info(data, caller_number, self._auth.secrets()))
 
     async def recent_calls(self, caller_number: str) -> list[RecentCall]:
         payload: dict[str, object] = {"callerNumber": deepcall_caller_number(caller_number)}
         data = await self._call(ApiGroup.AGENT_DASHBOARD, "recentCalls", payload,
                                 idempotent=True)
-        return parse_recent_calls(data, self._auth.secrets())
+        return self._answered(parse_recent_calls(data, self._auth.secrets()))
 
     async def counters(self) -> Counters:
         data = await self._call(ApiGroup.AGENT_DASHBOARD, "counters", {}, idempotent=True)
-        return parse_counters(data, self._auth.secrets())
+        return self._answered(parse_counters(data, self._auth.secrets()))
 
     async def notes_add(self, caller_number: str, content: str, call_id: str) -> None:
         payload: dict[str, object] = {"callerNumber": deepcall_caller_number(caller_number),
@@ -155,13 +176,14 @@ class DeepCallClient:
         data = await self._call(ApiGroup.AGENT_DASHBOARD, "notesAdd", payload,
                                 idempotent=False)
         parse_status_only(data, ApiGroup.AGENT_DASHBOARD, "notesAdd", self._auth.secrets())
+        self._answered(None)
 
     # --- Directory ---------------------------------------------------------------------------
 
     async def directory_get_info(self, cn: str, field: str = "all") -> dict[str, object]:
         payload: dict[str, object] = {"cn": deepcall_caller_number(cn), "field": field}
         data = await self._call(ApiGroup.DIRECTORY, "getInfo", payload, idempotent=True)
-        return parse_directory_info(data, self._auth.secrets())
+        return self._answered(parse_directory_info(data, self._auth.secrets()))
 
     async def directory_create(self, contact: str, contactinfo: dict[str, str],
                                other: dict[str, object] | None = None) -> dict[str, object]:
@@ -178,7 +200,8 @@ class DeepCallClient:
         if other:
             payload["other"] = other
         data = await self._call(ApiGroup.DIRECTORY, action, payload, idempotent=False)
-        return parse_status_only(data, ApiGroup.DIRECTORY, action, self._auth.secrets())
+        return self._answered(parse_status_only(data, ApiGroup.DIRECTORY, action,
+                                                self._auth.secrets()))
 
     # --- HTTP --------------------------------------------------------------------------------
 
