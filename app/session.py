@@ -197,6 +197,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     settings.watch("clipboard_enabled", clipboard.set_enabled)
     settings.watch("clipboard_mode", clipboard.set_mode)
     account.changed.connect(lambda: poller.use_client(account.client))
+    # DeepCall answered (a lookup, recent calls, the counters): what waits is sent at once.
+    account.answered.connect(outbox.deepcall_answered)
     account.problem.connect(dialogs.open_settings_for)
     mapping.changed.connect(coordinator.set_mapping)
     # A save DeepCall accepted: the form, the cache and the header show the saved values.

@@ -84,6 +84,9 @@ class Account(QObject):
     problem = Signal(object)  # AccountProblem
     waiting = Signal(str)  # the keyring has not answered for a while: what to do about it
     settled = Signal()  # a reload ended, whatever its outcome (the waiting notice can go)
+    # The client in use just got a successful answer from DeepCall (never an error envelope):
+    # what waits for DeepCall (the outbox) can go now.
+    answered = Signal()
 
     def __init__(self, settings: AccountSettings, secrets: SecretStore,
                  overrides: CredentialOverrides | None = None, *,
@@ -206,6 +209,8 @@ class Account(QObject):
         if client is not old:
             self._client = client
             self._key += 1
+            if client is not None:
+                client.set_answer_listener(lambda: self._on_answer(client))
             if old is not None:
                 # A lookup or a note may still be running on it: close it when they end.
                 self._tasks.spawn(old.aclose_when_idle())
@@ -213,6 +218,10 @@ class Account(QObject):
             self.changed.emit()
         if problem is not None:
             self.problem.emit(problem)
+
+    def _on_answer(self, client: DeepCallClient) -> None:
+        if client is self._client:  # a replaced client's late answer speaks for another account
+            self.answered.emit()
 
     def _timeouts(self) -> Timeouts:
         s = self._settings

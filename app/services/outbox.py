@@ -211,8 +211,16 @@ class Outbox(QObject):
         return waiting
 
     def deepcall_answered(self) -> None:
-        """DeepCall just answered a request (a lookup, the counters): send what waits, now."""
-        self.retry_all()
+        """DeepCall just answered a request successfully (a lookup, recent calls, the
+        counters): send what waits, now.
+
+        Not while an item of the outbox is being sent: its own questions (getInfo before a
+        save, recentCalls before a note) answer too, and, with a write that keeps failing
+        (503 on notesAdd alone), two items would wake each other for ever instead of
+        backing off. Those sends are the retry already; a delivered item wakes the rest.
+        """
+        if not self._in_flight:
+            self.retry_all()
 
     def confirm_held(self, item_id: int) -> None:
         """The agent checked: send the held item again."""
@@ -310,6 +318,7 @@ class Outbox(QObject):
             self.noteSent.emit(item.id, item.number, note_text(item))
         else:
             self.saveDelivered.emit(item.id, item.number, outcome.saved, item.kind)
+        self.retry_all()  # DeepCall takes writes again: what waits goes with it
 
     def _not_sure(self, item: OutboxItem, exc: MayHaveArrived | Refused,
                   started: float) -> None:

@@ -27,6 +27,7 @@ from app.ui.main_window import MainWindow
 from app.ui.presenter import DRAFT_SAVE_DELAY_MS, WindowPresenter
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.services.pop_parts import PopParts, pop_parts
+from tests.ui import form_typing
 from tests.ui.edits_double import MemoryEdits
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -51,23 +52,13 @@ class Editing:
                          and self.window.form.pending_count() == 0)
 
     def editor(self, key: tuple[str, str]) -> QLineEdit:
-        editor = self.window.form.editor(key[1], key[0])
-        assert isinstance(editor, QLineEdit)
-        return editor
+        return form_typing.editor(self.window.form, key)
 
     def type_into(self, key: tuple[str, str], text: str) -> None:
-        editor = self.editor(key)
-        editor.setFocus()
-        editor.selectAll()
-        QTest.keyClicks(editor, text)
+        form_typing.type_into(self.window.form, key, text)
 
     def label_text(self, key: tuple[str, str]) -> str:
-        editor = self.editor(key)
-        box = editor.parentWidget()
-        assert box is not None
-        layout = box.layout()
-        label = layout.labelForField(editor)  # type: ignore[attr-defined]
-        return str(label.full_text())
+        return form_typing.label_text(self.window.form, key)
 
 
 @contextlib.asynccontextmanager
