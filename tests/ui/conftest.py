@@ -4,6 +4,7 @@ a DeepCall client of the test's own talking to the sandbox over loopback HTTP.""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from app.api.client import DeepCallClient, Timeouts
 from app.core.pop_request import PopRequest
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.server import SandboxServer
+from app.services import outbox as outbox_module
 from app.services.outbox import Outbox
 from app.services.pop_coordinator import PopCoordinator
 from app.services.secrets import MemorySecretStore
@@ -42,6 +44,15 @@ async def quiesce(timeout: float = 5.0) -> None:
     """Wait until the app's tasks have ended, so what the test checks next is their outcome
     (between ``run_async`` calls the loop runs nothing: their work would wait for the next)."""
     await wait_until(lambda: not app_tasks(), timeout)
+
+
+@pytest.fixture
+def long_backoff(monkeypatch: pytest.MonkeyPatch) -> float:
+    """Ten minutes between the outbox's tries: what is sent during a test was not sent by
+    its retry timer."""
+    monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 600.0)
+    monkeypatch.setattr(outbox_module, "LAST_RETRY_SECONDS", 600.0)
+    return 600.0
 
 
 @dataclass
@@ -79,8 +90,25 @@ class Stack:
     def pop(self, e164: str, call_id: str | None = None) -> bool:
         return self.coordinator.pop(PopRequest(e164, call_id, source="test"))
 
+    def nothing_due_soon(self) -> bool:
+        """Every item waiting in the outbox is due a minute from now or later."""
+        soon = time.time() + 60
+        return all(item.next_attempt > soon for item in self.store.outbox_items())
+
+    async def shown(self, number: str, status: str = "found") -> None:
+        """Until ``number``'s pop has ended as ``status`` on screen and the app is idle."""
+        await wait_until(lambda: self.state()["number"] == number
+                         and self.window.status == status
+                         and self.window.form.pending_count() == 0, 5)
+        await quiesce()
+
 
 StackFactory = Callable[..., Stack]
+
+
+def requests_of(sandbox: SandboxServer, action: str) -> int:
+    """How many ``action`` requests (e.g. "update", "notesAdd") the sandbox has logged."""
+    return sum(1 for r in sandbox.requests() if r.action == action)
 
 
 def close_when_the_test_ends(request: pytest.FixtureRequest,

@@ -3,7 +3,9 @@ drafts written by a throttle and brought back on a pop.
 
 The window and the presenter are real, and so are the pop coordinator, the outbox and the note
 drafts, on a DeepCall client talking to the sandbox over loopback HTTP; ContactEdits is the
-in-memory double of tests/ui/edits_double.py (the real one is tested with the services).
+in-memory double of tests/ui/edits_double.py, so each window behaviour is pinned down alone
+(the real one is tested with the services, and in the whole app against the sandbox in
+tests/ui/test_editing_for_real.py).
 """
 
 from __future__ import annotations
