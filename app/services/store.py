@@ -317,7 +317,8 @@ class LocalStore:
                 if (kind, number, payload, created) in queued:
                     continue  # already queued here (carried over from an earlier file)
                 db.execute("INSERT INTO outbox (kind, number, call_id, payload, created, "
-                           "attempts, last_error) VALUES (?, ?, ?, ?, ?, ?, ?)", row)
+                           "attempts, last_error, held, sending) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
                 queued.add((kind, number, payload, created))
                 added += 1
             for draft in items.drafts:  # half-typed notes too, unless retyped since

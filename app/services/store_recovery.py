@@ -23,11 +23,15 @@ log = logging.getLogger(__name__)
 _WORK_PREFIX: Final = ".recovering-"
 
 _QUEUED_ROW_COLUMNS: Final = (
-    # (table, columns): each row as outbox's kind, number, call_id, payload, created,
-    # attempts, last_error; note_outbox is the first release's notes outbox, its text not
-    # yet a payload.
-    ("outbox", "kind, number, call_id, payload, created, attempts, last_error"),
-    ("note_outbox", "'note', number, call_id, content, created, attempts, last_error"),
+    # (table, the columns of each schema that had it, newest first): each row as outbox's
+    # kind, number, call_id, payload, created, attempts, last_error, held, sending. ``held``
+    # and ``sending`` came with schema 4: a note held for the agent, or one the app was
+    # sending when it stopped, may already be in DeepCall and must not come back as merely
+    # queued (the outbox holds a row whose ``sending`` is set when it starts). note_outbox
+    # is the first release's notes outbox, its text not yet a payload.
+    ("outbox", ("kind, number, call_id, payload, created, attempts, last_error, held, sending",
+                "kind, number, call_id, payload, created, attempts, last_error, '', 0")),
+    ("note_outbox", ("'note', number, call_id, content, created, attempts, last_error, '', 0",)),
 )
 
 
@@ -51,7 +55,7 @@ def remove_stale_copies(folder: Path) -> None:
 class ReadableItems:
     """What a damaged file still gives back: queued rows and note drafts."""
 
-    queued: list[tuple[Any, ...]]  # outbox rows: kind, number, call_id, payload, created, …
+    queued: list[tuple[Any, ...]]  # outbox rows: kind, number, call_id, payload, … sending
     drafts: list[tuple[str, str, float]]  # note_drafts rows: number, text, updated
 
 
@@ -72,8 +76,8 @@ def readable_items_of(damaged: Path) -> ReadableItems:
                 shutil.copyfile(source, Path(str(copy) + suffix))
         db = sqlite3.connect(copy, isolation_level=None)
         try:
-            for table, columns in _QUEUED_ROW_COLUMNS:
-                for row in _readable_rows(db, table, columns, damaged):
+            for table, schemas in _QUEUED_ROW_COLUMNS:
+                for row in _rows_of_any_schema(db, table, schemas, damaged):
                     readable = _as_outbox_row(table, row)
                     if readable is None:
                         log.warning("skipped a queued row of %s in the damaged file %s: "
@@ -81,7 +85,8 @@ def readable_items_of(damaged: Path) -> ReadableItems:
                     else:
                         items.queued.append(readable)
             for number, text, updated in _readable_rows(db, "note_drafts",
-                                                        "number, text, updated", damaged):
+                                                        "number, text, updated",
+                                                        damaged) or []:
                 number, text = _text(number), _text(text)
                 if number and text and text.strip():
                     # An unknown time loses to any draft typed since.
@@ -92,10 +97,21 @@ def readable_items_of(damaged: Path) -> ReadableItems:
     return items
 
 
+def _rows_of_any_schema(db: sqlite3.Connection, table: str, schemas: tuple[str, ...],
+                        damaged: Path) -> list[tuple[Any, ...]]:
+    """The readable rows of ``table`` with the first of ``schemas``' columns it has."""
+    for columns in schemas:
+        rows = _readable_rows(db, table, columns, damaged)
+        if rows is not None:
+            return rows
+    return []
+
+
 def _readable_rows(db: sqlite3.Connection, table: str, columns: str,
-                   damaged: Path) -> list[tuple[Any, ...]]:
+                   damaged: Path) -> list[tuple[Any, ...]] | None:
     """The rows of ``table`` in rowid order, read forwards until a broken page, then
-    backwards until it (a broken page stops a scan, whichever way it goes)."""
+    backwards until it (a broken page stops a scan, whichever way it goes); None when the
+    table lacks one of ``columns`` (a file of an older version)."""
     by_id: dict[Any, tuple[Any, ...]] = {}
     for order in ("ASC", "DESC"):
         query = f"SELECT rowid, {columns} FROM {table} ORDER BY rowid {order}"  # noqa: S608 (fixed parts)
@@ -105,6 +121,8 @@ def _readable_rows(db: sqlite3.Connection, table: str, columns: str,
         except sqlite3.Error as exc:
             if "no such table" in str(exc):  # a file of another version
                 return []
+            if "no such column" in str(exc):
+                return None
             if not is_corrupt(exc):
                 raise
             log.warning("reading %s of the damaged file %s %s stopped: %s",
@@ -121,7 +139,7 @@ def _as_outbox_row(table: str, row: tuple[Any, ...]) -> tuple[Any, ...] | None:
     text is decoded, missing counters get their defaults, so one odd row never stops the
     start nor the other rows.
     """
-    kind, number, call_id, payload, created, attempts, last_error = row
+    kind, number, call_id, payload, created, attempts, last_error, held, sending = row
     kind, number, payload = _text(kind), _text(number), _text(payload)
     if not kind or not number or payload is None:
         return None
@@ -129,7 +147,10 @@ def _as_outbox_row(table: str, row: tuple[Any, ...]) -> tuple[Any, ...] | None:
         payload = json.dumps({"content": payload}, ensure_ascii=False)
     return (kind, number, _text(call_id) or None, payload,
             float(created) if isinstance(created, int | float) else time.time(),
-            attempts if isinstance(attempts, int) else 0, _text(last_error) or "")
+            attempts if isinstance(attempts, int) else 0, _text(last_error) or "",
+            _text(held) or "",
+            # Anything but a clear zero: it may have left (held, not resent blindly).
+            float(sending) if isinstance(sending, int | float) else 1.0)
 
 
 def _text(value: object) -> str | None:

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from app.api.client import DeepCallClient
 from app.sandbox.faults import Fault, FaultKind
 from app.sandbox.server import SandboxServer
 from app.services.note_drafts import NoteDrafts
-from app.services.outbox import NOTE, NoteTarget, note_text
+from app.services.outbox import INTERRUPTED, NOTE, NoteTarget, note_text
 from app.services.store import DATABASE_FILE_NAME, LocalStore
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.fixtures.store_files import corrupt_after_the_first_note
@@ -266,3 +268,31 @@ def test_a_note_left_in_a_damaged_database_is_recovered_and_delivered(
 
     run_async(scenario())
     assert list(tmp_path.glob(DATABASE_FILE_NAME + ".damaged-*"))  # it was moved
+
+
+@pytest.mark.parametrize("state", ["sending", "held"])
+def test_a_note_that_may_be_in_deepcall_comes_back_held_from_a_damaged_database(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path,
+        state: str) -> None:
+    """Mid-send when the app stopped, or already held for the agent, in a file that then
+    broke: recovered held (the agent decides), never queued to be sent blindly."""
+    text = "Refund approved, reference 4471"
+    reason = "DeepCall refused this note: the call is closed."
+    corrupt_after_the_first_note(
+        tmp_path / DATABASE_FILE_NAME, text, number=KNOWN,
+        state=LocalStore.outbox_sending if state == "sending"
+        else lambda store, note_id: store.outbox_hold(note_id, reason))
+
+    async def scenario() -> None:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            [note] = parts.outbox.held_items()
+            assert note_text(note) == text
+            assert note.held == (INTERRUPTED if state == "sending" else reason)
+            assert parts.outbox.counts() == (0, 1)
+            assert parts.outbox.retry_all() == []
+            parts.outbox.deepcall_answered()
+            await wait_until(lambda: not parts.outbox.busy)
+            assert _stored(sandbox, text) == []
+
+    run_async(scenario())
+    assert list(tmp_path.glob(DATABASE_FILE_NAME + ".damaged-*"))  # it was recovered from
