@@ -138,6 +138,11 @@ class ContactEdits(QObject):
         if not result.ok:
             return self._refused(number, result.errors, INVALID)
         if not result.changed:
+            # What differs from the saved value only by outer whitespace (DeepCall trims it)
+            # is no edit: its draft goes, or it would stay "unsaved" for ever.
+            self._drop(number, [f.key for f in shown.fields() if f.key in drafts
+                                and drafts[f.key].theirs is None
+                                and drafts[f.key].value.strip() == f.value.strip()])
             return SaveOutcome(None, {}, NOTHING_CHANGED)  # nothing wrong to keep
         fields = {f.directory_key: f for f in shown.fields()
                   if f.directory_key in result.contactinfo and f.key in edits
@@ -178,10 +183,15 @@ class ContactEdits(QObject):
     def revert(self, number: str, key: FieldKey) -> None:
         """Esc on a field: its draft (and its problem) goes; the saved value is shown again."""
         try:
-            self._store.write_field_drafts(number, [], remove=[key])
+            self._drop(number, [key])
         except Exception:
             log.exception("could not drop the draft")
-        self.problemsChanged.emit(number)
+            self.problemsChanged.emit(number)
+
+    def _drop(self, number: str, keys: list[FieldKey]) -> None:
+        if keys:
+            self._store.write_field_drafts(number, [], remove=keys)
+            self.problemsChanged.emit(number)
 
     def state(self, view: ContactView | None) -> dict[str, dict[str, str]]:
         """``{"unsaved": {display name: draft value}, "field_errors": {display name: message,

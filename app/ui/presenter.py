@@ -279,9 +279,24 @@ class WindowPresenter(QObject):
             # What was just queued is now the form's saved value (not an edit any more).
             self._show_caller(current.number, current.view)
             self.window.statusBar().showMessage("Saving to DeepCall…", 5000)
+        else:
+            self._show_problems(current.number, extra=outcome.field_errors,
+                                form_error=outcome.form_error)
+        self._drop_outer_whitespace()
+
+    def _drop_outer_whitespace(self) -> None:
+        """After Save, a field whose text differs from its saved value only by outer
+        whitespace shows the saved value: it was no edit (DeepCall trims, the save dropped
+        its draft), and must not stay marked unsaved."""
+        form = self.window.form
+        view = form.view
+        if view is None:
             return
-        self._show_problems(current.number, extra=outcome.field_errors,
-                            form_error=outcome.form_error)
+        same = {key: field.value for key, text in form.edits().items()
+                if (field := view.field(key)) is not None and not field.read_only
+                and text.strip() == field.value.strip()}
+        if same:
+            form.restore_edits(same)
 
     def _on_field_reverted(self, group: str, label: str) -> None:
         current = self.coordinator.current

@@ -33,6 +33,7 @@ PLAIN = "+" + DEMO_PLAIN_NUMBER  # Rohan Gupta: email empty, city Delhi
 UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
 NAME = ("Cu", "Name")
 EMAIL = ("Cu", "Email")
+CITY = ("Cu", "city")
 SHOE_SIZE = ("Cu", "Shoe size")  # mapped by the agent to a key the account does not have
 
 
@@ -137,6 +138,40 @@ def test_a_change_made_in_deepcall_meanwhile_is_shown_and_keep_mine_saves_over_i
         state = stack.state()
         assert (state["unsaved"], state["field_errors"]) == ({}, {})
         assert state["fields"]["Email"] == "rohan@gupta.in"  # type: ignore[index]
+
+    run_async(scenario())
+
+
+def test_an_edit_of_outer_whitespace_only_is_no_edit_once_save_is_pressed(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack()
+    window = stack.window
+    form = window.form
+
+    async def scenario() -> None:
+        stack.pop(PLAIN)
+        await stack.shown(PLAIN)
+        type_into(form, CITY, " Delhi ")  # the saved value, with spaces around it
+        stack.session.presenter.keep_drafts()
+        assert stack.state()["unsaved"] == {"City": " Delhi "}
+        _ctrl_s(stack)
+        assert "Nothing to save" in window.form_message.text()
+        assert stack.state()["unsaved"] == {}
+        assert stack.store.field_drafts(PLAIN) == {}
+        assert PLAIN not in stack.session.history.pending_marks()
+        assert editor(form, CITY).text() == "Delhi"
+        assert not label_text(form, CITY).endswith(UNSAVED_MARK)
+        assert not window.save_button.isEnabled()
+        # Beside a real change: saved trimmed, shown as saved, no mark left behind.
+        type_into(form, CITY, " Pune ")
+        type_into(form, EMAIL, "rohan@gupta.in")
+        await wait_signal(stack.outbox.saveDelivered, 10, trigger=lambda: _ctrl_s(stack))
+        await quiesce()
+        assert _directory(sandbox, PLAIN)["custom_field_1"] == "Pune"
+        assert editor(form, CITY).text() == "Pune"
+        assert not label_text(form, CITY).endswith(UNSAVED_MARK)
+        assert form.edits() == {}
+        assert stack.state()["unsaved"] == {}
 
     run_async(scenario())
 
