@@ -226,6 +226,7 @@ class HistoryController(QObject):
         self._history = history
         self._coordinator = coordinator
         self.show_action: QAction | None = None  # Ctrl+H, once installed in a window
+        self._marks: Mapping[str, PendingMarks] = {}  # what the list shows
         panel.search_changed.connect(lambda _text: self.refresh())
         panel.visibilityChanged.connect(self._on_visibility)
         panel.repop_requested.connect(self.repop)
@@ -242,6 +243,13 @@ class HistoryController(QObject):
         if self.panel.isVisible():
             self.refresh()
 
+    def refresh_marks_if_shown(self, *_args: object) -> None:
+        """Drafts were written or a save's problems changed: the list is rebuilt only when a
+        caller's pending marks did change (drafts are written every half second of typing;
+        rebuilding then would move the agent's place in the list for nothing)."""
+        if self.panel.isVisible() and self._history.pending_marks() != self._marks:
+            self.refresh()
+
     def refresh(self) -> None:
         try:
             records = self._history.search(self.panel.search.text())
@@ -252,6 +260,7 @@ class HistoryController(QObject):
             self.panel.show_rows([])
             return
         marks: Mapping[str, PendingMarks] = self._history.pending_marks()
+        self._marks = marks
         self.panel.show_problem("")
         self.panel.show_rows([HistoryRow.of(r, marks.get(r.number)) for r in records])
 

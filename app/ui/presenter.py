@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
@@ -43,6 +43,10 @@ T = TypeVar("T")
 
 
 class WindowPresenter(QObject):
+    # The shown (or leaving) caller's typing was just written as drafts: the number. What is
+    # pending for that caller (the history's "unsaved changes") may have changed.
+    draftsWritten = Signal(str)
+
     def __init__(self, window: MainWindow, coordinator: PopCoordinator, outbox: Outbox,
                  drafts: NoteDrafts, account: Account, *, edits: ContactEdits | None = None,
                  poller: CountersPoller | None = None, tray: Tray | None = None,
@@ -131,6 +135,7 @@ class WindowPresenter(QObject):
         self._draft_timer.stop()
         self._keep_field_edits(number)
         self.drafts.save(number, self.window.notes.editor.toPlainText())
+        self.draftsWritten.emit(number)
 
     def _on_pop_received(self, number: str, formatted: str, _call_id: object) -> None:
         self.window.show_pop_received(formatted, note_draft=self.drafts.load(number))
@@ -203,6 +208,7 @@ class WindowPresenter(QObject):
         if current is not None:
             self._keep_field_edits(current.number)
             self.drafts.save(current.number, self.window.notes.editor.toPlainText())
+            self.draftsWritten.emit(current.number)
 
     def _keep_field_edits(self, number: str) -> None:
         view = self.window.form.view
@@ -346,6 +352,7 @@ class WindowPresenter(QObject):
         current = self.coordinator.current
         if current is not None:
             self.drafts.save(current.number, self.window.notes.editor.toPlainText())
+            self.draftsWritten.emit(current.number)
 
     def _on_send_note(self, text: str) -> None:
         target = self.coordinator.note_target()

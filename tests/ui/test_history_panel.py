@@ -29,12 +29,13 @@ from app.services.settings import Settings
 from app.services.store import LocalStore, PopRecord
 from app.session import SessionOptions, build_session
 from app.sources.forward import exchange
-from app.ui.history_panel import HistoryController, HistoryPanel
+from app.ui.history_panel import PENDING_COLUMN, HistoryController, HistoryPanel
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.fixtures.questions import answer
 from tests.ui.conftest import Stack, StackFactory, close_when_the_test_ends, quiesce
+from tests.ui.form_typing import editor, type_into
 from tests.ui.test_window_pop import _contact_info_requests
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -275,3 +276,26 @@ def test_an_open_history_follows_the_outbox(
                         lambda: {KNOWN: Marks(queued=1)})
     stack.outbox.countsChanged.emit(1, 0)  # a save of theirs was just queued
     assert panel.list.topLevelItem(0).text(5) == "1 waiting"
+
+
+def test_an_open_history_marks_unsaved_changes_as_they_are_written_and_dropped(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack()
+    form = stack.window.form
+    city = ("Cu", "city")
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await stack.shown(KNOWN)
+        panel = _open_panel(stack)
+
+        def mark() -> str:
+            return str(panel.list.topLevelItem(0).text(PENDING_COLUMN))
+
+        assert mark() == ""
+        type_into(form, city, "Pune")  # only the draft timer writes it: no pop, no outbox
+        await wait_until(lambda: mark() == "unsaved changes", 3)
+        QTest.keyClick(editor(form, city), Qt.Key.Key_Escape)  # the draft goes
+        await wait_until(lambda: mark() == "", 3)
+
+    run_async(scenario())
