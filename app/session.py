@@ -241,4 +241,5 @@ def _wire_history_and_outbox_status(session: AppSession) -> None:
     # "unsaved changes" follows the drafts: written while typing, or back after a refusal.
     session.presenter.draftsWritten.connect(session.history_ui.refresh_marks_if_shown)
     session.edits.problemsChanged.connect(session.history_ui.refresh_marks_if_shown)
+    session.history_ui.callerForgotten.connect(session.cache.forget)
     session.outbox_status = OutboxStatus(session.outbox, session.window, session.tray)

@@ -66,5 +66,9 @@ class LookupCache:
         if entry is not None and entry.account == account:
             entry.recent_calls = recent_calls
 
+    def forget(self, number: str) -> None:
+        """The agent asked this computer to forget the caller: their answer goes too."""
+        self._entries.pop(number, None)
+
     def clear(self) -> None:
         self._entries.clear()

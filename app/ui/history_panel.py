@@ -219,6 +219,9 @@ class HistoryPanel(QDockWidget):
 class HistoryController(QObject):
     """Reads the history for the panel and hands its requests to the services."""
 
+    # A caller was forgotten here (E.164): what else remembers them (the lookup cache) follows.
+    callerForgotten = Signal(str)
+
     def __init__(self, panel: HistoryPanel, history: PopHistory,
                  coordinator: PopCoordinator) -> None:
         super().__init__(panel)
@@ -272,17 +275,19 @@ class HistoryController(QObject):
         self._act(self._history.clear, "cleared")
 
     def forget(self, number: str) -> None:
-        self._act(lambda: self._history.forget(number), "changed")
+        if self._act(lambda: self._history.forget(number), "changed"):
+            self.callerForgotten.emit(number)
 
-    def _act(self, action: Callable[[], object], what: str) -> None:
+    def _act(self, action: Callable[[], object], what: str) -> bool:
         try:
             action()
         except Exception:
             log.exception("could not change the local history")
             self.panel.show_problem(f"The history could not be {what}: this computer's "
                                     "database did not take it. Nothing was deleted.")
-            return
+            return False
         self.refresh()
+        return True
 
 
 def install_history(window: QMainWindow, history: PopHistory,

@@ -299,3 +299,24 @@ def test_an_open_history_marks_unsaved_changes_as_they_are_written_and_dropped(
         await wait_until(lambda: mark() == "", 3)
 
     run_async(scenario())
+
+
+def test_a_forgotten_caller_is_not_popped_from_memory_again(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    stack = make_stack()
+    run_async(_two_callers(stack))
+    panel = _open_panel(stack)
+    panel.list.setCurrentItem(panel.list.topLevelItem(1))
+    assert panel.selected_number() == KNOWN
+    panel.forget.click()
+    answer(panel, "Forget")
+    asked = _contact_info_requests(sandbox)
+
+    async def pop_again() -> None:
+        stack.pop(KNOWN)
+        assert stack.window.status == "loading"  # nothing of theirs left to show at once
+        await stack.shown(KNOWN)
+
+    run_async(pop_again())
+    assert stack.state()["from_cache"] is False
+    assert _contact_info_requests(sandbox) == asked + 1
