@@ -423,6 +423,9 @@ class StubbornClient:
         self.release = asyncio.Event()
         self.asked: list[str] = []
 
+    def set_answer_listener(self, listener: object) -> None:
+        """The account listens to every client it uses; these answers are the test's own."""
+
     async def _stubborn_wait(self) -> None:
         ignored = 0
         while not self.release.is_set():
