@@ -105,7 +105,7 @@ class HeldItemsWindow(QDialog):
         self.problem.hide()
         self.send_again.clicked.connect(self._on_send_again)
         self.discard.clicked.connect(self._on_discard)
-        self.items.currentRowChanged.connect(lambda _row: self._enable())
+        self.items.itemSelectionChanged.connect(self._enable)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.close)
         buttons = QHBoxLayout()
@@ -123,7 +123,10 @@ class HeldItemsWindow(QDialog):
         self.show_items([], waiting=0)
 
     def show_items(self, held: Sequence[OutboxItem], *, waiting: int) -> None:
-        current = self.selected_id()
+        """The held items; the one the agent chose stays chosen while it is still held.
+        Nothing else is chosen for them: after "Send again" a second click (a double-click,
+        Alt+S twice) must not act on the next note, which may already be in DeepCall."""
+        chosen = self.selected_id()
         self.items.clear()
         for item in held:
             line, whole = held_item_text(item)
@@ -131,7 +134,7 @@ class HeldItemsWindow(QDialog):
             row.setData(Qt.ItemDataRole.UserRole, item.id)
             row.setToolTip(plain_tooltip(whole))
             self.items.addItem(row)
-            if item.id == current:
+            if item.id == chosen:
                 self.items.setCurrentItem(row)
         if not held:
             placeholder = QListWidgetItem(
@@ -140,17 +143,22 @@ class HeldItemsWindow(QDialog):
                     "as soon as DeepCall answers." if waiting else ""))
             placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
             self.items.addItem(placeholder)
-        elif self.items.currentRow() < 0:
-            self.items.setCurrentRow(0)
         self._enable()
+
+    def choose_first(self) -> None:
+        """The first item chosen, when the window opens (never after a decision)."""
+        if self.items.count() and self.items.item(0).flags() & Qt.ItemFlag.ItemIsSelectable:
+            self.items.setCurrentRow(0)
 
     def show_problem(self, message: str) -> None:
         self.problem.setText(message)
         self.problem.setVisible(bool(message))
 
     def selected_id(self) -> int | None:
-        row = self.items.currentItem()
-        value = row.data(Qt.ItemDataRole.UserRole) if row is not None else None
+        """The item the agent chose: selected, not merely the keyboard's current row (a list
+        taking the focus makes its first row current without anyone choosing it)."""
+        rows = self.items.selectedItems()
+        value = rows[0].data(Qt.ItemDataRole.UserRole) if rows else None
         return value if isinstance(value, int) else None
 
     def _enable(self) -> None:
@@ -167,9 +175,11 @@ class HeldItemsWindow(QDialog):
         item_id = self.selected_id()
         if item_id is None:
             return
+        # The item's own line: the agent confirms what they checked, not "this item".
+        line = self.items.selectedItems()[0].text()
         confirm(self, "Discard?",
-                "Discard this item? Do this only if DeepCall already has it: it is not kept "
-                "anywhere else on this computer.", "Discard",
+                f"Discard it?\n\n{line}\n\nDo this only if DeepCall already has it: it is not "
+                "kept anywhere else on this computer.", "Discard",
                 lambda: self.discard_requested.emit(item_id))
 
 
@@ -226,8 +236,11 @@ class OutboxStatus(QObject):
             held_window = self.held_window = HeldItemsWindow(self._window)
             held_window.send_again_requested.connect(self._send_again)
             held_window.discard_requested.connect(self._discard)
+        opening = not held_window.isVisible()
         counts = self.counts()
         self._fill_held(counts[0] if counts else 0)
+        if opening and held_window.selected_id() is None:
+            held_window.choose_first()
         held_window.show()
         held_window.raise_()
         held_window.activateWindow()
