@@ -42,7 +42,7 @@ from app.services.errors import NotConfigured
 from app.services.logs import log_event
 from app.services.lookup_cache import LookupCache
 from app.services.outbox import NoteTarget
-from app.services.pop_history import PopHistory
+from app.services.pop_history import LEFT, REOPENED, PopHistory
 from app.services.pop_result import PopResult, PopStatus
 from app.services.tasks import OwnedTasks
 
@@ -144,7 +144,7 @@ class PopCoordinator(QObject):
 
         if current is not None:
             self.callerLeaving.emit(current.number)
-            self._end_unfinished("superseded")
+            self._end_unfinished(LEFT if request.source == REOPENED else "superseded")
         self._popped_at = now
         self._generation += 1
         self._cancel_lookup("a newer pop")
@@ -165,6 +165,16 @@ class PopCoordinator(QObject):
         else:
             self._start_lookup(background=False)
         return True
+
+    def reopen(self, request: PopRequest) -> bool:
+        """The agent asked for a caller again (the history). The caller on screen is looked up
+        again under their own call (its call id, its history row: the call goes on); another
+        caller replaces them, as the agent chose, with ``request.call_id`` the call they
+        picked (so going back to the call on the phone gives its notes their call again)."""
+        current = self._current
+        if current is not None and current.number == request.number:
+            return self.retry(reason="opened again from the history")
+        return self.pop(request)
 
     def retry(self, reason: str = "retry") -> bool:
         """Look the current number up again from scratch (Retry, or another account): nothing

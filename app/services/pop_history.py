@@ -21,7 +21,11 @@ from app.services.store import LocalStore, PendingMarks, PopRecord
 
 log = logging.getLogger(__name__)
 
-HISTORY_IN_STATE = 20  # pops `screenpop state` lists
+HISTORY_IN_STATE: Final = 20  # pops `screenpop state` lists
+REOPENED: Final = "history"  # the source of a pop the agent asked for from the history
+# How a pop ended whose lookup the agent left, during the call, to open another caller from
+# the history: their choice, not a newer call ("superseded").
+LEFT: Final = "left"
 SEARCH_LIMIT: Final = 500  # pops the history panel lists (the newest first)
 DAY_SECONDS: Final = 86_400
 PRUNE_EVERY_MS: Final = DAY_SECONDS * 1000
@@ -42,7 +46,8 @@ class PopHistory:
 
     def finish(self, pop_id: int | None, status: str, name: str = "") -> None:
         """How the pop ended (and the name shown): found, unknown or error; "superseded"
-        when a newer caller took its place before it ended, "cancelled" when the app quit."""
+        when a newer caller took its place before it ended, "left" when the agent opened
+        another caller from the history meanwhile, "cancelled" when the app quit."""
         if pop_id is None:
             return
         try:

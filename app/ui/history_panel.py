@@ -35,7 +35,7 @@ from app.core.contact_view import format_number
 from app.core.pop_request import PopRequest
 from app.core.screen_text import one_line
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import PopHistory
+from app.services.pop_history import LEFT, REOPENED, PopHistory
 from app.services.store import PendingMarks, PopRecord
 from app.ui.confirm import confirm
 from app.ui.plain_text import plain_label, plain_tooltip
@@ -47,8 +47,10 @@ SHORTCUT = "Meta+H" if sys.platform == "darwin" else "Ctrl+H"
 COLUMNS = ("Time", "Number", "Name", "Source", "Call ID", "Pending")
 PENDING_COLUMN = COLUMNS.index("Pending")
 STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
-                "superseded": "Next call came first", "cancelled": "App closed first"}
+                "superseded": "Next call came first", "cancelled": "App closed first",
+                LEFT: "You opened another caller"}
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def pending_text(marks: PendingMarks | None) -> str:
@@ -69,6 +71,7 @@ def pending_text(marks: PendingMarks | None) -> str:
 class HistoryRow:
     number: str  # E.164: what a re-pop asks for
     texts: tuple[str, ...]  # one per column, as shown
+    call_id: str | None = None  # the row's call: a re-pop's notes go to it
 
     @classmethod
     def of(cls, record: PopRecord, marks: PendingMarks | None) -> HistoryRow:
@@ -76,12 +79,12 @@ class HistoryRow:
         name = record.name or STATUS_WORDS.get(record.status, "")
         return cls(record.number, (when, format_number(record.number), name,
                                    record.source or "", record.call_id or "",
-                                   pending_text(marks)))
+                                   pending_text(marks)), record.call_id)
 
 
 class HistoryPanel(QDockWidget):
     search_changed = Signal(str)
-    repop_requested = Signal(str)  # E.164
+    repop_requested = Signal(str, object)  # E.164, the row's call id (str or None)
     clear_requested = Signal()  # the agent confirmed
     forget_requested = Signal(str)  # E.164; the agent confirmed
 
@@ -149,6 +152,7 @@ class HistoryPanel(QDockWidget):
         for row in rows:
             item = QTreeWidgetItem([one_line(text) for text in row.texts])
             item.setData(0, Qt.ItemDataRole.UserRole, row.number)
+            item.setData(0, CALL_ID_ROLE, row.call_id)
             for column, text in enumerate(row.texts):
                 if text:
                     item.setToolTip(column, plain_tooltip(text))
@@ -183,20 +187,33 @@ class HistoryPanel(QDockWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
+            if key in ENTER_KEYS and watched is self.search:
+                # As in any search box, Enter goes to the answers: it pops nobody (that
+                # would replace the caller on the phone). Enter in the list does.
+                self._to_the_list()
+                return True
             if key in ENTER_KEYS:
                 self._repop(self.list.currentItem())
                 return True
             if watched is self.search and key == Qt.Key.Key_Down:
-                self.list.setFocus(Qt.FocusReason.TabFocusReason)
+                self._to_the_list()
                 return True
             if key == Qt.Key.Key_Escape and watched is self.search and self.search.text():
                 self.search.clear()
                 return True
         return super().eventFilter(watched, event)
 
+    def _to_the_list(self) -> None:
+        first = self.list.topLevelItem(0)
+        if self.list.currentItem() is None and first is not None:
+            self.list.setCurrentItem(first)
+        self.list.setFocus(Qt.FocusReason.TabFocusReason)
+
     def _repop(self, item: QTreeWidgetItem | None) -> None:
         if item is not None:
-            self.repop_requested.emit(str(item.data(0, Qt.ItemDataRole.UserRole)))
+            call_id = item.data(0, CALL_ID_ROLE)
+            self.repop_requested.emit(str(item.data(0, Qt.ItemDataRole.UserRole)),
+                                      call_id if isinstance(call_id, str) else None)
 
     def ask_forget(self) -> None:
         number = self.selected_number()
@@ -267,9 +284,9 @@ class HistoryController(QObject):
         self.panel.show_problem("")
         self.panel.show_rows([HistoryRow.of(r, marks.get(r.number)) for r in records])
 
-    def repop(self, number: str) -> None:
-        # As a new call from the history: the cache answers at once if it still can.
-        self._coordinator.pop(PopRequest(number, source="history"))
+    def repop(self, number: str, call_id: str | None = None) -> None:
+        # The cache answers at once if it still can; the caller on screen keeps their call.
+        self._coordinator.reopen(PopRequest(number, call_id, source=REOPENED))
 
     def clear(self) -> None:
         self._act(self._history.clear, "cleared")

@@ -81,7 +81,8 @@ def test_enter_on_a_searched_entry_pops_that_caller_again_from_the_cache(
     assert panel.numbers() == [KNOWN]
 
     async def enter() -> None:
-        QTest.keyClick(panel.search, Qt.Key.Key_Return)
+        QTest.keyClick(panel.search, Qt.Key.Key_Return)  # to the list
+        QTest.keyClick(panel.list, Qt.Key.Key_Return)
         # From the cache: the contact is on screen before any request leaves.
         assert stack.window.status == "found"
         assert stack.state()["from_cache"] is True
@@ -320,3 +321,73 @@ def test_a_forgotten_caller_is_not_popped_from_memory_again(
     run_async(pop_again())
     assert stack.state()["from_cache"] is False
     assert _contact_info_requests(sandbox) == asked + 1
+
+def _row_of(panel: HistoryPanel, number: str, call_id: str | None = None) -> int:
+    return next(i for i in range(panel.list.topLevelItemCount())
+                if panel.numbers()[i] == number
+                and (call_id is None or panel.list.topLevelItem(i).text(4) == call_id))
+
+
+def test_the_caller_on_the_phone_opened_again_from_the_history_keeps_their_call(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack(dedupe_seconds=0)
+
+    async def live_call() -> None:
+        stack.pop(KNOWN, call_id="live-call-7")
+        await _settled(stack, KNOWN, "found")
+
+    run_async(live_call())
+    panel = _open_panel(stack)
+    panel.list.setCurrentItem(panel.list.topLevelItem(0))
+
+    async def enter() -> None:
+        QTest.keyClick(panel.list, Qt.Key.Key_Return)  # the agent reloads the caller
+        await _settled(stack, KNOWN, "found")
+
+    run_async(enter())
+    target = stack.coordinator.note_target()
+    assert target is not None
+    assert target.call_id == "live-call-7"  # the note still goes to the call on the phone
+    rows = [(r.number, r.status, r.call_id) for r in stack.store.recent_pops()]
+    assert rows == [(KNOWN, "found", "live-call-7")]  # the same call, not a new pop
+
+
+def test_another_caller_opened_during_a_call_is_not_recorded_as_the_next_call(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack(dedupe_seconds=0)
+    stack.store.record_pop(UNKNOWN, "unknown", source="softphone")  # an earlier call
+    panel = _open_panel(stack)
+
+    async def ringing_then_browse() -> None:
+        stack.pop(KNOWN, call_id="live-call-7")  # rings; its lookup is in flight
+        panel.list.setCurrentItem(panel.list.topLevelItem(_row_of(panel, UNKNOWN)))
+        QTest.keyClick(panel.list, Qt.Key.Key_Return)  # the agent looks at someone else
+        await _settled(stack, UNKNOWN, "unknown")
+
+    run_async(ringing_then_browse())
+    live = next(r for r in stack.store.recent_pops() if r.call_id == "live-call-7")
+    assert live.status == "left"
+    assert panel.list.topLevelItem(_row_of(panel, KNOWN)).text(2) == "You opened another caller"
+
+    async def back_to_the_call() -> None:
+        panel.list.setCurrentItem(panel.list.topLevelItem(_row_of(panel, KNOWN, "live-call-7")))
+        QTest.keyClick(panel.list, Qt.Key.Key_Return)
+        await _settled(stack, KNOWN, "found")
+
+    run_async(back_to_the_call())
+    target = stack.coordinator.note_target()
+    assert target is not None
+    assert target.call_id == "live-call-7"  # the row's call: a note goes to it again
+
+
+def test_enter_in_the_search_box_goes_to_the_list_and_pops_nobody(
+        make_stack: StackFactory, run_async: RunAsync) -> None:
+    stack = make_stack()
+    run_async(_two_callers(stack))
+    panel = _open_panel(stack)
+    QTest.keyClicks(panel.search, "aarav")
+    panel.search.setFocus()
+    QTest.keyClick(panel.search, Qt.Key.Key_Return)
+    assert stack.state()["number"] == UNKNOWN  # still the caller on screen
+    assert panel.list.hasFocus()
+    assert panel.selected_number() == KNOWN  # the search's first answer, chosen now
