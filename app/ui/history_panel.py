@@ -51,6 +51,7 @@ STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "L
                 LEFT: "You opened another caller"}
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+POP_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 def pending_text(marks: PendingMarks | None) -> str:
@@ -72,6 +73,7 @@ class HistoryRow:
     number: str  # E.164: what a re-pop asks for
     texts: tuple[str, ...]  # one per column, as shown
     call_id: str | None = None  # the row's call: a re-pop's notes go to it
+    pop_id: int = 0  # the row's place in the history: the agent's place across refreshes
 
     @classmethod
     def of(cls, record: PopRecord, marks: PendingMarks | None) -> HistoryRow:
@@ -79,7 +81,7 @@ class HistoryRow:
         name = record.name or STATUS_WORDS.get(record.status, "")
         return cls(record.number, (when, format_number(record.number), name,
                                    record.source or "", record.call_id or "",
-                                   pending_text(marks)), record.call_id)
+                                   pending_text(marks)), record.call_id, record.id)
 
 
 class HistoryPanel(QDockWidget):
@@ -146,22 +148,28 @@ class HistoryPanel(QDockWidget):
         self.search.installEventFilter(self)
 
     def show_rows(self, rows: Sequence[HistoryRow]) -> None:
-        current = self.selected_number()
+        # The agent's place is kept across refreshes: the same pop (not the first row of the
+        # same number, which may be far up), and the scroll position.
+        current = self.list.currentItem()
+        chosen = current.data(0, POP_ID_ROLE) if current is not None else None
+        scrolled = self.list.verticalScrollBar().value()
         self.list.clear()
-        first: QTreeWidgetItem | None = None
+        again: QTreeWidgetItem | None = None
         for row in rows:
             item = QTreeWidgetItem([one_line(text) for text in row.texts])
             item.setData(0, Qt.ItemDataRole.UserRole, row.number)
             item.setData(0, CALL_ID_ROLE, row.call_id)
+            item.setData(0, POP_ID_ROLE, row.pop_id)
             for column, text in enumerate(row.texts):
                 if text:
                     item.setToolTip(column, plain_tooltip(text))
             self.list.addTopLevelItem(item)
-            first = first or item
-            if row.number == current and self.list.currentItem() is None:
-                self.list.setCurrentItem(item)  # the agent's place is kept across refreshes
-        if self.list.currentItem() is None and first is not None:
-            self.list.setCurrentItem(first)
+            if row.pop_id == chosen:
+                again = item
+        again = again or self.list.topLevelItem(0)
+        if again is not None:
+            self.list.setCurrentItem(again)
+        self.list.verticalScrollBar().setValue(scrolled)
         self.forget.setEnabled(self.list.currentItem() is not None)
         self.clear_all.setEnabled(bool(rows) or bool(self.search.text()))
 

@@ -391,3 +391,25 @@ def test_enter_in_the_search_box_goes_to_the_list_and_pops_nobody(
     assert stack.state()["number"] == UNKNOWN  # still the caller on screen
     assert panel.list.hasFocus()
     assert panel.selected_number() == KNOWN  # the search's first answer, chosen now
+
+
+def test_a_refresh_keeps_the_row_the_agent_is_on_and_the_scroll(
+        make_stack: StackFactory, qtbot: QtBot) -> None:
+    stack = make_stack()
+    for i in range(60):  # KNOWN called every tenth time
+        stack.store.record_pop(KNOWN if i % 10 == 0 else f"+9198765{i:05d}", "found",
+                               name=f"n{i}")
+    panel = _open_panel(stack)
+    qtbot.waitExposed(panel)
+    panel.list.setCurrentItem(panel.list.topLevelItem(49))  # an old call of KNOWN
+    assert (panel.selected_number(), panel.list.currentItem().text(2)) == (KNOWN, "n10")
+    bar = panel.list.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    scrolled = bar.value()
+
+    stack.session.history_ui.refresh()  # what a pop's status or the outbox's change does
+    assert panel.list.indexOfTopLevelItem(panel.list.currentItem()) == 49
+    assert bar.value() == scrolled
+    stack.store.record_pop(UNKNOWN, "unknown")  # a new call comes in on top
+    stack.session.history_ui.refresh()
+    assert panel.list.currentItem().text(2) == "n10"  # the same call, one row down
