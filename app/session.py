@@ -237,6 +237,7 @@ def _wire_history_and_outbox_status(session: AppSession) -> None:
     session.retention = HistoryRetention(session.history, session.settings.history_days)
     session.settings.watch("history_days", session.retention.set_days)
     session.history_ui = install_history(session.window, session.history, session.coordinator)
+    session.history_ui.callerForgotten.connect(session.presenter.forget_typing)
     session.outbox.countsChanged.connect(session.history_ui.refresh_if_shown)
     # "unsaved changes" follows the drafts: written while typing, or back after a refusal.
     session.presenter.draftsWritten.connect(session.history_ui.refresh_marks_if_shown)

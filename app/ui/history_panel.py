@@ -266,7 +266,9 @@ class HistoryPanel(QDockWidget):
 class HistoryController(QObject):
     """Reads the history for the panel and hands its requests to the services."""
 
-    # A caller was forgotten here (E.164): what else remembers them (the lookup cache) follows.
+    # A caller was forgotten (their pops and drafts are gone from the store): E.164. What
+    # still holds them in memory (the form and note box if they are on screen, the lookup
+    # cache) lets go of them too.
     callerForgotten = Signal(str)
 
     def __init__(self, panel: HistoryPanel, history: PopHistory,

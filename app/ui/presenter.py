@@ -210,6 +210,19 @@ class WindowPresenter(QObject):
             self.drafts.save(current.number, self.window.notes.editor.toPlainText())
             self.draftsWritten.emit(current.number)
 
+    def forget_typing(self, number: str) -> None:
+        """The agent forgot ``number`` (history): if they are on screen, what was typed for
+        them leaves the form and the note box unkept, or the next call or quitting would
+        write it back as their drafts."""
+        view = self.window.form.view
+        if not self._is_shown(number) or view is None or view.caller_number != number:
+            return
+        self.window.notes.editor.clear()
+        self.window.form.clear()
+        self.window.form.show_view(view)  # the saved values, no edit carried over
+        self._draft_timer.stop()  # clearing the note box counts as typing
+        self._show_problems(number)
+
     def _keep_field_edits(self, number: str) -> None:
         view = self.window.form.view
         if view is not None and view.caller_number == number:

@@ -482,3 +482,43 @@ def test_typing_a_search_looks_once_when_the_agent_pauses(
     QTest.keyClicks(panel.search, "aarav")
     run_async(wait_until(lambda: panel.numbers() == [KNOWN], 5))
     assert searched == ["aarav"]  # not "a", "aa", "aar"…: each search rebuilds the list
+
+
+@pytest.mark.parametrize("then", ["the next call", "quitting"])
+def test_a_forgotten_caller_on_screen_stays_forgotten(
+        make_stack: StackFactory, run_async: RunAsync, then: str) -> None:
+    stack = make_stack(dedupe_seconds=0)
+    window = stack.window
+
+    async def call() -> None:
+        stack.pop(KNOWN)
+        await _settled(stack, KNOWN, "found")
+
+    run_async(call())
+    view = window.form.view
+    assert view is not None
+    field = next(f for f in view.fields() if not f.read_only)
+    window.form.restore_edits({field.key: "a private remark"})  # as if typed
+    window.notes.editor.setPlainText("private remark about the caller")
+    stack.session.presenter.keep_drafts()  # the half-second throttle's turn
+    assert stack.store.field_drafts(KNOWN)
+    panel = _open_panel(stack)
+    panel.list.setCurrentItem(panel.list.topLevelItem(0))
+    panel.forget.click()
+    answer(panel, "Forget")
+    assert window.form.edits() == {}  # the form shows nothing of them any more either
+    assert window.notes.editor.toPlainText() == ""
+
+    if then == "the next call":
+        stack.pop(UNKNOWN)
+        run_async(_settled(stack, UNKNOWN, "unknown"))
+        store = stack.store
+    else:
+        run_async(stack.session.aclose())
+        store = LocalStore.in_profile(stack.session.profile_dir)
+    try:
+        assert store.field_drafts(KNOWN) == {}
+        assert store.load_draft(KNOWN) == ""
+    finally:
+        if then == "quitting":
+            store.close()
