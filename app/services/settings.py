@@ -206,7 +206,8 @@ class Settings(QObject):
     total_timeout_seconds = Setting(float, 5.0, "Seconds one DeepCall request may take in all",
                                     minimum=0.5, maximum=120)
     history_days = Setting(int, 30, "Days the call history is kept on this computer (older "
-                           "pops are deleted; queued saves and notes are not)",
+                           "pops are deleted; queued saves and notes, unsaved changes and "
+                           "the latest call of a caller who has them are not)",
                            minimum=1, maximum=3650)
 
     def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:

@@ -150,6 +150,12 @@ class PendingMarks:
 # (e.g. "the contact was deleted in DeepCall meanwhile"): kept as durably as the drafts.
 FORM_ROW: Final = ("", "")
 _POP_COLUMNS: Final = "id, number, at, status, name, call_id, source"
+# Retention, clearing and the row cap never take the last way to a caller's unsaved work
+# (field or note drafts, outbox items): their latest pop stays, with its marks and re-pop.
+_NOT_THE_WAY_BACK: Final = (
+    "id NOT IN (SELECT max(id) FROM pop_history WHERE number IN (SELECT number FROM "
+    "field_drafts UNION SELECT number FROM note_drafts UNION SELECT number FROM outbox) "
+    "GROUP BY number)")
 _OUTBOX_COLUMNS: Final = ("id, kind, number, call_id, payload, created, attempts, last_error, "
                           "held, next_attempt, sending")
 _DRAFT_COLUMNS: Final = "grp, label, value, base, theirs, error, updated"
@@ -362,7 +368,7 @@ class LocalStore:
                 "INSERT INTO pop_history (number, at, status, name, call_id, source) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (number, time.time() if at is None else at, status, name, call_id, source))
-            db.execute("DELETE FROM pop_history WHERE id <= ?",
+            db.execute(f"DELETE FROM pop_history WHERE id <= ? AND {_NOT_THE_WAY_BACK}",  # noqa: S608 (fixed parts)
                        (int(cursor.lastrowid or 0) - HISTORY_LIMIT,))
             return int(cursor.lastrowid or 0)
 
@@ -392,14 +398,17 @@ class LocalStore:
         return [PopRecord(*row) for row in rows]
 
     def prune_pops(self, before: float) -> int:
-        """Retention: the pops older than ``before`` (Unix time) go; how many went."""
+        """Retention: the pops older than ``before`` (Unix time) go, except the latest of a
+        caller with unsaved work; how many went."""
         with self._transaction() as db:
-            return db.execute("DELETE FROM pop_history WHERE at < ?", (before,)).rowcount
+            return db.execute(f"DELETE FROM pop_history WHERE at < ? AND {_NOT_THE_WAY_BACK}",  # noqa: S608 (fixed parts)
+                              (before,)).rowcount
 
     def clear_pops(self) -> int:
-        """Every pop goes; drafts and the outbox stay (what the agent typed is not history)."""
+        """Every pop goes but the latest of each caller with unsaved work; drafts and the
+        outbox stay (what the agent typed is not history). How many went."""
         with self._transaction() as db:
-            return db.execute("DELETE FROM pop_history").rowcount
+            return db.execute(f"DELETE FROM pop_history WHERE {_NOT_THE_WAY_BACK}").rowcount  # noqa: S608 (fixed parts)
 
     def forget_caller(self, number: str) -> int:
         """A caller's pops, note draft and field drafts go, in one transaction; what waits in

@@ -116,12 +116,20 @@ def _v4_field_drafts_and_outbox_states(db: sqlite3.Connection) -> None:
     _add_column(db, "outbox", "sending", "REAL NOT NULL DEFAULT 0")
 
 
+def _v5_history_index(db: sqlite3.Connection) -> None:
+    """A caller's pops by number: the latest pop of a caller with unsaved work is kept
+    through retention and the row cap, and finding it must not scan the history on every
+    pop."""
+    db.execute("CREATE INDEX IF NOT EXISTS pop_history_number ON pop_history (number, id)")
+
+
 # Append only: migration N (1-based) turns a version N-1 file into version N.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v1_history_drafts_and_notes,
     _v2_one_outbox,
     _v3_recovered_files,
     _v4_field_drafts_and_outbox_states,
+    _v5_history_index,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

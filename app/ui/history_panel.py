@@ -259,7 +259,9 @@ class HistoryPanel(QDockWidget):
     def ask_clear(self) -> None:
         confirm(self, "Clear the call history?",
                 "Delete every call from this history on this computer? Unsaved changes, note "
-                "drafts, and saves and notes queued for DeepCall are kept.", "Clear history",
+                "drafts, and saves and notes queued for DeepCall are kept, and so is the "
+                "latest call of each caller who has unsaved changes or something waiting, "
+                "so you can still get back to them.", "Clear history",
                 self.clear_requested.emit)
 
 

@@ -101,11 +101,12 @@ def test_clearing_and_forgetting_never_delete_a_queued_save_or_note(tmp_path: Pa
     assert store.load_draft(OLGA) == f"half-typed note for {OLGA}"  # nobody else's
     assert [i.id for i in store.outbox_items()] == [note, save]
 
-    assert history.clear() == 1
+    store.record_pop(OLGA, "found", name="again")
+    assert history.clear() == 1  # Olga's latest call stays: the way back to her drafts
     store.close()
     reopened = LocalStore.in_profile(tmp_path)  # what is on disk, not what a cache says
     try:
-        assert reopened.recent_pops() == []
+        assert [(r.number, r.name) for r in reopened.recent_pops()] == [(OLGA, "again")]
         assert [(i.id, i.kind) for i in reopened.outbox_items()] == [
             (note, "note"), (save, "update")]
         assert reopened.load_draft(OLGA) == f"half-typed note for {OLGA}"  # drafts are kept
@@ -135,3 +136,40 @@ def test_history_days_defaults_to_30(tmp_path: Path) -> None:
     assert settings.history_days == 30
     settings.history_days = 90
     assert Settings(tmp_path).history_days == 90
+
+
+def test_a_caller_with_unsaved_or_waiting_work_keeps_their_latest_entry(
+        store: LocalStore) -> None:
+    """Clearing or pruning the history must not hide what the agent typed and has not
+    saved: the caller's latest entry stays (with its marks, its re-pop), the others go."""
+    drafted, noted, queued, nothing = "+919000000001", "+919000000002", "+919000000003", ASHA
+    for number in (drafted, noted, queued, nothing):
+        store.record_pop(number, "found", name=f"older {number}", at=NOW - 50 * DAY_SECONDS)
+        store.record_pop(number, "found", name=f"old {number}", at=NOW - 40 * DAY_SECONDS)
+    _field_draft(store, drafted)
+    store.save_draft(noted, "half a note")
+    store.enqueue("note", queued, {"content": "Call back at 5"})
+    history = PopHistory(store)
+
+    assert history.prune(30, now=NOW) == 5
+    kept = {r.number: r.name for r in store.recent_pops(100)}
+    assert kept == {drafted: f"old {drafted}", noted: f"old {noted}", queued: f"old {queued}"}
+
+    store.record_pop(OLGA, "found", name="today", at=NOW)
+    assert history.clear() == 1
+    assert {r.number for r in store.recent_pops(100)} == {drafted, noted, queued}
+
+    store.save_draft(noted, "")  # the note was sent after all: nothing keeps the entry now
+    assert history.prune(30, now=NOW) == 1
+    assert {r.number for r in store.recent_pops(100)} == {drafted, queued}
+
+
+def test_the_row_cap_keeps_the_latest_entry_of_a_caller_with_unsaved_work(
+        store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("app.services.store.HISTORY_LIMIT", 3)
+    store.record_pop(ASHA, "found", name="drafted long ago")
+    store.save_draft(ASHA, "half a note")
+    for i in range(5):
+        store.record_pop(f"+9190000000{i:02d}", "found", name=f"later {i}")
+    assert [r.name for r in store.recent_pops(100)] == [
+        "later 4", "later 3", "later 2", "drafted long ago"]

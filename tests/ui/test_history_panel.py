@@ -27,7 +27,7 @@ from app.services.outbox import NoteTarget
 from app.services.pop_history import DAY_SECONDS
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
-from app.services.store import LocalStore, PopRecord
+from app.services.store import FieldDraft, LocalStore, PopRecord
 from app.session import SessionOptions, build_session
 from app.sources.forward import exchange
 from app.ui.history_panel import PENDING_COLUMN, HistoryController, HistoryPanel
@@ -522,3 +522,18 @@ def test_a_forgotten_caller_on_screen_stays_forgotten(
     finally:
         if then == "quitting":
             store.close()
+
+
+def test_unsaved_changes_stay_in_the_history_after_it_is_cleared(
+        make_stack: StackFactory) -> None:
+    stack = make_stack()
+    stack.store.record_pop(KNOWN, "found", name="Aarav Mehta")
+    stack.store.record_pop(UNKNOWN, "unknown")
+    stack.store.write_field_drafts(KNOWN, [FieldDraft("Cu", "Email", "new@x.in", "old@x.in")])
+    panel = _open_panel(stack)
+    panel.clear_all.click()
+    box = answer(panel, "Clear history")
+    assert "unsaved changes" in box.text()
+    assert stack.store.field_drafts(KNOWN)  # kept, as the question says ...
+    assert panel.numbers() == [KNOWN]  # ... and the agent can still get back to them
+    assert panel.list.topLevelItem(0).text(5) == "unsaved changes"
