@@ -381,17 +381,15 @@ class LocalStore:
         return self.search_pops("", limit)
 
     def search_pops(self, text: str, limit: int = 50) -> list[PopRecord]:
-        """Pops whose number holds the digits of ``text`` or whose name holds ``text`` (any
-        case, any script), newest first; every pop for an empty ``text``."""
+        """Pops whose name holds every word of ``text`` (any case, width, script) and whose
+        number holds its digits, newest first; every pop for an empty ``text``."""
         query = HistoryQuery.of(text)
-        where = ""
-        params: tuple[str, ...] = ()
-        if query.name:
-            where = " WHERE instr(screenpop_fold(name), ?) > 0"
-            params = (query.name,)
+        clauses = ["instr(screenpop_fold(name), ?) > 0"] * len(query.words)
+        params: tuple[str, ...] = query.words
         if query.digits:
-            where += " OR instr(number, ?) > 0"
+            clauses.append("instr(number, ?) > 0")
             params += (query.digits,)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {_POP_COLUMNS} FROM pop_history{where} ORDER BY id DESC LIMIT ?"  # noqa: S608 (fixed parts)
         with self._lock:
             rows = self._db.execute(sql, (*params, limit)).fetchall()

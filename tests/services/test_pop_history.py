@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,26 @@ def test_the_row_cap_keeps_the_latest_entry_of_a_caller_with_unsaved_work(
         store.record_pop(f"+9190000000{i:02d}", "found", name=f"later {i}")
     assert [r.name for r in store.recent_pops(100)] == [
         "later 4", "later 3", "later 2", "drafted long ago"]
+
+
+def test_a_search_of_a_name_and_digits_finds_the_callers_who_have_both(
+        store: LocalStore) -> None:
+    store.record_pop(ASHA, "found", name="Asha Rao")
+    store.record_pop("+918302390885", "found", name="Vikram Shah")
+    store.record_pop("+919876543210", "found", name="Aarav Mehta")
+    store.record_pop(OLGA, "found", name="Olga 100%_off")
+
+    def found(text: str) -> list[str]:
+        return [r.name for r in store.search_pops(text)]
+
+    assert found("Asha 83023") == ["Asha Rao"]  # not every 83023… caller as well
+    assert found("Aarav 1632") == []  # Aarav's number has no 1632: nobody, not Olga
+    assert found("rao asha") == ["Asha Rao"]  # words in any order
+    assert found("olga 100%_off") == ["Olga 100%_off"]  # a word with letters is the name's
+
+
+def test_a_search_folds_width_and_composed_letters(store: LocalStore) -> None:
+    store.record_pop("+46701234567", "found", name=unicodedata.normalize("NFD", "Åsa Öberg"))
+    store.record_pop("+81312345678", "found", name="Sato Kenji")
+    assert [r.number for r in store.search_pops("åsa")] == ["+46701234567"]  # typed NFC
+    assert [r.number for r in store.search_pops("ｓａｔｏ")] == ["+81312345678"]  # IME width
