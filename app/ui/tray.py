@@ -6,9 +6,33 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from app.core.screen_text import defused, one_line
+from app.core.screen_text import clip, defused, one_line
 from app.ui.caller_header import STATUS_TEXT
 from app.ui.resources import icon
+
+# Windows keeps a tray tooltip in 128 UTF-16 units with the final NUL, and Qt cuts the rest.
+TOOLTIP_UNITS = 127
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, units: int) -> str:
+    """``text`` clipped (with an ellipsis) to at most ``units`` UTF-16 units."""
+    limit = min(len(text), units)
+    while limit > 0 and _units(clip(text, limit)) > units:
+        limit -= 1
+    return clip(text, limit) if limit > 0 else ""
+
+
+def _fit_caller(line: str, units: int) -> str:
+    """"Name (number)" in ``units``: the name gives way, the number stays whole."""
+    name, bracket, number = line.rpartition(" (")
+    if not bracket or not line.endswith(")") or _units(line) <= units:
+        return _fit(line, units)
+    kept = f"{bracket}{number}"
+    return _fit(name, max(units - _units(kept), 1)) + kept
 
 
 class Tray(QObject):
@@ -65,12 +89,17 @@ class Tray(QObject):
         self._show_tooltip()
 
     def _show_tooltip(self) -> None:
+        # What waits for DeepCall before the caller: if Windows' limit cuts anything, it is
+        # the end of a long name, never the count or the number.
         tip = f"DeepCall Screen-Pop — {STATUS_TEXT.get(self.status, self.status)}"
-        if self.last_caller:
-            tip += f"\nLast caller: {one_line(self.last_caller)}"
         if self.outbox_summary:
             tip += f"\n{self.outbox_summary}"
-        self.icon.setToolTip(defused(tip))
+        if self.last_caller:
+            label = "\nLast caller: "
+            room = TOOLTIP_UNITS - _units(tip + label)
+            if room > 0:
+                tip += label + _fit_caller(one_line(self.last_caller), room)
+        self.icon.setToolTip(defused(_fit(tip, TOOLTIP_UNITS)))
 
     def notify(self, title: str, message: str) -> None:
         if self.available() and self.icon.isVisible():

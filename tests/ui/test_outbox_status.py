@@ -86,7 +86,7 @@ def test_the_status_bar_and_the_tray_follow_the_counts_and_hide_at_zero(
     outbox.set(2, [_held_note(7, "Call back at 5")])
     assert status.button.isVisible()
     assert status.button.text() == "2 changes waiting · 1 needs your decision"
-    assert tray.icon.toolTip().endswith("\n2 changes waiting · 1 needs your decision")
+    assert "\n2 changes waiting · 1 needs your decision" in tray.icon.toolTip()
     assert status.state() == {"outbox": 2, "outbox_held": 1}
 
     outbox.set(0, [])
@@ -96,7 +96,7 @@ def test_the_status_bar_and_the_tray_follow_the_counts_and_hide_at_zero(
     tray.set_state("found", "Aarav Mehta")  # the caller's line does not wipe the count out
     outbox.set(1, [])
     tray.set_state("loading", "+91 98765 43210")
-    assert tray.icon.toolTip().endswith("\n1 change waiting")
+    assert tray.icon.toolTip().endswith("\n1 change waiting\nLast caller: +91 98765 43210")
 
 
 def test_an_unreadable_outbox_is_no_count_in_state_and_no_crash(
@@ -153,3 +153,22 @@ def test_a_decision_the_store_refuses_is_said_and_the_item_stays(
     assert "still held" in held.problem.text()
     assert held.items.count() == 1
     assert held.selected_id() == 7
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@pytest.mark.parametrize("name", [
+    "Maria Fernanda de los Santos Rodríguez y Castillo-Ortega",
+    "🌟" * 60,  # each one two UTF-16 units: what Windows counts
+])
+def test_the_tray_tooltip_keeps_the_count_within_what_windows_shows(
+        qtbot: QtBot, name: str) -> None:
+    tray = Tray()
+    tray.set_state("found", f"{name} (+91 98765 43210)")
+    tray.set_outbox_summary("12 changes waiting · 3 need your decision")
+    tip = tray.icon.toolTip()
+    assert _utf16_units(tip) <= 127  # Windows' szTip holds 128 units with the final NUL
+    assert "\n12 changes waiting · 3 need your decision\n" in tip  # whole, before the caller
+    assert tip.endswith("(+91 98765 43210)")  # the name gives way, not the number
