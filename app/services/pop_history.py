@@ -28,7 +28,12 @@ REOPENED: Final = "history"  # the source of a pop the agent asked for from the 
 LEFT: Final = "left"
 SEARCH_LIMIT: Final = 500  # pops the history panel lists (the newest first)
 DAY_SECONDS: Final = 86_400
-PRUNE_EVERY_MS: Final = DAY_SECONDS * 1000
+# Hourly, not daily: Qt's timers run on a clock that stops while a laptop sleeps, so a daily
+# one is days late after nights of suspend; each prune compares with the wall clock.
+PRUNE_EVERY_MS: Final = 3_600_000
+# A pop dated further ahead than this was recorded while the clock was wrong: pruned, or it
+# would stay until that date.
+FUTURE_SECONDS: Final = DAY_SECONDS
 
 
 class PopHistory:
@@ -96,10 +101,11 @@ class PopHistory:
         return gone
 
     def prune(self, days: int, now: float | None = None) -> int:
-        """Pops older than ``days`` go; how many (0 if the store failed: tried again later)."""
-        cutoff = (time.time() if now is None else now) - days * DAY_SECONDS
+        """Pops older than ``days`` (or dated more than a day ahead) go; how many (0 if the
+        store failed: tried again later)."""
+        now = time.time() if now is None else now
         try:
-            gone = self._store.prune_pops(cutoff)
+            gone = self._store.prune_pops(now - days * DAY_SECONDS, after=now + FUTURE_SECONDS)
         except Exception:
             log.exception("could not prune the local history")
             return 0
@@ -109,8 +115,8 @@ class PopHistory:
 
 
 class HistoryRetention(QObject):
-    """Keeps the history within ``history_days``: at start, once a day, and at once when the
-    setting changes (a shorter period applies now, not tomorrow)."""
+    """Keeps the history within ``history_days``: at start, every hour, and at once when the
+    setting changes (a shorter period applies now, not later)."""
 
     def __init__(self, history: PopHistory, days: int, *,
                  clock: Callable[[], float] = time.time, every_ms: int = PRUNE_EVERY_MS,
@@ -126,6 +132,10 @@ class HistoryRetention(QObject):
     @property
     def days(self) -> int:
         return self._days
+
+    @property
+    def interval_ms(self) -> int:
+        return self._timer.interval()
 
     def start(self) -> None:
         self.prune()

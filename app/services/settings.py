@@ -92,7 +92,8 @@ class Setting(Generic[T]):
 
     def __init__(self, kind: type[T], default: T, description: str, *,
                  choices: tuple[T, ...] | None = None, minimum: float | None = None,
-                 maximum: float | None = None, check: Callable[[T], T] | None = None) -> None:
+                 maximum: float | None = None, check: Callable[[T], T] | None = None,
+                 below_minimum_is_default: bool = False) -> None:
         self.kind: type[T] = kind
         self.default: T = default
         self.description = description
@@ -100,6 +101,9 @@ class Setting(Generic[T]):
         self.minimum = minimum
         self.maximum = maximum
         self.check = check  # further validation/normalisation; ValueError with a reason
+        # A saved number under the minimum means the default, not the minimum: where the
+        # nearest allowed value would act on it (``history_days=0`` -> delete all but a day).
+        self.below_minimum_is_default = below_minimum_is_default
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -150,7 +154,7 @@ class Setting(Generic[T]):
         if not math.isfinite(number):  # nan and inf stay refused: they have no nearest end
             return None
         if self.minimum is not None and number < self.minimum:
-            return self.coerce(self.minimum)
+            return None if self.below_minimum_is_default else self.coerce(self.minimum)
         if self.maximum is not None and number > self.maximum:
             return self.coerce(self.maximum)
         return None
@@ -205,10 +209,12 @@ class Settings(QObject):
                                       minimum=0.5, maximum=60)
     total_timeout_seconds = Setting(float, 5.0, "Seconds one DeepCall request may take in all",
                                     minimum=0.5, maximum=120)
-    history_days = Setting(int, 30, "Days the call history is kept on this computer (older "
-                           "pops are deleted; queued saves and notes, unsaved changes and "
-                           "the latest call of a caller who has them are not)",
-                           minimum=1, maximum=3650)
+    history_days = Setting(int, 30, "Days the call history is kept on this computer, 1 to "
+                           "3650 (0 does not mean forever); older calls are deleted, and at "
+                           "most the latest 5000 are kept. Queued saves and notes, unsaved "
+                           "changes and the latest call of a caller who has them are never "
+                           "deleted by it", minimum=1, maximum=3650,
+                           below_minimum_is_default=True)
 
     def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)

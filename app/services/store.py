@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -395,12 +396,13 @@ class LocalStore:
             rows = self._db.execute(sql, (*params, limit)).fetchall()
         return [PopRecord(*row) for row in rows]
 
-    def prune_pops(self, before: float) -> int:
-        """Retention: the pops older than ``before`` (Unix time) go, except the latest of a
-        caller with unsaved work; how many went."""
+    def prune_pops(self, before: float, after: float = math.inf) -> int:
+        """Retention: the pops older than ``before`` or dated after ``after`` (Unix time) go,
+        except the latest of a caller with unsaved work; how many went."""
         with self._transaction() as db:
-            return db.execute(f"DELETE FROM pop_history WHERE at < ? AND {_NOT_THE_WAY_BACK}",  # noqa: S608 (fixed parts)
-                              (before,)).rowcount
+            return db.execute(
+                f"DELETE FROM pop_history WHERE (at < ? OR at > ?) AND {_NOT_THE_WAY_BACK}",  # noqa: S608 (fixed parts)
+                (before, after)).rowcount
 
     def clear_pops(self) -> int:
         """Every pop goes but the latest of each caller with unsaved work; drafts and the

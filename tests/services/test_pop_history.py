@@ -197,3 +197,32 @@ def test_a_search_folds_width_and_composed_letters(store: LocalStore) -> None:
     store.record_pop("+81312345678", "found", name="Sato Kenji")
     assert [r.number for r in store.search_pops("åsa")] == ["+46701234567"]  # typed NFC
     assert [r.number for r in store.search_pops("ｓａｔｏ")] == ["+81312345678"]  # IME width
+
+
+@pytest.mark.parametrize("written", ["0", "-3", "a month", "1e3"])
+def test_a_hand_edited_retention_never_deletes_history_without_the_agent_asking(
+        tmp_path: Path, store: LocalStore, qtbot: QtBot, caplog: pytest.LogCaptureFixture,
+        written: str) -> None:
+    (tmp_path / "settings.ini").write_text(f"[General]\nhistory_days={written}\n")
+    settings = Settings(tmp_path)
+    store.record_pop(ASHA, "found", name="ten days ago", at=time.time() - 10 * DAY_SECONDS)
+    retention = HistoryRetention(PopHistory(store), settings.history_days)
+    retention.start()
+    retention.stop()
+    assert retention.days == 30  # the default, not the nearest allowed value (1)
+    assert [name for _, name in _pops(store)] == ["ten days ago"]
+    assert any("history_days" in r.message and "using 30" in r.message
+               for r in caplog.records)
+
+
+def test_retention_runs_every_hour_and_prunes_pops_dated_in_the_future(
+        store: LocalStore) -> None:
+    retention = HistoryRetention(PopHistory(store), 30, clock=lambda: NOW)
+    # Qt's timers stop while a laptop sleeps: hourly, the wall clock's cutoff is at most an
+    # hour late after a night's suspend (a daily timer would be days late).
+    assert retention.interval_ms <= 3_600_000
+    store.record_pop(ASHA, "found", name="clock was a year ahead", at=NOW + 365 * DAY_SECONDS)
+    store.record_pop(ASHA, "found", name="a minute ahead", at=NOW + 60)
+    store.record_pop(OLGA, "found", name="now", at=NOW)
+    assert retention.prune() == 1
+    assert [name for _, name in _pops(store)] == ["now", "a minute ahead"]
