@@ -234,6 +234,7 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
 def _wire_history_and_outbox_status(session: AppSession) -> None:
     """The history panel (Ctrl+H) and its retention; the outbox's counts in the status bar,
     the tray and ``state`` (issue 10, part H)."""
+    session.history.end_interrupted()  # before any pop: sources start in ``start()``
     session.retention = HistoryRetention(session.history, session.settings.history_days)
     session.settings.watch("history_days", session.retention.set_days)
     session.history_ui = install_history(session.window, session.history, session.coordinator)

@@ -60,6 +60,17 @@ class PopHistory:
         except Exception:
             log.exception("could not update the local history")
 
+    def end_interrupted(self) -> None:
+        """At start, before any pop: a pop still "loading" is one the app stopped during
+        (killed, a crash); it ends as "cancelled", not "Looking up…" for ever."""
+        try:
+            ended = self._store.end_unfinished_pops("cancelled")
+        except Exception:
+            log.exception("could not end the pops an earlier run left unfinished")
+            return
+        if ended:
+            log.info("history: %d pop(s) of an earlier run never ended; marked cancelled", ended)
+
     def recent(self, limit: int = HISTORY_IN_STATE) -> list[dict[str, object]]:
         """The latest pops, newest first, as ``screenpop state`` prints them."""
         try:

@@ -378,6 +378,12 @@ class LocalStore:
             db.execute("UPDATE pop_history SET status = ?, name = ? WHERE id = ?",
                        (status, name, pop_id))
 
+    def end_unfinished_pops(self, status: str) -> int:
+        """Every pop still "loading" ends as ``status``; how many."""
+        with self._transaction() as db:
+            return db.execute("UPDATE pop_history SET status = ? WHERE status = 'loading'",
+                              (status,)).rowcount
+
     def recent_pops(self, limit: int = 50) -> list[PopRecord]:
         return self.search_pops("", limit)
 

@@ -14,9 +14,8 @@ import logging
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -73,6 +72,14 @@ def pending_text(marks: PendingMarks | None) -> str:
     return " · ".join(parts)
 
 
+def when_text(at: float) -> str:
+    """"2 Jan 09:30" this year, "2 Jan 2025" before (history is kept up to ten years), in
+    the agent's language."""
+    moment = QDateTime.fromSecsSinceEpoch(int(at))
+    this_year = moment.date().year() == QDateTime.currentDateTime().date().year()
+    return QLocale().toString(moment, "d MMM HH:mm" if this_year else "d MMM yyyy")
+
+
 # Formatting a number (libphonenumber) is most of a row's cost; the history repeats numbers.
 _formatted = functools.lru_cache(maxsize=4096)(format_number)
 
@@ -86,7 +93,7 @@ class HistoryRow:
 
     @classmethod
     def of(cls, record: PopRecord, marks: PendingMarks | None) -> HistoryRow:
-        when = datetime.fromtimestamp(record.at).strftime("%d %b %H:%M")
+        when = when_text(record.at)
         name = record.name or STATUS_WORDS.get(record.status, "")
         return cls(record.number, (when, _formatted(record.number), name,
                                    record.source or "", record.call_id or "",

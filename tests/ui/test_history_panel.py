@@ -8,6 +8,7 @@ import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from app.services.settings import Settings
 from app.services.store import FieldDraft, LocalStore, PopRecord
 from app.session import SessionOptions, build_session
 from app.sources.forward import exchange
-from app.ui.history_panel import PENDING_COLUMN, HistoryController, HistoryPanel
+from app.ui.history_panel import PENDING_COLUMN, HistoryController, HistoryPanel, HistoryRow
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_signal, wait_until
@@ -537,3 +538,15 @@ def test_unsaved_changes_stay_in_the_history_after_it_is_cleared(
     assert stack.store.field_drafts(KNOWN)  # kept, as the question says ...
     assert panel.numbers() == [KNOWN]  # ... and the agent can still get back to them
     assert panel.list.topLevelItem(0).text(5) == "unsaved changes"
+
+
+def test_an_entry_from_another_year_says_which_year(qtbot: QtBot) -> None:
+    now = datetime.now()
+    this_year = datetime(now.year, 1, 2, 9, 30).timestamp()
+    last_year = datetime(now.year - 1, 1, 2, 9, 30).timestamp()
+    texts = [HistoryRow.of(PopRecord(1, KNOWN, at, "found", "A", None, None), None).texts[0]
+             for at in (this_year, last_year)]
+    assert str(now.year - 1) in texts[1]
+    assert "09:30" not in texts[1]  # the day is what tells entries that far back apart
+    assert "09:30" in texts[0]
+    assert str(now.year) not in texts[0]
