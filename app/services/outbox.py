@@ -14,7 +14,8 @@ blindly: it is held until the agent confirms or discards it; so is a note DeepCa
 A save cannot be held that way: it is checked against DeepCall (getInfo) before every try,
 and a refusal or a conflict sends its edits back to the caller's drafts with the reason.
 Only the kinds this version knows are ever sent: a row of an unknown kind (written by a
-newer version) or with an unreadable payload stays untouched.
+newer version) stays untouched and uncounted; one of a known kind that can never be sent (an
+empty note, a payload it cannot read) is held with the reason, for the agent to discard.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ LAST_RETRY_SECONDS: Final = 300.0
 JITTER: Final = 0.2
 INTERRUPTED: Final = ("This note may already be in DeepCall: the app stopped while sending it. "
                       "Check the call's notes in DeepCall, then send it again or discard it.")
+UNSENDABLE: Final = ("This cannot be sent: it is empty, or this computer's database could not "
+                     "read it back. Discard it.")
 
 
 def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
@@ -126,6 +129,7 @@ class Outbox(QObject):
         try:
             # Notes the app was sending when it stopped may be in DeepCall: the agent decides.
             store.outbox_interrupted([NOTE], INTERRUPTED)
+            self._hold_unsendable()
         except Exception:  # the items stay as they are; sending them waits for the next start
             log.exception("could not check the outbox for writes interrupted by a stop")
         account.changed.connect(self._on_account_changed)
@@ -205,6 +209,7 @@ class Outbox(QObject):
         """Send everything waiting now (oldest first), except what is being sent or held."""
         if self._closed:
             return []
+        self._hold_unsendable()
         waiting = [item.id for item in self._waiting()]
         for item_id in waiting:
             self._start(item_id)
@@ -225,8 +230,8 @@ class Outbox(QObject):
     def confirm_held(self, item_id: int) -> None:
         """The agent checked: send the held item again."""
         item = self._store.outbox_item(item_id)
-        if item is None or not item.held or self._closed:
-            return
+        if item is None or not item.held or self._closed or not _sendable(item):
+            return  # an item that can never be sent stays held: Discard is the way out
         self._store.outbox_release(item_id)
         self._counts_changed()
         self._start(item_id)
@@ -243,6 +248,19 @@ class Outbox(QObject):
     def _on_account_changed(self) -> None:
         if self._account.client is not None:
             self.retry_all()  # what an earlier run, or the old account, could not send
+
+    def _hold_unsendable(self) -> None:
+        """An item of a kind this version sends that it can never send (an empty note, a
+        save it cannot read back) is held with the reason: counted as waiting for ever, it
+        would tell the agent to wait for nothing; held, they see it and can discard it."""
+        stuck = [item for item in self._store.outbox_items()
+                 if item.kind in SENDABLE_KINDS and not item.held and not _sendable(item)]
+        for item in stuck:
+            self._store.outbox_hold(item.id, UNSENDABLE)
+            log_event(log, "outbox_unsendable_held", logging.WARNING, item_id=item.id,
+                      kind=item.kind)
+        if stuck:
+            self._counts_changed()
 
     # --- sending -----------------------------------------------------------------------
     def _waiting(self) -> list[OutboxItem]:

@@ -17,6 +17,7 @@ from typing import Final
 from PySide6.QtCore import QObject, QTimer
 
 from app.core.pop_request import PopRequest
+from app.services.outbox import SENDABLE_KINDS
 from app.services.store import LocalStore, PendingMarks, PopRecord
 
 log = logging.getLogger(__name__)
@@ -89,8 +90,8 @@ class PopHistory:
     def pending_marks(self) -> Mapping[str, PendingMarks]:
         """Per number, what is pending (a draft, queued, held); {} if it cannot be read."""
         try:
-            # The store's method comes with the services work of issue 10.
-            marks: Mapping[str, PendingMarks] = self._store.pending_by_number()
+            # The kinds the outbox counts: the marks and the status bar agree.
+            marks: Mapping[str, PendingMarks] = self._store.pending_by_number(SENDABLE_KINDS)
         except Exception as exc:
             # One line, no traceback: read at every refresh of the history panel.
             log.warning("could not read what is pending per caller: %r", exc)

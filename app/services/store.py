@@ -573,17 +573,22 @@ class LocalStore:
                 f"FROM outbox WHERE kind IN ({marks})", kinds).fetchone()
         return int(row[0]), int(row[1])
 
-    def pending_by_number(self) -> dict[str, PendingMarks]:
-        """Every number with field drafts, a note draft or outbox items."""
+    def pending_by_number(self, kinds: Iterable[str] | None = None) -> dict[str, PendingMarks]:
+        """Every number with field drafts, a note draft or outbox items (of ``kinds``: those
+        ``outbox_counts`` counts, so the history and the status bar agree; None: all)."""
         marks: dict[str, list[int]] = {}
+        kinds = None if kinds is None else list(kinds)
+        marks_of = "" if kinds is None else ",".join("?" * len(kinds)) or "NULL"
+        of_kinds = "" if kinds is None else f"WHERE kind IN ({marks_of}) "
         with self._lock:
             for (number,) in self._db.execute(
                     "SELECT DISTINCT number FROM field_drafts UNION "
                     "SELECT number FROM note_drafts"):
                 marks.setdefault(number, [1, 0, 0])
             for number, queued, held in self._db.execute(
-                    "SELECT number, count(*) FILTER (WHERE held = ''), "
-                    "count(*) FILTER (WHERE held != '') FROM outbox GROUP BY number"):
+                    "SELECT number, count(*) FILTER (WHERE held = ''), "  # noqa: S608 (fixed parts)
+                    f"count(*) FILTER (WHERE held != '') FROM outbox {of_kinds}GROUP BY number",
+                    kinds or ()):
                 entry = marks.setdefault(number, [0, 0, 0])
                 entry[1], entry[2] = int(queued), int(held)
         return {number: PendingMarks(bool(d), q, h) for number, (d, q, h) in marks.items()}
