@@ -220,11 +220,11 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     screenshots = ScreenshotHook.from_environment(window)
     if screenshots is not None:
         window.state_changed.connect(screenshots.on_state)
+    _wire_history_and_outbox_status(session)
     # macOS hands tel: links to a running app as open-URL events, not on a command line;
     # installed before the loop runs so the link that launched the app is not missed. Only
     # there: a filter on the application sees every event of every object, a cost the other
     # platforms (tel: arrives as `screenpop tel:...`) have no reason to pay.
-    _wire_history_and_outbox_status(session)
     app = QApplication.instance()
     if app is not None and sys.platform == "darwin":
         url_open.install(app)
