@@ -323,7 +323,7 @@ class HistoryController(QObject):
         caller's pending marks did change (drafts are written every half second of typing;
         rebuilding then would move the agent's place in the list for nothing)."""
         if self.panel.isVisible() and self._history.pending_marks() != self._marks:
-            self.refresh()
+            self.refresh_if_shown()  # coalesced: at a pop, the caller leaving writes drafts
 
     def refresh(self) -> None:
         try:
