@@ -10,75 +10,23 @@ tests/ui/test_editing_for_real.py).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from app.sandbox.server import SandboxServer
-from app.services.note_drafts import NoteDrafts
 from app.services.store import FieldDraft
 from app.ui.contact_form import UNSAVED_MARK
-from app.ui.main_window import MainWindow
-from app.ui.presenter import DRAFT_SAVE_DELAY_MS, WindowPresenter
+from app.ui.presenter import DRAFT_SAVE_DELAY_MS
 from tests.fixtures.qt_async import wait_signal, wait_until
-from tests.services.pop_parts import PopParts, pop_parts
-from tests.ui import form_typing
-from tests.ui.edits_double import MemoryEdits
+from tests.ui.editing_harness import CITY, EMAIL, KNOWN, PLAIN, UNKNOWN, editing
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
-KNOWN = "+919876543210"  # Aarav Mehta: every field, a Lead group
-PLAIN = "+919988776655"  # Rohan Gupta
-UNKNOWN = "+918302390884"
-EMAIL = ("Cu", "Email")
-CITY = ("Cu", "city")
-
-
-@dataclass
-class Editing:
-    parts: PopParts
-    window: MainWindow
-    presenter: WindowPresenter
-    edits: MemoryEdits
-
-    async def pop(self, number: str) -> None:
-        status = "unknown" if number == UNKNOWN else "found"
-        self.parts.pop(number, source="test")
-        await wait_until(lambda: self.window.status == status
-                         and self.window.form.pending_count() == 0)
-
-    def editor(self, key: tuple[str, str]) -> QLineEdit:
-        return form_typing.editor(self.window.form, key)
-
-    def type_into(self, key: tuple[str, str], text: str) -> None:
-        form_typing.type_into(self.window.form, key, text)
-
-    def label_text(self, key: tuple[str, str]) -> str:
-        return form_typing.label_text(self.window.form, key)
-
-
-@contextlib.asynccontextmanager
-async def editing(sandbox: SandboxServer, profile: Path) -> AsyncIterator[Editing]:
-    async with pop_parts(sandbox.base_url, profile, dedupe_seconds=0) as parts:
-        window = MainWindow()
-        edits = MemoryEdits()
-        presenter = WindowPresenter(window, parts.coordinator, parts.outbox,
-                                    NoteDrafts(parts.store, parts.outbox), parts.account,
-                                    edits=edits)
-        window.show()
-        window.activateWindow()
-        try:
-            yield Editing(parts, window, presenter, edits)
-        finally:
-            window.quitting = True
-            window.close()
-            window.deleteLater()
 
 
 def test_ctrl_s_saves_only_what_changed_and_the_form_then_shows_it_saved(
