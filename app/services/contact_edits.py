@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, Signal
 from app.core.contact_view import ContactView, FieldKey, FieldView
 from app.core.edits import diff_edits
 from app.services.outbox import CREATE, UPDATE, Outbox
+from app.services.outbox_delivery import CONFLICT
 from app.services.store import FieldDraft, LocalStore
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,23 @@ class ContactEdits(QObject):
                 theirs=before.theirs if before else None, updated=now))
         if write or remove:
             self._store.write_field_drafts(number, write, remove=remove)
+
+    def note_changed_meanwhile(self, view: ContactView) -> None:
+        """``view`` is what DeepCall holds now (a fresh lookup): a draft whose base is no
+        longer DeepCall's value, and whose value is not DeepCall's either, is a conflict
+        now, with DeepCall's value as ``theirs``, rather than at save time. Never raises."""
+        try:
+            shown = self.view_for(view)
+            drafts = self._store.field_drafts(shown.caller_number)
+            conflicts = [
+                dataclasses.replace(d, theirs=f.value, error=CONFLICT)
+                for f in shown.fields() if not f.read_only
+                for d in [drafts.get(f.key)] if d is not None and d.theirs is None
+                and f.value.strip() not in (d.base.strip(), d.value.strip())]
+            if conflicts:
+                self._store.write_field_drafts(shown.caller_number, conflicts)
+        except Exception:
+            log.exception("could not compare the drafts with DeepCall's values")
 
     def drafts(self, number: str) -> dict[FieldKey, FieldDraft]:
         """This caller's unsaved edits (after a crash, a new call, a refusal, a conflict)."""

@@ -253,6 +253,11 @@ class WindowPresenter(QObject):
         form = self.window.form
         typed = form.edits() if form.view is not None and form.view.caller_number == number \
             else {}
+        if typed:
+            # Written against the values the agent saw before ``view`` replaces them: they stay
+            # the edits' base, so a colleague's newer value below is a conflict, never the base.
+            self._keep_field_edits(number)
+        self._ask(lambda e: e.note_changed_meanwhile(view), None, "compare drafts and DeepCall")
         shown = self._ask(lambda e: e.view_for(view), view, "read the saves still waiting")
         self.window.show_contact(shown, calls)
         drafts = self._drafts(number)
