@@ -553,9 +553,14 @@ class ContactForm(QScrollArea):
         self.edits_changed.emit()
 
     def revert_focused(self) -> None:
-        """Esc: the focused field shows its saved value again."""
+        """Esc: the focused field shows its saved value again. In a conflict that is
+        DeepCall's newer value ("Use DeepCall's"), never the stale one the form was filled
+        with."""
         key = self._focused_key()
         if key is None or self._fields[key].read_only:
+            return
+        if self.problem(key).theirs is not None:
+            self.conflict_resolved.emit(key[0], key[1], False)
             return
         self._write(self._editors[key], self._fields[key].value)
         self._set_problem(key, FieldProblem())

@@ -156,9 +156,15 @@ class WindowPresenter(QObject):
     def _on_result(self, result: PopResult) -> None:
         if result.view is None:
             return
+        view = result.view
+        # What the agent typed is written against the values they saw before this answer
+        # replaces them: those stay the edits' base, so a colleague's newer value is a
+        # conflict, shown now, never quietly the base that Ctrl+S then overwrites.
+        self._keep_field_edits(result.number)
+        self._ask(lambda e: e.note_changed_meanwhile(view), None, "compare drafts and DeepCall")
         calls: tuple[RecentCall, ...] | None = None if result.recent_calls_pending \
             else result.recent_calls
-        self._show_caller(result.number, result.view, calls)
+        self._show_caller(result.number, view, calls)
         if result.recent_calls_error is not None and not result.recent_calls_pending:
             self.window.show_recent_calls_unavailable(result.recent_calls_error.user_message)
         if self.tray is not None:
@@ -253,11 +259,6 @@ class WindowPresenter(QObject):
         form = self.window.form
         typed = form.edits() if form.view is not None and form.view.caller_number == number \
             else {}
-        if typed:
-            # Written against the values the agent saw before ``view`` replaces them: they stay
-            # the edits' base, so a colleague's newer value below is a conflict, never the base.
-            self._keep_field_edits(number)
-        self._ask(lambda e: e.note_changed_meanwhile(view), None, "compare drafts and DeepCall")
         shown = self._ask(lambda e: e.view_for(view), view, "read the saves still waiting")
         self.window.show_contact(shown, calls)
         drafts = self._drafts(number)
