@@ -9,6 +9,7 @@ The view stays the source of truth: a field not built yet still has its value in
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -136,6 +137,13 @@ class _ReadOnlyHint(QObject):
         return False
 
 
+def _layout(view: ContactView) -> ContactView:
+    """``view`` without its values: what the form's widgets depend on."""
+    return dataclasses.replace(view, sections=tuple(
+        dataclasses.replace(s, fields=tuple(dataclasses.replace(f, value="") for f in s.fields))
+        for s in view.sections))
+
+
 def _set_text(editor: Editor, text: str) -> None:
     if isinstance(editor, QPlainTextEdit):
         editor.setPlainText(text)
@@ -255,6 +263,9 @@ class ContactForm(QScrollArea):
         if view == self.view:
             return
         same_caller = self.view is not None and self.view.caller_number == view.caller_number
+        if same_caller and self.view is not None and _layout(view) == _layout(self.view):
+            self._update_values(view)
+            return
         carried = self.edits() if same_caller else {}
         focused = self._focused_key() if same_caller else None
         show_all = same_caller and self._showing_all
@@ -286,6 +297,29 @@ class ContactForm(QScrollArea):
             # The rest as before: a batch per turn, the loop keeps answering.
             self.show_all_fields()
         self.edits_changed.emit()
+
+    def _update_values(self, view: ContactView) -> None:
+        """The same fields with new values (a refresh, a save delivered): each editor the
+        agent has not changed shows its new value; an edited one is left alone, with its
+        cursor, selection and undo, and stays an edit unless it now holds DeepCall's value."""
+        fields = {f.key: f for f in view.fields()}
+        self.view = view
+        for key, editor in self._editors.items():
+            old, field = self._fields[key], fields[key]
+            self._fields[key] = field
+            if field.value != old.value and _text_of(editor) == old.value:
+                self._write(editor, field.value)
+                if isinstance(editor, QLineEdit):
+                    editor.setCursorPosition(0)  # as built: a long value shows its start
+            self._note_change(key, announce=False)
+        self._pending = deque((box, fields[f.key]) for box, f in self._pending)
+        self._carried = {key: text for key, text in self._carried.items()
+                         if text != fields[key].value}
+        self.edits_changed.emit()
+        if self._showing_all and not self._pending:
+            # As after a rebuild: whoever waits for every field of this view hears it (later,
+            # as a rebuild's last batch would be).
+            QTimer.singleShot(0, self, self.all_fields_shown.emit)
 
     def _build(self, count: int, seconds: float | None = None) -> None:
         """Build the next ``count`` pending fields into boxes of their own, stopping early
