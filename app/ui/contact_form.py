@@ -112,12 +112,18 @@ def _editor_for(field: FieldView) -> Editor:
     return editor
 
 
-def _description(field: FieldView, unsaved: bool = False, problem: str = "") -> str:
-    """What a screen reader says after the field's name: read-only and why, unsaved, problem."""
+def _description(field: FieldView, unsaved: bool = False,
+                 problem: FieldProblem | None = None, yours: str = "") -> str:
+    """What a screen reader says after the field's name: read-only and why, unsaved, problem,
+    and in a conflict both values (the choice is between them)."""
     parts = [f"read-only. {field.read_only_hint}" if field.read_only else ""]
     if field.pattern_hint:
         parts.append(f"like {field.pattern_hint}")
-    parts += ["unsaved change" if unsaved else "", problem]
+    parts.append("unsaved change" if unsaved else "")
+    if problem is not None:
+        parts.append(problem.error)
+        if problem.theirs is not None:
+            parts.append(f"DeepCall has “{problem.theirs}”, yours “{yours}”")
     return ", ".join(p for p in parts if p)
 
 
@@ -450,6 +456,8 @@ class ContactForm(QScrollArea):
         if problem is not None and problem.error:
             # The agent is fixing it: the old reason would now be wrong, or at least stale.
             self._set_problem(key, FieldProblem(theirs=problem.theirs))
+        elif problem is not None and problem.theirs is not None:
+            self._render_problem(key)  # "yours" in the choice is what is typed now
         self._note_change(key)
         self.field_edited.emit(key[0], key[1], text)
 
@@ -474,8 +482,9 @@ class ContactForm(QScrollArea):
         label.set_full_text(field.display_name + (UNSAVED_MARK if unsaved else ""),
                             "Not saved in DeepCall yet: Ctrl+S saves, Esc goes back to the "
                             "saved value." if unsaved else "")
-        self._editors[key].setAccessibleDescription(
-            _description(field, unsaved, self._problems.get(key, FieldProblem()).error))
+        editor = self._editors[key]
+        editor.setAccessibleDescription(
+            _description(field, unsaved, self._problems.get(key), _text_of(editor)))
 
     def is_unsaved(self, key: FieldKey) -> bool:
         return key in self._changed or key in self._carried
@@ -540,17 +549,23 @@ class ContactForm(QScrollArea):
             message = QLabel()
             set_wrapped_text(message, problem.error)  # DeepCall's words can be in it
             message.setAccessibleName(f"Problem with {field.display_name}")
+            message.setAccessibleDescription(problem.error)  # the name hides the text
             message.setForegroundRole(QPalette.ColorRole.Link)  # stands out in light and dark
             layout.addWidget(message)
         if problem.theirs is not None:
             theirs = QLabel()
-            set_wrapped_text(theirs, f"Changed in DeepCall meanwhile to “{problem.theirs}”. "
-                             f"Yours: “{_text_of(self._editors[key])}”.")
+            yours = _text_of(self._editors[key])
+            both = f"Changed in DeepCall meanwhile to “{problem.theirs}”. Yours: “{yours}”."
+            set_wrapped_text(theirs, both)
             theirs.setAccessibleName(f"DeepCall's value of {field.display_name}")
+            theirs.setAccessibleDescription(both)
+            # The buttons say what each keeps: a screen-reader user chooses between values.
             keep = QPushButton("Keep mine")
             keep.setAccessibleName(f"Keep my value of {field.display_name}")
+            keep.setAccessibleDescription(f"Saves yours, “{yours}”, over DeepCall's")
             use = QPushButton("Use DeepCall's")
             use.setAccessibleName(f"Use DeepCall's value of {field.display_name}")
+            use.setAccessibleDescription(f"Replaces yours with DeepCall's, “{problem.theirs}”")
             group, label = key
             keep.clicked.connect(lambda: self.conflict_resolved.emit(group, label, True))
             use.clicked.connect(lambda: self.conflict_resolved.emit(group, label, False))

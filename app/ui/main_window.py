@@ -11,7 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QByteArray, QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleEvent,
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -218,9 +226,20 @@ class MainWindow(QMainWindow):
     def show_edit_problems(self, problems: dict[FieldKey, FieldProblem],
                            form_message: str = "") -> None:
         """Why edits were not saved: under each field, and the form-level reason above it."""
+        fresh = form_message != self.form_message.accessibleDescription()
+        new = [key for key, problem in problems.items()
+               if self.form.problem(key).theirs != problem.theirs
+               or (problem.error and not self.form.problem(key).error)]
         self.form.show_problems(problems)
         set_wrapped_text(self.form_message, form_message)
+        self.form_message.setAccessibleDescription(form_message)  # the name hides the text
         self.form_message.setVisible(bool(form_message))
+        # A refusal or a conflict can come back long after Ctrl+S, with the focus elsewhere:
+        # a screen reader says it now (moving the focus would steal the agent's typing).
+        said = self.form_message if form_message and fresh else next(
+            (row for row in map(self.form.problem_row, new) if row is not None), None)
+        if said is not None:
+            QAccessible.updateAccessibility(QAccessibleEvent(said, QAccessible.Event.Alert))
 
     # --- states -------------------------------------------------------------------------
     def _set_status(self, status: str) -> None:

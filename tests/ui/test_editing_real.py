@@ -9,14 +9,16 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QKeySequence
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QPushButton
 
 from app.api.client import DeepCallClient
 from app.sandbox.server import SandboxServer
 from app.services.pop_result import PopResult
+from app.ui import main_window
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.ui.editing_harness import EMAIL, KNOWN, PLAIN, Editing, real_editing
 
@@ -138,7 +140,19 @@ def _spoken(widget: Any) -> str:
 
 
 def test_a_screen_reader_hears_both_values_of_a_conflict_and_the_forms_message(
-        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    alerts: list[tuple[object, QAccessible.Event]] = []
+
+    class Spoken:  # QAccessible as the window uses it; only screen readers hear the real one
+        Event = QAccessible.Event
+
+        @staticmethod
+        def updateAccessibility(event: QAccessibleEvent) -> None:
+            alerts.append((event.object(), event.type()))
+
+    monkeypatch.setattr(main_window, "QAccessible", Spoken)
+
     async def scenario() -> None:
         async with real_editing(sandbox, tmp_path) as ed:
             await _conflict_on_email(ed)
@@ -150,8 +164,11 @@ def test_a_screen_reader_hears_both_values_of_a_conflict_and_the_forms_message(
             assert "mine@example.in" in field
             assert "mine@example.in" in _spoken(keep)
             assert "theirs@example.in" in _spoken(use)
+            assert alerts == [(row, QAccessible.Event.Alert)]  # said when it came back
+            _save(ed)  # undecided: refused, with a form-level message
             message = ed.window.form_message
-            assert message.text()
+            assert "Choose between" in message.text()
             assert " ".join(message.text().split()) in " ".join(_spoken(message).split())
+            assert alerts[1:] == [(message, QAccessible.Event.Alert)]
 
     run_async(scenario())
