@@ -10,31 +10,23 @@ marked unsaved, with the note the agent was writing; Ctrl+S then saves the resto
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
-from app.services.credentials import TOKEN_ENV
-from app.services.settings import Settings
 from app.services.store import LocalStore
-from tests.tools.other_process import poll_until, stop_app
+from tests.e2e.real_app import real_app
+from tests.tools.other_process import poll_until
 
-REPO = Path(__file__).resolve().parents[2]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
-TITLE = "DeepCall Screen-Pop"
 # Typed one key every 120 ms: about 4 s of uninterrupted typing, far longer than the half
 # second within which each keystroke must be written.
 TYPED_NAME = " Kumar Raghunathan Iyer"
@@ -44,83 +36,6 @@ pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
               pytest.mark.skipif(shutil.which("xdotool") is None,
                                  reason="needs xdotool: apt-get install xdotool")]
-
-
-@dataclass
-class RealApp:
-    process: subprocess.Popen[bytes]
-    profile: Path
-    env: dict[str, str]
-    log: Path
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app", *args, "--profile", str(self.profile)],
-                              cwd=REPO, env=self.env, capture_output=True, text=True,
-                              timeout=30, check=False)
-
-    def state(self) -> dict[str, Any] | None:
-        result = self.cli("state", "--timeout", "2")
-        if result.returncode != 0:
-            return None
-        state = json.loads(result.stdout)
-        return state if isinstance(state, dict) else None
-
-    def shown(self, number: str) -> dict[str, Any]:
-        def settled() -> dict[str, Any] | None:
-            state = self.state()
-            if state and state.get("number") == number and state.get("status") == "found":
-                return state
-            return None
-        return poll_until(settled, 30, f"the app to show {number}")
-
-    def xdotool(self, *args: str) -> str:
-        result = subprocess.run(["xdotool", *args], env=self.env, capture_output=True,
-                                text=True, timeout=30, check=False)
-        assert result.returncode == 0, f"xdotool {args}: {result.stderr}"
-        return result.stdout
-
-    def focus_window(self) -> None:
-        def window() -> str | None:
-            found = subprocess.run(
-                ["xdotool", "search", "--onlyvisible", "--pid", str(self.process.pid),
-                 "--name", TITLE], env=self.env, capture_output=True, text=True, timeout=10,
-                check=False)
-            ids = found.stdout.split()
-            return ids[0] if found.returncode == 0 and ids else None
-        window_id = poll_until(window, 30, "the app's window to be mapped")
-        self.xdotool("windowfocus", "--sync", window_id)
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
-
-
-@contextlib.contextmanager
-def real_app(profile: Path, env: dict[str, str], log: Path) -> Iterator[RealApp]:
-    with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "app", "--profile", str(profile)],
-                                   cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=subprocess.STDOUT)
-    app = RealApp(process, profile, env, log)
-    try:
-        poll_until(lambda: process.poll() is not None or app.state(), 30, "the app to answer")
-        assert process.poll() is None, f"the app exited early:\n{app.output()}"
-        yield app
-    finally:
-        stop_app(process)
-
-
-@pytest.fixture
-def app_env(x_display: str, sandbox: SandboxServer, tmp_path: Path) -> dict[str, str]:
-    env = {**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb"}
-    for name in ("DEEPCALL_SSID", "DEEPCALL_USER_ID", "DEEPCALL_BRAND_URL",
-                 "SCREENPOP_SCREENSHOT_DIR"):
-        env.pop(name, None)
-    env[TOKEN_ENV] = DEMO_TOKEN  # the environment, never a command line
-    settings = Settings(tmp_path / "profile")
-    settings.set_value("brand_url", sandbox.base_url)
-    settings.set_value("user_id", DEMO_USER_ID)
-    settings.set_value("auth_mode", "token")
-    return env
 
 
 def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(

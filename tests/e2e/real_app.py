@@ -1,0 +1,81 @@
+"""The real app (``python -m app --profile DIR``) in its own process on Xvfb, driven as an agent
+drives it: ``screenpop`` commands in other processes, and keys from xdotool as from a keyboard."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.tools.other_process import poll_until, stop_app
+
+REPO = Path(__file__).resolve().parents[2]
+TITLE = "DeepCall Screen-Pop"
+
+
+@dataclass
+class RealApp:
+    process: subprocess.Popen[bytes]
+    profile: Path
+    env: dict[str, str]
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "app", *args, "--profile", str(self.profile)],
+                              cwd=REPO, env=self.env, capture_output=True, text=True,
+                              timeout=30, check=False)
+
+    def state(self) -> dict[str, Any] | None:
+        result = self.cli("state", "--timeout", "2")
+        if result.returncode != 0:
+            return None
+        state = json.loads(result.stdout)
+        return state if isinstance(state, dict) else None
+
+    def shown(self, number: str) -> dict[str, Any]:
+        def settled() -> dict[str, Any] | None:
+            state = self.state()
+            if state and state.get("number") == number and state.get("status") == "found":
+                return state
+            return None
+        return poll_until(settled, 30, f"the app to show {number}")
+
+    def xdotool(self, *args: str) -> str:
+        result = subprocess.run(["xdotool", *args], env=self.env, capture_output=True,
+                                text=True, timeout=30, check=False)
+        assert result.returncode == 0, f"xdotool {args}: {result.stderr}"
+        return result.stdout
+
+    def focus_window(self) -> None:
+        def window() -> str | None:
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--pid", str(self.process.pid),
+                 "--name", TITLE], env=self.env, capture_output=True, text=True, timeout=10,
+                check=False)
+            ids = found.stdout.split()
+            return ids[0] if found.returncode == 0 and ids else None
+        window_id = poll_until(window, 30, "the app's window to be mapped")
+        self.xdotool("windowfocus", "--sync", window_id)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+
+@contextlib.contextmanager
+def real_app(profile: Path, env: dict[str, str], log: Path) -> Iterator[RealApp]:
+    with log.open("ab") as out:
+        process = subprocess.Popen([sys.executable, "-m", "app", "--profile", str(profile)],
+                                   cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    app = RealApp(process, profile, env, log)
+    try:
+        poll_until(lambda: process.poll() is not None or app.state(), 30, "the app to answer")
+        assert process.poll() is None, f"the app exited early:\n{app.output()}"
+        yield app
+    finally:
+        stop_app(process)
