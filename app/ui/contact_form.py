@@ -20,6 +20,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFont,
     QFontMetrics,
+    QKeyEvent,
     QKeySequence,
     QPalette,
     QRegularExpressionValidator,
@@ -150,6 +151,22 @@ def _layout(view: ContactView) -> ContactView:
         for s in view.sections))
 
 
+class _WindowKeysFirst(QObject):
+    """Keys of the window's own shortcuts win inside a field: on X11 a text field claims
+    Ctrl+E for "end of line" (emacs style), and Ctrl+E must go to the first field there too."""
+
+    def __init__(self, form: ContactForm) -> None:
+        super().__init__(form)
+        self.keys: tuple[QKeySequence, ...] = ()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and QKeySequence(event.keyCombination()) in self.keys:
+            event.ignore()  # not the field's: the window's shortcut runs
+            return True
+        return False
+
+
 def _set_text(editor: Editor, text: str) -> None:
     if isinstance(editor, QPlainTextEdit):
         editor.setPlainText(text)
@@ -183,6 +200,7 @@ class ContactForm(QScrollArea):
         self._problems: dict[FieldKey, FieldProblem] = {}
         self._problem_rows: dict[FieldKey, QWidget] = {}
         self._read_only_hint = _ReadOnlyHint(self)
+        self._window_keys = _WindowKeysFirst(self)
         self._writing = False
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.revert_focused,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -361,6 +379,7 @@ class ContactForm(QScrollArea):
             self._editors[field.key] = editor
             self._fields[field.key] = field
             self._labels[field.key] = label
+            editor.installEventFilter(self._window_keys)
             if field.read_only:
                 editor.installEventFilter(self._read_only_hint)
             else:
@@ -434,6 +453,10 @@ class ContactForm(QScrollArea):
             self._batch_timer.start()
         else:
             self.all_fields_shown.emit()
+
+    def give_keys_to_the_window(self, keys: tuple[QKeySequence, ...]) -> None:
+        """These shortcuts of the window work inside the fields too (see _WindowKeysFirst)."""
+        self._window_keys.keys = keys
 
     def pending_count(self) -> int:
         """Fields of the current view not built yet (their values are in ``view``)."""

@@ -19,10 +19,12 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
     QPalette,
+    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QPushButton,
     QSplitter,
@@ -166,6 +168,7 @@ class MainWindow(QMainWindow):
         edit_contact = QAction("&Edit the contact", self)
         # Ctrl+E as before, and F2: the spreadsheet's "edit this cell".
         edit_contact.setShortcuts([QKeySequence("Ctrl+E"), QKeySequence(Qt.Key.Key_F2)])
+        self.form.give_keys_to_the_window(tuple(edit_contact.shortcuts()))
         edit_contact.triggered.connect(self.focus_first_field)
         calls.addAction(edit_contact)
         self.save_action = QAction(SAVE_TEXT, self)
@@ -200,8 +203,17 @@ class MainWindow(QMainWindow):
     def focus_first_field(self) -> None:
         """Ctrl+E or F2: straight into the first field the agent may edit."""
         editable = [e for e in self.form.inputs() if not e.isReadOnly()]
-        if editable:
-            editable[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not editable:
+            return
+        first = editable[0]
+        first.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        # "Edit here", as F2 in a spreadsheet: the caret at the end, not the whole value
+        # selected for the next key to wipe out.
+        if isinstance(first, QLineEdit):
+            first.deselect()
+            first.end(False)
+        else:
+            first.moveCursor(QTextCursor.MoveOperation.End)
 
     # --- saving the contact -------------------------------------------------------------
     def _request_save(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QLineEdit, QPushButton, QWidget
 
 from app.sandbox.server import SandboxServer
 from app.services.store import FieldDraft
@@ -101,11 +101,16 @@ def test_f2_and_ctrl_e_go_to_the_first_editable_field_and_esc_reverts_it(
             await ed.pop(KNOWN)
             window = ed.window
             first = next(e for e in window.form.inputs() if not e.isReadOnly())
+            assert isinstance(first, QLineEdit)
             for keys in (QKeySequence(Qt.Key.Key_F2), QKeySequence("Ctrl+E")):
                 window.notes.editor.setFocus()
                 await wait_until(lambda: window.notes.editor.hasFocus())
                 QTest.keySequence(window, keys)
                 await wait_until(first.hasFocus)
+                # "Edit here", as F2 in a spreadsheet: the caret at the end, nothing selected
+                # for the next key to wipe out.
+                assert not first.hasSelectedText()
+                assert first.cursorPosition() == len(first.text())
             saved = ed.editor(CITY).text()
             ed.type_into(CITY, "Pune")
             ed.presenter.keep_drafts()
