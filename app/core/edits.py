@@ -17,6 +17,7 @@ from typing import Final
 
 from app.core.contact import Contact, ContactGroup, FieldValue, LookupResult, UnknownCaller
 from app.core.contact_view import MOBILE_LABEL, ContactView, FieldKey
+from app.core.safe_pattern import SafePattern
 
 MAX_VALUE_LENGTH: Final = 255
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
@@ -56,7 +57,7 @@ def validate_value(directory_key: str, value: str, display_name: str = "", *,
         return None
     if len(value) > MAX_VALUE_LENGTH:
         return f"{name} is too long ({len(value)} characters; at most {MAX_VALUE_LENGTH})."
-    if pattern and re.fullmatch(pattern, value) is None:
+    if pattern and not SafePattern.compile(pattern).fullmatch(value):  # linear time, never re
         return f"{name} must look like {pattern_hint or 'the pattern ' + pattern}."
     if directory_key == "name" and not _letters_spaces_dots(value):
         return f"{name} may contain only letters, spaces and dots."

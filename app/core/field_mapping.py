@@ -14,7 +14,8 @@ File format (JSON, UTF-8)::
 A writable field may also carry ``"pattern"`` (a regular expression the whole value must match
 before it is saved, e.g. ``"[A-Z]{2}-[0-9]{4}"``) and ``"pattern_hint"`` (how the value should
 look, for the message: "Customer ID must look like AB-1234"). Both are optional; a hint needs a
-pattern.
+pattern. Values are checked in linear time (``app.core.safe_pattern``): a pattern that needs
+backtracking, such as a back-reference, is refused.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Final, Literal, cast, get_args
 
 from app.core.resources import ResourceNotFound, resource_path
+from app.core.safe_pattern import PatternRefused, SafePattern, check_pattern
 
 Section = Literal["standard", "custom"]
 InputType = Literal["text", "multiline", "email", "phone", "date"]
@@ -81,16 +83,22 @@ class FieldSpec:
         return data
 
 
-def compile_pattern(pattern: str, where: str = "") -> re.Pattern[str] | None:
-    """``pattern`` compiled (None for ""; ``re`` keeps compiled patterns, so checking a value
-    with it again costs nothing); FieldMappingError says plainly why it cannot be compiled."""
+def compile_pattern(pattern: str, where: str = "") -> SafePattern | None:
+    """``pattern`` ready to check values with (None for ""; compiled once, kept);
+    FieldMappingError says plainly why it cannot be used: not a regular expression, or one
+    whose check could take minutes (``app.core.safe_pattern``)."""
     if not pattern:
         return None
+    prefix = f"{where + ': ' if where else ''}'pattern'"
     try:
-        return re.compile(pattern)
+        check_pattern(pattern)
+        return SafePattern.compile(pattern)
     except re.error as exc:
-        raise FieldMappingError(f"{where + ': ' if where else ''}'pattern' is not a valid "
-                                f"regular expression ({exc.msg}, at position {exc.pos})") from None
+        raise FieldMappingError(f"{prefix} is not a valid regular expression ({exc.msg}, at "
+                                f"position {exc.pos})") from None
+    except PatternRefused as exc:
+        raise FieldMappingError(f"{prefix} cannot be used: {exc}. Write it without that "
+                                "(e.g. [A-Z0-9]+ in place of ([A-Z0-9]+)+)") from None
 
 
 def _unknown_spec(label: str, position: int) -> FieldSpec:

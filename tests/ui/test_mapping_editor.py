@@ -115,3 +115,16 @@ def test_a_broken_pattern_is_explained_and_nothing_is_saved(qtbot: QtBot) -> Non
     editor.save()
     assert emitted == []
     assert "'pattern' is not a valid regular expression" in editor.message.text()
+
+
+def test_a_pattern_that_could_freeze_the_app_is_refused_and_nothing_is_saved(
+        qtbot: QtBot) -> None:
+    editor = _editor(qtbot)
+    emitted: list[object] = []
+    editor.mapping_saved.connect(emitted.append)
+    editor.table.setItem(_row_of(editor, "city"), PATTERN,
+                         QTableWidgetItem("([A-Z0-9]+)+-(?=[0-9])[0-9]{4}"))
+    editor.save()
+    assert emitted == []
+    said = " ".join(editor.message.text().replace("\u200b", "").split())
+    assert "'pattern' cannot be used: it uses a look-ahead or look-behind" in said
