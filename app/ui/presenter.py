@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 # What was typed (fields and note) is written as a draft at most this long after a keystroke,
 # however fast the agent goes on typing: a throttle, not a debounce (and at once when the
-# caller changes or the app quits).
-DRAFT_SAVE_DELAY_MS = 500
+# caller changes or the app quits). Under the half second allowed, with room for the durable
+# writes that follow (10-20 ms) and a busy event loop.
+DRAFT_SAVE_DELAY_MS = 400
 T = TypeVar("T")
 
 
@@ -80,6 +81,7 @@ class WindowPresenter(QObject):
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
         self._draft_timer.setInterval(DRAFT_SAVE_DELAY_MS)
+        self._draft_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a deadline, not a hint
         self._draft_timer.timeout.connect(self.keep_drafts)
         window.notes.editor.textChanged.connect(self._typed)
         window.field_edited.connect(self._typed)
