@@ -193,6 +193,9 @@ class ContactForm(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setAccessibleName("Contact details")
+        # Tab goes from the last field straight on (to Save); the form takes the focus only
+        # when it parks it there itself during a rebuild (setFocus ignores this policy).
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._editors: dict[FieldKey, Editor] = {}
         self._fields: dict[FieldKey, FieldView] = {}
         self._labels: dict[FieldKey, ElidedLabel] = {}

@@ -53,7 +53,8 @@ class MappingEditor(QDialog):
         intro = QLabel("How each label DeepCall sends is shown in the form and which Directory "
                        "field it writes to. Leave “Directory key” empty for a read-only field. An "
                        "optional “Pattern” (a regular expression the whole value must match "
-                       "before it is saved) comes with a “Pattern hint” such as AB-1234.")
+                       "before it is saved) comes with a “Pattern hint” such as AB-1234; an "
+                       "empty value is not checked, so a field can still be cleared.")
         intro.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))

@@ -248,3 +248,22 @@ def test_an_unmapped_label_says_how_to_map_it(
             assert hint in ed.window.statusBar().currentMessage()
 
     run_async(scenario())
+
+
+def test_tab_from_the_last_field_goes_to_save(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+    """No dead stop on the scrolling area around the fields between the last one and Save."""
+    async def scenario() -> None:
+        async with editing(sandbox, tmp_path) as ed:
+            await ed.pop(KNOWN)
+            await ed.pop(PLAIN)
+            await ed.pop(KNOWN)  # a form built again, as on every call
+            ed.type_into(CITY, "Pune")  # Save is enabled: it takes the focus
+            last = ed.window.form.inputs()[-1]
+            last.setFocus()
+            await wait_until(last.hasFocus)
+            QTest.keyClick(last, Qt.Key.Key_Tab)
+            await wait_until(lambda: not last.hasFocus())
+            assert ed.window.focusWidget() is ed.window.save_button
+
+    run_async(scenario())
