@@ -19,8 +19,7 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.store import LocalStore
 from app.ui.history_panel import STATUS_WORDS
-from tests.e2e.test_edits_survive_kill import app_env as app_env  # the fixture, shared
-from tests.e2e.test_edits_survive_kill import real_app
+from tests.e2e.real_app import real_app
 from tests.tools.other_process import poll_until
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
