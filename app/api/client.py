@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.api.auth import Auth
+from app.api.auth import Auth, TokenAuth
 from app.api.decoding import BoundedDecoder, UnsupportedEncoding
 from app.api.errors import BadResponse, DeepCallApiError, DeepCallError, TlsFailure, TransportError
 from app.api.models import Counters, RecentCall
@@ -110,6 +110,13 @@ class DeepCallClient:
     @property
     def base_url(self) -> str:
         return self._base
+
+    @property
+    def account_key(self) -> str:
+        """Which DeepCall account this client writes to, with no secret in it: the brand
+        address and the API user (an ssid names a session, not an account: the address)."""
+        user = self._auth.user_id if isinstance(self._auth, TokenAuth) else ""
+        return f"{self._base} user={user}" if user else f"{self._base} ssid"
 
     @property
     def is_closed(self) -> bool:

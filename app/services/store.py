@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -123,6 +124,7 @@ class OutboxItem:
     held: str = ""  # non-empty: kept for the agent to confirm or discard; the reason
     next_attempt: float = 0.0  # Unix time of the next automatic try
     sending: float = 0.0  # non-zero: a write that cannot be repeated safely had left
+    account: str = ""  # the DeepCall account it was queued under ("" = the first that sends it)
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ _NOT_THE_WAY_BACK: Final = (
     "field_drafts UNION SELECT number FROM note_drafts UNION SELECT number FROM outbox) "
     "GROUP BY number)")
 _OUTBOX_COLUMNS: Final = ("id, kind, number, call_id, payload, created, attempts, last_error, "
-                          "held, next_attempt, sending")
+                          "held, next_attempt, sending, account")
 _DRAFT_COLUMNS: Final = "grp, label, value, base, theirs, error, updated"
 
 
@@ -178,12 +180,15 @@ class LocalStore:
     """One SQLite file under the profile. Every public method is one short transaction.
 
     ``busy_timeout``: how long to wait for another program's lock before giving up
-    (``StoreUnavailable``); the file is never moved for that.
+    (``StoreUnavailable``); the file is never moved for that. ``platform``: ``sys.platform``
+    (a test passes another one).
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+                 platform: str = sys.platform) -> None:
         self.path = Path(path)
         self._busy_timeout = busy_timeout
+        self._platform = platform
         self._lock = threading.Lock()
         self._db = self._open()
         self._db.create_function("screenpop_fold", 1, fold_name, deterministic=True)
@@ -275,6 +280,11 @@ class LocalStore:
                 os.chmod(self.path, 0o600)  # call history and notes: owner only
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+            if self._platform == "darwin":
+                # macOS's fsync leaves the data in the drive's cache: without F_FULLFSYNC a
+                # "durable" commit does not survive a power cut there.
+                db.execute("PRAGMA fullfsync=ON")
+                db.execute("PRAGMA checkpoint_fullfsync=ON")
             migrate(db)
             db.execute("SELECT count(*) FROM outbox").fetchone()
         except sqlite3.DatabaseError:
@@ -315,7 +325,9 @@ class LocalStore:
     def _copy_queued_rows(self, aside: Path) -> int:
         items = readable_items_of(aside)
         added = 0
-        with self._transaction() as db:
+        # Durable: the damaged file is renamed ``.recovered`` right after, and that rename
+        # must never reach the disk before the notes it gave back.
+        with self._transaction(durable=True) as db:
             # Read once, not per row: the outbox has no index for this, and a scan per row
             # made a start with thousands of recovered rows take many seconds.
             queued = set(db.execute("SELECT kind, number, payload, created FROM outbox"))
@@ -469,19 +481,20 @@ class LocalStore:
     # --- the outbox ------------------------------------------------------------------
     def enqueue(self, kind: str, number: str, payload: Mapping[str, Any],
                 call_id: str | None = None, *, clear_note_draft: bool = False,
-                drafts_done: Iterable[tuple[str, str]] = ()) -> int:
+                drafts_done: Iterable[tuple[str, str]] = (), account: str = "") -> int:
         """Keep a write for DeepCall before sending it, durably; its outbox id.
 
         ``clear_note_draft``: the number's note draft goes in the same transaction (the
         note is now here), so a crash never leaves it in both places; ``drafts_done``: the
         field drafts that leave with it (and the caller's form-level message), likewise.
+        ``account``: the DeepCall account it belongs to (see ``OutboxItem.account``).
         """
         with self._transaction(durable=True) as db:
             cursor = db.execute(
-                "INSERT INTO outbox (kind, number, call_id, payload, created) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (kind, number, call_id, payload, created, account) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 (kind, number, call_id, json.dumps(dict(payload), ensure_ascii=False),
-                 time.time()))
+                 time.time(), account))
             if clear_note_draft:
                 db.execute("DELETE FROM note_drafts WHERE number = ?", (number,))
             drafts_done = list(drafts_done)
@@ -506,6 +519,16 @@ class LocalStore:
             rows = self._db.execute(query, params).fetchall()
         return [_outbox_item(row) for row in rows]
 
+    def outbox_unheld(self, kinds: Iterable[str]) -> list[OutboxItem]:
+        """The items of ``kinds`` not held for the agent, oldest first: what may be sent."""
+        kinds = list(kinds)
+        marks = ",".join("?" * len(kinds)) or "NULL"
+        query = (f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE held = '' "  # noqa: S608 (fixed parts)
+                 f"AND kind IN ({marks}) ORDER BY id")
+        with self._lock:
+            rows = self._db.execute(query, kinds).fetchall()
+        return [_outbox_item(row) for row in rows]
+
     def outbox_item(self, item_id: int) -> OutboxItem | None:
         query = f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = ?"  # noqa: S608 (fixed parts)
         with self._lock:
@@ -515,6 +538,21 @@ class LocalStore:
     def set_outbox_call_id(self, item_id: int, call_id: str) -> None:
         with self._transaction(durable=True) as db:
             db.execute("UPDATE outbox SET call_id = ? WHERE id = ?", (call_id, item_id))
+
+    def outbox_claim(self, item_id: int, account: str) -> None:
+        """An item queued without an account now belongs to ``account`` (its first send)."""
+        with self._transaction(durable=True) as db:
+            db.execute("UPDATE outbox SET account = ? WHERE id = ? AND account = ''",
+                       (account, item_id))
+
+    def outbox_release_held(self, reason: str, account: str) -> list[int]:
+        """Release ``account``'s items held with exactly ``reason``; their ids."""
+        with self._transaction(durable=True) as db:
+            ids = [row[0] for row in db.execute(
+                "SELECT id FROM outbox WHERE held = ? AND account = ?", (reason, account))]
+            db.execute("UPDATE outbox SET held = '', next_attempt = 0 WHERE held = ? "
+                       "AND account = ?", (reason, account))
+        return ids
 
     def outbox_sending(self, item_id: int) -> None:
         """The write is about to leave: on the disk before it does (see ``sending``)."""
@@ -556,12 +594,26 @@ class LocalStore:
             db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
 
     def outbox_returned(self, item_id: int, number: str, drafts: Iterable[FieldDraft],
-                        form_error: str) -> None:
-        """A save refused or in conflict: it leaves the outbox and its edits are drafts
-        again, in one transaction (never both, never neither)."""
+                        form_error: str, *, also: Iterable[int] = ()) -> None:
+        """A save refused or in conflict: it (and the saves ``also`` named) leaves the outbox
+        and its edits are drafts again, in one transaction (never both, never neither).
+
+        A draft of the same field typed after the save was queued is newer than anything
+        coming back: its value and base stay; only DeepCall's value and the reason join it.
+        """
+        ids = [item_id, *also]
+        marks = ",".join("?" * len(ids))
         with self._transaction(durable=True) as db:
-            db.execute("DELETE FROM outbox WHERE id = ?", (item_id,))
-            _write_drafts(db, number, drafts, (), form_error)
+            row = db.execute(f"SELECT min(created) FROM outbox WHERE id IN ({marks})",  # noqa: S608 (fixed parts)
+                             ids).fetchone()
+            queued = row[0] if row and row[0] is not None else time.time()
+            rows = db.execute(
+                f"SELECT {_DRAFT_COLUMNS} FROM field_drafts WHERE number = ? "  # noqa: S608 (fixed parts)
+                "AND NOT (grp = '' AND label = '') AND updated > ?", (number, queued))
+            newer = {(row[0], row[1]): FieldDraft(*row) for row in rows}
+            db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", ids)  # noqa: S608 (fixed parts)
+            _write_drafts(db, number, [_returned_onto(newer.get((d.group, d.label)), d)
+                                       for d in drafts], (), form_error)
 
     def outbox_counts(self, kinds: Iterable[str]) -> tuple[int, int]:
         """(waiting, held) among the items of ``kinds``."""
@@ -592,6 +644,14 @@ class LocalStore:
                 entry = marks.setdefault(number, [0, 0, 0])
                 entry[1], entry[2] = int(queued), int(held)
         return {number: PendingMarks(bool(d), q, h) for number, (d, q, h) in marks.items()}
+
+
+def _returned_onto(newer: FieldDraft | None, returned: FieldDraft) -> FieldDraft:
+    if newer is None:
+        return returned
+    return FieldDraft(newer.group, newer.label, newer.value, newer.base,
+                      theirs=returned.theirs if returned.theirs is not None else newer.theirs,
+                      error=returned.error or newer.error, updated=newer.updated)
 
 
 def _write_drafts(db: sqlite3.Connection, number: str, drafts: Iterable[FieldDraft],

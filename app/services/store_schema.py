@@ -123,6 +123,13 @@ def _v5_history_index(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS pop_history_number ON pop_history (number, id)")
 
 
+def _v6_outbox_account(db: sqlite3.Connection) -> None:
+    """Each queued write remembers the DeepCall account it was typed under (its brand address
+    and API user, never a secret), so it is never sent to another one. '' (written before
+    this version, or queued without an account): the first account that sends it."""
+    _add_column(db, "outbox", "account", "TEXT NOT NULL DEFAULT ''")
+
+
 # Append only: migration N (1-based) turns a version N-1 file into version N.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v1_history_drafts_and_notes,
@@ -130,6 +137,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v3_recovered_files,
     _v4_field_drafts_and_outbox_states,
     _v5_history_index,
+    _v6_outbox_account,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

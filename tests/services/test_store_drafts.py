@@ -7,9 +7,13 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from app.services import store_schema
 from app.services.store import DATABASE_FILE_NAME, FieldDraft, LocalStore, PendingMarks
+from tests.fixtures.store_files import corrupt_after_the_first_note
 
 NUMBER = "+918302390884"
 OTHER = "+919988776655"
@@ -131,4 +135,34 @@ def test_drafts_and_the_outbox_commit_durably_and_history_does_not(tmp_path: Pat
     assert not durable(lambda: store.record_pop(NUMBER, "found"))
     # Back to NORMAL after each durable commit: the next pop record is not slowed down.
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+    store.close()
+
+
+@pytest.mark.parametrize(("platform", "full"), [("darwin", 1), ("linux", 0), ("win32", 0)])
+def test_durable_commits_flush_the_drive_cache_on_macos(tmp_path: Path, platform: str,
+                                                        full: int) -> None:
+    # macOS's fsync leaves the data in the drive's cache; F_FULLFSYNC (these pragmas) does not.
+    store = LocalStore(tmp_path / DATABASE_FILE_NAME, platform=platform)
+    assert store._db.execute("PRAGMA fullfsync").fetchone()[0] == full
+    assert store._db.execute("PRAGMA checkpoint_fullfsync").fetchone()[0] == full
+    store.close()
+
+
+def test_items_recovered_from_a_damaged_file_are_committed_durably(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corrupt_after_the_first_note(tmp_path / DATABASE_FILE_NAME, "kept through the damage",
+                                 number=NUMBER)
+    recovering: list[bool] = []
+    real = LocalStore._transaction
+
+    def watched(self: LocalStore, *, durable: bool = False) -> Any:
+        if sys._getframe(1).f_code.co_name == "_copy_queued_rows":
+            recovering.append(durable)
+        return real(self, durable=durable)
+
+    monkeypatch.setattr(LocalStore, "_transaction", watched)
+    store = LocalStore.in_profile(tmp_path)
+    assert [item.payload["content"] for item in store.outbox_items("note")] == [
+        "kept through the damage"]
+    assert recovering == [True]
     store.close()
