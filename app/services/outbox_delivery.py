@@ -15,30 +15,53 @@ decides, never overwritten.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 
 from app.api.client import DeepCallClient
-from app.api.errors import BadResponse, DeepCallApiError, DeepCallError, TransportError
+from app.api.errors import (
+    BadResponse,
+    DeepCallApiError,
+    DeepCallError,
+    ServerError,
+    TransportError,
+)
+from app.api.models import RecentCall
+from app.core.contact import FieldValue
+from app.core.contact_view import display_text
 from app.services.store import FieldDraft, LocalStore, OutboxItem
 
 T = TypeVar("T")
 
 # Codes that say "not now" rather than "no": the sign-in (a token that expired mid-shift) and
-# DeepCall's own internal trouble. The item waits for a working account or a better moment.
-NOT_NOW_CODES: Final = frozenset({1002, 1014, 1020, 1032, 1039})
+# DeepCall's own internal trouble (1009 "something went wrong", 1010 "error in DB connect").
+# The item waits for a working account or a better moment.
+NOT_NOW_CODES: Final = frozenset({1002, 1009, 1010, 1014, 1020, 1032, 1039})
+# A gateway's "the server behind me did not answer (in time)": DeepCall may have handled the
+# request all the same. 503 ("unavailable") is a refusal to take it: not sent.
+GATEWAY_STATUSES: Final = frozenset({502, 504})
 NO_DATA_FOUND: Final = 1012
 MAY_HAVE_ARRIVED: Final = ("This note may already be in DeepCall: the connection broke after "
                            "it was sent. Check the call's notes in DeepCall, then send it "
                            "again or discard it.")
+GATEWAY_MAY_HAVE: Final = ("This note may already be in DeepCall: a gateway answered for it "
+                           "(HTTP {status}) without saying whether DeepCall took it. Check the "
+                           "call's notes in DeepCall, then send it again or discard it.")
 CONFLICT: Final = "Changed in DeepCall meanwhile: keep yours or use DeepCall's."
+UNKNOWN_VALUE: Final = ("Not saved: DeepCall's directory did not show this field's current "
+                        "value, so writing yours could overwrite a newer one. Check the "
+                        "contact in DeepCall.")
 DELETED: Final = ("This contact is no longer in DeepCall's directory (deleted meanwhile). Your "
                   "changes are kept here; look the caller up again to add them as new.")
 
 
 class MayHaveArrived(DeepCallApiError):
     """The write left; whether DeepCall took it is unknown (no answer, or an unreadable one)."""
+
+
+class NoCallYet(DeepCallApiError):
+    """A note without a call id, and DeepCall lists no call with the number to attach it to."""
 
 
 class Refused(DeepCallApiError):
@@ -103,6 +126,27 @@ async def _write(request: Awaitable[T]) -> T:
         raise
     except BadResponse as error:  # a 2xx nobody can read: it was probably handled
         raise MayHaveArrived(MAY_HAVE_ARRIVED, error.detail) from None
+    except ServerError as error:
+        if error.status_code in GATEWAY_STATUSES:
+            raise MayHaveArrived(GATEWAY_MAY_HAVE.format(status=error.status_code),
+                                 error.detail) from None
+        raise
+
+
+def call_for_note(calls: Sequence[RecentCall], written_at: float) -> str | None:
+    """The call a note written at ``written_at`` (Unix time) belongs to: the caller's latest
+    call that began before it, not one that began while the note waited to be sent.
+
+    DeepCall lists start times in the account's local time, read as this computer's. Without
+    any start time: the latest call listed. Every call later than the note (the two clocks
+    disagree): the earliest listed, the nearest to the note.
+    """
+    timed = sorted((c.start_time.timestamp(), c.call_id) for c in calls
+                   if c.start_time is not None and c.call_id)
+    if not timed:
+        return next((c.call_id for c in calls if c.call_id), None)
+    before = [call_id for started, call_id in timed if started <= written_at]
+    return before[-1] if before else timed[0][1]
 
 
 async def deliver_note(client: DeepCallClient, store: LocalStore, item: OutboxItem) -> None:
@@ -110,10 +154,9 @@ async def deliver_note(client: DeepCallClient, store: LocalStore, item: OutboxIt
     assert isinstance(content, str)
     call_id = item.call_id
     if call_id is None:
-        calls = await client.recent_calls(item.number)
-        call_id = calls[0].call_id if calls else None
+        call_id = call_for_note(await client.recent_calls(item.number), item.created)
         if not call_id:
-            raise DeepCallApiError(
+            raise NoCallYet(
                 "The note could not be attached: DeepCall lists no call with this number "
                 "yet. It is kept and will be sent when you retry.")
         store.set_outbox_call_id(item.id, call_id)
@@ -123,11 +166,10 @@ async def deliver_note(client: DeepCallClient, store: LocalStore, item: OutboxIt
 
 async def deliver_update(client: DeepCallClient, store: LocalStore, item: OutboxItem,
                          save: Save) -> Delivered | Returned:
-    try:
-        current = await client.directory_get_info(item.number)
-    except DeepCallError as error:
-        if error.code != NO_DATA_FOUND:
-            raise
+    current = await _current(client, item, save)
+    if isinstance(current, Returned):
+        return current
+    if not current:
         return Returned(save.drafts(list(save.contactinfo)), DELETED)
     return await _write_checked(client, store, item, save, current, create=False)
 
@@ -136,11 +178,10 @@ async def deliver_create(client: DeepCallClient, store: LocalStore, item: Outbox
                          save: Save) -> Delivered | Returned:
     """Create, unless the contact exists (an earlier try that arrived unanswered, or a
     colleague): then it is an update of it, checked like any update."""
-    try:
-        current = await client.directory_get_info(item.number)
-    except DeepCallError as error:
-        if error.code != NO_DATA_FOUND:
-            raise
+    current = await _current(client, item, save)
+    if isinstance(current, Returned):
+        return current
+    if not current:
         store.outbox_sending(item.id)
         try:
             await _write(client.directory_create(item.number, save.contactinfo))
@@ -150,17 +191,35 @@ async def deliver_create(client: DeepCallClient, store: LocalStore, item: Outbox
     return await _write_checked(client, store, item, save, current, create=True)
 
 
+async def _current(client: DeepCallClient, item: OutboxItem,
+                   save: Save) -> Mapping[str, object] | Returned:
+    """DeepCall's directory entry now ({} when it has none), or the save returned to the
+    drafts when DeepCall refuses to say (an invalid number: no retry will change that)."""
+    try:
+        return await client.directory_get_info(item.number)
+    except DeepCallError as error:
+        if error.code == NO_DATA_FOUND:
+            return {}  # the same as an empty success: no contact with this number
+        if error.code in NOT_NOW_CODES:
+            raise
+        return _refusal(save, list(save.contactinfo), error)
+
+
 async def _write_checked(client: DeepCallClient, store: LocalStore, item: OutboxItem,
                          save: Save, current: Mapping[str, object],
                          create: bool) -> Delivered | Returned:
-    theirs = {key: _text(current.get(key)) for key in save.contactinfo}
-    missing = [key for key in save.contactinfo if theirs[key] != save.contactinfo[key]]
-    conflicts = [key for key in missing if theirs[key] != save.base.get(key, "").strip()]
-    if conflicts:
+    # A key missing from the answer is unknown, not empty: DeepCall may hold anything there.
+    theirs = {key: _text(current[key]) for key in save.contactinfo if key in current}
+    unknown = [key for key in save.contactinfo if key not in theirs]
+    missing = [key for key in save.contactinfo if theirs.get(key) != save.contactinfo[key]]
+    conflicts = [key for key in missing
+                 if key in theirs and theirs[key] != save.base.get(key, "").strip()]
+    if conflicts or unknown:
         # Every edit not yet in DeepCall goes back, so one Save after the agent's choice
         # sends them together; those in conflict carry DeepCall's value and the question.
         return Returned(save.drafts(missing, {k: theirs[k] for k in conflicts},
-                                    dict.fromkeys(conflicts, CONFLICT)), "")
+                                    {**dict.fromkeys(unknown, UNKNOWN_VALUE),
+                                     **dict.fromkeys(conflicts, CONFLICT)}), "")
     if missing:
         store.outbox_sending(item.id)
         try:
@@ -175,7 +234,8 @@ async def _write_checked(client: DeepCallClient, store: LocalStore, item: Outbox
 
 def _refusal(save: Save, keys: list[str], error: DeepCallError) -> Returned:
     """DeepCall's no, next to the field its message names, else above the form."""
-    named = [key for key in keys if re.search(rf"\b{re.escape(key)}\b", error.server_message)]
+    named = [key for key in keys if re.search(rf"\b{re.escape(key)}\b", error.server_message,
+                                              re.IGNORECASE)]
     if not named:
         return Returned(save.drafts(keys), error.user_message)
     words = error.server_message.strip()[:200]
@@ -184,4 +244,6 @@ def _refusal(save: Save, keys: list[str], error: DeepCallError) -> Returned:
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    """DeepCall's value as the form shows it (42.0 -> "42", true -> "yes"): compared with the
+    form's base, anything else would be a false conflict."""
+    return display_text(cast(FieldValue, value)).strip()

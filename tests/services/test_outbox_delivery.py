@@ -106,7 +106,8 @@ def test_a_note_whose_connection_dropped_after_sending_is_held_not_resent(
             # Nothing sends it again on its own: not DeepCall answering, not the same words.
             assert parts.outbox.retry_all() == []
             parts.outbox.deepcall_answered()
-            assert parts.outbox.add_note(NoteTarget(KNOWN), "did it arrive?") == held_id
+            assert parts.outbox.add_note(NoteTarget(KNOWN), "did it arrive?",
+                                         again=held_id) == held_id
             await wait_until(lambda: not parts.outbox.busy)
             assert len(_sent(sandbox, "notesAdd")) == 1
             assert [item.id for item in parts.outbox.held_items()] == [held_id]
@@ -189,14 +190,14 @@ def test_a_directory_refusal_goes_back_next_to_the_field_it_names(
         run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with outbox_parts(sandbox.base_url, tmp_path) as parts:
-            item = parts.outbox.add_save(PLAIN, UPDATE, {"custom_field_9": "x"},
-                                         {"custom_field_9": ""},
-                                         {"custom_field_9": ("Cu", "Shoe size")})
+            item = parts.outbox.add_save(PLAIN, UPDATE, {"email": "not an email"},
+                                         {"email": ""}, {"email": EMAIL})
             returned = await wait_signal(parts.outbox.saveReturned, timeout=10)
             assert returned == (item, PLAIN, "")
-            draft = parts.edits.drafts(PLAIN)[("Cu", "Shoe size")]
-            assert draft.value == "x"
-            assert "custom_field_9" in draft.error
+            draft = parts.edits.drafts(PLAIN)[EMAIL]
+            assert draft.value == "not an email"
+            assert draft.error.startswith("DeepCall refused this value")
+            assert "email" in draft.error
             assert parts.store.outbox_items() == []
 
     run_async(scenario())
