@@ -7,10 +7,18 @@ in the same transaction that records DeepCall's yes: delivered once. What was no
 (refused connection, TLS, HTTP 5xx, a timeout before sending, an expired token, no account)
 waits and is tried again with backoff (5 s, 10 s, 20 s … 5 min, ±20 %), and at once when
 DeepCall answers again (``deepcall_answered``) or the account changes to a working one.
+The waits are measured on the monotonic clock; one stored for the next start is only a hint
+(a clock set back never puts an item to sleep for longer than the longest wait).
 
 A note that may have reached DeepCall without an answer saying so (the connection dropped,
 a timeout after sending, an unreadable answer, or the app died mid-send) is never resent
 blindly: it is held until the agent confirms or discards it; so is a note DeepCall refused.
+The ``sending`` mark on the disk is the authority at every try, not only at start-up: a note
+that carries it is held, never sent again. When the store cannot record an outcome (a full
+disk, a file locked by another program), the outbox remembers it, writes it again later and
+never treats the item as unsent meanwhile.
+An item belongs to the DeepCall account it was queued under: another account never sends
+it (it is held until the agent switches back or discards it).
 A save cannot be held that way: it is checked against DeepCall (getInfo) before every try,
 and a refusal or a conflict sends its edits back to the caller's drafts with the reason.
 Only the kinds this version knows are ever sent: a row of an unknown kind (written by a
@@ -21,6 +29,7 @@ empty note, a payload it cannot read) is held with the reason, for the agent to 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import random
@@ -31,14 +40,15 @@ from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.api.client import DeepCallClient
 from app.api.errors import DeepCallApiError
 from app.services.account import Account
 from app.services.errors import NotConfigured, UnexpectedError
 from app.services.logs import log_event, ms_since
 from app.services.outbox_delivery import (
-    MAY_HAVE_ARRIVED,
     Delivered,
     MayHaveArrived,
+    NoCallYet,
     Refused,
     Returned,
     Save,
@@ -46,7 +56,7 @@ from app.services.outbox_delivery import (
     deliver_note,
     deliver_update,
 )
-from app.services.store import LocalStore, OutboxItem
+from app.services.store import FieldDraft, LocalStore, OutboxItem
 from app.services.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
@@ -59,23 +69,33 @@ SAVE_KINDS: Final = frozenset({UPDATE, CREATE})
 FIRST_RETRY_SECONDS: Final = 5.0
 LAST_RETRY_SECONDS: Final = 300.0
 JITTER: Final = 0.2
+MAX_WAIT_SECONDS: Final = LAST_RETRY_SECONDS * (1 + JITTER)  # no wait is ever longer
+_MAX_DOUBLINGS: Final = 16  # 5 s * 2**16 is far past the cap; more would overflow a float
+# "DeepCall lists no call with this number" this many times (about half an hour): the agent
+# decides, instead of a note waiting for weeks.
+NO_CALL_TRIES: Final = 12
 INTERRUPTED: Final = ("This note may already be in DeepCall: the app stopped while sending it. "
                       "Check the call's notes in DeepCall, then send it again or discard it.")
 UNSENDABLE: Final = ("This cannot be sent: it is empty, or this computer's database could not "
                      "read it back. Discard it.")
+ANOTHER_ACCOUNT: Final = ("Queued under another DeepCall account: switch back to send it, or "
+                          "discard it.")
+NO_CALL: Final = ("DeepCall lists no call with this number to attach this note to (tried {n} "
+                  "times). Send it again once the call shows in DeepCall, or discard it.")
 
 
 def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
     """The wait after the ``attempts``-th failed try: 5 s doubling to 5 min, ±20 % so that
     many agents' apps do not all knock at once when DeepCall comes back."""
-    base = min(FIRST_RETRY_SECONDS * 2.0 ** max(attempts - 1, 0), LAST_RETRY_SECONDS)
+    doublings = min(max(attempts - 1, 0), _MAX_DOUBLINGS)
+    base = min(FIRST_RETRY_SECONDS * 2.0 ** doublings, LAST_RETRY_SECONDS)
     return base * (1 - JITTER + 2 * JITTER * rng())
 
 
 @dataclass(frozen=True)
 class NoteTarget:
-    """Whose call a note belongs to. No ``call_id``: DeepCall's latest call with the number,
-    asked for when the note is sent."""
+    """Whose call a note belongs to. No ``call_id``: DeepCall's latest call with the number
+    that began before the note was written, asked for when the note is sent."""
 
     number: str  # E.164
     call_id: str | None = None
@@ -92,6 +112,17 @@ def _sendable(item: OutboxItem) -> bool:
     return item.kind in SAVE_KINDS and Save.of(item) is not None
 
 
+@dataclass(frozen=True)
+class _Record:
+    """A store write that records what happened to an item; kept to be done again while
+    the store refuses it (the item is then neither sent again nor forgotten)."""
+
+    write: Callable[[], None]
+    resend: bool  # the request did not leave: once recorded, the item may be sent again
+    what: str  # for the log
+    failures: int = 0
+
+
 class Outbox(QObject):
     noteSent = Signal(int, str, str)  # outbox id, caller number, the note's text
     # outbox id, caller number, plain message: not sent, kept (also for a held note, so a
@@ -103,9 +134,9 @@ class Outbox(QObject):
     # DeepCall accepted a save: id, number, {directory key: value} as saved, kind (update|create)
     saveDelivered = Signal(int, str, object, str)
     saveWaiting = Signal(int, str, str)  # id, number, plain message: not sent yet, kept, retried
-    # A save refused by DeepCall or in conflict with a newer change there: its edits are back
-    # among the caller's drafts with the reason (ContactEdits has them). id, number, the
-    # form-level message ("" when every reason sits next to a field).
+    # A save refused or in conflict with a newer change there: its edits are back among the
+    # caller's drafts with the reason (ContactEdits has them). id, number, the form-level
+    # message ("" when every reason sits next to a field).
     saveReturned = Signal(int, str, str)
     countsChanged = Signal(int, int)  # waiting (sending or to be retried), held for the agent
 
@@ -116,10 +147,14 @@ class Outbox(QObject):
         self._store = store
         self._account = account
         self._backoff = backoff
-        self._clock = clock
+        self._clock = clock  # wall time: only for the next attempt stored for the next start
         self._tasks = OwnedTasks(log, "an outbox task")
         self._in_flight: set[int] = set()
         self._per_caller: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
+        # item id -> time.monotonic() before which the timer does not try it (its backoff
+        # in this run; the stored ``next_attempt`` is a wall-clock hint for the next start).
+        self._not_before: dict[int, float] = {}
+        self._unrecorded: dict[int, _Record] = {}  # item id -> the write the store refused
         # A Qt timer, not a sleeping task: waiting for the next try is not work in progress
         # (``busy``, and whatever waits for the app's tasks to end, must not wait for it).
         self._retry_timer = QTimer(self)
@@ -130,7 +165,7 @@ class Outbox(QObject):
             # Notes the app was sending when it stopped may be in DeepCall: the agent decides.
             store.outbox_interrupted([NOTE], INTERRUPTED)
             self._hold_unsendable()
-        except Exception:  # the items stay as they are; sending them waits for the next start
+        except Exception:  # each try holds such a note anyway (its ``sending`` mark)
             log.exception("could not check the outbox for writes interrupted by a stop")
         account.changed.connect(self._on_account_changed)
 
@@ -174,33 +209,37 @@ class Outbox(QObject):
             raise ValueError(f"not a save: {kind!r}")
         payload = {"contactinfo": contactinfo, "base": base,
                    "fields": {key: list(field) for key, field in fields.items()}}
-        item_id = self._store.enqueue(kind, number, payload, drafts_done=drafts_done)
+        item_id = self._store.enqueue(kind, number, payload, drafts_done=drafts_done,
+                                      account=self._account_key())
         self._counts_changed()
         if not self._closed:
             self._start(item_id)
         return item_id
 
-    def add_note(self, target: NoteTarget, text: str) -> int | None:
+    def add_note(self, target: NoteTarget, text: str, *, again: int | None = None) -> int | None:
         """Keep the note, then send it; its outbox id (None for an empty note).
 
-        The same words already waiting for the same caller and call are that note, sent again
-        rather than added twice (the agent pressing "Retry sending note"); held, they stay
-        held (sending them again is the agent's decision, ``confirm_held``). Store failures
+        ``again``: the id ``noteFailed`` gave for this note (the agent pressed "Retry sending
+        note"): when it still waits with these words for this caller, it is sent again
+        rather than added twice; held, it stays held (sending it again is the agent's
+        decision, ``confirm_held``). Otherwise the note is a new one, even with the same
+        words as another (the same words on another call are another note). Store failures
         (a full disk) propagate: the caller keeps the text and says so.
         """
         content = text.strip()
         if not content or self._closed:
             return None
-        for item in self._store.outbox_items(NOTE, target.number):
-            if note_text(item) == content and \
-                    (target.call_id is None or item.call_id in (None, target.call_id)):
-                if item.held:
-                    self._say_held(item, item.held)
-                else:
-                    self.retry_all()
-                return item.id
+        kept = self._store.outbox_item(again) if again is not None else None
+        if kept is not None and kept.kind == NOTE and kept.number == target.number \
+                and note_text(kept) == content:
+            if kept.held:
+                self._say_held(kept, kept.held)
+            else:
+                self._start(kept.id)
+            return kept.id
         item_id = self._store.enqueue(NOTE, target.number, {"content": content},
-                                      target.call_id, clear_note_draft=True)
+                                      target.call_id, clear_note_draft=True,
+                                      account=self._account_key())
         self._counts_changed()
         self._start(item_id)
         return item_id
@@ -242,12 +281,24 @@ class Outbox(QObject):
         if item is None or not item.held:
             return
         self._store.outbox_delivered(item_id)
+        self._forget(item_id)
         log_event(log, "outbox_discarded", item_id=item_id, kind=item.kind)
         self._counts_changed()
 
+    def _account_key(self) -> str:
+        client = self._account.client
+        return client.account_key if client is not None else ""
+
     def _on_account_changed(self) -> None:
-        if self._account.client is not None:
-            self.retry_all()  # what an earlier run, or the old account, could not send
+        client = self._account.client
+        if client is None:
+            return
+        try:  # back on the account they were queued under: they go again by themselves
+            if self._store.outbox_release_held(ANOTHER_ACCOUNT, client.account_key):
+                self._counts_changed()
+        except Exception:
+            log.exception("could not release the items queued under this account")
+        self.retry_all()  # what an earlier run, or the old account, could not send
 
     def _hold_unsendable(self) -> None:
         """An item of a kind this version sends that it can never send (an empty note, a
@@ -264,8 +315,25 @@ class Outbox(QObject):
 
     # --- sending -----------------------------------------------------------------------
     def _waiting(self) -> list[OutboxItem]:
-        return [item for item in self._store.outbox_items()
-                if not item.held and item.id not in self._in_flight and _sendable(item)]
+        """What may be sent now, oldest first: not held, not in flight, and of a caller's
+        saves only the oldest (an update typed after a create waits for it)."""
+        waiting: list[OutboxItem] = []
+        first_saves: set[str] = set()
+        for item in self._store.outbox_unheld(SENDABLE_KINDS):
+            if not _sendable(item):
+                continue
+            if item.kind in SAVE_KINDS:
+                if item.number in first_saves:
+                    continue
+                first_saves.add(item.number)
+            if item.id not in self._in_flight:
+                waiting.append(item)
+        return waiting
+
+    def _behind_older_save(self, item: OutboxItem) -> bool:
+        return item.kind in SAVE_KINDS and any(
+            other.id < item.id and other.number == item.number and other.kind in SAVE_KINDS
+            and _sendable(other) for other in self._store.outbox_unheld(SAVE_KINDS))
 
     def _start(self, item_id: int) -> None:
         # One send per item at a time: a second retry while it is in flight would add it twice.
@@ -277,7 +345,8 @@ class Outbox(QObject):
 
     def _ended(self, item_id: int) -> None:
         self._in_flight.discard(item_id)
-        self._arm()
+        if not self._in_flight:  # after a burst, one look at the outbox, not one per item
+            self._arm()
 
     async def _send(self, item_id: int) -> None:
         item = self._store.outbox_item(item_id)
@@ -296,15 +365,32 @@ class Outbox(QObject):
                 del self._per_caller[item.number]
 
     async def _send_now(self, item_id: int) -> None:
+        pending = self._unrecorded.pop(item_id, None)
+        if pending is not None and (not self._record(item_id, pending) or not pending.resend):
+            self._counts_changed()
+            return
         item = self._store.outbox_item(item_id)
         if item is None or item.held or not _sendable(item):
+            self._forget(item_id)
             return  # already delivered by an earlier try, held, or not ours to send
+        if self._behind_older_save(item):
+            return  # the older save first; this one is due once it has left (``_waiting``)
+        # Whatever happens below, the timer never tries it again at once.
+        self._not_before[item_id] = time.monotonic() + FIRST_RETRY_SECONDS
         started = time.perf_counter()
+        if item.kind == NOTE and item.sending:
+            # Its request may have left (in this run, when recording the outcome failed, or
+            # in one that was killed): never sent again blindly.
+            self._hold(item, INTERRUPTED, started)
+            return
         try:
             await self._account.wait_loaded()
             client = self._account.client
             if client is None:
                 raise NotConfigured(self._account.not_configured_message())
+            if not self._belongs_to(item, client):
+                self._hold(item, ANOTHER_ACCOUNT, started)
+                return
             if item.kind == NOTE:
                 await deliver_note(client, self._store, item)
                 outcome: Delivered | Returned | None = None
@@ -323,14 +409,29 @@ class Outbox(QObject):
             self._done(item, outcome, started)
         self._counts_changed()
 
+    def _belongs_to(self, item: OutboxItem, client: DeepCallClient) -> bool:
+        if not item.account:  # queued without an account (or by an older version): claimed
+            self._store.outbox_claim(item.id, client.account_key)
+            return True
+        return item.account == client.account_key
+
     def _done(self, item: OutboxItem, outcome: Delivered | Returned | None,
               started: float) -> None:
+        self._forget(item.id)
         if isinstance(outcome, Returned):
-            self._store.outbox_returned(item.id, item.number, outcome.drafts, outcome.form_error)
-            log_event(log, "save_returned", item_id=item.id, ms=ms_since(started))
-            self.saveReturned.emit(item.id, item.number, outcome.form_error)
+            drafts, later = self._with_later_saves(item, outcome.drafts)
+            returned = [item.id, *later]
+            if self._record(item.id, _Record(lambda: self._store.outbox_returned(
+                    item.id, item.number, drafts, outcome.form_error, also=later),
+                    resend=False, what="the returned save")):
+                log_event(log, "save_returned", item_id=item.id, ms=ms_since(started))
+                for item_id in returned:
+                    self.saveReturned.emit(item_id, item.number, outcome.form_error)
             return
-        self._store.outbox_delivered(item.id)
+        # DeepCall has it: said at once, whether or not the store can record it yet (until
+        # it can, the item is neither sent again nor forgotten).
+        self._record(item.id, _Record(lambda: self._store.outbox_delivered(item.id),
+                                      resend=False, what="the delivery"))
         log_event(log, f"{item.kind}_sent", item_id=item.id, ms=ms_since(started))
         if outcome is None:
             self.noteSent.emit(item.id, item.number, note_text(item))
@@ -338,17 +439,47 @@ class Outbox(QObject):
             self.saveDelivered.emit(item.id, item.number, outcome.saved, item.kind)
         self.retry_all()  # DeepCall takes writes again: what waits goes with it
 
+    def _with_later_saves(self, item: OutboxItem,
+                          drafts: list[FieldDraft]) -> tuple[list[FieldDraft], list[int]]:
+        """A save coming back takes the caller's later saves with it: they were typed on top
+        of its values (their base), which DeepCall does not have. Their edits join the
+        drafts, newest value last, with the base the first save started from."""
+        merged = {(d.group, d.label): d for d in drafts}
+        later: list[int] = []
+        for other in self._store.outbox_items(number=item.number):
+            save = Save.of(other) if other.kind in SAVE_KINDS and other.id > item.id else None
+            if save is None:
+                continue
+            later.append(other.id)
+            for draft in save.drafts(list(save.contactinfo)):
+                first = merged.get((draft.group, draft.label))
+                merged[(draft.group, draft.label)] = draft if first is None else \
+                    dataclasses.replace(first, value=draft.value)
+        return list(merged.values()), later
+
     def _not_sure(self, item: OutboxItem, exc: MayHaveArrived | Refused,
                   started: float) -> None:
         if item.kind != NOTE:  # a save is checked with getInfo before its next try
             self._failed(item, exc, started)
             return
-        reason = MAY_HAVE_ARRIVED if isinstance(exc, MayHaveArrived) else \
+        reason = exc.user_message if isinstance(exc, MayHaveArrived) else \
             f"DeepCall refused this note: {exc.user_message}"
-        self._store.outbox_hold(item.id, reason)
-        log_event(log, "note_held", logging.WARNING, item_id=item.id,
-                  error=type(exc).__name__, ms=ms_since(started))
-        self._say_held(item, reason)
+        self._hold(item, reason, started, error=type(exc).__name__)
+
+    def _hold(self, item: OutboxItem, reason: str, started: float, *,
+              error: str = "") -> None:
+        """Keep the item for the agent. Said at once; written again later if the store
+        refuses now (meanwhile its ``sending`` mark, or this memory, keeps it from going)."""
+        self._forget(item.id)
+        self._record(item.id, _Record(lambda: self._store.outbox_hold(item.id, reason),
+                                      resend=False, what="the hold"))
+        log_event(log, f"{item.kind}_held", logging.WARNING, item_id=item.id,
+                  error=error or reason[:40], ms=ms_since(started))
+        if item.kind == NOTE:
+            self._say_held(item, reason)
+        else:
+            self.saveWaiting.emit(item.id, item.number, f"Not saved: {reason}")
+        self._counts_changed()
 
     def _say_held(self, item: OutboxItem, reason: str) -> None:
         self.noteHeld.emit(item.id, item.number, reason)
@@ -361,11 +492,15 @@ class Outbox(QObject):
             log.error("sending an outbox item failed unexpectedly", exc_info=exc)
             error = UnexpectedError(exc, "sending the note" if item.kind == NOTE
                                     else "saving the contact")
-        try:
-            self._store.outbox_failed(item.id, error.user_message,
-                                      self._clock() + self._backoff(item.attempts + 1))
-        except Exception:  # the item itself is still stored; only the attempt count is lost
-            log.exception("could not record the failed attempt in the outbox")
+        attempts = item.attempts + 1
+        if isinstance(exc, NoCallYet) and attempts >= NO_CALL_TRIES:
+            self._hold(item, NO_CALL.format(n=attempts), started, error=type(exc).__name__)
+            return
+        wait = min(max(self._backoff(attempts), 0.0), MAX_WAIT_SECONDS)
+        self._not_before[item.id] = time.monotonic() + wait
+        self._record(item.id, _Record(lambda: self._store.outbox_failed(
+            item.id, error.user_message, self._clock() + wait),
+            resend=True, what="the failed attempt"))
         log_event(log, f"{item.kind}_failed", logging.WARNING, item_id=item.id,
                   error=type(error).__name__, ms=ms_since(started))
         if item.kind == NOTE:
@@ -374,6 +509,25 @@ class Outbox(QObject):
         else:
             self.saveWaiting.emit(item.id, item.number,
                                   f"Not saved yet (kept, will retry): {error.user_message}")
+
+    def _record(self, item_id: int, record: _Record) -> bool:
+        """Do ``record``'s write; when the store refuses (a full disk, a file locked by
+        another program), keep it to be done first at the item's next try, with backoff."""
+        try:
+            record.write()
+        except Exception:
+            failures = record.failures + 1
+            log.exception("could not record %s of outbox item %d (%d time(s)); trying "
+                          "again later", record.what, item_id, failures)
+            self._unrecorded[item_id] = dataclasses.replace(record, failures=failures)
+            wait = min(max(self._backoff(failures), 0.0), MAX_WAIT_SECONDS)
+            self._not_before[item_id] = max(self._not_before.get(item_id, 0.0),
+                                            time.monotonic() + wait)
+            return False
+        return True
+
+    def _forget(self, item_id: int) -> None:
+        self._not_before.pop(item_id, None)
 
     def _counts_changed(self) -> None:
         try:
@@ -384,6 +538,17 @@ class Outbox(QObject):
         self.countsChanged.emit(waiting, held)
 
     # --- the retry timer ------------------------------------------------------------------
+    def _wait_for(self, item: OutboxItem, now: float, monotonic_now: float) -> float:
+        """Seconds until ``item`` is due: never more than the longest backoff, so a next
+        attempt stored further ahead (by a clock since set back) is due now."""
+        if item.id in self._not_before:
+            wait = self._not_before[item.id] - monotonic_now
+        else:
+            wait = item.next_attempt - now
+            if wait > MAX_WAIT_SECONDS:
+                wait = 0.0
+        return min(max(wait, 0.0), MAX_WAIT_SECONDS)
+
     def _arm(self) -> None:
         """Wake up when the next waiting item is due (none without an account: a working
         account, when it comes, sends everything anyway)."""
@@ -396,13 +561,15 @@ class Outbox(QObject):
             log.exception("could not read the outbox to plan the next try")
             return
         if waiting:
-            due = min(item.next_attempt for item in waiting)
-            self._retry_timer.start(max(0, math.ceil((due - self._clock()) * 1000)))
+            now, monotonic_now = self._clock(), time.monotonic()
+            wait = min(self._wait_for(item, now, monotonic_now) for item in waiting)
+            self._retry_timer.start(math.ceil(wait * 1000))
 
     def _send_due(self) -> None:
-        now = self._clock()
+        now, monotonic_now = self._clock(), time.monotonic()
         try:
-            due = [item.id for item in self._waiting() if item.next_attempt <= now]
+            due = [item.id for item in self._waiting()
+                   if self._wait_for(item, now, monotonic_now) <= 0]
         except Exception:
             log.exception("could not read the outbox to send what is due")
             return

@@ -62,6 +62,9 @@ class WindowPresenter(QObject):
         self.tray = tray
         self.settings = settings
         self._waiting_message = ""
+        # The shown caller's note that failed and sits in the box: "Retry sending note"
+        # sends that one again (the same words typed for another call are a new note).
+        self._failed_note: tuple[str, int] | None = None
 
         coordinator.callerLeaving.connect(self._on_caller_leaving)
         coordinator.popReceived.connect(self._on_pop_received)
@@ -140,6 +143,7 @@ class WindowPresenter(QObject):
         self.draftsWritten.emit(number)
 
     def _on_pop_received(self, number: str, formatted: str, _call_id: object) -> None:
+        self._failed_note = None  # the box is reset for this caller
         self.window.show_pop_received(formatted, note_draft=self.drafts.load(number))
         self._draft_timer.stop()  # the draft just shown is already saved
         behaviour = self.pop_behaviour()
@@ -381,7 +385,9 @@ class WindowPresenter(QObject):
             self.window.note_failed("There is no caller to attach the note to yet.")
             return
         try:
-            self.outbox.add_note(target, text)
+            failed = self._failed_note
+            again = failed[1] if failed is not None and failed[0] == target.number else None
+            self.outbox.add_note(target, text, again=again)
         except Exception:  # e.g. a full disk: the text stays in the box, the button works again
             log.exception("could not keep the note in the local outbox")
             self.window.note_failed("The note could not be saved on this computer, so it was "
@@ -397,8 +403,9 @@ class WindowPresenter(QObject):
         if self._is_shown(number):
             self.window.note_sent(text)
 
-    def _on_note_failed(self, _note_id: int, number: str, message: str) -> None:
+    def _on_note_failed(self, note_id: int, number: str, message: str) -> None:
         if self._is_shown(number):
+            self._failed_note = (number, note_id)
             self.window.note_failed(message)
         else:
             self.window.statusBar().showMessage(f"An earlier caller's note: {message}", 10000)

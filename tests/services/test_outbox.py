@@ -40,7 +40,7 @@ def test_note_kept_in_the_outbox_on_failure_and_sent_on_retry(
         async with pop_parts(sandbox.base_url, tmp_path) as parts:
             await _popped(parts, KNOWN)
             latest_call = parts.coordinator.current.recent_calls[0].call_id  # type: ignore[union-attr]
-            sandbox.set_faults(Fault(FaultKind.HTTP_502, action="notesAdd"))
+            sandbox.set_faults(Fault(FaultKind.HTTP_503, action="notesAdd"))
 
             text = "Wants the renewal quote by Friday"
             note_id, number, message = await wait_signal(
@@ -113,19 +113,22 @@ def test_a_rejected_note_stays_in_the_outbox_held_for_the_agent(
     run_async(scenario())
 
 
-def test_the_same_words_again_for_the_same_caller_are_that_note_sent_again(
+def test_retry_sending_a_failed_note_sends_that_note_not_a_copy(
         run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
-    # "Retry sending note" sends the words again: the outbox must send the kept note, not
-    # keep a second copy of it (which would reach DeepCall twice).
+    # "Retry sending note" names the note noteFailed reported: the outbox must send the kept
+    # note, not keep a second copy of it (which would reach DeepCall twice).
     async def scenario() -> None:
         async with pop_parts(sandbox.base_url, tmp_path) as parts:
             await _popped(parts, KNOWN)
-            sandbox.set_faults(Fault(FaultKind.HTTP_502, action="notesAdd"))
+            sandbox.set_faults(Fault(FaultKind.HTTP_503, action="notesAdd"))
             first, _, _ = await wait_signal(parts.outbox.noteFailed, timeout=10,
                                             trigger=lambda: parts.add_note("Call back at 5"))
             sandbox.clear_faults()
-            again = await wait_signal(parts.outbox.noteSent, timeout=10,
-                                      trigger=lambda: parts.add_note("  Call back at 5 "))
+            target = parts.coordinator.note_target()
+            assert target is not None
+            again = await wait_signal(parts.outbox.noteSent, timeout=10, trigger=lambda:
+                                      parts.outbox.add_note(target, "  Call back at 5 ",
+                                                            again=first))
             assert again[0] == first
             assert parts.store.outbox_items() == []
             assert len(_stored(sandbox, "Call back at 5")) == 1
@@ -202,7 +205,7 @@ def test_drafts_stay_with_their_caller_and_never_duplicate_a_queued_note(
             assert (drafts.load(KNOWN), drafts.load(PLAIN)) == ("asked about the",
                                                                 "other caller")
             await _popped(parts, KNOWN)
-            sandbox.set_faults(Fault(FaultKind.HTTP_502, action="notesAdd"))
+            sandbox.set_faults(Fault(FaultKind.HTTP_503, action="notesAdd"))
             await wait_signal(parts.outbox.noteFailed, timeout=10,
                               trigger=lambda: parts.add_note("asked about the invoice"))
             assert drafts.load(KNOWN) == ""  # the note moved to the outbox with its draft

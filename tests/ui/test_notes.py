@@ -50,7 +50,7 @@ def test_a_failed_note_is_kept_and_retried_once(make_stack: StackFactory, run_as
         stack.pop(KNOWN)
         await wait_until(lambda: stack.window.status == "found")
         await quiesce()
-        sandbox.add_fault("http502", action="notesAdd")
+        sandbox.add_fault("http503", action="notesAdd")
         notes.editor.setPlainText(text)
         await wait_signal(stack.outbox.noteFailed, 5, trigger=notes.send_button.click)
         await quiesce()
@@ -95,12 +95,12 @@ def test_a_half_typed_note_stays_with_its_caller(make_stack: StackFactory, run_a
 
 async def note_fails_for_one_caller_then_pop_another(stack: Stack, sandbox: SandboxServer,
                                                      text: str, other: str) -> None:
-    """Pop KNOWN, send ``text`` while notesAdd answers 502, then pop ``other`` (whose answer
+    """Pop KNOWN, send ``text`` while notesAdd answers 503, then pop ``other`` (whose answer
     has the outbox try the note again, still in vain) and let notesAdd work again."""
     stack.pop(KNOWN)
     await wait_until(lambda: stack.window.status == "found")
     await quiesce()
-    sandbox.add_fault("http502", action="notesAdd")
+    sandbox.add_fault("http503", action="notesAdd")
     stack.window.notes.editor.setPlainText(text)
     await wait_signal(stack.outbox.noteFailed, 5,
                       trigger=stack.window.notes.send_button.click)
