@@ -527,7 +527,9 @@ class Outbox(QObject):
         return True
 
     def _forget(self, item_id: int) -> None:
+        """The item's memory of this run goes (it left, or is held): nothing to wait for."""
         self._not_before.pop(item_id, None)
+        self._unrecorded.pop(item_id, None)
 
     def _counts_changed(self) -> None:
         try:
