@@ -161,6 +161,7 @@ class Outbox(QObject):
         self._retry_timer.setSingleShot(True)
         self._retry_timer.timeout.connect(self._send_due)
         self._closed = False
+        self._wake_after_burst = False  # an item was delivered while others were in flight
         try:
             # Notes the app was sending when it stopped may be in DeepCall: the agent decides.
             store.outbox_interrupted([NOTE], INTERRUPTED)
@@ -345,8 +346,12 @@ class Outbox(QObject):
 
     def _ended(self, item_id: int) -> None:
         self._in_flight.discard(item_id)
-        if not self._in_flight:  # after a burst, one look at the outbox, not one per item
-            self._arm()
+        if self._in_flight:
+            return  # after a burst, one look at the outbox, not one per item
+        if self._wake_after_burst:
+            self._wake_after_burst = False
+            self.retry_all()
+        self._arm()
 
     async def _send(self, item_id: int) -> None:
         item = self._store.outbox_item(item_id)
@@ -437,7 +442,9 @@ class Outbox(QObject):
             self.noteSent.emit(item.id, item.number, note_text(item))
         else:
             self.saveDelivered.emit(item.id, item.number, outcome.saved, item.kind)
-        self.retry_all()  # DeepCall takes writes again: what waits goes with it
+        # DeepCall takes writes again: what waits goes too, once this burst of sends is over
+        # (one look at the outbox, not one per delivered item).
+        self._wake_after_burst = True
 
     def _with_later_saves(self, item: OutboxItem,
                           drafts: list[FieldDraft]) -> tuple[list[FieldDraft], list[int]]:
