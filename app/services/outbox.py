@@ -165,7 +165,7 @@ class Outbox(QObject):
         try:
             # Notes the app was sending when it stopped may be in DeepCall: the agent decides.
             store.outbox_interrupted([NOTE], INTERRUPTED)
-            self._hold_unsendable()
+            self._hold_unsendable(store.outbox_unheld(SENDABLE_KINDS))
         except Exception:  # each try holds such a note anyway (its ``sending`` mark)
             log.exception("could not check the outbox for writes interrupted by a stop")
         account.changed.connect(self._on_account_changed)
@@ -179,7 +179,9 @@ class Outbox(QObject):
 
     @property
     def busy(self) -> bool:
-        return self._tasks.busy
+        # Until an item's end has been handled too (the next try planned, what waits woken):
+        # its task is done a moment before that.
+        return self._tasks.busy or bool(self._in_flight)
 
     def counts(self) -> tuple[int, int]:
         """(waiting, held): for the status bar, the tray and ``screenpop state``."""
@@ -249,7 +251,6 @@ class Outbox(QObject):
         """Send everything waiting now (oldest first), except what is being sent or held."""
         if self._closed:
             return []
-        self._hold_unsendable()
         waiting = [item.id for item in self._waiting()]
         for item_id in waiting:
             self._start(item_id)
@@ -301,16 +302,19 @@ class Outbox(QObject):
             log.exception("could not release the items queued under this account")
         self.retry_all()  # what an earlier run, or the old account, could not send
 
-    def _hold_unsendable(self) -> None:
+    def _hold_unsendable(self, unheld: list[OutboxItem]) -> None:
         """An item of a kind this version sends that it can never send (an empty note, a
         save it cannot read back) is held with the reason: counted as waiting for ever, it
-        would tell the agent to wait for nothing; held, they see it and can discard it."""
-        stuck = [item for item in self._store.outbox_items()
-                 if item.kind in SENDABLE_KINDS and not item.held and not _sendable(item)]
-        for item in stuck:
-            self._store.outbox_hold(item.id, UNSENDABLE)
-            log_event(log, "outbox_unsendable_held", logging.WARNING, item_id=item.id,
-                      kind=item.kind)
+        would tell the agent to wait for nothing; held, they see it and can discard it.
+        ``unheld``: the items not held, as just read (no second read of the outbox)."""
+        stuck = [item for item in unheld if not _sendable(item)]
+        try:
+            for item in stuck:
+                self._store.outbox_hold(item.id, UNSENDABLE)
+                log_event(log, "outbox_unsendable_held", logging.WARNING, item_id=item.id,
+                          kind=item.kind)
+        except Exception:  # never sent meanwhile (not sendable): held at a later read
+            log.exception("could not hold an outbox item that cannot be sent")
         if stuck:
             self._counts_changed()
 
@@ -320,7 +324,9 @@ class Outbox(QObject):
         saves only the oldest (an update typed after a create waits for it)."""
         waiting: list[OutboxItem] = []
         first_saves: set[str] = set()
-        for item in self._store.outbox_unheld(SENDABLE_KINDS):
+        unheld = self._store.outbox_unheld(SENDABLE_KINDS)
+        self._hold_unsendable(unheld)
+        for item in unheld:
             if not _sendable(item):
                 continue
             if item.kind in SAVE_KINDS:
@@ -333,8 +339,8 @@ class Outbox(QObject):
 
     def _behind_older_save(self, item: OutboxItem) -> bool:
         return item.kind in SAVE_KINDS and any(
-            other.id < item.id and other.number == item.number and other.kind in SAVE_KINDS
-            and _sendable(other) for other in self._store.outbox_unheld(SAVE_KINDS))
+            other.id < item.id and other.kind in SAVE_KINDS and not other.held
+            and _sendable(other) for other in self._store.outbox_items(number=item.number))
 
     def _start(self, item_id: int) -> None:
         # One send per item at a time: a second retry while it is in flight would add it twice.
@@ -350,7 +356,14 @@ class Outbox(QObject):
             return  # after a burst, one look at the outbox, not one per item
         if self._wake_after_burst:
             self._wake_after_burst = False
-            self.retry_all()
+            # That one look sends what waits; only when nothing does is there no timer to
+            # plan (what started plans it when it ends).
+            try:
+                if not self.retry_all():
+                    self._retry_timer.stop()
+            except Exception:  # a closed or broken store: the next change or start tries again
+                log.exception("could not read the outbox to send what waits")
+            return
         self._arm()
 
     async def _send(self, item_id: int) -> None:
