@@ -80,6 +80,8 @@ UNSENDABLE: Final = ("This cannot be sent: it is empty, or this computer's datab
                      "read it back. Discard it.")
 ANOTHER_ACCOUNT: Final = ("Queued under another DeepCall account: switch back to send it, or "
                           "discard it.")
+BEHIND: Final = ("Not saved yet (kept): it goes to DeepCall once this caller's earlier save "
+                 "has reached it.")
 NO_CALL: Final = ("DeepCall lists no call with this number to attach this note to (tried {n} "
                   "times). Send it again once the call shows in DeepCall, or discard it.")
 
@@ -392,7 +394,10 @@ class Outbox(QObject):
             self._forget(item_id)
             return  # already delivered by an earlier try, held, or not ours to send
         if self._behind_older_save(item):
-            return  # the older save first; this one is due once it has left (``_waiting``)
+            # The older save first; this one is due once it has left (``_waiting``). The
+            # agent who pressed Save hears that it waits, not silence.
+            self.saveWaiting.emit(item.id, item.number, BEHIND)
+            return
         # Whatever happens below, the timer never tries it again at once.
         self._not_before[item_id] = time.monotonic() + FIRST_RETRY_SECONDS
         started = time.perf_counter()

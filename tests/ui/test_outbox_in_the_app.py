@@ -23,19 +23,20 @@ CITY = ("Cu", "city")
 def test_a_write_that_keeps_failing_while_lookups_work_backs_off_instead_of_storming(
         make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer,
         long_backoff: float) -> None:
-    """Two saves of one caller wait while Directory update answers 503 and getInfo works:
-    each getInfo before a save is a successful answer, which must not wake the other save
-    for ever (they would take turns without end)."""
+    """A save and a note of one caller wait while DeepCall refuses writes (503) and answers
+    reads: the getInfo before the save is a successful answer, which must not wake the note
+    again (nor the note's end the save: they would take turns without end). Each is tried
+    once when DeepCall answers, then backs off."""
     stack = make_stack(dedupe_seconds=0)
     window = stack.window
 
     async def scenario() -> None:
         stack.pop(KNOWN)
         await stack.shown(KNOWN)
-        sandbox.set_faults("http503@update")
+        sandbox.set_faults("http503@notesAdd", "http503@update")
+        window.notes.editor.setPlainText("Wants the Gold plan")
+        await wait_signal(stack.outbox.noteFailed, 10, trigger=window.notes.send_button.click)
         type_into(window.form, EMAIL, "aarav@renewed.example.in")
-        await wait_signal(stack.outbox.saveWaiting, 10, trigger=window.save_button.click)
-        type_into(window.form, CITY, "Pune")
         await wait_signal(stack.outbox.saveWaiting, 10, trigger=window.save_button.click)
         await quiesce()
         assert stack.outbox.counts() == (2, 0)
@@ -48,4 +49,45 @@ def test_a_write_that_keeps_failing_while_lookups_work_backs_off_instead_of_stor
         assert stack.nothing_due_soon()
 
     run_async(scenario())
-    assert (requests_of(sandbox, "getInfo"), requests_of(sandbox, "update")) == (2, 2)
+    assert [requests_of(sandbox, action) for action in ("notesAdd", "getInfo", "update")] \
+        == [1, 1, 1]
+
+
+def test_a_callers_second_save_waits_for_the_first_and_says_so(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer,
+        long_backoff: float) -> None:
+    """The second save was typed on top of the first: it never overtakes it (a retry of the
+    first that fails leaves it waiting), the agent hears that it waits, and once the first
+    has reached DeepCall the second follows by itself."""
+    stack = make_stack(dedupe_seconds=0)
+    window = stack.window
+
+    async def scenario() -> None:
+        stack.pop(KNOWN)
+        await stack.shown(KNOWN)
+        sandbox.set_faults("http503@update")
+        type_into(window.form, EMAIL, "aarav@renewed.example.in")
+        await wait_signal(stack.outbox.saveWaiting, 10, trigger=window.save_button.click)
+        type_into(window.form, CITY, "Pune")
+        _, _, message = await wait_signal(stack.outbox.saveWaiting, 10,
+                                          trigger=window.save_button.click)
+        assert "earlier save" in message
+        assert "earlier save" in window.statusBar().currentMessage()
+        await quiesce()
+        assert stack.outbox.counts() == (2, 0)
+        sandbox.clear_requests()
+        stack.pop(LEAD)  # DeepCall answers: the first is tried again, the second still waits
+        await stack.shown(LEAD)
+        await wait_until(lambda: not stack.outbox.busy, 5)
+        await quiesce()
+        assert (requests_of(sandbox, "getInfo"), requests_of(sandbox, "update")) == (1, 1)
+        sandbox.clear_faults()
+        stack.pop(KNOWN)  # DeepCall takes writes again: the first, then the second
+        await wait_until(lambda: stack.outbox.counts() == (0, 0) and not stack.outbox.busy, 10)
+
+    run_async(scenario())
+    record = sandbox.contact(DEMO_KNOWN_NUMBER)
+    assert record is not None
+    assert (record.values["email"], record.values["custom_field_1"]) == (
+        "aarav@renewed.example.in", "Pune")
+    assert requests_of(sandbox, "update") == 3  # one failed try, then each save once
