@@ -151,7 +151,7 @@ class Outbox(QObject):
         self._backoff = backoff
         self._clock = clock  # wall time: only for the next attempt stored for the next start
         self._tasks = OwnedTasks(log, "an outbox task")
-        self._in_flight: set[int] = set()
+        self._in_flight: dict[int, asyncio.Future[None]] = {}  # item id -> its send
         self._per_caller: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
         # item id -> time.monotonic() before which the timer does not try it (its backoff
         # in this run; the stored ``next_attempt`` is a wall-clock hint for the next start).
@@ -181,9 +181,7 @@ class Outbox(QObject):
 
     @property
     def busy(self) -> bool:
-        # Until an item's end has been handled too (the next try planned, what waits woken):
-        # its task is done a moment before that.
-        return self._tasks.busy or bool(self._in_flight)
+        return self._tasks.busy
 
     def counts(self) -> tuple[int, int]:
         """(waiting, held): for the status bar, the tray and ``screenpop state``."""
@@ -348,12 +346,17 @@ class Outbox(QObject):
         # One send per item at a time: a second retry while it is in flight would add it twice.
         if item_id in self._in_flight:
             return
-        self._in_flight.add(item_id)
         task = self._tasks.spawn(self._send(item_id))
-        task.add_done_callback(lambda _: self._ended(item_id))
+        self._in_flight[item_id] = task
+        # Also when it is cancelled before it ran (its own ``finally`` never runs then).
+        task.add_done_callback(lambda done: self._ended(item_id, done))
 
-    def _ended(self, item_id: int) -> None:
-        self._in_flight.discard(item_id)
+    def _ended(self, item_id: int, send: asyncio.Future[None] | None) -> None:
+        """``send`` of ``item_id`` is over: once per send (from its own end, else its
+        done-callback), never for a newer send of the same item."""
+        if send is None or self._in_flight.get(item_id) is not send:
+            return
+        del self._in_flight[item_id]
         if self._in_flight:
             return  # after a burst, one look at the outbox, not one per item
         if self._wake_after_burst:
@@ -369,6 +372,15 @@ class Outbox(QObject):
         self._arm()
 
     async def _send(self, item_id: int) -> None:
+        try:
+            await self._send_in_turn(item_id)
+        finally:
+            # Before the task counts as done, not in a callback a moment later: meanwhile a
+            # retry (DeepCall answering, the agent) would find the item "in flight" and skip
+            # it, and ``deepcall_answered`` would think a send still runs.
+            self._ended(item_id, asyncio.current_task())
+
+    async def _send_in_turn(self, item_id: int) -> None:
         item = self._store.outbox_item(item_id)
         if item is None:
             return
