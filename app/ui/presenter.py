@@ -62,9 +62,11 @@ class WindowPresenter(QObject):
         self.tray = tray
         self.settings = settings
         self._waiting_message = ""
-        # The shown caller's note that failed and sits in the box: "Retry sending note"
-        # sends that one again (the same words typed for another call are a new note).
-        self._failed_note: tuple[str, int] | None = None
+        # (number, outbox id) of the note this box sent for the shown caller: only its fate
+        # shows in the box, and "Retry sending note" sends that one again. An earlier call's
+        # note of the same caller, retried meanwhile, is not the box's (the same words typed
+        # on this call are a new note).
+        self._box_note: tuple[str, int] | None = None
 
         coordinator.callerLeaving.connect(self._on_caller_leaving)
         coordinator.popReceived.connect(self._on_pop_received)
@@ -143,7 +145,7 @@ class WindowPresenter(QObject):
         self.draftsWritten.emit(number)
 
     def _on_pop_received(self, number: str, formatted: str, _call_id: object) -> None:
-        self._failed_note = None  # the box is reset for this caller
+        self._box_note = None  # the box is reset for this caller
         self.window.show_pop_received(formatted, note_draft=self.drafts.load(number))
         self._draft_timer.stop()  # the draft just shown is already saved
         behaviour = self.pop_behaviour()
@@ -385,9 +387,11 @@ class WindowPresenter(QObject):
             self.window.note_failed("There is no caller to attach the note to yet.")
             return
         try:
-            failed = self._failed_note
-            again = failed[1] if failed is not None and failed[0] == target.number else None
-            self.outbox.add_note(target, text, again=again)
+            sent = self._box_note
+            again = sent[1] if sent is not None and sent[0] == target.number else None
+            note_id = self.outbox.add_note(target, text, again=again)
+            if note_id is not None:
+                self._box_note = (target.number, note_id)
         except Exception:  # e.g. a full disk: the text stays in the box, the button works again
             log.exception("could not keep the note in the local outbox")
             self.window.note_failed("The note could not be saved on this computer, so it was "
@@ -404,8 +408,10 @@ class WindowPresenter(QObject):
             self.window.note_sent(text)
 
     def _on_note_failed(self, note_id: int, number: str, message: str) -> None:
-        if self._is_shown(number):
-            self._failed_note = (number, note_id)
+        if self._is_shown(number) and self._box_note == (number, note_id):
             self.window.note_failed(message)
+        elif self._is_shown(number):
+            self.window.statusBar().showMessage(f"An earlier note of this caller: {message}",
+                                                10000)
         else:
             self.window.statusBar().showMessage(f"An earlier caller's note: {message}", 10000)
