@@ -9,7 +9,9 @@ each means for the item; nothing here keeps state.
 A save is never written blindly: Directory ``getInfo`` first. Per edited key, DeepCall's value
 equal to ours is already there, equal to the value the agent started from (``base``) is
 written, anything else is a change made meanwhile by someone else: a conflict the agent
-decides, never overwritten.
+decides, never overwritten. A key getInfo's answer leaves out is asked for alone
+(``field=<key>``): DeepCall's value is then compared the same way, its refusal (no field of
+this account) sits next to the field, and a key it still does not show is not written.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ NOT_NOW_CODES: Final = frozenset({1002, 1009, 1010, 1014, 1020, 1032, 1039})
 # request all the same. 503 ("unavailable") is a refusal to take it: not sent.
 GATEWAY_STATUSES: Final = frozenset({502, 504})
 NO_DATA_FOUND: Final = 1012
+NOT_A_FIELD: Final = 1000  # getInfo for one field: "not a field of this account"
 MAY_HAVE_ARRIVED: Final = ("This note may already be in DeepCall: the connection broke after "
                            "it was sent. Check the call's notes in DeepCall, then send it "
                            "again or discard it.")
@@ -205,21 +208,46 @@ async def _current(client: DeepCallClient, item: OutboxItem,
         return _refusal(save, list(save.contactinfo), error)
 
 
+async def _asked_one_by_one(client: DeepCallClient, number: str, current: Mapping[str, object],
+                            keys: list[str]) -> tuple[dict[str, object], dict[str, str]]:
+    """``current`` completed with the keys its answer left out, asked for one at a time
+    (``field=<key>``), and DeepCall's refusals of such a key (not a field of this account),
+    key -> the reason. A key DeepCall still does not show stays out: unknown."""
+    found, refused = dict(current), {}
+    for key in keys:
+        if key in found:
+            continue
+        try:
+            answer = await client.directory_get_info(number, key)
+        except DeepCallError as error:
+            if error.code == NOT_A_FIELD:
+                refused[key] = _refused_value(error)
+            elif error.code in NOT_NOW_CODES:
+                raise
+            continue
+        if key in answer:
+            found[key] = answer[key]
+    return found, refused
+
+
 async def _write_checked(client: DeepCallClient, store: LocalStore, item: OutboxItem,
                          save: Save, current: Mapping[str, object],
                          create: bool) -> Delivered | Returned:
     # A key missing from the answer is unknown, not empty: DeepCall may hold anything there.
+    # Asked for alone, DeepCall may show it, or say it is no field of this account.
+    current, no_field = await _asked_one_by_one(client, item.number, current,
+                                                list(save.contactinfo))
     theirs = {key: _text(current[key]) for key in save.contactinfo if key in current}
-    unknown = [key for key in save.contactinfo if key not in theirs]
+    unknown = [key for key in save.contactinfo if key not in theirs and key not in no_field]
     missing = [key for key in save.contactinfo if theirs.get(key) != save.contactinfo[key]]
     conflicts = [key for key in missing
                  if key in theirs and theirs[key] != save.base.get(key, "").strip()]
-    if conflicts or unknown:
+    if conflicts or unknown or no_field:
         # Every edit not yet in DeepCall goes back, so one Save after the agent's choice
         # sends them together; those in conflict carry DeepCall's value and the question.
         return Returned(save.drafts(missing, {k: theirs[k] for k in conflicts},
                                     {**dict.fromkeys(unknown, UNKNOWN_VALUE),
-                                     **dict.fromkeys(conflicts, CONFLICT)}), "")
+                                     **dict.fromkeys(conflicts, CONFLICT), **no_field}), "")
     if missing:
         store.outbox_sending(item.id)
         try:
@@ -238,9 +266,11 @@ def _refusal(save: Save, keys: list[str], error: DeepCallError) -> Returned:
                                               re.IGNORECASE)]
     if not named:
         return Returned(save.drafts(keys), error.user_message)
-    words = error.server_message.strip()[:200]
-    return Returned(save.drafts(keys, errors=dict.fromkeys(
-        named, f"DeepCall refused this value: {words}.")), "")
+    return Returned(save.drafts(keys, errors=dict.fromkeys(named, _refused_value(error))), "")
+
+
+def _refused_value(error: DeepCallError) -> str:
+    return f"DeepCall refused this value: {error.server_message.strip()[:200]}."
 
 
 def _text(value: object) -> str:

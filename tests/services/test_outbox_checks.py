@@ -120,7 +120,10 @@ def test_a_key_missing_from_getinfo_is_never_taken_as_empty(
             record = sandbox.contact(PLAIN[1:])
             assert record is not None
             assert record.values["email"] == "desk@gupta.in"
-            assert parts.edits.drafts(PLAIN)[EMAIL].value == "rohan@gupta.in"  # kept
+            draft = parts.edits.drafts(PLAIN)[EMAIL]
+            # Asked for alone (field=email), DeepCall still did not show it: kept, unsaved.
+            assert (draft.value, draft.error) == ("rohan@gupta.in", UNKNOWN_VALUE)
+            assert _getinfo_fields(sandbox)[-2:] == ["all", "email"]
 
     run_async(scenario())
 
@@ -235,3 +238,85 @@ def test_a_save_deepcall_cannot_take_for_its_number_comes_back_not_retried(
             assert parts.edits.drafts("+123")[EMAIL].value == "a@b.in"
 
     run_async(scenario())
+
+
+def _getinfo_fields(sandbox: SandboxServer) -> list[object]:
+    """The ``field`` of each getInfo the sandbox received, in order."""
+    return [r.body.get("field") if r.body else None for r in sandbox.requests()
+            if r.action == "getInfo"]
+
+
+def _without_in_full_answers(monkeypatch: Any, parts: Any, key: str) -> None:
+    """getInfo (real HTTP to the sandbox) answers ``field=all`` without ``key``, as an
+    account may; asked for ``key`` alone it answers as the sandbox does."""
+    real = parts.client.directory_get_info
+
+    async def partial(cn: str, field: str = "all") -> dict[str, object]:
+        answer = await real(cn, field)
+        return {k: v for k, v in answer.items() if k != key} if field == "all" else answer
+
+    monkeypatch.setattr(parts.client, "directory_get_info", partial)
+
+
+def test_a_key_left_out_of_getinfo_is_asked_for_alone_and_then_written(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path,
+        monkeypatch: Any) -> None:
+    async def scenario() -> None:
+        async with outbox_parts(sandbox.base_url, tmp_path) as parts:
+            view = await parts.view(PLAIN)  # email empty, as DeepCall still has it
+            _without_in_full_answers(monkeypatch, parts, "email")
+            sandbox.clear_requests()
+            _, _, saved, _ = await wait_signal(
+                parts.outbox.saveDelivered, timeout=10,
+                trigger=lambda: parts.edits.save(view, {EMAIL: "rohan@gupta.in"}))
+            assert saved == {"email": "rohan@gupta.in"}
+
+    run_async(scenario())
+    record = sandbox.contact(PLAIN[1:])
+    assert record is not None
+    assert record.values["email"] == "rohan@gupta.in"
+    assert _getinfo_fields(sandbox) == ["all", "email"]
+
+
+def test_a_key_left_out_of_getinfo_and_changed_meanwhile_is_a_conflict(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path,
+        monkeypatch: Any) -> None:
+    async def scenario() -> None:
+        async with outbox_parts(sandbox.base_url, tmp_path) as parts:
+            view = await parts.view(PLAIN)
+            async with client_for(sandbox.base_url) as colleague:
+                await colleague.directory_update(PLAIN, {"email": "desk@gupta.in"})
+            _without_in_full_answers(monkeypatch, parts, "email")
+            await wait_signal(parts.outbox.saveReturned, timeout=10, trigger=lambda:
+                              parts.edits.save(view, {EMAIL: "rohan@gupta.in"}))
+            draft = parts.edits.drafts(PLAIN)[EMAIL]
+            assert (draft.value, draft.theirs) == ("rohan@gupta.in", "desk@gupta.in")
+            assert "meanwhile" in draft.error
+
+    run_async(scenario())
+    record = sandbox.contact(PLAIN[1:])
+    assert record is not None
+    assert record.values["email"] == "desk@gupta.in"  # the colleague's value stays
+
+
+def test_a_key_that_is_no_field_of_the_account_is_deepcalls_refusal_next_to_it(
+        run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+    shoe_size = ("Cu", "Shoe size")
+
+    async def scenario() -> None:
+        async with outbox_parts(sandbox.base_url, tmp_path) as parts:
+            sandbox.clear_requests()
+            _, _, form_error = await wait_signal(
+                parts.outbox.saveReturned, timeout=10, trigger=lambda: parts.outbox.add_save(
+                    PLAIN, UPDATE, {"custom_field_9": "42", "name": "Rohan G"},
+                    {"custom_field_9": "", "name": "Rohan Gupta"},
+                    {"custom_field_9": shoe_size, "name": NAME}))
+            assert form_error == ""
+            drafts = parts.edits.drafts(PLAIN)
+            assert drafts[shoe_size].error.startswith("DeepCall refused this value")
+            assert "custom_field_9" in drafts[shoe_size].error
+            assert (drafts[NAME].value, drafts[NAME].error) == ("Rohan G", "")  # kept too
+
+    run_async(scenario())
+    assert _getinfo_fields(sandbox) == ["all", "custom_field_9"]
+    assert [r.action for r in sandbox.requests()] == ["getInfo", "getInfo"]  # nothing written
