@@ -167,7 +167,7 @@ def test_a_caller_with_unsaved_or_waiting_work_keeps_their_latest_entry(
 
 def test_the_row_cap_keeps_the_latest_entry_of_a_caller_with_unsaved_work(
         store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("app.services.store.HISTORY_LIMIT", 3)
+    monkeypatch.setattr("app.services.store_pops.HISTORY_LIMIT", 3)
     store.record_pop(ASHA, "found", name="drafted long ago")
     store.save_draft(ASHA, "half a note")
     for i in range(5):

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from app.services import store as store_module
-from app.services import store_recovery, store_schema
+from app.services import store_damaged_files, store_recovery, store_schema
 from app.services.store import (
     DATABASE_FILE_NAME,
     SCHEMA_VERSION,
@@ -352,7 +352,7 @@ def test_a_recovery_that_fails_unexpectedly_never_stops_the_start(
     def unexpected(_path: Path) -> list[tuple[object, ...]]:
         raise ValueError("a kind of row nobody foresaw")
 
-    monkeypatch.setattr(store_module, "readable_items_of", unexpected)
+    monkeypatch.setattr(store_damaged_files, "readable_items_of", unexpected)
     store = LocalStore.in_profile(tmp_path)
     _note(store, "the app works")
     assert aside.exists()  # not marked recovered: tried again at the next start

@@ -1,0 +1,63 @@
+"""What every part of the local store shares: the one SQLite connection and the lock around it.
+
+``LocalStore`` is put together from one part per table (pops, drafts, the outbox) and one for
+the damaged files it recovers; each part runs its SQL through this connection, so the Qt main
+thread and a worker may both use the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class StoreUnavailable(OSError):
+    """The local database exists but cannot be used right now (locked, full disk, a failed
+    upgrade); it is left exactly as it is."""
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        if _is_in_use(cause):
+            super().__init__(f"The local database {path} is in use by another program (another "
+                             "Screen-Pop, or a tool that opened the file). Nothing in it was "
+                             "changed; close that program, then start again.")
+        else:
+            super().__init__(f"The local database {path} cannot be opened ({cause}). Nothing "
+                             "in it was changed; free disk space or check the folder, then "
+                             "start again.")
+        self.path = path
+
+
+def _is_in_use(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class StoreConnection:
+    """The connection, its lock and the transaction that groups statements."""
+
+    path: Path
+    _db: sqlite3.Connection
+    _lock: threading.Lock
+
+    @contextlib.contextmanager
+    def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``durable``: its commit waits until the data is on the disk
+        (``synchronous=FULL``, which cannot change inside a transaction, so per transaction)."""
+        with self._lock:
+            if durable:
+                self._db.execute("PRAGMA synchronous=FULL")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            finally:
+                if durable:
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+
