@@ -15,7 +15,7 @@ from app.api.auth import TokenAuth
 from app.api.errors import ApiGroup, DeepCallError, ServerError
 from app.sandbox.accounts import ALT_TOKEN, ALT_USER_ID
 from app.sandbox.server import SandboxServer
-from app.services import outbox as outbox_module
+from app.services import outbox_outcomes
 from app.services.outbox import ANOTHER_ACCOUNT, NoteTarget
 from app.services.outbox_delivery import MayHaveArrived, Refused, _write
 from tests.fixtures.qt_async import wait_signal, wait_until
@@ -130,7 +130,7 @@ def test_a_note_waits_on_the_call_it_was_written_during_not_a_later_one(
 def test_a_note_for_a_number_without_any_call_is_handed_to_the_agent_in_the_end(
         run_async: Callable[..., Any], sandbox: SandboxServer, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(outbox_module, "NO_CALL_TRIES", 3)
+    monkeypatch.setattr(outbox_outcomes, "NO_CALL_TRIES", 3)
 
     async def scenario() -> None:
         async with outbox_parts(sandbox.base_url, tmp_path,

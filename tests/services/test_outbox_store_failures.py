@@ -14,13 +14,8 @@ from typing import Any
 import pytest
 
 from app.sandbox.server import SandboxServer
-from app.services.outbox import (
-    LAST_RETRY_SECONDS,
-    MAX_WAIT_SECONDS,
-    NoteTarget,
-    Outbox,
-    backoff_seconds,
-)
+from app.services.outbox import MAX_WAIT_SECONDS, NoteTarget, Outbox, backoff_seconds
+from app.services.outbox_retry import LAST_RETRY_SECONDS
 from app.services.store import LocalStore
 from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_signal, wait_until

@@ -19,7 +19,7 @@ from app.api.client import DeepCallClient, Timeouts
 from app.core.pop_request import PopRequest
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.server import SandboxServer
-from app.services import outbox as outbox_module
+from app.services import outbox_retry
 from app.services.outbox import Outbox
 from app.services.pop_coordinator import PopCoordinator
 from app.services.secrets import MemorySecretStore
@@ -50,8 +50,8 @@ async def quiesce(timeout: float = 5.0) -> None:
 def long_backoff(monkeypatch: pytest.MonkeyPatch) -> float:
     """Ten minutes between the outbox's tries: what is sent during a test was not sent by
     its retry timer."""
-    monkeypatch.setattr(outbox_module, "FIRST_RETRY_SECONDS", 600.0)
-    monkeypatch.setattr(outbox_module, "LAST_RETRY_SECONDS", 600.0)
+    monkeypatch.setattr(outbox_retry, "FIRST_RETRY_SECONDS", 600.0)
+    monkeypatch.setattr(outbox_retry, "LAST_RETRY_SECONDS", 600.0)
     return 600.0
 
 
