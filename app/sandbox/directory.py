@@ -6,7 +6,9 @@ wrong type is 1000 here:
 - ``cn``/``contact`` missing, empty or not a string/integer -> 1000
 - ``cn``/``contact`` that is no phone number -> 1005
 - getInfo/update of a number that has no contact; search that matches nothing -> 1012
-- create of a number that already has a contact -> 1504
+- create of a number that already has a contact -> 1504 (also when a colleague's create,
+  set up with ``Store.race_next_create``, lands just before it)
+- create/update of a number on the Do-Not-Call list (``Store.mark_dnc``) -> 1510
 - ``contactinfo``/``other`` not an object; a key the account does not have (e.g.
   ``custom_field_9``); ``name`` with anything but letters, spaces and dots; an invalid
   ``email``; ``dob``/``updatetime``/``lastcalltime`` not a real ``dd-mm-YYYY`` date;
@@ -23,7 +25,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from app.sandbox.accounts import Account
+from app.sandbox.numbers import candidate_keys
 from app.sandbox.protocol import (
+    DNC_ERROR,
     FAILED_TO_CREATE_DIRECTORY,
     INVALID_CONTACT_NUMBER,
     INVALID_PARAMETER,
@@ -149,6 +153,27 @@ def _existing(data: AccountData, raw: str | int) -> tuple[str, ContactRecord]:
     return key, record
 
 
+def _refuse_dnc(data: AccountData, key: str) -> None:
+    if key in data.dnc:
+        raise ApiError(DNC_ERROR, "this number is on the Do-Not-Call list")
+
+
+def _colleague_creates_first(account: Account, data: AccountData, raw: str | int) -> None:
+    """The racing create set up for this number (if any) lands now, before the one being
+    handled, filed where that create would file it."""
+    found = [data.racing_creates.pop(k) for k in candidate_keys(raw) if k in data.racing_creates]
+    key, record = find_contact(data, raw)
+    if found and key is not None and record is None:
+        data.contacts[key] = _new_record(account, found[0], {})
+
+
+def _new_record(account: Account, values: Mapping[str, str],
+                other: Mapping[str, object]) -> ContactRecord:
+    return ContactRecord(values={k: values.get(k, "") for k in account.directory_keys()},
+                         other={"createtime": TODAY, "updatetime": TODAY, "lastcalltime": "",
+                                "totalcalls": 0, **other})
+
+
 def get_info(store: Store, account: Account, body: Body) -> object:
     raw = _number(body, "cn")
     keys = _projection(account, body.get("field"), "field")
@@ -183,15 +208,15 @@ def create(store: Store, account: Account, body: Body) -> object:
     other = validate_other(body.get("other"))
 
     def run(data: AccountData) -> object:
-        key, record = find_contact(data, raw)
+        key, _ = find_contact(data, raw)
         if key is None:
             raise ApiError(INVALID_CONTACT_NUMBER)
-        if record is not None:
+        _refuse_dnc(data, key)
+        _colleague_creates_first(account, data, raw)
+        key, record = find_contact(data, raw)
+        if key is None or record is not None:
             raise ApiError(FAILED_TO_CREATE_DIRECTORY, "contact already exists")
-        data.contacts[key] = ContactRecord(
-            values={k: values.get(k, "") for k in account.directory_keys()},
-            other={"createtime": TODAY, "updatetime": TODAY, "lastcalltime": "",
-                   "totalcalls": 0, **other})
+        data.contacts[key] = _new_record(account, values, other)
         return "Contact created successfully"
 
     return store.with_account(account, run)
@@ -205,7 +230,8 @@ def update(store: Store, account: Account, body: Body) -> object:
         raise ApiError(INVALID_PARAMETER, "nothing to update: give contactinfo or other")
 
     def run(data: AccountData) -> object:
-        _key, record = _existing(data, raw)
+        key, record = _existing(data, raw)
+        _refuse_dnc(data, key)
         record.values.update(values)
         record.other.update({"updatetime": TODAY, **other})
         return "Contact updated successfully"

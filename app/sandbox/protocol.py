@@ -16,6 +16,7 @@ INTERNAL_SERVER_ERROR = 1032
 ACCOUNT_SUSPENDED = 1039
 AGENT_DASHBOARD_ERROR = 1501
 FAILED_TO_CREATE_DIRECTORY = 1504
+DNC_ERROR = 1510  # the number is on the account's Do-Not-Call list
 
 MESSAGES = {
     INVALID_PARAMETER: "Invalid parameter",
@@ -31,6 +32,7 @@ MESSAGES = {
     ACCOUNT_SUSPENDED: "User account suspended",
     AGENT_DASHBOARD_ERROR: "Agent dashboard error",
     FAILED_TO_CREATE_DIRECTORY: "Failed to create directory",
+    DNC_ERROR: "DNC error",
 }
 
 

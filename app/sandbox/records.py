@@ -54,3 +54,9 @@ class AccountData:
     # such as markup, huge values or thousands of groups.
     crafted: dict[str, dict[str, dict[str, object]]] = field(default_factory=dict)
     crafted_agent_status: str | None = None  # the counters' agentStatus, set as is by a test
+    # Contact keys on the Do-Not-Call list: Directory create/update of them answer 1510.
+    dnc: set[str] = field(default_factory=set)
+    # key -> a colleague's contactinfo, created just before the next Directory create of that
+    # number is handled: that create loses the race (1504), as if the colleague's create had
+    # landed between the client's getInfo and its create.
+    racing_creates: dict[str, dict[str, str]] = field(default_factory=dict)

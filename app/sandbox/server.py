@@ -181,6 +181,18 @@ class SandboxServer:
         of groups: what a hostile lead form can store) until the next reset."""
         self.state.store.craft_contact_info(account, number, groups)
 
+    def mark_dnc(self, number: str, account: Account = DEMO) -> None:
+        """Put ``number`` on the Do-Not-Call list: Directory create and update of it answer
+        1510 "DNC error" until the next reset (getInfo and contactInfo answer as usual)."""
+        self.state.store.mark_dnc(account, number)
+
+    def race_next_create(self, number: str, contactinfo: dict[str, str],
+                         account: Account = DEMO) -> None:
+        """A colleague's create of ``number`` (with ``contactinfo``) lands just before the
+        next Directory create of it: that create answers 1504, as when the colleague's
+        create arrives between a client's getInfo and its create. Until the next reset."""
+        self.state.store.race_next_create(account, number, contactinfo)
+
     def craft_agent_status(self, status: str, account: Account = DEMO) -> None:
         """The counters answer ``status`` as the agent's status (markup, a huge text) until
         the next reset."""

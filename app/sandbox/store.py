@@ -65,6 +65,28 @@ class Store:
 
         self.with_account(account, put)
 
+    def mark_dnc(self, account: Account, number: str) -> None:
+        """Put ``number`` on the Do-Not-Call list: Directory create/update of it answer 1510
+        until the next reset."""
+        keys = candidate_keys(number)
+        if not keys:
+            raise ValueError(f"{number!r} is not a phone number")
+        self.with_account(account, lambda data: data.dnc.update(keys))
+
+    def race_next_create(self, account: Account, number: str,
+                         contactinfo: dict[str, str]) -> None:
+        """A colleague creates ``number`` with ``contactinfo`` just before the next Directory
+        create of it is handled: that create answers 1504 and the contact exists from then on
+        (until the next reset)."""
+        keys = candidate_keys(number)
+        if not keys:
+            raise ValueError(f"{number!r} is not a phone number")
+
+        def put(data: AccountData) -> None:
+            data.racing_creates.update({key: dict(contactinfo) for key in keys})
+
+        self.with_account(account, put)
+
     def contact_count(self, account: Account) -> int:
         return self.with_account(account, lambda data: len(data.contacts))
 

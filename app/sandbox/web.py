@@ -281,6 +281,14 @@ async def admin_notes(request: web.Request) -> web.Response:
                                          "content": n.content} for n in notes]})
 
 
+def _account_named(body: Mapping[str, object]) -> Account:
+    name = body.get("account", "demo")
+    account = next((a for a in ACCOUNTS if a.name == name), None)
+    if account is None:
+        raise ValueError(f"no account {name!r}")
+    return account
+
+
 async def admin_craft_contact_info(request: web.Request) -> web.Response:
     """Body ``{"callerNumber": "...", "groups": {group: {label: value}}, "account": "demo"}``:
     contactInfo for that number answers ``groups`` as is until the next reset."""
@@ -291,11 +299,48 @@ async def admin_craft_contact_info(request: web.Request) -> web.Response:
                 or not isinstance(body.get("groups"), dict) \
                 or not all(isinstance(g, dict) for g in body["groups"].values()):
             raise ValueError('send {"callerNumber": "...", "groups": {group: {label: value}}}')
-        name = body.get("account", "demo")
-        account = next((a for a in ACCOUNTS if a.name == name), None)
-        if account is None:
-            raise ValueError(f"no account {name!r}")
-        state.store.craft_contact_info(account, body["callerNumber"], body["groups"])
+        state.store.craft_contact_info(_account_named(body), body["callerNumber"],
+                                       body["groups"])
+    except ValueError as error:
+        return web.json_response({"ok": False, "error": str(error)}, status=400)
+    return web.json_response({"ok": True})
+
+
+async def _admin_body(request: web.Request, usage: str) -> dict[str, object]:
+    """The admin call's JSON object with a string ``number``; ValueError(usage) if not."""
+    try:
+        body = json.loads(await request.text())
+    except ValueError:
+        raise ValueError(usage) from None
+    if not isinstance(body, dict) or not isinstance(body.get("number"), str):
+        raise ValueError(usage)
+    return body
+
+
+async def admin_dnc(request: web.Request) -> web.Response:
+    """Body ``{"number": "...", "account": "demo"}``: the number goes on the Do-Not-Call list;
+    Directory create/update of it answer 1510 until the next reset."""
+    state = request.app[STATE_KEY]
+    try:
+        body = await _admin_body(request, 'send {"number": "..."}')
+        state.store.mark_dnc(_account_named(body), str(body["number"]))
+    except ValueError as error:
+        return web.json_response({"ok": False, "error": str(error)}, status=400)
+    return web.json_response({"ok": True})
+
+
+async def admin_race_create(request: web.Request) -> web.Response:
+    """Body ``{"number": "...", "contactinfo": {key: text}, "account": "demo"}``: a colleague's
+    create of that number lands just before the next Directory create of it (which answers
+    1504)."""
+    state = request.app[STATE_KEY]
+    usage = 'send {"number": "...", "contactinfo": {key: text}}'
+    try:
+        body = await _admin_body(request, usage)
+        info = body.get("contactinfo", {})
+        if not isinstance(info, dict) or not all(isinstance(v, str) for v in info.values()):
+            raise ValueError(usage)
+        state.store.race_next_create(_account_named(body), str(body["number"]), info)
     except ValueError as error:
         return web.json_response({"ok": False, "error": str(error)}, status=400)
     return web.json_response({"ok": True})
@@ -323,4 +368,6 @@ def create_app(state: SandboxState) -> web.Application:
     app.router.add_get(f"{admin}/notes", admin_notes)
     app.router.add_get(f"{admin}/accounts", admin_accounts)
     app.router.add_post(f"{admin}/contact-info", admin_craft_contact_info)
+    app.router.add_post(f"{admin}/dnc", admin_dnc)
+    app.router.add_post(f"{admin}/race-create", admin_race_create)
     return app
