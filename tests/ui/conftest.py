@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -87,6 +89,11 @@ class Stack:
         """What the draft timer does half a second after typing stops."""
         self.session.presenter.save_note_draft()
 
+    def ctrl_s(self) -> None:
+        """The agent's Ctrl+S (Cmd+S on macOS) in the window."""
+        self.window.activateWindow()
+        QTest.keySequence(self.window, QKeySequence(QKeySequence.StandardKey.Save))
+
     def pop(self, e164: str, call_id: str | None = None) -> bool:
         return self.coordinator.pop(PopRequest(e164, call_id, source="test"))
 
@@ -109,6 +116,13 @@ StackFactory = Callable[..., Stack]
 def requests_of(sandbox: SandboxServer, action: str) -> int:
     """How many ``action`` requests (e.g. "update", "notesAdd") the sandbox has logged."""
     return sum(1 for r in sandbox.requests() if r.action == action)
+
+
+def directory_values(sandbox: SandboxServer, number: str) -> dict[str, str]:
+    """What DeepCall's directory holds for ``number`` (Directory key -> text)."""
+    record = sandbox.contact(number.lstrip("+"))
+    assert record is not None, f"no contact {number} in the sandbox"
+    return dict(record.values)
 
 
 def close_when_the_test_ends(request: pytest.FixtureRequest,

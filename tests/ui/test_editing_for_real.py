@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from PySide6.QtGui import QKeySequence
-from PySide6.QtTest import QTest
-
 from app.api.auth import TokenAuth
 from app.api.client import DeepCallClient
 from app.core.field_mapping import FieldMapping, FieldSpec, default_mapping
@@ -23,7 +20,7 @@ from app.sandbox.server import SandboxServer
 from app.services.outbox_delivery import CONFLICT
 from app.ui.contact_form import UNSAVED_MARK
 from tests.fixtures.qt_async import wait_signal, wait_until
-from tests.ui.conftest import Stack, StackFactory, quiesce, requests_of
+from tests.ui.conftest import StackFactory, directory_values, quiesce, requests_of
 from tests.ui.form_typing import editor, label_text, problem_text, type_into
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
@@ -37,17 +34,6 @@ CITY = ("Cu", "city")
 SHOE_SIZE = ("Cu", "Shoe size")  # mapped by the agent to a key the account does not have
 
 
-def _ctrl_s(stack: Stack) -> None:
-    stack.window.activateWindow()
-    QTest.keySequence(stack.window, QKeySequence(QKeySequence.StandardKey.Save))
-
-
-def _directory(sandbox: SandboxServer, number: str) -> dict[str, str]:
-    record = sandbox.contact(number.lstrip("+"))
-    assert record is not None
-    return dict(record.values)
-
-
 def test_ctrl_s_saves_to_deepcall_and_the_form_header_cache_and_state_show_it(
         make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
     stack = make_stack(dedupe_seconds=0)
@@ -58,9 +44,9 @@ def test_ctrl_s_saves_to_deepcall_and_the_form_header_cache_and_state_show_it(
         await stack.shown(KNOWN)
         type_into(form, NAME, "Aarav K. Mehta")
         assert label_text(form, NAME).endswith(UNSAVED_MARK)
-        await wait_signal(stack.outbox.saveDelivered, 10, trigger=lambda: _ctrl_s(stack))
+        await wait_signal(stack.outbox.saveDelivered, 10, trigger=stack.ctrl_s)
         await quiesce()
-        assert _directory(sandbox, KNOWN)["name"] == "Aarav K. Mehta"
+        assert directory_values(sandbox, KNOWN)["name"] == "Aarav K. Mehta"
         assert editor(form, NAME).text() == "Aarav K. Mehta"
         assert not label_text(form, NAME).endswith(UNSAVED_MARK)
         assert form.edits() == {}
@@ -95,7 +81,7 @@ def test_add_to_deepcall_makes_an_unknown_caller_known_without_asking_again(
         type_into(window.form, NAME, "Meera Nair")
         await wait_signal(stack.outbox.saveDelivered, 10, trigger=window.save_button.click)
         await quiesce()
-        assert _directory(sandbox, UNKNOWN)["name"] == "Meera Nair"
+        assert directory_values(sandbox, UNKNOWN)["name"] == "Meera Nair"
         assert window.status == "found"
         assert window.header.caller_name.full_text() == "Meera Nair"
         assert window.save_button.text() == "&Save to DeepCall"
@@ -118,9 +104,9 @@ def test_a_change_made_in_deepcall_meanwhile_is_shown_and_keep_mine_saves_over_i
         async with DeepCallClient(sandbox.base_url, DEMO_AUTH) as colleague:
             await colleague.directory_update(PLAIN, {"email": "desk@gupta.in"})
         type_into(form, EMAIL, "rohan@gupta.in")
-        await wait_signal(stack.outbox.saveReturned, 10, trigger=lambda: _ctrl_s(stack))
+        await wait_signal(stack.outbox.saveReturned, 10, trigger=stack.ctrl_s)
         await quiesce()
-        assert _directory(sandbox, PLAIN)["email"] == "desk@gupta.in"  # not overwritten
+        assert directory_values(sandbox, PLAIN)["email"] == "desk@gupta.in"  # not overwritten
         under = problem_text(form, EMAIL)
         assert "desk@gupta.in" in under
         assert "rohan@gupta.in" in under
@@ -132,9 +118,9 @@ def test_a_change_made_in_deepcall_meanwhile_is_shown_and_keep_mine_saves_over_i
                     if b.text() == "Keep mine")
         keep.click()
         await wait_until(lambda: form.problem_row(EMAIL) is None)
-        await wait_signal(stack.outbox.saveDelivered, 10, trigger=lambda: _ctrl_s(stack))
+        await wait_signal(stack.outbox.saveDelivered, 10, trigger=stack.ctrl_s)
         await quiesce()
-        assert _directory(sandbox, PLAIN)["email"] == "rohan@gupta.in"
+        assert directory_values(sandbox, PLAIN)["email"] == "rohan@gupta.in"
         state = stack.state()
         assert (state["unsaved"], state["field_errors"]) == ({}, {})
         assert state["fields"]["Email"] == "rohan@gupta.in"  # type: ignore[index]
@@ -154,7 +140,7 @@ def test_an_edit_of_outer_whitespace_only_is_no_edit_once_save_is_pressed(
         type_into(form, CITY, " Delhi ")  # the saved value, with spaces around it
         stack.session.presenter.keep_drafts()
         assert stack.state()["unsaved"] == {"City": " Delhi "}
-        _ctrl_s(stack)
+        stack.ctrl_s()
         assert "Nothing to save" in window.form_message.text()
         assert stack.state()["unsaved"] == {}
         assert stack.store.field_drafts(PLAIN) == {}
@@ -165,9 +151,9 @@ def test_an_edit_of_outer_whitespace_only_is_no_edit_once_save_is_pressed(
         # Beside a real change: saved trimmed, shown as saved, no mark left behind.
         type_into(form, CITY, " Pune ")
         type_into(form, EMAIL, "rohan@gupta.in")
-        await wait_signal(stack.outbox.saveDelivered, 10, trigger=lambda: _ctrl_s(stack))
+        await wait_signal(stack.outbox.saveDelivered, 10, trigger=stack.ctrl_s)
         await quiesce()
-        assert _directory(sandbox, PLAIN)["custom_field_1"] == "Pune"
+        assert directory_values(sandbox, PLAIN)["custom_field_1"] == "Pune"
         assert editor(form, CITY).text() == "Pune"
         assert not label_text(form, CITY).endswith(UNSAVED_MARK)
         assert form.edits() == {}
@@ -191,7 +177,7 @@ def test_a_value_deepcall_refuses_is_explained_next_to_its_field_and_kept(
         stack.pop(KNOWN)
         await stack.shown(KNOWN)
         type_into(form, SHOE_SIZE, "42")
-        await wait_signal(stack.outbox.saveReturned, 10, trigger=lambda: _ctrl_s(stack))
+        await wait_signal(stack.outbox.saveReturned, 10, trigger=stack.ctrl_s)
         await quiesce()
         assert "DeepCall refused this value" in problem_text(form, SHOE_SIZE)
         assert "custom_field_9" in problem_text(form, SHOE_SIZE)
@@ -220,7 +206,7 @@ def test_deepcall_away_mid_shift_then_the_next_answer_delivers_each_change_once(
         await stack.shown(KNOWN)
         sandbox.set_faults("http503")
         type_into(window.form, EMAIL, "aarav@renewed.example.in")
-        await wait_signal(stack.outbox.saveWaiting, 10, trigger=lambda: _ctrl_s(stack))
+        await wait_signal(stack.outbox.saveWaiting, 10, trigger=stack.ctrl_s)
         window.notes.editor.setPlainText(note)
         await wait_signal(stack.outbox.noteFailed, 10, trigger=window.notes.send_button.click)
         await quiesce()
@@ -240,7 +226,7 @@ def test_deepcall_away_mid_shift_then_the_next_answer_delivers_each_change_once(
     run_async(scenario())
     assert [n.content for n in sandbox.notes(DEMO_KNOWN_NUMBER)].count(note) == 1
     assert (requests_of(sandbox, "notesAdd"), requests_of(sandbox, "update")) == (1, 1)
-    assert _directory(sandbox, KNOWN)["email"] == "aarav@renewed.example.in"
+    assert directory_values(sandbox, KNOWN)["email"] == "aarav@renewed.example.in"
     assert stack.store.outbox_items() == []
 
 
