@@ -7,7 +7,7 @@ import contextlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,26 @@ class RealApp:
                 return state
             return None
         return poll_until(settled, 30, f"the app to show {number}")
+
+    def state_where(self, holds: Callable[[dict[str, Any]], bool], what: str,
+                    timeout: float = 30) -> dict[str, Any]:
+        """The first ``state`` for which ``holds`` is true; on time-out the last state and
+        the app's output are in the error."""
+        last: dict[str, Any] = {}
+
+        def check() -> dict[str, Any] | None:
+            last.clear()
+            last.update(self.state() or {})
+            return dict(last) if last and holds(last) else None
+        try:
+            return poll_until(check, timeout, what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the app's state: {last}\n{self.output()}") from None
+
+    def until_unsaved(self, wanted: dict[str, str], timeout: float = 10) -> None:
+        """Until ``state`` shows exactly ``wanted`` as the shown caller's drafts."""
+        self.state_where(lambda state: state.get("unsaved") == wanted,
+                         f"the drafts {wanted}", timeout)
 
     def xdotool(self, *args: str) -> str:
         result = subprocess.run(["xdotool", *args], env=self.env, capture_output=True,

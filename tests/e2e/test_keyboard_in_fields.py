@@ -7,31 +7,17 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
-from tests.e2e.real_app import RealApp, real_app
-from tests.tools.other_process import poll_until
+from tests.e2e.real_app import real_app
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(shutil.which("xdotool") is None,
                                  reason="needs xdotool: apt-get install xdotool")]
-
-
-def _unsaved(app: RealApp, wanted: dict[str, str]) -> None:
-    last: dict[str, Any] = {}
-
-    def written() -> bool:
-        last.update(app.state() or {})
-        return last.get("unsaved") == wanted
-    try:
-        poll_until(written, 10, f"the drafts {wanted}")
-    except AssertionError:
-        raise AssertionError(f"drafts {last.get('unsaved')}, wanted {wanted}") from None
 
 
 def test_f2_and_ctrl_e_from_inside_a_field_put_the_caret_at_the_end_of_the_first_field(
@@ -43,18 +29,18 @@ def test_f2_and_ctrl_e_from_inside_a_field_put_the_caret_at_the_end_of_the_first
         app.focus_window()
         app.xdotool("key", "--clearmodifiers", "F2")
         app.xdotool("type", "--delay", "50", "Q")
-        _unsaved(app, {"Name": name + "Q"})  # added at the end, the name not wiped out
+        app.until_unsaved({"Name": name + "Q"})  # added at the end, the name not wiped out
         app.xdotool("key", "--clearmodifiers", "Escape")
-        _unsaved(app, {})
+        app.until_unsaved({})
         # From a line field (Email) and from a multi-line one (Address), Ctrl+E goes to
         # the end of Name, whatever the text field would do with it.
         app.xdotool("key", "--clearmodifiers", "F2", "Tab", "End")
         app.xdotool("type", "--delay", "50", "W")
         app.xdotool("key", "--clearmodifiers", "ctrl+e")
         app.xdotool("type", "--delay", "50", "E")
-        _unsaved(app, {"Name": name + "E", "Email": email + "W"})
+        app.until_unsaved({"Name": name + "E", "Email": email + "W"})
         app.xdotool("key", "--clearmodifiers", "Tab", "Tab", "ctrl+End")
         app.xdotool("type", "--delay", "50", "Z")
         app.xdotool("key", "--clearmodifiers", "ctrl+e")
         app.xdotool("type", "--delay", "50", "E")
-        _unsaved(app, {"Name": name + "EE", "Email": email + "W", "Address": address + "Z"})
+        app.until_unsaved({"Name": name + "EE", "Email": email + "W", "Address": address + "Z"})

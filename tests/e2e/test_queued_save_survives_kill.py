@@ -15,14 +15,12 @@ import shutil
 import signal
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
-from tests.e2e.real_app import RealApp, real_app
-from tests.tools.other_process import poll_until
+from tests.e2e.real_app import real_app
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 ADDED = " Kumar"
@@ -37,19 +35,6 @@ def _updates(sandbox: SandboxServer) -> list[dict[str, object] | None]:
     return [r.body for r in sandbox.requests() if (r.group, r.action) == ("Directory", "update")]
 
 
-def _state_where(app: RealApp, holds: Any, what: str) -> dict[str, Any]:
-    last: dict[str, Any] = {}
-
-    def check() -> dict[str, Any] | None:
-        last.clear()
-        last.update(app.state() or {})
-        return dict(last) if last and holds(last) else None
-    try:
-        return poll_until(check, 30, what)
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; the app's state: {last}\n{app.output()}") from None
-
-
 def test_a_save_queued_during_an_outage_is_delivered_once_after_a_sigkill_and_restart(
         app_env: dict[str, str], sandbox: SandboxServer, tmp_path: Path) -> None:
     profile, log = tmp_path / "profile", tmp_path / "app.log"
@@ -61,10 +46,10 @@ def test_a_save_queued_during_an_outage_is_delivered_once_after_a_sigkill_and_re
         app.focus_window()
         app.xdotool("key", "--clearmodifiers", "F2", "End")
         app.xdotool("type", "--delay", "40", ADDED)
-        _state_where(app, lambda s: s.get("unsaved") == {"Name": new_name},
+        app.state_where(lambda s: s.get("unsaved") == {"Name": new_name},
                      "the edit to be written as a draft")
         app.xdotool("key", "--clearmodifiers", "ctrl+s")
-        waiting = _state_where(app, lambda s: s.get("outbox") == 1,
+        waiting = app.state_where(lambda s: s.get("outbox") == 1,
                                "the save to wait in the outbox")
         assert waiting["unsaved"] == {}  # queued, no longer a draft
         assert _updates(sandbox), "the save was never tried"
@@ -77,9 +62,9 @@ def test_a_save_queued_during_an_outage_is_delivered_once_after_a_sigkill_and_re
     sandbox.clear_faults()
     sandbox.clear_requests()
     with real_app(profile, app_env, log) as app:
-        _state_where(app, lambda s: s.get("outbox") == 0, "the queued save to be delivered")
+        app.state_where(lambda s: s.get("outbox") == 0, "the queued save to be delivered")
         assert app.cli("pop", KNOWN).returncode == 0
-        state = _state_where(app, lambda s: s.get("number") == KNOWN
+        state = app.state_where(lambda s: s.get("number") == KNOWN
                              and s.get("status") == "found"
                              and s.get("fields", {}).get("Name") == new_name,
                              "the next pop to show the saved name")
