@@ -1,11 +1,13 @@
 """End to end: an agent types into the real app, the app is killed with SIGKILL, nothing is lost.
 
 The app (``python -m app --profile DIR``, not the demo) runs on Xvfb against the sandbox over
-loopback HTTP; the keys come from xdotool in another process, as from a keyboard. While the
-agent is still typing, ``screenpop state`` must already show part of the edit as written
-(a draft is written during continuous typing, not only after a pause); the app is then killed
-mid-word with SIGKILL, started again, and the next pop of that number brings every edit back,
-marked unsaved, with the note the agent was writing; Ctrl+S then saves the restored edit.
+loopback HTTP; the keys come from xdotool in another process, as from a keyboard. The agent
+writes a note, edits Email, the multi-line Address (a new line) and Company, moving with Tab,
+then types on at the end of Name. While the agent is still typing, ``screenpop state`` must
+already show part of that edit as written (a draft is written during continuous typing, not
+only after a pause); the app is then killed mid-word with SIGKILL, started again, and the next
+pop of that number brings every edit back, marked unsaved, with the note the agent was
+writing, and the history's pending mark for the caller; Ctrl+S then saves the restored edits.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import pytest
 
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
+from app.services.outbox import SENDABLE_KINDS
 from app.services.store import LocalStore
-from tests.e2e.real_app import real_app
+from app.ui.history_panel import pending_text
+from tests.e2e.real_app import RealApp, real_app
 from tests.tools.other_process import poll_until
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
@@ -31,6 +35,9 @@ KNOWN = "+" + DEMO_KNOWN_NUMBER
 # second within which each keystroke must be written.
 TYPED_NAME = " Kumar Raghunathan Iyer"
 NOTE = "Asked for a callback tomorrow"
+EMAIL = "aarav@mehta-traders.example.in"
+ADDRESS_LINE = "Flat 4B, Sea View Towers"  # typed on a new line under the saved address
+COMPANY = "Mehta Traders"
 
 pytestmark = [pytest.mark.xvfb,
               pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
@@ -49,6 +56,7 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
         app.focus_window()
         app.xdotool("key", "--clearmodifiers", "ctrl+n")  # the note first, typed in full
         app.xdotool("type", "--delay", "30", NOTE)
+        others = _edit_email_address_and_company(app, before["fields"]["Address"])
         app.xdotool("key", "--clearmodifiers", "F2")  # the first editable field: Name
         app.xdotool("key", "--clearmodifiers", "End")
         typing = subprocess.Popen(["xdotool", "type", "--delay", "120", TYPED_NAME],
@@ -81,6 +89,7 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
     finally:
         store.close()
     assert kept["Name"].startswith(written), (kept, written)
+    assert {k: v for k, v in kept.items() if k != "Name"} == others
     assert note == NOTE
 
     with real_app(profile, app_env, log) as app:
@@ -89,26 +98,44 @@ def test_edits_typed_before_a_sigkill_come_back_at_the_next_pop(
         def restored() -> dict[str, Any] | None:
             state = app.shown(KNOWN)
             return state if state.get("unsaved") else None
-        state = poll_until(restored, 30, "the unsaved edit to come back")
-        assert state["unsaved"] == {"Name": kept["Name"]}, state
+        state = poll_until(restored, 30, "the unsaved edits to come back")
+        assert state["unsaved"] == {"Name": kept["Name"], "Email": EMAIL,
+                                    "Address": others["Address"], "Company": COMPANY}, state
         assert state["fields"]["Name"] == name  # DeepCall still has the old name
         history = [entry for entry in state["history"] if entry["number"] == KNOWN]
         assert history, state["history"]
+        # state's history entries carry no pending mark: read it where the history panel
+        # reads it, in the restarted app's own database.
+        store = LocalStore.in_profile(profile)
+        try:
+            marks = store.pending_by_number(SENDABLE_KINDS).get(KNOWN)
+        finally:
+            store.close()
+        assert pending_text(marks) == "unsaved changes", marks
 
         # The edit is back in the form itself: Ctrl+S sends it, and DeepCall now has it.
         app.focus_window()
         app.xdotool("key", "--clearmodifiers", "ctrl+s")
 
-        last: dict[str, Any] = {}
-
-        def saved() -> dict[str, Any] | None:
-            last.update(app.state() or {})
-            return last if last.get("fields", {}).get("Name") == kept["Name"].strip() \
-                and last.get("unsaved") == {} and last.get("outbox") == 0 else None
-        try:
-            poll_until(saved, 30, "the restored edit to be saved in DeepCall")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; the app's state: {last}\n{app.output()}") from None
+        app.state_where(lambda last: last.get("fields", {}).get("Name") == kept["Name"].strip()
+                        and last.get("unsaved") == {} and last.get("outbox") == 0,
+                        "the restored edits to be saved in DeepCall")
         record = sandbox.contact(KNOWN)
         assert record is not None
-        assert record.values["name"] == kept["Name"].strip()
+        assert (record.values["name"], record.values["email"], record.values["address"],
+                record.values["company"]) == (kept["Name"].strip(), EMAIL,
+                                              others["Address"], COMPANY)
+
+
+def _edit_email_address_and_company(app: RealApp, address: str) -> dict[str, str]:
+    """From Name, Tab by Tab: Email and Company replaced, a line added to Address; returns
+    the drafts once ``state`` shows them written."""
+    app.xdotool("key", "--clearmodifiers", "F2", "Tab", "End", "shift+Home")  # Email
+    app.xdotool("type", "--delay", "20", EMAIL)
+    app.xdotool("key", "--clearmodifiers", "Tab", "ctrl+End", "Return")  # Address
+    app.xdotool("type", "--delay", "20", ADDRESS_LINE)
+    app.xdotool("key", "--clearmodifiers", "Tab", "End", "shift+Home")  # Company
+    app.xdotool("type", "--delay", "20", COMPANY)
+    wanted = {"Email": EMAIL, "Address": f"{address}\n{ADDRESS_LINE}", "Company": COMPANY}
+    app.until_unsaved(wanted)
+    return wanted
