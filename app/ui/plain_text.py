@@ -11,7 +11,7 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QResizeEvent
+from PySide6.QtGui import QAction, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.core.screen_text import LINE_CHARS, one_line, tooltip_text, wrappable
@@ -81,11 +81,22 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
+        """Elide to the width the label has on screen. A hidden label (a form row being built,
+        a panel not shown) shows its whole line instead and elides once shown, at the width
+        its layout gave it: eliding at every width it passes through while it is built cost
+        about four elisions a label a pop."""
+        if not self.isVisible():
+            self._elided_at = -1
+            self._show(self._shown)
+            return
         width = max(1, self.contentsRect().width())
         if width == self._elided_at:
             return  # a resize in height only, or a relayout that changed nothing
         self._elided_at = width
-        elided = self.fontMetrics().elidedText(self._shown, Qt.TextElideMode.ElideRight, width)
+        self._show(self.fontMetrics().elidedText(self._shown, Qt.TextElideMode.ElideRight,
+                                                 width))
+
+    def _show(self, elided: str) -> None:
         # With a buddy, "&" would be a mnemonic marker: "R&D" must stay "R&D".
         shown = elided.replace("&", "&&") if self.buddy() is not None else elided
         if shown != self.text():  # setting text asks for a relayout: only when it changed
@@ -100,6 +111,11 @@ class ElidedLabel(QLabel):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self.isVisible():  # a hidden one is elided when shown (``showEvent``)
+            self._elide()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
         self._elide()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -112,8 +128,9 @@ class ElidedLabel(QLabel):
 
     def setBuddy(self, buddy: QWidget) -> None:
         super().setBuddy(buddy)
-        self._elided_at = -1
-        self._elide()
+        if "&" in self._shown:  # only an "&" is shown differently with a buddy
+            self._elided_at = -1
+            self._elide()
 
     def sizeHint(self) -> QSize:
         metrics = self.fontMetrics()

@@ -16,7 +16,15 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QKeySequence
-from PySide6.QtWidgets import QApplication, QGroupBox, QLabel, QLineEdit, QToolTip, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from app.api.auth import Auth
@@ -291,6 +299,38 @@ def test_an_elided_label_fits_again_after_a_font_change(qtbot: QtBot) -> None:
     label.setFont(larger)  # the agent's font or the style changed: same width, bigger letters
     assert label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
     assert label.text().endswith("…")
+
+
+def test_a_label_built_hidden_is_elided_to_the_width_it_is_shown_at(qtbot: QtBot) -> None:
+    # As a form row is built: the label is made, given its buddy and a tooltip, laid out,
+    # and only then shown. It elides once there, to the width its layout gave it.
+    row = QWidget()
+    qtbot.addWidget(row)
+    layout = QVBoxLayout(row)
+    label = ElidedLabel("R&D " + "A" * 200, max_em=24)
+    label.setBuddy(QLineEdit(row))
+    label.set_full_text(label.full_text(), "Not in the field mapping")
+    layout.addWidget(label)
+    row.resize(200, 60)
+    row.show()
+    qtbot.waitExposed(row)
+
+    def fits() -> bool:
+        shown = label.text()
+        return shown.startswith("R&&D ") and shown.endswith("…") and \
+            label.fontMetrics().horizontalAdvance(shown.replace("&&", "&")) \
+            <= label.contentsRect().width()
+
+    assert fits(), label.text()
+    assert "AAAA" in label.toolTip()
+    assert "Not in the field mapping" in label.toolTip()
+    narrow = label.text()
+    row.hide()
+    row.resize(400, 60)  # resized while hidden: elided again when shown, at the new width
+    row.show()
+    qtbot.waitExposed(row)
+    assert fits(), label.text()
+    assert len(label.text()) > len(narrow)
 
 
 async def _counters_from(url: str, auth: Auth) -> Counters:
