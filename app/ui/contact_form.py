@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QShortcut,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -153,11 +154,25 @@ def _layout(view: ContactView) -> ContactView:
 
 class _WindowKeysFirst(QObject):
     """Keys of the window's own shortcuts win inside a field: on X11 a text field claims
-    Ctrl+E for "end of line" (emacs style), and Ctrl+E must go to the first field there too."""
+    Ctrl+E for "end of line" (emacs style), and Ctrl+E must go to the first field there too.
+
+    It watches only the field that has the focus (only that one is asked about shortcuts):
+    a filter on every field ran Python for each of the hundred-odd events a pop sends them.
+    """
 
     def __init__(self, form: ContactForm) -> None:
         super().__init__(form)
+        self._form = form
         self.keys: tuple[QKeySequence, ...] = ()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._follow_focus)
+
+    def _follow_focus(self, old: QWidget | None, now: QWidget | None) -> None:
+        if isinstance(old, Editor):
+            old.removeEventFilter(self)
+        if isinstance(now, Editor) and self._form.isAncestorOf(now):
+            now.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
@@ -382,7 +397,6 @@ class ContactForm(QScrollArea):
             self._editors[field.key] = editor
             self._fields[field.key] = field
             self._labels[field.key] = label
-            editor.installEventFilter(self._window_keys)
             if field.read_only:
                 editor.installEventFilter(self._read_only_hint)
             else:
