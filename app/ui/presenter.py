@@ -168,11 +168,14 @@ class WindowPresenter(QObject):
         # What the agent typed is written against the values they saw before this answer
         # replaces them: those stay the edits' base, so a colleague's newer value is a
         # conflict, shown now, never quietly the base that Ctrl+S then overwrites.
-        self._keep_field_edits(result.number)
-        self._ask(lambda e: e.note_changed_meanwhile(view), None, "compare drafts and DeepCall")
+        drafts: dict[FieldKey, FieldDraft] | None = {}  # the usual pop: none, nothing typed
+        if self._keep_field_edits(result.number):
+            self._ask(lambda e: e.note_changed_meanwhile(view), None,
+                      "compare drafts and DeepCall")
+            drafts = None  # read them again: the comparison may have marked conflicts
         calls: tuple[RecentCall, ...] | None = None if result.recent_calls_pending \
             else result.recent_calls
-        self._show_caller(result.number, view, calls)
+        self._show_caller(result.number, view, calls, drafts)
         if result.recent_calls_error is not None and not result.recent_calls_pending:
             self.window.show_recent_calls_unavailable(result.recent_calls_error.user_message)
         if self.tray is not None:
@@ -237,11 +240,19 @@ class WindowPresenter(QObject):
         self._draft_timer.stop()  # clearing the note box counts as typing
         self._show_problems(number)
 
-    def _keep_field_edits(self, number: str) -> None:
+    def _keep_field_edits(self, number: str) -> bool:
+        """Write what was typed into ``number``'s form as their drafts. False when they have
+        no drafts and nothing was typed: most pops, which then skip writing and comparing
+        drafts (each of those reads the outbox and walks every field)."""
         view = self.window.form.view
-        if view is not None and view.caller_number == number:
-            edits = self.window.form.edits()
+        shown = view is not None and view.caller_number == number
+        edits = self.window.form.edits() if shown else {}
+        # A draft with nothing typed is one typed back to its saved value: ``keep`` drops it.
+        if not edits and not self._drafts(number):
+            return False
+        if view is not None and shown:
             self._ask(lambda e: e.keep(view, edits), None, "keep the edits as drafts")
+        return True
 
     def _drafts(self, number: str) -> dict[FieldKey, FieldDraft]:
         none: dict[FieldKey, FieldDraft] = {}
@@ -260,7 +271,8 @@ class WindowPresenter(QObject):
 
     # --- editing the contact ------------------------------------------------------------
     def _show_caller(self, number: str, view: ContactView,
-                     calls: tuple[RecentCall, ...] | None = None) -> None:
+                     calls: tuple[RecentCall, ...] | None = None,
+                     drafts: dict[FieldKey, FieldDraft] | None = None) -> None:
         """The form for ``number``: values waiting in the outbox count as saved; then this
         caller's drafts typed into their fields (a field the agent typed in since stays as
         typed), and the reasons of the last save."""
@@ -269,7 +281,8 @@ class WindowPresenter(QObject):
             else {}
         shown = self._ask(lambda e: e.view_for(view), view, "read the saves still waiting")
         self.window.show_contact(shown, calls)
-        drafts = self._drafts(number)
+        if drafts is None:
+            drafts = self._drafts(number)
         form.restore_edits({key: d.value for key, d in drafts.items() if key not in typed})
         self._show_problems(number, drafts)
 
