@@ -25,6 +25,12 @@ class NoteDrafts:
         try:
             if text.strip() and self._outbox.holds_note(number, text):
                 text = ""
+            # Most saves find the text already kept (every pop away from a caller, every
+            # draft timer that fired for a field): a read is cheap, a durable write waits for
+            # the disk. Compared with the file, never with a copy of the last write: a note
+            # sent or a caller forgotten changes the draft behind this object's back.
+            if self._store.load_draft(number) == (text if text.strip() else ""):
+                return
             self._store.save_draft(number, text)
         except Exception:
             log.exception("could not save the note draft")
