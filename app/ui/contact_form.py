@@ -223,7 +223,16 @@ class ContactForm(QScrollArea):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.revert_focused,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.view: ContactView | None = None
-        self._placeholder = QLabel()
+        # The page shown between callers ("Looking up…"), made once: every pop shows it,
+        # and building and deleting a page each time cost more than the rest of clearing.
+        self._waiting_page = QWidget()
+        self._placeholder = plain_label()
+        self._placeholder.setWordWrap(True)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        waiting_layout = QVBoxLayout(self._waiting_page)
+        waiting_layout.addStretch(1)
+        waiting_layout.addWidget(self._placeholder)
+        waiting_layout.addStretch(2)
         self._boxes: list[FormBox] = []
         self._started_boxes: set[int] = set()
         self._pending: deque[tuple[int, FieldView]] = deque()  # not built yet, in order shown
@@ -269,6 +278,8 @@ class ContactForm(QScrollArea):
             return
         old.hide()
         old.setParent(self)  # owned by Qt until its turn comes
+        if old is self._waiting_page:
+            return  # kept for the next caller
         self._retired += [*old.findChildren(QWidget, "", Qt.FindChildOption.FindDirectChildrenOnly),
                           old]
         self._retire_timer.start()
@@ -282,17 +293,10 @@ class ContactForm(QScrollArea):
     def clear(self, message: str | None = None) -> None:
         self._reset()
         self.view = None
-        container = QWidget()
-        layout = QVBoxLayout(container)
-        self._placeholder = plain_label(message or "Waiting for a call. Numbers arrive from "
-                                        "your softphone, the clipboard or “Simulate incoming "
-                                        "call”.")
-        self._placeholder.setWordWrap(True)
-        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addStretch(1)
-        layout.addWidget(self._placeholder)
-        layout.addStretch(2)
-        self._replace_container(container)
+        self._placeholder.setText(message or "Waiting for a call. Numbers arrive from your "
+                                  "softphone, the clipboard or “Simulate incoming call”.")
+        if self.widget() is not self._waiting_page:
+            self._replace_container(self._waiting_page)
         self.edits_changed.emit()
 
     def show_view(self, view: ContactView) -> None:

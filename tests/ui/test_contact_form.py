@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QLineEdit, QPlainTextEdit
+from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from app.core.contact import Contact, ContactGroup, UnknownCaller
@@ -78,6 +78,22 @@ def test_clear_shows_a_message_and_no_inputs(qtbot: QtBot) -> None:
     form.clear("Looking up")
     assert form.inputs() == []
     assert form.values() == {}
+
+
+def test_between_callers_the_form_shows_the_latest_message_in_place_of_the_fields(
+        qtbot: QtBot) -> None:
+    form = _form(qtbot)
+    form.show()
+    view = build_contact_view(CONTACT, default_mapping())
+    for message in ("Looking up the caller in DeepCall…", "No caller details: see above."):
+        form.clear(message)
+        page = form.widget()
+        assert [label.text() for label in page.findChildren(QLabel)
+                if label.isVisibleTo(form)] == [message]
+        assert page.findChildren(QLineEdit) == []
+        form.show_view(view)  # the next caller's fields take its place
+        assert form.widget() is not page
+        assert form.editor("Name") is not None
 
 
 def test_a_refresh_of_the_same_caller_keeps_what_the_agent_typed(qtbot: QtBot) -> None:
