@@ -195,35 +195,40 @@ class OutboxStatus(QObject):
         self.button = OutboxButton()
         window.statusBar().addPermanentWidget(self.button)
         self.held_window: HeldItemsWindow | None = None
+        self._known = (0, 0)
+        self._unreadable = False
         self.button.clicked.connect(self.open_held)
         outbox.countsChanged.connect(self._show_counts)
         self.refresh()
 
-    def counts(self) -> tuple[int, int] | None:
-        """(waiting, held), or None when the outbox cannot be read just now."""
+    def counts(self) -> tuple[int, int]:
+        """(waiting, held): the last counts read when the outbox cannot be read just now
+        (0, 0 before any), so a passing disk error never shows as "nothing waits"."""
         try:
-            return self._outbox.counts()
+            self._known = self._outbox.counts()
         except Exception as exc:
             # One line, no traceback: asked at every change and every `state`, a broken
             # disk would otherwise flood the log.
             log.warning("could not count what waits in the outbox: %r", exc)
-            return None
+            self._unreadable = True
+        else:
+            self._unreadable = False
+        return self._known
 
     def state(self) -> dict[str, object]:
-        """``screenpop state``'s keys: None each when the local database cannot be read."""
-        counts = self.counts()
-        return {"outbox": counts[0] if counts else None,
-                "outbox_held": counts[1] if counts else None}
+        """``screenpop state``'s keys: integer counts always, and whether they are stale."""
+        waiting, held = self.counts()
+        return {"outbox": waiting, "outbox_held": held, "outbox_unreadable": self._unreadable}
 
     def close(self) -> None:
         if self.held_window is not None:
             self.held_window.close()
 
     def refresh(self) -> None:
-        counts = self.counts()
-        self._show_counts(*(counts or (0, 0)))
+        self._show_counts(*self.counts())
 
     def _show_counts(self, waiting: int, held: int) -> None:
+        self._known = (waiting, held)
         self.button.set_counts(waiting, held)
         if self._tray is not None:
             self._tray.set_outbox_summary(outbox_summary(waiting, held))
@@ -237,8 +242,7 @@ class OutboxStatus(QObject):
             held_window.send_again_requested.connect(self._send_again)
             held_window.discard_requested.connect(self._discard)
         opening = not held_window.isVisible()
-        counts = self.counts()
-        self._fill_held(counts[0] if counts else 0)
+        self._fill_held(self.counts()[0])
         if opening and held_window.selected_id() is None:
             held_window.choose_first()
         held_window.show()

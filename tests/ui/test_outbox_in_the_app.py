@@ -4,11 +4,13 @@ a write that keeps failing while everything else works backs off instead of stor
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER
 from app.sandbox.server import SandboxServer
+from app.services.outbox import NoteTarget
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.ui.conftest import StackFactory, quiesce, requests_of
 from tests.ui.form_typing import type_into
@@ -91,3 +93,30 @@ def test_a_callers_second_save_waits_for_the_first_and_says_so(
     assert (record.values["email"], record.values["custom_field_1"]) == (
         "aarav@renewed.example.in", "Pune")
     assert requests_of(sandbox, "update") == 3  # one failed try, then each save once
+
+
+def test_an_unreadable_outbox_keeps_its_last_counts_in_state_and_says_it_is_unreadable(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer,
+        long_backoff: float) -> None:
+    """``outbox`` and ``outbox_held`` stay integers (the last counts read) while the database
+    cannot be read; ``outbox_unreadable`` says so, and goes back to false once it can."""
+    stack = make_stack()
+    assert (stack.state()["outbox"], stack.state()["outbox_held"],
+            stack.state()["outbox_unreadable"]) == (0, 0, False)
+    sandbox.set_faults("http503@notesAdd")
+    stack.outbox.add_note(NoteTarget(KNOWN), "Call back at 5")
+    run_async(wait_until(lambda: stack.state()["outbox"] == 1, 5))
+    run_async(quiesce())
+
+    # Another program takes the table away: the app's own connection can no longer read it.
+    with sqlite3.connect(stack.store.path) as other:
+        other.execute("ALTER TABLE outbox RENAME TO outbox_away")
+    state = stack.state()
+    assert (state["outbox"], state["outbox_held"], state["outbox_unreadable"]) == (1, 0, True)
+    assert type(state["outbox"]) is int
+    assert type(state["outbox_held"]) is int
+
+    with sqlite3.connect(stack.store.path) as other:
+        other.execute("ALTER TABLE outbox_away RENAME TO outbox")
+    state = stack.state()
+    assert (state["outbox"], state["outbox_held"], state["outbox_unreadable"]) == (1, 0, False)

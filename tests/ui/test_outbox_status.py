@@ -87,7 +87,7 @@ def test_the_status_bar_and_the_tray_follow_the_counts_and_hide_at_zero(
     assert status.button.isVisible()
     assert status.button.text() == "2 changes waiting · 1 needs your decision"
     assert "\n2 changes waiting · 1 needs your decision" in tray.icon.toolTip()
-    assert status.state() == {"outbox": 2, "outbox_held": 1}
+    assert status.state() == {"outbox": 2, "outbox_held": 1, "outbox_unreadable": False}
 
     outbox.set(0, [])
     assert not status.button.isVisible()
@@ -99,13 +99,18 @@ def test_the_status_bar_and_the_tray_follow_the_counts_and_hide_at_zero(
     assert tray.icon.toolTip().endswith("\n1 change waiting\nLast caller: +91 98765 43210")
 
 
-def test_an_unreadable_outbox_is_no_count_in_state_and_no_crash(
+def test_an_unreadable_outbox_keeps_the_last_counts_and_no_crash(
         parts: tuple[FakeOutbox, QMainWindow, Tray, OutboxStatus]) -> None:
     outbox, _window, _tray, status = parts
     outbox.broken = True
-    assert status.state() == {"outbox": None, "outbox_held": None}
-    status.refresh()
-    assert not status.button.isVisible()
+    assert status.state() == {"outbox": 0, "outbox_held": 0, "outbox_unreadable": True}
+    outbox.broken = False
+    outbox.set(2, [])
+    outbox.broken = True
+    assert status.state() == {"outbox": 2, "outbox_held": 0, "outbox_unreadable": True}
+    status.refresh()  # a passing disk error does not say "nothing waits"
+    assert status.button.isVisible()
+    assert status.button.text() == "2 changes waiting"
 
 
 def test_held_items_are_sent_again_or_discarded_after_a_question(
