@@ -81,8 +81,12 @@ class DeepCallClient:
     """One DeepCall account at one brand host. Close with ``aclose()`` or ``async with``."""
 
     def __init__(self, brand_url: str, auth: Auth, *, timeouts: Timeouts | None = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 account_name: str | None = None) -> None:
         self._base = api_base(brand_url)
+        # Names the account in place of the address, for a server whose address changes from
+        # run to run while it stays the same account (the demo's embedded sandbox).
+        self._account_name = account_name
         self._host = urlsplit(self._base).netloc
         self._auth = auth
         self._timeouts = timeouts or Timeouts()
@@ -116,7 +120,8 @@ class DeepCallClient:
         """Which DeepCall account this client writes to, with no secret in it: the brand
         address and the API user (an ssid names a session, not an account: the address)."""
         user = self._auth.user_id if isinstance(self._auth, TokenAuth) else ""
-        return f"{self._base} user={user}" if user else f"{self._base} ssid"
+        where = self._account_name or self._base
+        return f"{where} user={user}" if user else f"{where} ssid"
 
     @property
     def is_closed(self) -> bool:

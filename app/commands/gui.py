@@ -222,12 +222,12 @@ def _dump_stacks_on_request() -> None:
 def _demo_setup() -> tuple[Any, CredentialOverrides, list[str]]:
     """Start the sandbox in a background thread; credentials for it, and callers to simulate."""
     from app.sandbox import seed
-    from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+    from app.sandbox.accounts import DEMO_ACCOUNT_NAME, DEMO_TOKEN, DEMO_USER_ID
     from app.sandbox.server import SandboxServer
 
     sandbox = SandboxServer().start()
     overrides = CredentialOverrides(brand_url=sandbox.base_url, user_id=DEMO_USER_ID,
-                                    token=DEMO_TOKEN)
+                                    token=DEMO_TOKEN, account_name=DEMO_ACCOUNT_NAME)
     numbers = ["+" + n for n in (seed.DEMO_KNOWN_NUMBER, seed.DEMO_LEAD_NUMBER,
                                  seed.DEMO_PLAIN_NUMBER, seed.DEMO_UK_NUMBER,
                                  seed.DEMO_US_NUMBER, seed.DEMO_UAE_NUMBER,

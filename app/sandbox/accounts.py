@@ -73,6 +73,10 @@ class Account:
 DEMO_USER_ID = "710042"
 DEMO_TOKEN = "sbx-demo-token-4f1c9a7e2b"
 DEMO_SSID = "sbx-demo-ssid-8d3e61b0c5"
+# The demo account's name where the app keys what it queued to an account: the embedded
+# sandbox gets a new port each `--demo` run, yet it is the same account. No address starts
+# like this, so it never matches a real account's key.
+DEMO_ACCOUNT_NAME = "embedded demo sandbox"
 
 ALT_USER_ID = "710077"
 ALT_TOKEN = "sbx-alt-token-2a9b4c6d8e"

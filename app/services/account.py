@@ -190,7 +190,8 @@ class Account(QObject):
             in_use = (credentials, timeouts)
             if in_use == self._in_use:
                 return self._client, in_use, None  # nothing changed: keep the client
-            client = DeepCallClient(credentials.brand_url, credentials.auth, timeouts=timeouts)
+            client = DeepCallClient(credentials.brand_url, credentials.auth, timeouts=timeouts,
+                                    account_name=credentials.account_name)
         except (CredentialsMissing, SecretsUnavailable, DeepCallApiError) as exc:
             log_event(log, "account_unavailable", logging.WARNING,
                       error=type(exc).__name__, detail=getattr(exc, "detail", ""))

@@ -63,6 +63,9 @@ class CredentialOverrides:
     user_id: str | None = None
     token: str | None = field(default=None, repr=False)
     ssid: str | None = field(default=None, repr=False)
+    # With ``brand_url``: the account's name instead of its address (the demo's embedded
+    # sandbox listens on a new port each run, yet it is the same account).
+    account_name: str | None = None
 
     @classmethod
     def from_args_and_env(cls, brand_url: str | None = None, user_id: str | None = None,
@@ -83,6 +86,7 @@ class ResolvedCredentials:
     auth: Auth
     # Where the secret came from: "override" (env, never persisted) or "keyring".
     secret_source: Literal["override", "keyring"]
+    account_name: str | None = None  # see CredentialOverrides
 
     @property
     def persisted(self) -> bool:
@@ -146,4 +150,6 @@ def resolve_credentials(overrides: CredentialOverrides | None = None,
     else:
         auth = SsidAuth(ssid=secret)
     return ResolvedCredentials(brand_url=brand_url, auth=auth,
-                               secret_source="override" if source == "override" else "keyring")
+                               secret_source="override" if source == "override" else "keyring",
+                               account_name=overrides.account_name if overrides.brand_url
+                               else None)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import keyring
 import pytest
 from keyring.backends import fail
 
+from app.api.client import DeepCallClient
+from app.sandbox.accounts import DEMO_ACCOUNT_NAME, DEMO_TOKEN, DEMO_USER_ID
 from app.services.credentials import (
     CredentialOverrides,
+    ResolvedCredentials,
     StoredAccountSnapshot,
     read_stored_account,
     resolve_credentials,
@@ -130,3 +134,35 @@ def test_resolved_secrets_are_redacted_from_logs(no_keyring: None, tmp_path: Pat
     finally:
         setup.close()
         logs.redactor.forget("override-token-to-hide", "unused-ssid-to-hide")
+
+
+def _account_key(credentials: ResolvedCredentials) -> str:
+    client = DeepCallClient(credentials.brand_url, credentials.auth,
+                            account_name=credentials.account_name)
+    asyncio.run(client.aclose())
+    return client.account_key
+
+
+def test_the_demo_sandbox_is_one_account_whatever_its_port_and_real_addresses_stay_apart(
+        no_keyring: None) -> None:
+    def demo(port: int) -> ResolvedCredentials:
+        return resolve_credentials(CredentialOverrides(
+            brand_url=f"http://127.0.0.1:{port}", user_id=DEMO_USER_ID, token=DEMO_TOKEN,
+            account_name=DEMO_ACCOUNT_NAME))
+
+    def real(url: str) -> ResolvedCredentials:
+        return resolve_credentials(CredentialOverrides(brand_url=url, user_id=DEMO_USER_ID,
+                                                       token=DEMO_TOKEN))
+
+    assert _account_key(demo(41001)) == _account_key(demo(52002))
+    # Without the name, an address is the account: another port, another account.
+    assert _account_key(real("http://127.0.0.1:41001")) \
+        != _account_key(real("http://127.0.0.1:52002"))
+    assert _account_key(real("https://a.deepcall.test")) \
+        != _account_key(real("https://b.deepcall.test"))
+    assert _account_key(demo(41001)) != _account_key(real("http://127.0.0.1:41001"))
+    # The name goes with the address given for this run, never with a saved one.
+    saved = resolve_credentials(
+        CredentialOverrides(token=DEMO_TOKEN, account_name=DEMO_ACCOUNT_NAME),
+        StoredAccountSnapshot(brand_url="https://a.deepcall.test", user_id=DEMO_USER_ID))
+    assert saved.account_name is None
