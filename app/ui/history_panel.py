@@ -1,7 +1,8 @@
 """The call history panel: every pop, newest first, searchable by number or name.
 
 A dock beside the caller (Ctrl+H): time, number, name, source, call id and what is still
-pending for that caller ("unsaved changes", "2 waiting", "needs your decision"). Enter or a
+pending for that caller ("unsaved changes", "2 waiting", "needs your decision"), also marked
+by an icon beside the name (with the words in its tooltip and accessible description). Enter or a
 double-click pops the caller again (from the cache, else DeepCall). "Clear history…" and
 "Forget this caller…" ask first and say that queued saves and notes are kept. The panel
 renders and emits; ``HistoryController`` reads the history service and relays.
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QPushButton,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -46,6 +48,7 @@ log = logging.getLogger(__name__)
 SHORTCUT = "Meta+H" if sys.platform == "darwin" else "Ctrl+H"
 COLUMNS = ("Time", "Number", "Name", "Source", "Call ID", "Pending")
 PENDING_COLUMN = COLUMNS.index("Pending")
+NAME_COLUMN = COLUMNS.index("Name")
 STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
                 "superseded": "Next call came first", "cancelled": "App closed first",
                 LEFT: "You opened another caller"}
@@ -122,6 +125,9 @@ class HistoryPanel(QDockWidget):
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setAccessibleName("Call history, newest first: Enter pops the caller again")
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # The Pending column is out of view in the narrow dock: a caller with something
+        # pending is also marked beside the name, where the agent reads.
+        self._pending_icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         header = self.list.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         em = self.list.fontMetrics().horizontalAdvance("M")
@@ -184,6 +190,12 @@ class HistoryPanel(QDockWidget):
             for column, text in enumerate(row.texts):
                 if text:
                     item.setToolTip(column, plain_tooltip(text))
+            pending = row.texts[PENDING_COLUMN]
+            if pending:
+                item.setIcon(NAME_COLUMN, self._pending_icon)
+                item.setData(NAME_COLUMN, Qt.ItemDataRole.AccessibleDescriptionRole, pending)
+                item.setToolTip(NAME_COLUMN,
+                                plain_tooltip(f"{row.texts[NAME_COLUMN]}\n{pending}"))
             items.append(item)
             if row.pop_id == chosen:
                 again = item

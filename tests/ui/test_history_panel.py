@@ -31,7 +31,13 @@ from app.services.settings import Settings
 from app.services.store import FieldDraft, LocalStore, PopRecord
 from app.session import SessionOptions, build_session
 from app.sources.forward import exchange
-from app.ui.history_panel import PENDING_COLUMN, HistoryController, HistoryPanel, HistoryRow
+from app.ui.history_panel import (
+    NAME_COLUMN,
+    PENDING_COLUMN,
+    HistoryController,
+    HistoryPanel,
+    HistoryRow,
+)
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_signal, wait_until
@@ -550,3 +556,28 @@ def test_an_entry_from_another_year_says_which_year(qtbot: QtBot) -> None:
     assert "09:30" not in texts[1]  # the day is what tells entries that far back apart
     assert "09:30" in texts[0]
     assert str(now.year) not in texts[0]
+
+
+def test_the_pending_mark_sits_next_to_the_name_in_view_at_the_default_size(
+        make_stack: StackFactory, qtbot: QtBot) -> None:
+    """In the real window's dock at its first-start width, the caller with unsaved changes
+    is marked where the agent reads the name: not only in the Pending column further right,
+    out of view; a screen reader hears the same words."""
+    stack = make_stack()
+    stack.store.record_pop(KNOWN, "found", name="Aarav Mehta")
+    stack.store.record_pop(UNKNOWN, "unknown")
+    stack.store.write_field_drafts(KNOWN, [FieldDraft("Cu", "Email", "new@x.in", "old@x.in")])
+    panel = _open_panel(stack)
+    view = panel.list
+    qtbot.waitUntil(lambda: view.topLevelItemCount() == 2 and view.viewport().width() > 0)
+    marked, plain = view.topLevelItem(1), view.topLevelItem(0)
+    assert (marked.text(NAME_COLUMN), marked.text(PENDING_COLUMN)) \
+        == ("Aarav Mehta", "unsaved changes")
+    cell = view.visualRect(view.indexFromItem(marked, NAME_COLUMN))
+    assert view.viewport().rect().contains(cell), (cell, view.viewport().rect())
+    assert not marked.icon(NAME_COLUMN).isNull()
+    assert marked.data(NAME_COLUMN, Qt.ItemDataRole.AccessibleDescriptionRole) \
+        == "unsaved changes"
+    assert "unsaved changes" in marked.toolTip(NAME_COLUMN)
+    assert plain.icon(NAME_COLUMN).isNull()
+    assert not plain.data(NAME_COLUMN, Qt.ItemDataRole.AccessibleDescriptionRole)
