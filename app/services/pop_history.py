@@ -37,6 +37,14 @@ PRUNE_EVERY_MS: Final = 3_600_000
 FUTURE_SECONDS: Final = DAY_SECONDS
 
 
+def pending_state(marks: PendingMarks | None) -> dict[str, object] | None:
+    """A history entry's ``pending`` in ``screenpop state``: the panel's marks ("unsaved
+    changes", "2 waiting", "needs your decision") as values; None when nothing is pending."""
+    if marks is None or not (marks.drafts or marks.queued or marks.held):
+        return None
+    return {"unsaved_changes": marks.drafts, "waiting": marks.queued, "held": marks.held}
+
+
 class PopHistory:
     def __init__(self, store: LocalStore) -> None:
         self._store = store
@@ -79,8 +87,10 @@ class PopHistory:
         except Exception:
             log.exception("could not read the local history")
             return []
+        marks = self.pending_marks()
         return [{"number": r.number, "at": r.at, "status": r.status, "name": r.name or None,
-                 "call_id": r.call_id, "source": r.source} for r in records]
+                 "call_id": r.call_id, "source": r.source,
+                 "pending": pending_state(marks.get(r.number))} for r in records]
 
     def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[PopRecord]:
         """Pops by number digits or name, newest first (every pop for an empty text).

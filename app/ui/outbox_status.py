@@ -1,9 +1,10 @@
 """What waits for DeepCall, at a glance: "2 changes waiting · 1 needs your decision".
 
-A permanent status-bar button (hidden when nothing waits) and the tray's tooltip show the
-outbox's counts. Clicking the button opens a small non-modal list of the items held for the
-agent (a note that may already be in DeepCall, one DeepCall refused) with "Send again" and
-"Discard". The outbox owns the items and their states; this module only shows and relays.
+A permanent status-bar button (hidden when nothing waits), the tray's tooltip and a tray menu
+entry show the outbox's counts. Clicking the button or the entry opens a small non-modal list
+of the items held for the agent (a note that may already be in DeepCall, one DeepCall refused)
+with "Send again" and "Discard". The outbox owns the items and their states; this module only
+shows and relays.
 """
 
 from __future__ import annotations
@@ -198,6 +199,8 @@ class OutboxStatus(QObject):
         self._known = (0, 0)
         self._unreadable = False
         self.button.clicked.connect(self.open_held)
+        if tray is not None:
+            tray.outbox_requested.connect(self.open_held)
         outbox.countsChanged.connect(self._show_counts)
         self.refresh()
 

@@ -39,6 +39,7 @@ class Tray(QObject):
     show_requested = Signal()
     settings_requested = Signal()
     simulate_requested = Signal()
+    outbox_requested = Signal()  # the agent wants to see what waits for DeepCall
     quit_requested = Signal()
 
     def __init__(self, demo: bool = False, parent: QObject | None = None) -> None:
@@ -53,6 +54,9 @@ class Tray(QObject):
         if demo:
             menu.addAction("Simulate &incoming call", self.simulate_requested.emit)
         menu.addAction("&Settings…", self.settings_requested.emit)
+        # "2 changes waiting…": the tooltip shows only on hover; this is seen in the menu.
+        self.outbox_action = menu.addAction("", self.outbox_requested.emit)
+        self.outbox_action.setVisible(False)
         menu.addSeparator()
         quit_action = QAction("&Quit", menu)
         quit_action.triggered.connect(self.quit_requested.emit)
@@ -86,6 +90,8 @@ class Tray(QObject):
     def set_outbox_summary(self, summary: str) -> None:
         """What waits for DeepCall ("2 changes waiting"), under the state; "" hides the line."""
         self.outbox_summary = summary
+        self.outbox_action.setText(f"{summary}…" if summary else "")
+        self.outbox_action.setVisible(bool(summary))
         self._show_tooltip()
 
     def _show_tooltip(self) -> None:

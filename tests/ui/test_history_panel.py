@@ -581,3 +581,42 @@ def test_the_pending_mark_sits_next_to_the_name_in_view_at_the_default_size(
     assert "unsaved changes" in marked.toolTip(NAME_COLUMN)
     assert plain.icon(NAME_COLUMN).isNull()
     assert not plain.data(NAME_COLUMN, Qt.ItemDataRole.AccessibleDescriptionRole)
+
+
+def test_the_tray_menu_and_states_history_show_what_waits(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer,
+        long_backoff: float) -> None:
+    """Not only the tray's tooltip: its menu has an entry with the counts that opens the same
+    list as the status bar's button, hidden when nothing waits; and each of ``state``'s
+    history entries carries the marks the panel shows."""
+    stack = make_stack()
+    tray = stack.session.tray
+    entry = tray.outbox_action
+    assert not entry.isVisible()
+    stack.store.record_pop(UNKNOWN, "unknown")
+    stack.store.record_pop(KNOWN, "found", name="Aarav Mehta")
+    stack.store.write_field_drafts(KNOWN, [FieldDraft("Cu", "Email", "new@x.in", "old@x.in")])
+    _note(stack, sandbox, "drop@notesAdd*1", "may have arrived")  # held for the agent
+    run_async(wait_until(lambda: stack.state()["outbox_held"] == 1, 5))
+    _note(stack, sandbox, "http503@notesAdd", "DeepCall is down")  # waiting, retried
+    run_async(wait_until(lambda: stack.state()["outbox"] == 1, 5))
+    run_async(quiesce())
+
+    assert entry.isVisible()
+    assert entry in tray.icon.contextMenu().actions()
+    assert entry.text() == "1 change waiting · 1 needs your decision…"
+    entry.trigger()
+    held = stack.session.outbox_status.held_window
+    assert held is not None
+    assert held.isVisible()
+    assert held.items.count() == 1
+
+    history = {h["number"]: h["pending"] for h in stack.state()["history"]}  # type: ignore[attr-defined]
+    assert history == {KNOWN: {"unsaved_changes": True, "waiting": 1, "held": 1},
+                       UNKNOWN: None}
+
+    sandbox.clear_faults()
+    stack.outbox.discard_held(held.selected_id() or stack.outbox.held_items()[0].id)
+    stack.outbox.retry_all()
+    run_async(wait_until(lambda: stack.state()["outbox"] == 0, 5))
+    assert not entry.isVisible()
