@@ -83,6 +83,8 @@ def check_no_file_in_the_way(path: Path) -> None:
         if part.is_symlink() and not part.exists():
             raise ProfileUnusable(path, f"{part} is a link to something that does not exist")
         if part.exists():
+            if part.is_dir():
+                return  # created meanwhile (another start on a cold machine): no file
             where = "" if part == path else f" (in the path of {path})"
             raise ProfileUnusable(path, f"{part} is a file, not a folder{where}")
 

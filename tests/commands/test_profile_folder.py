@@ -283,3 +283,21 @@ def test_lookup_names_what_is_in_the_way_of_its_profile_with_exit_7(
     assert result.returncode == 7, result.stderr
     assert result.stderr.strip() == (
         f"screenpop lookup: the profile folder cannot be used: {reason.format(p=profile)}.")
+
+
+def test_a_folder_another_start_creates_meanwhile_is_no_file_in_the_way(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two softphone hooks start the app at once on a cold machine: between this start's
+    # look ("no folder yet") and its next look, the other start creates the folder.
+    profile = tmp_path / "cold profile"
+    real_is_dir = Path.is_dir
+
+    def is_dir_then_created(self: Path) -> bool:
+        answer = real_is_dir(self)
+        if self == profile and not answer:
+            self.mkdir()  # the other start, just after this look
+        return answer
+
+    monkeypatch.setattr(Path, "is_dir", is_dir_then_created)
+    check_usable(profile)  # not "is a file, not a folder"
+    assert real_is_dir(profile)
