@@ -24,6 +24,7 @@ import pytest
 from app.sandbox.accounts import DEMO_TOKEN
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
 from app.services.settings import Settings
+from tests.e2e.real_app import RealApp
 from tests.tools.other_process import poll_until, stop_app
 from tests.tools.xclip import Copier
 
@@ -36,24 +37,11 @@ pytestmark = pytest.mark.xvfb
 
 
 @dataclass
-class RunningApp:
-    process: subprocess.Popen[bytes]
-    profile: Path
+class RunningApp(RealApp):
+    """The demo app: ``cli``/``state`` as for any real app, its window grabs in ``shots``, and
+    ``log`` is its whole stderr."""
+
     shots: Path
-    env: dict[str, str]
-    stderr_path: Path
-
-    def cli(self, *args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "app", *args, "--profile", str(self.profile)],
-                              cwd=REPO, env=self.env, capture_output=True, text=True,
-                              timeout=timeout)
-
-    def state(self) -> dict[str, Any] | None:
-        result = self.cli("state", "--timeout", "2")
-        if result.returncode != 0:
-            return None
-        parsed = json.loads(result.stdout)
-        return parsed if isinstance(parsed, dict) else None
 
     def settled(self, number: str, timeout: float = 20.0) -> dict[str, Any]:
         def done() -> dict[str, Any] | None:
@@ -65,7 +53,7 @@ class RunningApp:
         return dict(poll_until(done, timeout, f"the lookup of {number} to finish"))
 
     def output(self) -> str:
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        return self.log.read_text(encoding="utf-8", errors="replace")  # all of it
 
 
 @contextlib.contextmanager
@@ -87,7 +75,7 @@ def started_demo_app(display: str, tmp_path: Path,
             [sys.executable, "-m", "app", "--demo", "--profile", str(profile),
              "--log-format", "json"],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    app = RunningApp(process, profile, shots, env, stderr_path)
+    app = RunningApp(process, profile, env, stderr_path, shots)
     try:
         poll_until(lambda: process.poll() is not None or app.state(), 30, "the app to answer")
         assert process.poll() is None, f"the app exited early:\n{app.output()[-3000:]}"
