@@ -314,7 +314,7 @@ class WindowPresenter(QObject):
             return
         self._draft_timer.stop()
         edits = self.window.form.edits()
-        self._ask(lambda e: e.keep(view, edits), None, "keep the edits as drafts")
+        # save() keeps the edits as drafts first: a store that refuses them refuses the save.
         outcome = self._ask(lambda e: e.save(view, edits), None, "save the edits")
         if outcome is None:
             self._show_problems(current.number, form_error=(
