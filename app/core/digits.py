@@ -7,14 +7,15 @@ routes a ``tel:`` forward without loading it.
 
 from __future__ import annotations
 
+from app.core.screen_text import BIDI_CONTROLS
+
 ASCII_DIGITS = frozenset("0123456789")
 
 # Invisible marks a phone or chat app wraps a copied number in (Android: U+202A..U+202C;
 # iOS/WhatsApp: U+200E, U+2068..U+2069): every Bidi_Control character, plus the zero-width
 # space, the word joiner and a byte-order mark (an encoding artefact of a file or a Windows
 # clipboard). They are not part of what the user sees, so they are dropped.
-_INVISIBLE = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069" \
-             "\u200b\u2060\ufeff"
+_INVISIBLE = "".join(sorted(BIDI_CONTROLS)) + "\u200b\u2060\ufeff"
 
 # Digits typed or copied in other scripts are the same digits: Arabic-Indic (Arabic UIs),
 # Extended Arabic-Indic (Persian, Urdu) and fullwidth (East Asian input methods), with the

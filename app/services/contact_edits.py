@@ -123,10 +123,12 @@ class ContactEdits(QObject):
         number = view.caller_number
         values: dict[str, str] = {}  # directory key -> value
         creating = False
-        for kind in (CREATE, UPDATE):
-            for item in self._outbox.waiting_saves(kind, number):
-                values.update(item)
-                creating = creating or kind == CREATE
+        saves = self._outbox.waiting_saves(number)
+        for wanted in (CREATE, UPDATE):  # a create's values first, then what updates them
+            for kind, item in saves:
+                if kind == wanted:
+                    values.update(item)
+                    creating = creating or kind == CREATE
         sections = tuple(dataclasses.replace(section, fields=tuple(
             self._shown(number, f, values) for f in section.fields)) for section in view.sections)
         return dataclasses.replace(view, sections=sections,

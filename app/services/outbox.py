@@ -98,11 +98,11 @@ class Outbox(OutboxSignals):
         """(waiting, held): for the status bar, the tray and ``screenpop state``."""
         return self._store.outbox_counts(SENDABLE_KINDS)
 
-    def waiting_saves(self, kind: str, number: str) -> list[dict[str, str]]:
-        """The values (directory key -> value) of ``number``'s saves of ``kind`` not yet
-        delivered, oldest first: what the form shows as saved meanwhile."""
-        saves = (Save.of(item) for item in self._store.outbox_items(kind, number))
-        return [save.contactinfo for save in saves if save is not None]
+    def waiting_saves(self, number: str) -> list[tuple[str, dict[str, str]]]:
+        """(kind, values: directory key -> value) of ``number``'s saves not yet delivered,
+        oldest first, in one read: what the form shows as saved meanwhile."""
+        return [(item.kind, save.contactinfo) for item in self._store.outbox_items(number=number)
+                if item.kind in SAVE_KINDS and (save := Save.of(item)) is not None]
 
     def held_items(self) -> list[OutboxItem]:
         return [item for item in self._store.outbox_items() if item.held]

@@ -530,9 +530,6 @@ class ContactForm(QScrollArea):
         editor.setAccessibleDescription(
             _description(field, unsaved, self._problems.get(key), _text_of(editor)))
 
-    def is_unsaved(self, key: FieldKey) -> bool:
-        return key in self._changed or key in self._carried
-
     def has_edits(self) -> bool:
         """Something differs from the saved values (cheap: kept up to date as the agent types)."""
         return bool(self._changed or self._carried)
