@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from pathlib import Path
 
 
@@ -33,6 +33,11 @@ class StoreUnavailable(OSError):
 def _is_in_use(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def placeholders(values: Sized) -> str:
+    """``?, ?, ?`` for an ``IN (...)`` of ``values``; ``NULL`` (matches nothing) for none."""
+    return ",".join("?" * len(values)) or "NULL"
 
 
 class StoreConnection:

@@ -28,7 +28,7 @@ class FieldDraft:
 
 # A field_drafts row with no group and no label holds the caller's form-level message
 # (e.g. "the contact was deleted in DeepCall meanwhile"): kept as durably as the drafts.
-FORM_ROW: Final = ("", "")
+FORM_ROW: Final = "grp = '' AND label = ''"  # the SQL that picks that row
 DRAFT_COLUMNS: Final = "grp, label, value, base, theirs, error, updated"
 
 
@@ -56,15 +56,12 @@ class DraftTables(StoreConnection):
     def field_drafts(self, number: str) -> dict[tuple[str, str], FieldDraft]:
         """``number``'s unsaved field edits by (group, label)."""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {DRAFT_COLUMNS} FROM field_drafts WHERE number = ? "  # noqa: S608 (fixed parts)
-                "AND NOT (grp = '' AND label = '') ORDER BY rowid", (number,)).fetchall()
-        return {(row[0], row[1]): FieldDraft(*row) for row in rows}
+            return read_drafts(self._db, number)
 
     def form_error(self, number: str) -> str:
         with self._lock:
-            row = self._db.execute("SELECT error FROM field_drafts WHERE number = ? AND "
-                                   "grp = '' AND label = ''", (number,)).fetchone()
+            row = self._db.execute(f"SELECT error FROM field_drafts WHERE number = ? AND "  # noqa: S608 (fixed parts)
+                                   f"{FORM_ROW}", (number,)).fetchone()
         return str(row[0]) if row else ""
 
     def write_field_drafts(self, number: str, drafts: Iterable[FieldDraft], *,
@@ -74,6 +71,18 @@ class DraftTables(StoreConnection):
         ``form_error``: the caller's form-level message ("" clears it; None leaves it)."""
         with self._transaction(durable=True) as db:
             write_drafts(db, number, drafts, remove, form_error)
+
+
+def read_drafts(db: sqlite3.Connection, number: str, *,
+                since: float | None = None) -> dict[tuple[str, str], FieldDraft]:
+    """``number``'s field drafts by (group, label), the form-level row left out; with
+    ``since``, only those written after that time."""
+    newer = "" if since is None else " AND updated > ?"
+    rows = db.execute(
+        f"SELECT {DRAFT_COLUMNS} FROM field_drafts WHERE number = ? "  # noqa: S608 (fixed parts)
+        f"AND NOT ({FORM_ROW}){newer} ORDER BY rowid",
+        (number,) if since is None else (number, since)).fetchall()
+    return {(row[0], row[1]): FieldDraft(*row) for row in rows}
 
 
 def write_drafts(db: sqlite3.Connection, number: str, drafts: Iterable[FieldDraft],
@@ -89,7 +98,7 @@ def write_drafts(db: sqlite3.Connection, number: str, drafts: Iterable[FieldDraf
             (number, draft.group, draft.label, draft.value, draft.base, draft.theirs,
              draft.error, draft.updated or now))
     if form_error is not None:
-        db.execute("DELETE FROM field_drafts WHERE number = ? AND grp = '' AND label = ''",
+        db.execute(f"DELETE FROM field_drafts WHERE number = ? AND {FORM_ROW}",  # noqa: S608 (fixed parts)
                    (number,))
         if form_error:
             db.execute("INSERT INTO field_drafts (number, grp, label, value, base, error, "

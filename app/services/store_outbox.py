@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from app.services.store_connection import StoreConnection
-from app.services.store_drafts import DRAFT_COLUMNS, FieldDraft, write_drafts
+from app.services.store_connection import StoreConnection, placeholders
+from app.services.store_drafts import FieldDraft, read_drafts, write_drafts
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class OutboxTable(StoreConnection):
     def outbox_unheld(self, kinds: Iterable[str]) -> list[OutboxItem]:
         """The items of ``kinds`` not held for the agent, oldest first: what may be sent."""
         kinds = list(kinds)
-        marks = ",".join("?" * len(kinds)) or "NULL"
+        marks = placeholders(kinds)
         query = (f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE held = '' "  # noqa: S608 (fixed parts)
                  f"AND kind IN ({marks}) ORDER BY id")
         with self._lock:
@@ -150,7 +150,7 @@ class OutboxTable(StoreConnection):
         """At start: the items a write was leaving for when the app stopped. Those of
         ``hold_kinds`` are held with ``reason``; the others are simply due again. Their ids."""
         kinds = list(hold_kinds)
-        marks = ",".join("?" * len(kinds)) or "NULL"
+        marks = placeholders(kinds)
         with self._transaction(durable=True) as db:
             ids = [row[0] for row in db.execute("SELECT id FROM outbox WHERE sending != 0")]
             db.execute(f"UPDATE outbox SET held = ?, last_error = ? WHERE sending != 0 "  # noqa: S608 (fixed parts)
@@ -172,15 +172,12 @@ class OutboxTable(StoreConnection):
         coming back: its value and base stay; only DeepCall's value and the reason join it.
         """
         ids = [item_id, *also]
-        marks = ",".join("?" * len(ids))
+        marks = placeholders(ids)
         with self._transaction(durable=True) as db:
             row = db.execute(f"SELECT min(created) FROM outbox WHERE id IN ({marks})",  # noqa: S608 (fixed parts)
                              ids).fetchone()
             queued = row[0] if row and row[0] is not None else time.time()
-            rows = db.execute(
-                f"SELECT {DRAFT_COLUMNS} FROM field_drafts WHERE number = ? "  # noqa: S608 (fixed parts)
-                "AND NOT (grp = '' AND label = '') AND updated > ?", (number, queued))
-            newer = {(row[0], row[1]): FieldDraft(*row) for row in rows}
+            newer = read_drafts(db, number, since=queued)
             db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", ids)  # noqa: S608 (fixed parts)
             write_drafts(db, number, [_returned_onto(newer.get((d.group, d.label)), d)
                                        for d in drafts], (), form_error)
@@ -188,7 +185,7 @@ class OutboxTable(StoreConnection):
     def outbox_counts(self, kinds: Iterable[str]) -> tuple[int, int]:
         """(waiting, held) among the items of ``kinds``."""
         kinds = list(kinds)
-        marks = ",".join("?" * len(kinds)) or "NULL"
+        marks = placeholders(kinds)
         with self._lock:
             row = self._db.execute(
                 f"SELECT count(*) FILTER (WHERE held = ''), count(*) FILTER (WHERE held != '') "  # noqa: S608 (fixed parts)

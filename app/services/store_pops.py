@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from app.core.history_search import HistoryQuery
-from app.services.store_connection import StoreConnection
+from app.services.store_connection import StoreConnection, placeholders
 
 HISTORY_LIMIT: Final = 5000  # rows kept; older pops are pruned on insert
 
@@ -123,7 +123,7 @@ class PopTable(StoreConnection):
         ``outbox_counts`` counts, so the history and the status bar agree; None: all)."""
         marks: dict[str, list[int]] = {}
         kinds = None if kinds is None else list(kinds)
-        marks_of = "" if kinds is None else ",".join("?" * len(kinds)) or "NULL"
+        marks_of = "" if kinds is None else placeholders(kinds)
         of_kinds = "" if kinds is None else f"WHERE kind IN ({marks_of}) "
         with self._lock:
             for (number,) in self._db.execute(
