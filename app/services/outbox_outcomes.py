@@ -121,7 +121,6 @@ class Outcomes:
             self.say_held(item, reason)
         else:
             self._signals.saveWaiting.emit(item.id, item.number, f"Not saved: {reason}")
-        self.say_counts()
 
     def waits_behind(self, item: OutboxItem) -> None:
         """A save behind the caller's earlier one: the agent who pressed Save hears that it

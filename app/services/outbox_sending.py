@@ -90,6 +90,7 @@ class ItemSender:
             # Its request may have left (in this run, when recording the outcome failed, or
             # in one that was killed): never sent again blindly.
             self._outcomes.hold(item, INTERRUPTED, started)
+            self._outcomes.say_counts()  # once per try, as at the end of one
             return False
         try:
             await self._account.wait_loaded()
@@ -98,6 +99,7 @@ class ItemSender:
                 raise NotConfigured(self._account.not_configured_message())
             if not self._belongs_to(item, client):
                 self._outcomes.hold(item, ANOTHER_ACCOUNT, started)
+                self._outcomes.say_counts()  # once per try, as at the end of one
                 return False
             if item.kind == NOTE:
                 await deliver_note(client, self._store, item)
