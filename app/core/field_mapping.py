@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Final, Literal, cast, get_args
 
 from app.core.resources import ResourceNotFound, resource_path
-from app.core.safe_pattern import PatternRefused, SafePattern, check_pattern
+from app.core.safe_pattern import PatternRefused, check_pattern
 
 Section = Literal["standard", "custom"]
 InputType = Literal["text", "multiline", "email", "phone", "date"]
@@ -83,16 +83,15 @@ class FieldSpec:
         return data
 
 
-def compile_pattern(pattern: str, where: str = "") -> SafePattern | None:
-    """``pattern`` ready to check values with (None for ""; compiled once, kept);
-    FieldMappingError says plainly why it cannot be used: not a regular expression, or one
-    whose check could take minutes (``app.core.safe_pattern``)."""
+def refuse_unusable_pattern(pattern: str, where: str = "") -> None:
+    """FieldMappingError, in plain words, if ``pattern`` cannot be used: not a regular
+    expression, or one whose check could take minutes (``app.core.safe_pattern``, which
+    also keeps the compiled form for the checks to come)."""
     if not pattern:
-        return None
+        return
     prefix = f"{where + ': ' if where else ''}'pattern'"
     try:
         check_pattern(pattern)
-        return SafePattern.compile(pattern)
     except re.error as exc:
         raise FieldMappingError(f"{prefix} is not a valid regular expression ({exc.msg}, at "
                                 f"position {exc.pos})") from None
@@ -210,7 +209,7 @@ def _field_from_json(raw: object, index: int) -> FieldSpec:
     if pattern and key is None:
         raise FieldMappingError(f"{where}: a 'pattern' checks what is written back, and this "
                                 "field has no 'directory_key'")
-    compile_pattern(pattern, where)
+    refuse_unusable_pattern(pattern, where)
     return FieldSpec(label=label.strip(), section=cast(Section, section),
                      display_name=display_name.strip(), order=order,
                      input_type=cast(InputType, input_type), directory_key=key,
