@@ -34,6 +34,7 @@ from app.services.outbox_kinds import (
     SENDABLE_KINDS,
     UPDATE,
     NoteTarget,
+    behind_older_saves,
     note_text,
     sendable,
 )
@@ -233,20 +234,11 @@ class Outbox(OutboxSignals):
     def _waiting(self) -> list[OutboxItem]:
         """What may be sent now, oldest first: not held, not in flight, and of a caller's
         saves only the oldest (an update typed after a create waits for it)."""
-        waiting: list[OutboxItem] = []
-        first_saves: set[str] = set()
         unheld = self._store.outbox_unheld(SENDABLE_KINDS)
         self._hold_unsendable(unheld)
-        for item in unheld:
-            if not sendable(item):
-                continue
-            if item.kind in SAVE_KINDS:
-                if item.number in first_saves:
-                    continue
-                first_saves.add(item.number)
-            if item.id not in self._in_flight:
-                waiting.append(item)
-        return waiting
+        behind = behind_older_saves(unheld)
+        return [item for item in unheld if sendable(item) and item.id not in behind
+                and item.id not in self._in_flight]
 
     def _start(self, item_id: int) -> None:
         # One send per item at a time: a second retry while it is in flight would add it twice.

@@ -6,6 +6,7 @@ version) stays untouched and uncounted.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -39,3 +40,17 @@ def sendable(item: OutboxItem) -> bool:
     if item.kind == NOTE:
         return bool(note_text(item).strip())
     return item.kind in SAVE_KINDS and Save.of(item) is not None
+
+
+def behind_older_saves(items: Iterable[OutboxItem]) -> set[int]:
+    """The ids of the saves among ``items`` (unheld, oldest first) that wait for an older save
+    of the same caller: a caller's saves leave one at a time, in the order typed (an update
+    typed after a create waits for it)."""
+    callers_first: set[str] = set()
+    behind: set[int] = set()
+    for item in items:
+        if item.kind in SAVE_KINDS and sendable(item):
+            if item.number in callers_first:
+                behind.add(item.id)
+            callers_first.add(item.number)
+    return behind

@@ -26,7 +26,7 @@ from app.services.outbox_delivery import (
     deliver_note,
     deliver_update,
 )
-from app.services.outbox_kinds import CREATE, NOTE, SAVE_KINDS, sendable
+from app.services.outbox_kinds import CREATE, NOTE, SAVE_KINDS, behind_older_saves, sendable
 from app.services.outbox_outcomes import Outcomes
 from app.services.outbox_retry import RetryTimer
 from app.services.outbox_unrecorded import UnrecordedWrites
@@ -129,6 +129,5 @@ class ItemSender:
         return item.account == client.account_key
 
     def _behind_older_save(self, item: OutboxItem) -> bool:
-        return item.kind in SAVE_KINDS and any(
-            other.id < item.id and other.kind in SAVE_KINDS and not other.held
-            and sendable(other) for other in self._store.outbox_items(number=item.number))
+        return item.kind in SAVE_KINDS and item.id in behind_older_saves(
+            other for other in self._store.outbox_items(number=item.number) if not other.held)
