@@ -23,6 +23,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.api.client import DeepCallClient
 from app.services.account import ACCOUNT_SETTINGS, Account
+from app.services.call_actions import CallActions
+from app.services.call_tracker import CallTracker
 from app.services.contact_edits import ContactEdits
 from app.services.counters_poller import CountersPoller
 from app.services.credentials import CredentialOverrides
@@ -86,6 +88,8 @@ class AppSession:
     demo: DemoCalls
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     _closing: bool = False
+    calls: CallTracker = field(init=False)
+    actions: CallActions = field(init=False)
     # History retention and panel, what waits in the outbox (issue 10, part H).
     retention: HistoryRetention = field(init=False)
     history_ui: HistoryController = field(init=False)
@@ -100,8 +104,8 @@ class AppSession:
         return self.account.client
 
     def state(self) -> dict[str, object]:
-        return {**self.presenter.state(), **self.outbox_status.state(),
-                "history": self.history.recent()}
+        return {**self.presenter.state(), **self.calls.state(),
+                **self.outbox_status.state(), "history": self.history.recent()}
 
     def start(self) -> None:
         self.crash.install(asyncio.get_running_loop())
@@ -183,9 +187,14 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
                          coordinator, outbox, drafts, edits, poller, window, tray, presenter,
                          dialogs, crash, server, clipboard, url_open, demo)
 
-    # Numbers in: every source hands its PopRequest straight to the coordinator.
+    # Numbers in: every source hands its PopRequest (a call ringing) to the call tracker,
+    # which pops it unless its call is known; the socket's call events go there too.
+    session.calls = calls = CallTracker(coordinator, history)
     for source in (server, clipboard, url_open):
-        source.popRequested.connect(coordinator.pop)
+        source.popRequested.connect(calls.pop)
+    server.callEventReceived.connect(calls.handle_event)
+    session.actions = actions = CallActions(settings)
+    calls.eventHandled.connect(actions.on_event)
     window.simulate_call_requested.connect(demo.simulate)
     tray.simulate_requested.connect(demo.simulate)
     # Each setting reaches the one object it configures.

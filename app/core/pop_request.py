@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
 from app.core.phone import DEFAULT_REGION, normalise, strip_uri
 
@@ -23,16 +23,46 @@ MAX_LINE_BYTES = 4096
 MAX_CALL_ID = 128
 MAX_SOURCE = 64
 DIRECTIONS = ("inbound", "outbound")
+MAX_LINE_NAME: Final = 64  # the dialled line or queue ("Sales IN")
+MAX_AGENT: Final = 64  # "fromAgent" of a transfer
+CallEventKind = Literal["ringing", "answered", "ended", "transferred"]
+CALL_EVENTS: Final[tuple[CallEventKind, ...]] = ("ringing", "answered", "ended", "transferred")
 
 
 @dataclass(frozen=True)
 class PopRequest:
-    """A validated request to pop a caller: ``number`` is always E.164."""
+    """A validated request to pop a caller (a call ringing): ``number`` is E.164, or None
+    when the caller withheld it (``anonymous``, ``private``, an empty id, all zeros...)."""
 
-    number: str
+    number: str | None
     call_id: str | None = None
     direction: str | None = None
     source: str | None = None
+    line: str | None = None  # the dialled line or queue, as the softphone names it
+    from_agent: str | None = None  # the call was transferred to this agent by this one
+
+    @property
+    def withheld(self) -> bool:
+        return self.number is None
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """A call's lifecycle event, tied to its call id (``ringing`` arrives as a PopRequest).
+
+    ``answered`` and ``ended`` may carry the number and line (a softphone that never sent
+    ``ringing``); ``transferred`` always names the original caller in ``number`` (or says it
+    is withheld) and the agent it came from in ``from_agent``.
+    """
+
+    event: CallEventKind
+    call_id: str
+    number: str | None = None  # E.164 when given (and not withheld)
+    withheld: bool = False  # the event named a withheld caller id
+    line: str | None = None
+    from_agent: str | None = None
+    source: str | None = None
+    direction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,7 +75,7 @@ class ShowRequest:
     """``show``: bring the window to the front (a plain second start sends this)."""
 
 
-Message = PopRequest | StateQuery | ShowRequest
+Message = PopRequest | CallEvent | StateQuery | ShowRequest
 
 
 class ProtocolError(ValueError):
@@ -145,7 +175,7 @@ def error_reply(reason: str) -> bytes:
 
 def pop_line(request: PopRequest) -> str:
     """The JSON line a client sends for ``request`` (without the newline)."""
-    payload: dict[str, str] = {"number": request.number}
+    payload: dict[str, str] = {"number": request.number or "anonymous"}  # issue 11, part P
     if request.call_id:
         payload["callId"] = request.call_id
     if request.direction:

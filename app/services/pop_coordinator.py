@@ -132,6 +132,8 @@ class PopCoordinator(QObject):
         if self._closed:
             return False  # shutting down: nothing new starts
         number = request.number
+        if number is None:
+            return False  # a withheld number: issue 11, part S
         now = self._clock()
         current = self._current
         if (current is not None and current.number == number and current.status != "error"

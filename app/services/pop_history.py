@@ -51,6 +51,8 @@ class PopHistory:
 
     def record(self, request: PopRequest) -> int | None:
         """A pop started (status "loading"); its row id, or None if it could not be written."""
+        if request.number is None:
+            return None  # a withheld number: issue 11, part S
         try:
             return self._store.record_pop(request.number, "loading", call_id=request.call_id,
                                           source=request.source)

@@ -39,6 +39,8 @@ SECRET_NAME_PARTS: Final = ("token", "ssid", "password", "secret")
 AUTH_MODES: Final = ("ssid", "token")
 POP_BEHAVIOURS: Final = ("raise", "raise_on_top", "tray_only")
 CLIPBOARD_MODES: Final = ("whole", "first")
+# When the caller-page URL opens by itself (besides its button, always there when set).
+OPEN_URL_WHEN: Final = ("button", "ringing", "answered")
 
 
 class SecretSettingRefused(ValueError):
@@ -215,6 +217,32 @@ class Settings(QObject):
                            "changes and the latest call of a caller who has them are never "
                            "deleted by it", minimum=1, maximum=3650,
                            below_minimum_is_default=True)
+
+    # --- the call around the pop (issue 11) ---------------------------------------------
+    pop_takes_focus = Setting(bool, False, "A pop takes the keyboard focus from the program "
+                              "the agent is typing in (off: the window comes to the front "
+                              "without taking the keys; click it or use its shortcuts)")
+    return_after_call_seconds = Setting(int, 0, "After a call ends, put the window back where "
+                                        "it was this many seconds later (0: it stays); never "
+                                        "while edits are unsaved or a note is being typed",
+                                        minimum=0, maximum=3600)
+    open_url_template = Setting(str, "", "A page to open for the caller (your CRM's search, the "
+                                "DeepCall panel): {e164}, {national}, {digits}, {call_id} and "
+                                "{line} are replaced, URL-encoded")
+    open_url_when = Setting(str, "button", "When that page opens by itself: 'button' (only when "
+                            "the agent clicks it), or on 'ringing' or 'answered'",
+                            choices=OPEN_URL_WHEN)
+    run_program = Setting(str, "", "A program to run on call events (its full path); never "
+                          "through a shell")
+    run_program_args = Setting(str, "", "Its arguments, separated by spaces as in a shell "
+                               "(quotes group); {event}, {e164}, {national}, {digits}, "
+                               "{call_id} and {line} in an argument are replaced, each value "
+                               "staying inside its one argument")
+    run_program_on = Setting(str, "", "The events that run it, separated by commas: ringing, "
+                             "answered, ended, transferred")
+    log_full_numbers = Setting(bool, False, "Write callers' full numbers in the logs (for "
+                               "troubleshooting); off, logs name a number by its last four "
+                               "digits")
 
     def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)

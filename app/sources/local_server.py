@@ -206,6 +206,7 @@ class LocalSocketServer(QObject):
     """
 
     popRequested = Signal(object)
+    callEventReceived = Signal(object)  # CallEvent: answered, ended, transferred (issue 11)
     showRequested = Signal()
 
     def __init__(self, profile_dir: Path, state_provider: StateProvider | None = None, *,

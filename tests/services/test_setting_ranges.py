@@ -15,7 +15,8 @@ from app.services.settings import SETTINGS_FILE_NAME, Settings
 # name -> (lowest allowed, highest allowed)
 RANGES = {"connect_timeout_seconds": (0.5, 60.0), "total_timeout_seconds": (0.5, 120.0),
           "dedupe_seconds": (0, 600), "cache_seconds": (0, 86400),
-          "counters_refresh_seconds": (5, 3600), "history_days": (1, 3650)}
+          "counters_refresh_seconds": (5, 3600), "history_days": (1, 3650),
+          "return_after_call_seconds": (0, 3600)}
 BAD_FLOATS = ["nan", "-nan", "inf", "-inf", "1e308", "1e999", "0", "0.4", "121", "-5"]
 
 
