@@ -16,6 +16,7 @@ from typing import Final
 
 from PySide6.QtCore import QObject, QTimer
 
+from app.core.caller_id import is_withheld_key
 from app.core.pop_request import PopRequest
 from app.services.outbox import SENDABLE_KINDS
 from app.services.store import LocalStore, PendingMarks, PopRecord
@@ -27,6 +28,10 @@ REOPENED: Final = "history"  # the source of a pop the agent asked for from the 
 # How a pop ended whose lookup the agent left, during the call, to open another caller from
 # the history: their choice, not a newer call ("superseded").
 LEFT: Final = "left"
+WITHHELD: Final = "withheld"  # a withheld caller's pop: nothing was looked up
+# A call the softphone named while another call was live on screen: kept in the history, never
+# shown (answered elsewhere, or a second line), so the agent can find it afterwards.
+NOT_SHOWN: Final = "not_shown"
 SEARCH_LIMIT: Final = 500  # pops the history panel lists (the newest first)
 DAY_SECONDS: Final = 86_400
 # Hourly, not daily: Qt's timers run on a clock that stops while a laptop sleeps, so a daily
@@ -49,16 +54,40 @@ class PopHistory:
     def __init__(self, store: LocalStore) -> None:
         self._store = store
 
-    def record(self, request: PopRequest) -> int | None:
-        """A pop started (status "loading"); its row id, or None if it could not be written."""
-        if request.number is None:
-            return None  # a withheld number: issue 11, part S
+    def record(self, request: PopRequest, *, key: str | None = None,
+               status: str = "loading", call_state: str | None = None) -> int | None:
+        """A pop started (status "loading"; a withheld caller: "withheld" under ``key``, its
+        ``withheld_key``); its row id, or None if it could not be written. A pop with a
+        call id is a call ringing unless ``call_state`` says otherwise."""
+        number = key or request.number
+        if number is None:
+            return None
+        if call_state is None and request.call_id:
+            call_state = "ringing"
         try:
-            return self._store.record_pop(request.number, "loading", call_id=request.call_id,
-                                          source=request.source)
+            return self._store.record_pop(number, status, call_id=request.call_id,
+                                          source=request.source, line=request.line,
+                                          call_state=call_state)
         except Exception:
             log.exception("could not record the pop in the local history")
             return None
+
+    def set_call_state(self, call_id: str, state: str, line: str | None = None) -> None:
+        """The latest pop of ``call_id`` gets ``state`` (and ``line`` if it had none)."""
+        try:
+            if not self._store.set_call_state(call_id, state, line):
+                log.debug("no pop in the history for a call's %s", state)
+        except Exception:
+            log.exception("could not write a call's state in the local history")
+
+    def set_call_id(self, pop_id: int | None, call_id: str) -> None:
+        """The pop ``pop_id`` turned out to be the call ``call_id`` (an event named it)."""
+        if pop_id is None:
+            return
+        try:
+            self._store.set_pop_call_id(pop_id, call_id)
+        except Exception:
+            log.exception("could not write a pop's call id in the local history")
 
     def finish(self, pop_id: int | None, status: str, name: str = "") -> None:
         """How the pop ended (and the name shown): found, unknown or error; "superseded"
@@ -90,8 +119,10 @@ class PopHistory:
             log.exception("could not read the local history")
             return []
         marks = self.pending_marks()
-        return [{"number": r.number, "at": r.at, "status": r.status, "name": r.name or None,
-                 "call_id": r.call_id, "source": r.source,
+        # A withheld caller's key is the app's, not a number: null, as for the caller shown.
+        return [{"number": None if is_withheld_key(r.number) else r.number, "at": r.at,
+                 "status": r.status, "name": r.name or None, "call_id": r.call_id,
+                 "source": r.source, "line": r.line, "call_state": r.call_state,
                  "pending": pending_state(marks.get(r.number))} for r in records]
 
     def search(self, text: str, limit: int = SEARCH_LIMIT) -> list[PopRecord]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from app.core.caller_id import WITHHELD_PREFIX
 from app.core.history_search import HistoryQuery
 from app.services.store_connection import StoreConnection, placeholders
 
@@ -28,6 +29,8 @@ class PopRecord:
     name: str
     call_id: str | None
     source: str | None
+    line: str | None = None  # the line or queue that rang ("Sales IN")
+    call_state: str | None = None  # ringing, answered, ended; None: no call around the pop
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class PendingMarks:
     held: int  # outbox items held for the agent
 
 
-_POP_COLUMNS: Final = "id, number, at, status, name, call_id, source"
+_POP_COLUMNS: Final = "id, number, at, status, name, call_id, source, line, call_state"
 # Retention, clearing and the row cap never take the last way to a caller's unsaved work
 # (field or note drafts, outbox items): their latest pop stays, with its marks and re-pop.
 _NOT_THE_WAY_BACK: Final = (
@@ -54,12 +57,14 @@ class PopTable(StoreConnection):
     # --- pop history ---------------------------------------------------------------------
     def record_pop(self, number: str, status: str, *, name: str = "",
                    call_id: str | None = None, source: str | None = None,
-                   at: float | None = None) -> int:
+                   at: float | None = None, line: str | None = None,
+                   call_state: str | None = None) -> int:
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO pop_history (number, at, status, name, call_id, source) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (number, time.time() if at is None else at, status, name, call_id, source))
+                "INSERT INTO pop_history (number, at, status, name, call_id, source, line, "
+                "call_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (number, time.time() if at is None else at, status, name, call_id, source,
+                 line, call_state))
             db.execute(f"DELETE FROM pop_history WHERE id <= ? AND {_NOT_THE_WAY_BACK}",  # noqa: S608 (fixed parts)
                        (int(cursor.lastrowid or 0) - HISTORY_LIMIT,))
             return int(cursor.lastrowid or 0)
@@ -68,6 +73,20 @@ class PopTable(StoreConnection):
         with self._transaction() as db:
             db.execute("UPDATE pop_history SET status = ?, name = ? WHERE id = ?",
                        (status, name, pop_id))
+
+    def set_pop_call_id(self, pop_id: int, call_id: str) -> None:
+        """The pop turned out to be a call the softphone named later (its id adopted)."""
+        with self._transaction() as db:
+            db.execute("UPDATE pop_history SET call_id = ? WHERE id = ?", (call_id, pop_id))
+
+    def set_call_state(self, call_id: str, state: str, line: str | None = None) -> bool:
+        """The latest pop of ``call_id`` gets ``state``, and ``line`` if it had none; False
+        when no pop has that call id."""
+        with self._transaction() as db:
+            return db.execute(
+                "UPDATE pop_history SET call_state = ?, line = coalesce(line, ?) WHERE id = "
+                "(SELECT max(id) FROM pop_history WHERE call_id = ?)",
+                (state, line, call_id)).rowcount > 0
 
     def end_unfinished_pops(self, status: str) -> int:
         """Every pop still "loading" ends as ``status``; how many."""
@@ -85,8 +104,9 @@ class PopTable(StoreConnection):
         clauses = ["instr(screenpop_fold(name), ?) > 0"] * len(query.words)
         params: tuple[str, ...] = query.words
         if query.digits:
-            clauses.append("instr(number, ?) > 0")
-            params += (query.digits,)
+            # A withheld caller's key holds its call id, whose digits are no phone number.
+            clauses.append("instr(number, ?) > 0 AND number NOT LIKE ?")
+            params += (query.digits, WITHHELD_PREFIX + "%")
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {_POP_COLUMNS} FROM pop_history{where} ORDER BY id DESC LIMIT ?"  # noqa: S608 (fixed parts)
         with self._lock:

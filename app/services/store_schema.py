@@ -130,6 +130,13 @@ def _v6_outbox_account(db: sqlite3.Connection) -> None:
     _add_column(db, "outbox", "account", "TEXT NOT NULL DEFAULT ''")
 
 
+def _v7_call_line_and_state(db: sqlite3.Connection) -> None:
+    """Each pop remembers the line or queue that rang ("Sales IN") and how its call went
+    (ringing, answered, ended; NULL for a pop with no call around it), issue 11."""
+    _add_column(db, "pop_history", "line", "TEXT")
+    _add_column(db, "pop_history", "call_state", "TEXT")
+
+
 # Append only: migration N (1-based) turns a version N-1 file into version N.
 MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v1_history_drafts_and_notes,
@@ -138,6 +145,7 @@ MIGRATIONS: Final[tuple[Callable[[sqlite3.Connection], None], ...]] = (
     _v4_field_drafts_and_outbox_states,
     _v5_history_index,
     _v6_outbox_account,
+    _v7_call_line_and_state,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from app.core.caller_id import withheld_key
+from app.core.pop_request import PopRequest
+from app.services import store_schema
 from app.services.pop_history import DAY_SECONDS, HistoryRetention, PopHistory
 from app.services.settings import Settings
-from app.services.store import LocalStore
+from app.services.store import DATABASE_FILE_NAME, LocalStore
 
 ASHA = "+918302390884"
 OLGA = "+441632960961"
@@ -226,3 +229,45 @@ def test_retention_runs_every_hour_and_prunes_pops_dated_in_the_future(
     store.record_pop(OLGA, "found", name="now", at=NOW)
     assert retention.prune() == 1
     assert [name for _, name in _pops(store)] == ["now", "a minute ahead"]
+
+
+def test_a_version_6_file_keeps_its_pops_and_learns_each_calls_line_and_state(
+        tmp_path: Path) -> None:
+    # A file from before issue 11: its pops stay, with no line and no call state.
+    with sqlite3.connect(tmp_path / DATABASE_FILE_NAME) as db:
+        for migration in store_schema.MIGRATIONS[:6]:
+            migration(db)
+        db.execute("PRAGMA user_version=6")
+        db.execute("INSERT INTO pop_history (number, at, status, name, call_id) "
+                   "VALUES (?, ?, 'found', 'Asha Verma', 'c0')", (ASHA, NOW))
+    store = LocalStore.in_profile(tmp_path)
+    try:
+        history = PopHistory(store)
+        [old] = history.recent()
+        assert (old["number"], old["name"], old["line"], old["call_state"]) == (
+            ASHA, "Asha Verma", None, None)
+        store.record_pop(OLGA, "found", call_id="c1", line=None, call_state="ringing")
+        store.record_pop(ASHA, "found", call_id="c2", line="Sales IN", call_state="ringing")
+        store.record_pop(OLGA, "found", call_id="c1", line=None, call_state="ringing")
+        history.set_call_state("c1", "answered", line="Support IN")
+        history.set_call_state("c2", "ended", line="Support IN")  # its line stays its own
+        history.set_call_state("no-such-call", "ended")  # nothing to change, nothing fails
+        assert [(r["call_id"], r["line"], r["call_state"]) for r in history.recent()] == [
+            ("c1", "Support IN", "answered"), ("c2", "Sales IN", "ended"),
+            ("c1", None, "ringing"), ("c0", None, None)]
+    finally:
+        store.close()
+
+
+def test_a_withheld_caller_is_null_in_state_and_never_found_by_the_digits_of_its_call_id(
+        store: LocalStore) -> None:
+    history = PopHistory(store)
+    request = PopRequest(None, call_id="9830", line="Sales IN")
+    history.record(request, key=withheld_key("9830"), status="withheld")
+    store.record_pop(ASHA, "found", name="Asha Verma", call_id="c1")
+    [withheld] = [r for r in history.recent() if r["call_id"] == "9830"]
+    assert (withheld["number"], withheld["status"], withheld["line"],
+            withheld["call_state"]) == (None, "withheld", "Sales IN", "ringing")
+    assert history.record(PopRequest(None)) is None  # a withheld caller needs its key
+    assert [r.number for r in store.search_pops("9830")] == []
+    assert [r.number for r in store.search_pops("8302")] == [ASHA]
