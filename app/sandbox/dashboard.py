@@ -9,6 +9,7 @@ Each handler takes the authenticated account and the request body and returns th
   or ``callId`` not a string, ``field`` not a string) -> 1001
 - an action the sandbox does not serve (e.g. ``recording``) -> 1004 (no such file/resource)
 - ``notesAdd`` with a ``callId`` that is not a call with that ``callerNumber`` -> 1501
+  (``callerNumber`` ``anonymous``: a call whose caller withheld their number)
 - unknown caller on contactInfo -> per account (see app.sandbox.accounts)
 """
 
@@ -26,6 +27,7 @@ from app.sandbox.protocol import (
     ApiError,
 )
 from app.sandbox.records import AccountData, ContactRecord, Note
+from app.sandbox.seed import WITHHELD_CALLER
 from app.sandbox.store import Store, calls_with, find_contact
 
 Body = Mapping[str, object]
@@ -140,12 +142,19 @@ def counters(store: Store, account: Account, body: Body) -> object:
     return store.with_account(account, run)
 
 
+def _withheld_caller(body: Body) -> bool:
+    """A note on a call whose caller withheld their number names them ``anonymous``: only
+    notesAdd takes that (there is no contact to look up)."""
+    value = body.get("callerNumber")
+    return isinstance(value, str) and value.strip().lower() == WITHHELD_CALLER
+
+
 def notes_add(store: Store, account: Account, body: Body) -> object:
     content = required_text(body, "content")
     call_id = required_text(body, "callId", allow_int=True)
 
     def run(data: AccountData) -> object:
-        key, _record = _caller_key(data, body)
+        key = WITHHELD_CALLER if _withheld_caller(body) else _caller_key(data, body)[0]
         if not any(c.call_id == call_id for c in calls_with(data, key)):
             raise ApiError(AGENT_DASHBOARD_ERROR, "callId does not belong to callerNumber")
         data.notes.append(Note(call_id, key, content))

@@ -22,6 +22,9 @@ DEMO_UK_NUMBER = "447911123456"  # a valid UK mobile range (07700 900xxx is rese
 DEMO_US_NUMBER = "12025550147"
 DEMO_UAE_NUMBER = "971501234567"
 DEMO_SG_NUMBER = "6591234567"  # exact 10 digits: wins over the Indian reading of the same digits
+# Calls whose caller withheld their number, filed under WITHHELD_CALLER (notesAdd takes them).
+WITHHELD_CALLER = "anonymous"
+DEMO_WITHHELD_CALL_IDS = ("dcwithheld000001", "dcwithheld000002")
 ALT_KNOWN_NUMBER = "919845012345"
 EMPTY_KNOWN_NUMBER = "919700011122"
 SUSPENDED_KNOWN_NUMBER = "919600033344"
@@ -186,6 +189,11 @@ def build_demo() -> AccountData:
     ]
     for number, record in contacts.items():
         _stamp(record, [c for c in calls if c.number == number])
+    calls += [CallRecord(call_id=call_id, number=WITHHELD_CALLER, call_type="inbound",
+                         status="answered", duration=60 * (i + 1),
+                         start=CALLS_END - timedelta(minutes=10 * (i + 1)),
+                         agent_name=DEMO.agent_name, campaign=_CAMPAIGNS[0])
+              for i, call_id in enumerate(DEMO_WITHHELD_CALL_IDS)]
     return AccountData(contacts=contacts, calls=calls, notes=notes)
 
 

@@ -40,7 +40,8 @@ class Store:
 
     def notes(self, account: Account, number: str | None = None) -> list[Note]:
         def pick(data: AccountData) -> list[Note]:
-            keys = set(candidate_keys(number)) if number is not None else None
+            # A number as the app sends it, or a key such as "anonymous" as is.
+            keys = set(candidate_keys(number)) or {number} if number is not None else None
             return [n for n in data.notes if keys is None or n.number in keys]
 
         return self.with_account(account, pick)

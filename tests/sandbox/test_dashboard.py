@@ -17,7 +17,9 @@ from app.sandbox.seed import (
     DEMO_SG_NUMBER,
     DEMO_UK_NUMBER,
     DEMO_UNKNOWN_NUMBER,
+    DEMO_WITHHELD_CALL_IDS,
     EMPTY_KNOWN_NUMBER,
+    WITHHELD_CALLER,
 )
 from app.sandbox.server import SandboxServer
 from tests.sandbox.conftest import Post
@@ -154,6 +156,23 @@ def test_notes_add_stores_the_note_for_that_call(post: Post, sandbox: SandboxSer
     assert answer == {"status": "success", "message": "Note added"}
     assert [(n.call_id, n.content) for n in sandbox.notes(DEMO_PLAIN_NUMBER)] == [
         (call_id, "Wants a callback")]
+
+
+def test_a_note_on_a_withheld_callers_call_names_them_anonymous(
+        post: Post, sandbox: SandboxServer) -> None:
+    answer = post("agentDashboard/notesAdd", {
+        **TOKEN, "callerNumber": WITHHELD_CALLER, "callId": DEMO_WITHHELD_CALL_IDS[0],
+        "content": "Asked for the billing team"})
+    assert answer == {"status": "success", "message": "Note added"}
+    assert [(n.call_id, n.content) for n in sandbox.notes(WITHHELD_CALLER)] == [
+        (DEMO_WITHHELD_CALL_IDS[0], "Asked for the billing team")]
+    # A call of a known caller is not theirs; and no contact is ever "anonymous".
+    real_call = post("agentDashboard/recentCalls",
+                     {**SSID, "callerNumber": DEMO_PLAIN_NUMBER})["message"][0]["callId"]
+    assert error_code(post("agentDashboard/notesAdd", {
+        **TOKEN, "callerNumber": WITHHELD_CALLER, "callId": real_call, "content": "x"})) == 1501
+    assert error_code(post("agentDashboard/contactInfo",
+                           {**TOKEN, "callerNumber": WITHHELD_CALLER})) == 1000
 
 
 def test_seeded_notes_exist_and_reset_drops_added_ones(post: Post, sandbox: SandboxServer) -> None:

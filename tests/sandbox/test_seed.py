@@ -31,7 +31,10 @@ def test_demo_has_leads_calls_and_notes() -> None:
     leads = [r for r in demo.contacts.values() if r.values.get("custom_field_4")]
     assert len(leads) >= 5
     assert len({c.number for c in demo.calls}) >= 5
-    assert {c.number for c in demo.calls} <= set(demo.contacts)
+    # Every call is with a contact, but those whose caller withheld their number.
+    assert {c.number for c in demo.calls} - {seed.WITHHELD_CALLER} <= set(demo.contacts)
+    assert {c.call_id for c in demo.calls if c.number == seed.WITHHELD_CALLER} == set(
+        seed.DEMO_WITHHELD_CALL_IDS)
     assert len({c.call_id for c in demo.calls}) == len(demo.calls)
     assert all(n.call_id in {c.call_id for c in demo.calls} for n in demo.notes)
 
