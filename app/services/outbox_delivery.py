@@ -30,11 +30,16 @@ from app.api.errors import (
     TransportError,
 )
 from app.api.models import RecentCall
+from app.core.caller_id import is_withheld_key
 from app.core.contact import FieldValue
 from app.core.contact_view import display_text
 from app.services.store import FieldDraft, LocalStore, OutboxItem
 
 T = TypeVar("T")
+
+# The callerNumber of a note on a withheld caller's call: DeepCall files such calls under it;
+# the call id says which call (the app's own key for the caller never leaves the app).
+WITHHELD_CALLER_NUMBER: Final = "anonymous"
 
 # Codes that say "not now" rather than "no": the sign-in (a token that expired mid-shift) and
 # DeepCall's own internal trouble (1009 "something went wrong", 1010 "error in DB connect").
@@ -156,6 +161,11 @@ async def deliver_note(client: DeepCallClient, store: LocalStore, item: OutboxIt
     content = item.payload.get("content")
     assert isinstance(content, str)
     call_id = item.call_id
+    withheld = is_withheld_key(item.number)
+    if call_id is None and withheld:
+        # No number to ask DeepCall which call it was: never asked (nothing is looked up).
+        raise NoCallYet("The caller withheld their number and no call id came with the "
+                        "call, so DeepCall has no call to attach this note to.")
     if call_id is None:
         call_id = call_for_note(await client.recent_calls(item.number), item.created)
         if not call_id:
@@ -164,7 +174,8 @@ async def deliver_note(client: DeepCallClient, store: LocalStore, item: OutboxIt
                 "yet. It is kept and will be sent when you retry.")
         store.set_outbox_call_id(item.id, call_id)
     store.outbox_sending(item.id)
-    await _write(client.notes_add(item.number, content, call_id))
+    caller = WITHHELD_CALLER_NUMBER if withheld else item.number
+    await _write(client.notes_add(caller, content, call_id))
 
 
 async def deliver_update(client: DeepCallClient, store: LocalStore, item: OutboxItem,

@@ -10,7 +10,11 @@ runs contactInfo and recentCalls concurrently on the account's DeepCall client a
 - an answer counts only for the account it was asked of: when the account changes, the
   current caller is looked up again with the new one (cancelling the old lookup), and the
   cache gives back only answers of the account in use (``Account.key``);
-- the same number again within ``dedupe_seconds`` does not pop twice;
+- one call pops once: the same call id never pops twice, whatever the time (another call id
+  from the same number is another call); without a call id, the same number again within
+  ``dedupe_seconds`` does not pop twice (and the call id one of them named is kept);
+- a withheld caller (``PopRequest.number`` None) is shown as "Withheld number" under a key of
+  its own call (``withheld_key``): never looked up, never cached, never matched to anyone;
 - a number looked up recently pops from the ``LookupCache`` at once, then refreshes in the
   background (the refreshed result is emitted again if it is still the current number);
 - every task is kept in a set until it ends (never fire-and-forget).
@@ -31,6 +35,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from app.api.errors import DeepCallApiError
+from app.core.caller_id import WITHHELD_LABEL, is_withheld_key, withheld_key
 from app.core.contact import Contact, LookupResult
 from app.core.contact_view import build_contact_view, format_number
 from app.core.edits import apply_contactinfo
@@ -42,7 +47,7 @@ from app.services.errors import NotConfigured
 from app.services.logs import log_event
 from app.services.lookup_cache import LookupCache
 from app.services.outbox import NoteTarget
-from app.services.pop_history import LEFT, REOPENED, PopHistory
+from app.services.pop_history import LEFT, REOPENED, WITHHELD, PopHistory
 from app.services.pop_result import PopResult, PopStatus
 from app.services.tasks import OwnedTasks
 
@@ -57,6 +62,7 @@ class PopCoordinator(QObject):
     contactFound = Signal(object)  # PopResult (status "found")
     callerUnknown = Signal(object)  # PopResult (status "unknown")
     lookupFailed = Signal(object)  # PopResult (status "error"; .error has user_message)
+    callerWithheld = Signal(object)  # PopResult (status "withheld"): nothing to look up
     recentCallsChanged = Signal(str, object)  # e164, tuple[RecentCall, ...]
     statusChanged = Signal(str)  # idle|loading|found|unknown|error
     # The current caller is looked up again from scratch (Retry, another account): the
@@ -122,9 +128,41 @@ class PopCoordinator(QObject):
         if current is None:
             return None
         call_id = current.call_id
+        if current.status == "withheld":
+            # No number to ask DeepCall for the latest call: only the call the phone named.
+            return NoteTarget(current.number, call_id) if call_id else None
         if call_id is None and current.recent_calls:
             call_id = current.recent_calls[0].call_id
         return NoteTarget(current.number, call_id)
+
+    def why_no_note_target(self) -> str:
+        """What the note box says when ``note_target()`` is None (the text stays in it)."""
+        if self._current is not None and self._current.status == "withheld":
+            return ("The caller withheld their number and the phone did not say which call "
+                    "this is, so DeepCall has nowhere to keep this note. Your text is still "
+                    "here: copy it where you need it.")
+        return "There is no caller to attach the note to yet."
+
+    def adopt_call_id(self, number: str, call_id: str) -> bool:
+        """The caller on screen, popped with no call id, is the call ``call_id`` (an event
+        named it with their number): their notes go under it. False if that is not so."""
+        current = self._current
+        if current is None or current.number != number or current.call_id is not None:
+            return False
+        self._current = replace(current, call_id=call_id)
+        self._history.set_call_id(self._pop_id, call_id)
+        log_event(log, "call_id_adopted", number=number, call_id=call_id)
+        return True
+
+    def fill_call_details(self, call_id: str, *, line: str | None = None,
+                          from_agent: str | None = None) -> None:
+        """The call on screen was named again: a line it lacked, the agent who transferred
+        it here."""
+        current = self._current
+        if current is None or current.call_id != call_id:
+            return
+        self._current = replace(current, line=current.line or line,
+                                from_agent=from_agent or current.from_agent)
 
     # --- the pop -------------------------------------------------------------------------
     def pop(self, request: PopRequest) -> bool:
@@ -132,27 +170,21 @@ class PopCoordinator(QObject):
         if self._closed:
             return False  # shutting down: nothing new starts
         number = request.number
-        if number is None:
-            return False  # a withheld number: issue 11, part S
+        if number is None or is_withheld_key(number):
+            return self._pop_withheld(request)
         now = self._clock()
         current = self._current
-        if (current is not None and current.number == number and current.status != "error"
-                and now - self._popped_at < self.dedupe_seconds):
-            if request.call_id and request.call_id != current.call_id:
-                # Same caller, the softphone now knows the call's id: keep it for notes.
-                self._current = replace(current, call_id=request.call_id)
-            log_event(log, "pop_deduplicated", number=number, source=request.source)
+        if current is not None and self._same_call(current, request, now):
+            self._merge(current, request)
+            log_event(log, "pop_deduplicated", number=number, source=request.source,
+                      call_id=request.call_id)
             return False
 
-        if current is not None:
-            self.callerLeaving.emit(current.number)
-            self._end_unfinished(LEFT if request.source == REOPENED else "superseded")
-        self._popped_at = now
-        self._generation += 1
-        self._cancel_lookup("a newer pop")
+        self._replace_current(request, now)
         formatted = format_number(number)
         self._current = PopResult(number=number, formatted=formatted, status="loading",
-                                  call_id=request.call_id, source=request.source)
+                                  call_id=request.call_id, source=request.source,
+                                  line=request.line, from_agent=request.from_agent)
         log_event(log, "pop_received", number=number, source=request.source,
                   call_id=request.call_id)
         self.popReceived.emit(number, formatted, request.call_id)
@@ -166,6 +198,53 @@ class PopCoordinator(QObject):
             self._start_lookup(background=True)
         else:
             self._start_lookup(background=False)
+        return True
+
+    def _same_call(self, current: PopResult, request: PopRequest, now: float) -> bool:
+        """``request`` is the call already on screen: the same call id (whatever the time;
+        another id is another call, even from the same number), or, when either has no call
+        id, the same number within ``dedupe_seconds`` of its pop."""
+        if request.call_id and current.call_id:
+            return request.call_id == current.call_id
+        return (current.number == request.number and current.status != "error"
+                and now - self._popped_at < self.dedupe_seconds)
+
+    def _merge(self, current: PopResult, request: PopRequest) -> None:
+        """What the second message of one call adds: the call id the softphone now knows
+        (for notes), a line the first did not name."""
+        if request.call_id and current.call_id is None:
+            self.adopt_call_id(current.number, request.call_id)
+        self._current = replace(self._current or current, line=current.line or request.line,
+                                from_agent=current.from_agent or request.from_agent)
+
+    def _replace_current(self, request: PopRequest, now: float) -> None:
+        """The caller on screen makes way for a new pop: what was typed is kept first, their
+        lookup stops and its history row ends."""
+        current = self._current
+        if current is not None:
+            self.callerLeaving.emit(current.number)
+            self._end_unfinished(LEFT if request.source == REOPENED else "superseded")
+        self._popped_at = now
+        self._generation += 1
+        self._cancel_lookup("a newer pop")
+
+    def _pop_withheld(self, request: PopRequest) -> bool:
+        """A caller who withheld their number: shown at once as "Withheld number", keyed by
+        their own call; no lookup, no cache, no contact of anyone else."""
+        current = self._current
+        if current is not None and request.call_id and current.call_id == request.call_id:
+            log_event(log, "pop_deduplicated", call_id=request.call_id, source=request.source)
+            return False
+        # From the history a withheld pop comes back with its key; from a phone with none.
+        key = request.number if request.number is not None else withheld_key(request.call_id)
+        self._replace_current(request, self._clock())
+        self._current = PopResult(number=key, formatted=WITHHELD_LABEL, status=WITHHELD,
+                                  call_id=request.call_id, source=request.source,
+                                  line=request.line, from_agent=request.from_agent)
+        log_event(log, "pop_withheld", source=request.source, call_id=request.call_id)
+        self.popReceived.emit(key, WITHHELD_LABEL, request.call_id)
+        self._pop_id = self._history.record(request, key=key, status=WITHHELD)
+        self._emit_result(self._current)
         return True
 
     def reopen(self, request: PopRequest) -> bool:
@@ -182,13 +261,14 @@ class PopCoordinator(QObject):
         """Look the current number up again from scratch (Retry, or another account): nothing
         of the earlier answer stays, not its contact, not its recent calls."""
         current = self._current
-        if current is None or self._closed:
-            return False
+        if current is None or self._closed or current.status == WITHHELD:
+            return False  # a withheld caller has nothing to look up
         self._generation += 1
         self._cancel_lookup(reason)
         self._current = PopResult(number=current.number, formatted=current.formatted,
                                   status="loading", call_id=current.call_id,
-                                  source=current.source)
+                                  source=current.source, line=current.line,
+                                  from_agent=current.from_agent)
         self.lookupRestarted.emit(self._current)
         self.statusChanged.emit("loading")
         self._start_lookup(background=False)
@@ -285,7 +365,7 @@ class PopCoordinator(QObject):
 
     def _emit_result(self, result: PopResult) -> None:
         signal = {"found": self.contactFound, "unknown": self.callerUnknown,
-                  "error": self.lookupFailed}.get(result.status)
+                  "error": self.lookupFailed, WITHHELD: self.callerWithheld}.get(result.status)
         if signal is not None:
             signal.emit(result)
             self.statusChanged.emit(result.status)

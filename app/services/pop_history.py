@@ -55,16 +55,19 @@ class PopHistory:
         self._store = store
 
     def record(self, request: PopRequest, *, key: str | None = None,
-               status: str = "loading", call_state: str | None = None) -> int | None:
+               status: str = "loading") -> int | None:
         """A pop started (status "loading"; a withheld caller: "withheld" under ``key``, its
         ``withheld_key``); its row id, or None if it could not be written. A pop with a
-        call id is a call ringing unless ``call_state`` says otherwise."""
+        call id is a call ringing; one the agent opened again from the history is as its call
+        last was."""
         number = key or request.number
         if number is None:
             return None
-        if call_state is None and request.call_id:
-            call_state = "ringing"
         try:
+            call_state = None
+            if request.call_id:
+                call_state = self._store.last_call_state(request.call_id) \
+                    if request.source == REOPENED else "ringing"
             return self._store.record_pop(number, status, call_id=request.call_id,
                                           source=request.source, line=request.line,
                                           call_state=call_state)

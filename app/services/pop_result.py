@@ -10,18 +10,21 @@ from app.api.models import RecentCall
 from app.core.contact import LookupResult
 from app.core.contact_view import ContactView
 
-PopStatus = Literal["idle", "loading", "found", "unknown", "error"]
+# "withheld": the caller withheld their number; nothing is looked up (issue 11).
+PopStatus = Literal["idle", "loading", "found", "unknown", "error", "withheld"]
 
 
 @dataclass(frozen=True)
 class PopResult:
     """Everything the window shows for one number at one moment."""
 
-    number: str  # E.164
+    number: str  # E.164, or a withheld caller's ``withheld_key`` (status "withheld")
     formatted: str
     status: PopStatus
     call_id: str | None = None
     source: str | None = None
+    line: str | None = None  # the line or queue that rang ("Sales IN")
+    from_agent: str | None = None  # the agent who transferred the call here
     result: LookupResult | None = None
     view: ContactView | None = None
     recent_calls: tuple[RecentCall, ...] = ()

@@ -15,7 +15,8 @@ def caller_state(current: PopResult | None) -> dict[str, object]:
                 "call_id": None, "source": None, "recent_calls": 0,
                 "from_cache": False, "timings": {}}
     return {
-        "number": current.number,
+        # A withheld caller's key is the app's own: no number to report.
+        "number": None if current.status == "withheld" else current.number,
         "formatted": current.formatted,
         "status": current.status,
         "name": current.caller_name or None,

@@ -88,6 +88,13 @@ class PopTable(StoreConnection):
                 "(SELECT max(id) FROM pop_history WHERE call_id = ?)",
                 (state, line, call_id)).rowcount > 0
 
+    def last_call_state(self, call_id: str) -> str | None:
+        """The call state of the latest pop of ``call_id`` (None: none, or no state)."""
+        with self._lock:
+            row = self._db.execute("SELECT call_state FROM pop_history WHERE call_id = ? "
+                                   "ORDER BY id DESC LIMIT 1", (call_id,)).fetchone()
+        return None if row is None else row[0]
+
     def end_unfinished_pops(self, status: str) -> int:
         """Every pop still "loading" ends as ``status``; how many."""
         with self._transaction() as db:
