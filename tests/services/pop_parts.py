@@ -40,6 +40,7 @@ class PopParts:
     account: FixedAccount
     store: LocalStore
     client: DeepCallClient | None
+    history: PopHistory
 
     def pop(self, number: str, call_id: str | None = None, source: str | None = None) -> bool:
         return self.coordinator.pop(PopRequest(number, call_id, source=source))
@@ -65,11 +66,12 @@ async def pop_parts(url: str | None, profile: Path, auth: Auth = DEMO_AUTH,
     account = FixedAccount(client)
     extra: dict[str, Any] = {} if clock is None else {"clock": clock}
     cache = LookupCache(cache_seconds, **extra)
-    coordinator = PopCoordinator(account, default_mapping(), PopHistory(store), cache,
+    history = PopHistory(store)
+    coordinator = PopCoordinator(account, default_mapping(), history, cache,
                                  dedupe_seconds=dedupe_seconds, **extra)
     outbox = Outbox(store, account)
     try:
-        yield PopParts(coordinator, outbox, account, store, client)
+        yield PopParts(coordinator, outbox, account, store, client, history)
     finally:
         await coordinator.shutdown()
         await outbox.shutdown()
