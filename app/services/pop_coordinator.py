@@ -139,7 +139,7 @@ class PopCoordinator(QObject):
         """What the note box says when ``note_target()`` is None (the text stays in it)."""
         if self._current is not None and self._current.status == "withheld":
             return ("The caller withheld their number and the phone did not say which call "
-                    "this is, so DeepCall has nowhere to keep this note. Your text is still "
+                    "this is, so DeepCall has nowhere to keep this note. Your text is kept "
                     "here: copy it where you need it.")
         return "There is no caller to attach the note to yet."
 

@@ -397,7 +397,7 @@ class WindowPresenter(QObject):
     def _on_send_note(self, text: str) -> None:
         target = self.coordinator.note_target()
         if target is None:
-            self.window.note_failed("There is no caller to attach the note to yet.")
+            self.window.note_failed(self.coordinator.why_no_note_target())
             return
         try:
             sent = self._box_note
