@@ -14,7 +14,7 @@ from app.core.caller_id import WITHHELD_LABEL, is_withheld_key
 from app.core.pop_request import CallEvent, PopRequest
 from app.sandbox.seed import DEMO_WITHHELD_CALL_IDS, WITHHELD_CALLER
 from app.sandbox.server import SandboxServer
-from app.services.call_tracker import CallTracker, ShownCall
+from app.services.call_tracker import MAX_KNOWN_CALLS, CallTracker, ShownCall
 from app.services.pop_history import NOT_SHOWN, REOPENED
 from app.services.state_snapshot import caller_state
 from tests.fixtures.qt_async import wait_signal, wait_until
@@ -310,5 +310,24 @@ def test_notes_go_under_the_call_id_the_events_named(
             await calls.ring(None)
             assert parts.coordinator.note_target() is None
             assert "withheld" in parts.coordinator.why_no_note_target()
+
+    run_async(scenario())
+
+
+def test_the_calls_known_are_bounded_but_the_shown_call_is_never_forgotten(
+        run_async: Callable[..., Any], tmp_path: Path) -> None:
+    async def scenario() -> None:
+        clock = FakeClock()
+        async with pop_parts(None, tmp_path, clock=clock) as parts:  # no account: no HTTP
+            tracker = CallTracker(parts.coordinator, parts.history, clock=clock)
+            tracker.pop(PopRequest(KNOWN, "c0"))
+            # A busy queue answered elsewhere while c0 is live: each only in the history.
+            for i in range(1, MAX_KNOWN_CALLS + 2):
+                tracker.handle_event(CallEvent("answered", f"c{i}", PLAIN))
+            tracker.handle_event(CallEvent("ended", "c1"))  # forgotten: nothing changes
+            tracker.handle_event(CallEvent("ended", "c0"))  # the oldest, but shown
+            assert tracker.state()["call_state"] == "ended"
+            rows = {r.call_id: r.call_state for r in parts.store.recent_pops(500)}
+            assert (rows["c0"], rows["c1"], rows["c2"]) == ("ended", "answered", "answered")
 
     run_async(scenario())
