@@ -20,6 +20,8 @@ import tempfile
 from pathlib import Path
 
 APP_DIR_NAME = "DeepCall Screen-Pop"
+# Beside the agent's own profile, never inside it: the demo wipes its folder at each start.
+DEMO_DIR_SUFFIX = " (demo)"
 EXIT_PROFILE_UNUSABLE = 7
 # What the check writes: about one database page, so a full disk shows here and not later.
 _PROBE = b"\0" * 4096
@@ -42,6 +44,16 @@ def default_profile_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return base / APP_DIR_NAME
+
+
+def demo_profile_dir() -> Path:
+    """The one folder ``screenpop --demo`` runs in, so ``pop --demo``/``state --demo`` find it.
+
+    Fixed per user (a temporary folder could not be found by the other commands); the demo
+    empties it at each start, so nothing of an earlier demo shows up in the next.
+    """
+    default = default_profile_dir()
+    return default.with_name(default.name + DEMO_DIR_SUFFIX)
 
 
 def profile_path(override: str | os.PathLike[str] | None) -> Path:
