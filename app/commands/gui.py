@@ -1,7 +1,8 @@
 """``screenpop`` (no command): the one bootstrap of the desktop app.
 
-Order matters: parse arguments; pick the profile (``--demo`` without ``--profile`` uses a
-throw-away one); claim the single instance, or hand over to the running one and exit; import
+Order matters: parse arguments; pick the profile (``--demo`` without ``--profile`` uses the
+demo's own, emptied once the instance is claimed); claim the single instance, or hand over to
+the running one and exit; import
 PySide6 before qasync; run the session on the app's qasync loop (``asyncio.Runner`` with
 ``AppEventLoop``, which runs asyncio code only inside the loop); leave through one shutdown
 path (``AppSession.aclose``) that cancels tasks and closes the HTTP client before the loop
@@ -16,17 +17,21 @@ import contextlib
 import faulthandler
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.commands.output import print_stderr, write_stdout
+from app.commands.profile_choice import add_profile_options, chosen_profile
 from app.core.pop_request import SHOW_LINE
-from app.core.profile import EXIT_PROFILE_UNUSABLE, ProfileUnusable, resolve_profile_dir
+from app.core.profile import (
+    EXIT_PROFILE_UNUSABLE,
+    ProfileUnusable,
+    empty_profile,
+    resolve_profile_dir,
+)
 from app.services.credentials import CredentialOverrides
 from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.store import StoreUnavailable
@@ -50,11 +55,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="screenpop",
         description="DeepCall Screen-Pop: the caller's DeepCall contact the moment the phone "
                     "rings. Other commands: lookup, pop, state, sandbox.")
-    parser.add_argument("--demo", action="store_true",
-                        help="run against the embedded sandbox with its demo account "
-                             "(nothing is written to your keyring or settings)")
-    parser.add_argument("--profile", metavar="DIR",
-                        help="keep settings, history and logs under DIR")
+    add_profile_options(parser, "keep settings, history and logs under DIR",
+                        demo="run against the embedded sandbox with its demo account, in "
+                             "the demo's own profile, emptied at each start (nothing is "
+                             "written to your keyring or settings)")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="stderr log format; json writes one object per event")
     parser.add_argument("--brand", metavar="URL",
@@ -153,12 +157,8 @@ def main(argv: list[str]) -> int:
             api_base(args.brand)
         except InvalidBrandUrl as exc:
             parser.error(f"--brand: {exc.user_message}")  # exit 2, before anything starts
-    temp_profile: str | None = None
-    profile_arg: str | None = args.profile
-    if args.demo and not profile_arg:
-        temp_profile = profile_arg = tempfile.mkdtemp(prefix="screenpop-demo-")
     try:
-        profile_dir = resolve_profile_dir(profile_arg)
+        profile_dir = resolve_profile_dir(chosen_profile(args))
     except ProfileUnusable as exc:
         return _profile_unusable(exc)
 
@@ -178,6 +178,8 @@ def main(argv: list[str]) -> int:
         return _profile_unusable(exc)
     if not acquired:
         return _hand_over(profile_dir, instance)
+    if args.demo and not args.profile:  # the demo's own folder: nothing of the last demo
+        _empty_demo_profile(profile_dir, instance)
 
     from app.services.logs import setup_logging
 
@@ -206,8 +208,20 @@ def main(argv: list[str]) -> int:
     finally:
         instance.release()
         logging_setup.close()
-        if temp_profile is not None:
-            shutil.rmtree(temp_profile, ignore_errors=True)
+
+
+def _empty_demo_profile(profile_dir: Path, instance: SingleInstance) -> None:
+    """Only once this start holds the lock: a demo already running keeps its data.
+
+    The lock stays; so do the socket's salt (a ``pop --demo`` that started this app may
+    already be asking at the address made from it) and ``launch.log`` (that pop reads the
+    start's output from it).
+    """
+    from app.commands.pop import LAUNCH_LOG
+    from app.sources.socket_address import SALT_FILE_NAME
+
+    empty_profile(profile_dir, keep=(instance.lock_path, profile_dir / SALT_FILE_NAME,
+                                     profile_dir / LAUNCH_LOG))
 
 
 def _dump_stacks_on_request() -> None:

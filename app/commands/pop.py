@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from app.commands.output import print_stderr, write_stdout
+from app.commands.profile_choice import add_profile_options, chosen_profile, start_hint
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import (
     DIRECTIONS,
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--call-id", help="the call's id, so notes attach to this call")
     parser.add_argument("--direction", choices=DIRECTIONS, help="inbound or outbound")
     parser.add_argument("--source", default="cli", help="who sent it (shown in logs)")
-    parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to use")
+    add_profile_options(parser)
     parser.add_argument("--region",
                         help="country for numbers without a country code (default: the "
                              f"profile's default country in Settings, else {DEFAULT_REGION})")
@@ -126,9 +127,10 @@ def detached() -> dict[str, object]:
 
 
 def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEVNULL,
-                   log_format: str | None = None) -> subprocess.Popen[bytes]:
+                   log_format: str | None = None, demo: bool = False) -> subprocess.Popen[bytes]:
     kwargs = detached()
-    command = app_command(profile) + (["--log-format", log_format] if log_format else [])
+    command = (app_command(profile) + (["--demo"] if demo else [])
+               + (["--log-format", log_format] if log_format else []))
     child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
         command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
         close_fds=True, **kwargs)
@@ -178,7 +180,8 @@ def _note_start_problem(profile_dir: Path, e164: str) -> None:
 
 
 def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
-                       wait: float, log_format: str | None) -> dict[str, object] | int:
+                       wait: float, log_format: str | None,
+                       demo: bool = False) -> dict[str, object] | int:
     """Start the app and hand it ``line``; the reply, or an exit code if the app died at once.
 
     A started app that exits with 0 before answering most likely lost a start-up race to
@@ -186,7 +189,7 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
     """
     with _launch_output(profile_dir) as output:
         start = output.tell()
-        child = start_instance(profile_arg, output, log_format)
+        child = start_instance(profile_arg, output, log_format, demo)
         try:
             return forward_until_answered(profile_dir, line, wait=wait,
                                           give_up=lambda: child.poll() not in (None, 0))
@@ -221,7 +224,7 @@ def _checked_text(value: str | None, option: str, limit: int, *,
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     # Not checked for writing yet: a running app pops even when the folder became read-only.
-    profile_dir = profile_path(args.profile)
+    profile_dir = profile_path(chosen_profile(args))
     check_no_file_in_the_way(profile_dir)  # only looks; named before the settings are read
     region = args.region or profile_region(profile_dir)
     e164 = normalise(args.number, region)
@@ -247,12 +250,11 @@ def main(argv: list[str]) -> int:
         except NotListening:
             check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
             if args.no_start:
-                hint = f"screenpop --profile {profile_dir}" if profile_arg else "screenpop"
                 print_stderr("screenpop pop: Screen-Pop is not running "
-                             f"(start it with: {hint}).")
+                             f"(start it with: {start_hint(args, profile_dir)}).")
                 return EXIT_NO_ANSWER
             reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait,
-                                               args.log_format)
+                                               args.log_format, args.demo)
             if isinstance(reply_or_code, int):
                 return reply_or_code
             reply = reply_or_code

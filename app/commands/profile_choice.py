@@ -9,17 +9,25 @@ over ``--demo`` (the demo then runs in DIR), as it always did for the app.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from app.core.profile import demo_profile_dir
 
 
 def add_profile_options(parser: argparse.ArgumentParser,
-                        what: str = "the profile of the instance to use") -> None:
+                        what: str = "the profile of the instance to use",
+                        demo: str = "the demo app's (the one `screenpop --demo` runs); "
+                                    "--profile wins over it") -> None:
     """``--profile DIR`` and ``--demo`` (``args.profile``, ``args.demo``) on ``parser``."""
     parser.add_argument("--profile", metavar="DIR", help=what)
-    parser.add_argument("--demo", action="store_true",
-                        help="the demo app's profile (the one `screenpop --demo` runs in); "
-                             "--profile wins over it")
+    parser.add_argument("--demo", action="store_true", help=demo)
+
+
+def start_hint(args: argparse.Namespace, profile_dir: Path) -> str:
+    """How to start the app these options name, for "not running" messages."""
+    if args.profile:
+        return f"screenpop --profile {profile_dir}"
+    return "screenpop --demo" if args.demo else "screenpop"
 
 
 def chosen_profile(args: argparse.Namespace) -> str | None:

@@ -12,6 +12,7 @@ import json
 import sys
 
 from app.commands.output import EXIT_BROKEN_PIPE, print_stderr, write_stdout
+from app.commands.profile_choice import add_profile_options, chosen_profile, start_hint
 from app.core.pop_request import STATE_LINE
 from app.core.profile import check_usable, profile_path
 from app.sources.forward import NoAnswer, NotListening, UnsafeSocketDir, exchange
@@ -23,14 +24,14 @@ EXIT_OK, EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_NO_ANSWER = 0, 1, 3, 5
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="screenpop state",
                                      description="Print the running Screen-Pop's state as JSON.")
-    parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to ask")
+    add_profile_options(parser, "the profile of the instance to ask")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                         help="how long to wait for the answer (default: %(default)s)")
     parser.add_argument("--address", action="store_true",
                         help="only print the local socket's address for this profile "
                              "(for your own clients, e.g. socat); asks nothing")
     args = parser.parse_args(argv)
-    profile_dir = profile_path(args.profile)  # asking a running app writes nothing
+    profile_dir = profile_path(chosen_profile(args))  # asking a running app writes nothing
     if args.address:
         return _print(server_name(profile_dir) + "\n", "the address")
     try:
@@ -40,9 +41,8 @@ def main(argv: list[str]) -> int:
         return EXIT_NO_ANSWER
     except NotListening:
         check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
-        hint = f" --profile {profile_dir}" if args.profile else ""
         print_stderr(f"screenpop state: Screen-Pop is not running for the profile {profile_dir} "
-                     f"(start it with: screenpop{hint}).")
+                     f"(start it with: {start_hint(args, profile_dir)}).")
         return EXIT_NOT_RUNNING
     except NoAnswer as err:
         print_stderr(f"screenpop state: Screen-Pop is running but did not answer: {err}.")

@@ -13,15 +13,20 @@ a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 APP_DIR_NAME = "DeepCall Screen-Pop"
 # Beside the agent's own profile, never inside it: the demo wipes its folder at each start.
 DEMO_DIR_SUFFIX = " (demo)"
+# What the demo window suggests trying: a pop from a terminal that reaches the demo app.
+DEMO_TRY_COMMAND = "screenpop pop --demo 9876543210"
 EXIT_PROFILE_UNUSABLE = 7
 # What the check writes: about one database page, so a full disk shows here and not later.
 _PROBE = b"\0" * 4096
@@ -72,6 +77,27 @@ def resolve_profile_dir(override: str | os.PathLike[str] | None) -> Path:
     path = profile_path(override)
     check_usable(path)
     return path
+
+
+def empty_profile(path: Path, keep: Iterable[Path]) -> None:
+    """Delete what is in the folder ``path`` except ``keep`` (and the folders holding it).
+
+    Never leaves ``path``: a link in it is removed as a link, never followed. What cannot be
+    deleted (a file another program holds open on Windows) stays: the demo starts anyway.
+    """
+    kept = {Path(os.path.abspath(k)) for k in keep}
+    holding = {parent for k in kept for parent in k.parents}
+    for entry in list(path.iterdir()):
+        entry = Path(os.path.abspath(entry))
+        if entry in kept:
+            continue
+        if entry in holding and entry.is_dir() and not entry.is_symlink():
+            empty_profile(entry, kept)
+        elif entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                entry.unlink()
 
 
 def check_no_file_in_the_way(path: Path) -> None:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from app.api.models import RecentCall
 from app.core.contact_view import ContactView, FieldKey
+from app.core.profile import DEMO_TRY_COMMAND
 from app.services.settings import Settings, screen_setup_key
 from app.ui.caller_header import CallerHeader
 from app.ui.contact_form import ContactForm, FieldProblem
@@ -199,6 +200,7 @@ class MainWindow(QMainWindow):
             toolbar = self.addToolBar("Demo")
             toolbar.setObjectName("demoToolbar")
             toolbar.addAction(self.simulate_action)
+            toolbar.addWidget(QLabel(f"  Or from a terminal: {DEMO_TRY_COMMAND}"))
 
     def focus_first_field(self) -> None:
         """Ctrl+E or F2: straight into the first field the agent may edit."""
