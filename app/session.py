@@ -29,6 +29,7 @@ from app.services.contact_edits import ContactEdits
 from app.services.counters_poller import CountersPoller
 from app.services.credentials import CredentialOverrides
 from app.services.demo_calls import DemoCalls
+from app.services.logs import number_masker
 from app.services.lookup_cache import LookupCache
 from app.services.mapping_store import ActiveMapping
 from app.services.note_drafts import NoteDrafts
@@ -156,6 +157,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     """The whole app for ``options``; ``account`` replaces the real one (tests)."""
     profile = options.profile_dir
     settings = Settings(profile)
+    number_masker.set_full_numbers(settings.log_full_numbers)  # numbers in the logs: 4 digits
+    settings.watch("log_full_numbers", number_masker.set_full_numbers)
     store = LocalStore.in_profile(profile)
     if account is None:
         account = Account(settings, options.secrets, options.overrides)

@@ -2,9 +2,11 @@
 
 Every handler set up here carries the ``SecretRedactor``: register the token/ssid in use (and
 any override from the environment) and it is replaced in every message, argument, traceback
-and structured field before anything is written. ``log_event`` writes one structured event
-(``pop_received``, ``lookup_finished`` with ``ms`` timings, ...); with ``--log-format json``
-each event is one JSON object per line on stderr.
+and structured field before anything is written. Beside it the ``NumberMasker`` names every
+phone number by its last four digits (``…0884``) unless the agent turned on
+``log_full_numbers`` for troubleshooting: a log file sent to support lists no callers.
+``log_event`` writes one structured event (``pop_received``, ``lookup_finished`` with ``ms``
+timings, ...); with ``--log-format json`` each event is one JSON object per line on stderr.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import re
 import sys
 import threading
 import time
@@ -100,6 +103,80 @@ class SecretRedactor(logging.Filter):
 # The process-wide redactor: credentials register their secrets here as soon as they are known.
 redactor = SecretRedactor()
 
+# A phone number as logs meet it: +918302390884, 08302390884, +91 83023 90884, (083) 023-90884,
+# tel:+91-..., 918302390884 in an API body; at least 7 digits (the shortest local numbers).
+# Not inside a word (a call id "abc1234567", a hex key) nor after a dot (a decimal fraction);
+# not an ISO date (2024-05-01 12:...); not the call id inside a withheld key.
+_PHONE_NUMBER = re.compile(
+    r"(?<![\w.])(?<!withheld:)(?!\d{4}-\d\d-\d\d(?!\d))"
+    r"\+?\(?\d(?:[ ()-]{0,2}\d){6,}(?!\w)")
+# What stays of a number: enough to tell two callers apart in a support case.
+MASK_MARK: Final = "…"
+KEPT_DIGITS: Final = 4
+# Structured fields that hold a call id, never a caller's number.
+_CALL_ID_FIELDS: Final = frozenset({"call_id", "callId"})
+
+
+def mask_numbers(text: str) -> str:
+    """``text`` with each phone number cut to its last four digits: ``…0884``."""
+    def last_digits(match: re.Match[str]) -> str:
+        digits = [ch for ch in match.group() if ch.isdigit()]
+        return MASK_MARK + "".join(digits[-KEPT_DIGITS:])
+    return _PHONE_NUMBER.sub(last_digits, text)
+
+
+class NumberMasker(logging.Filter):
+    """Masks phone numbers in a record (message, fields, traceback) unless full numbers are
+    on; never drops the record. Log events are written again from their masked fields, so a
+    call id (not a number) stays whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full_numbers = False
+
+    def set_full_numbers(self, on: bool) -> None:
+        self.full_numbers = bool(on)
+
+    @staticmethod
+    def _masked_field(key: str, value: object) -> object:
+        if key in _CALL_ID_FIELDS or value is None or isinstance(value, bool | float):
+            return value
+        text = value if isinstance(value, str) else str(value)
+        masked = mask_numbers(text)
+        return value if masked == text else masked
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.full_numbers:
+            return True
+        fields = getattr(record, _FIELDS_ATTR, None)
+        event = getattr(record, _EVENT_ATTR, None)
+        if isinstance(fields, dict):
+            fields = {k: self._masked_field(str(k), v) for k, v in fields.items()}
+            setattr(record, _FIELDS_ATTR, fields)
+        if isinstance(fields, dict) and event:
+            record.msg, record.args = _event_text(str(event), fields), None
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # a bad format string must not hide the record
+                message = f"{record.msg!r} % {record.args!r}"
+            record.msg, record.args = mask_numbers(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        if record.exc_text:
+            record.exc_text = mask_numbers(record.exc_text)
+        if record.stack_info:
+            record.stack_info = mask_numbers(record.stack_info)
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD_ATTRS and key not in _CALL_ID_FIELDS \
+                    and key not in (_FIELDS_ATTR, _EVENT_ATTR) and isinstance(value, str):
+                setattr(record, key, mask_numbers(value))
+        return True
+
+
+# The process-wide masker: the app sets it from the ``log_full_numbers`` setting.
+number_masker = NumberMasker()
+
 
 def register_secrets(secrets: Iterable[str | None]) -> None:
     redactor.register(*secrets)
@@ -113,8 +190,12 @@ def ms_since(start: float) -> float:
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, /,
               **fields: object) -> None:
     """One structured event: ``log_event(log, "lookup_finished", ms=182.4, status="found")``."""
-    text = " ".join([event, *(f"{k}={v}" for k, v in fields.items())])
-    logger.log(level, "%s", text, extra={_EVENT_ATTR: event, _FIELDS_ATTR: fields})
+    logger.log(level, "%s", _event_text(event, fields),
+               extra={_EVENT_ATTR: event, _FIELDS_ATTR: fields})
+
+
+def _event_text(event: str, fields: dict[str, object]) -> str:
+    return " ".join([event, *(f"{k}={v}" for k, v in fields.items())])
 
 
 class JsonFormatter(logging.Formatter):
@@ -181,6 +262,7 @@ def setup_logging(profile_dir: Path, log_format: LogFormat = "text", *,
     root = logging.getLogger()
     for handler in handlers:
         # Filters on handlers (not loggers) also see records propagated from child loggers.
+        handler.addFilter(number_masker)
         handler.addFilter(redactor)
         root.addHandler(handler)
     root.setLevel(level)
