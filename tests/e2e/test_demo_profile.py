@@ -74,12 +74,13 @@ def settled_on(env: dict[str, str], number: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ends_the_started_demo(demo_dir: Path) -> Iterator[None]:
-    """Whatever ``pop --demo`` started (detached) ends with the test."""
+def ends_the_started_demo(demo_dir: Path, own_dir: Path) -> Iterator[None]:
+    """Whatever ``pop --demo`` started (detached) ends with the test, wherever it went."""
     yield
-    lock = demo_dir / LOCK_FILE_NAME
-    if lock.exists():
-        end_detached(int(lock.read_text().split()[0]), 20, [demo_dir / "logs" / "launch.log"])
+    for profile in (demo_dir, own_dir):
+        lock = profile / LOCK_FILE_NAME
+        if lock.exists():
+            end_detached(int(lock.read_text().split()[0]), 20, [profile / "logs" / "launch.log"])
 
 
 @pytest.mark.usefixtures("ends_the_started_demo")
