@@ -29,6 +29,7 @@ from app.core.pop_request import SHOW_LINE
 from app.core.profile import (
     EXIT_PROFILE_UNUSABLE,
     ProfileUnusable,
+    demo_profile_dir,
     empty_profile,
     resolve_profile_dir,
 )
@@ -215,11 +216,15 @@ def _empty_demo_profile(profile_dir: Path, instance: SingleInstance) -> None:
 
     The lock stays; so do the socket's salt (a ``pop --demo`` that started this app may
     already be asking at the address made from it) and ``launch.log`` (that pop reads the
-    start's output from it).
+    start's output from it). A folder someone linked in the demo's place is not the demo's
+    to empty: it is used as it is.
     """
     from app.commands.pop import LAUNCH_LOG
     from app.sources.socket_address import SALT_FILE_NAME
 
+    if demo_profile_dir().is_symlink():
+        log.warning("the demo's profile %s is a link: its contents are kept", demo_profile_dir())
+        return
     empty_profile(profile_dir, keep=(instance.lock_path, profile_dir / SALT_FILE_NAME,
                                      profile_dir / LAUNCH_LOG))
 

@@ -154,3 +154,20 @@ def test_a_new_demo_starts_empty_but_a_second_start_leaves_the_running_one_alone
         assert (fresh["number"], fresh["history"]) == (None, [])  # the last demo's calls: gone
     finally:
         stop_app(again)
+
+
+def test_a_link_in_the_demos_place_is_not_emptied(env: dict[str, str], demo_dir: Path,
+                                                  tmp_path: Path) -> None:
+    elsewhere = tmp_path / "someone's folder"
+    elsewhere.mkdir()
+    (elsewhere / "theirs.txt").write_text("not the demo's")
+    demo_dir.parent.mkdir(parents=True)
+    demo_dir.symlink_to(elsewhere, target_is_directory=True)
+    app = subprocess.Popen([sys.executable, "-m", "app", "--demo"], cwd=REPO, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        poll_until(lambda: app.poll() is not None or demo_state(env), 30, "the demo to answer")
+        assert app.poll() is None
+        assert (elsewhere / "theirs.txt").read_text() == "not the demo's"
+    finally:
+        stop_app(app)
