@@ -196,6 +196,9 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     for source in (server, clipboard, url_open):
         source.popRequested.connect(calls.pop)
     server.callEventReceived.connect(calls.handle_event)
+    # The shown call in the header; its end starts the wrap-up (the window may go back).
+    calls.callChanged.connect(window.show_call)
+    calls.callEnded.connect(window.wrap_up.call_ended)
     session.actions = actions = CallActions(settings)
     calls.eventHandled.connect(actions.on_event)
     window.simulate_call_requested.connect(demo.simulate)

@@ -1,10 +1,12 @@
-"""The top of the window: the caller's number (big), who it is, and the lookup state."""
+"""The top of the window: the caller's number (big), who it is, the lookup state, and the
+call around it (ringing, in call, ended; the line; a transfer)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from app.ui.call_status import CallStatus
 from app.ui.plain_text import ElidedLabel, offer_copy
 from app.ui.theme import status_colours
 
@@ -15,6 +17,7 @@ STATUS_TEXT = {
     "unknown": "New caller",
     "error": "Lookup failed",
     "setup": "Not set up",
+    "withheld": "Withheld",
 }
 
 
@@ -51,6 +54,8 @@ class CallerHeader(QFrame):
         left = QVBoxLayout()
         left.addWidget(self.number)
         left.addWidget(self.caller_name)
+        self.call = CallStatus()
+        left.addWidget(self.call)
         right = QVBoxLayout()
         right.addWidget(self.status, 0, Qt.AlignmentFlag.AlignRight)
         right.addStretch(1)

@@ -33,8 +33,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.api.models import RecentCall
+from app.core.caller_id import WITHHELD_LABEL
 from app.core.contact_view import ContactView, FieldKey
 from app.core.profile import DEMO_TRY_COMMAND
+from app.services.call_tracker import ShownCall
 from app.services.settings import Settings, screen_setup_key
 from app.ui.caller_header import CallerHeader
 from app.ui.contact_form import ContactForm, FieldProblem
@@ -44,6 +46,8 @@ from app.ui.notes_box import NotesBox
 from app.ui.plain_text import set_wrapped_text
 from app.ui.recent_calls import LOADING_CALLS, RecentCallsList
 from app.ui.resources import icon
+from app.ui.window_focus import apply_plan, plan_bring_forward, window_platform
+from app.ui.wrap_up import WrapUpReturn
 
 POP_BEHAVIOURS = ("raise", "raise_on_top", "tray_only")
 SAVE_TEXT = "&Save to DeepCall"
@@ -84,8 +88,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.setAccessibleName("DeepCall Screen-Pop")
         self.quitting = False
+        self.platform = window_platform()  # how a pop comes forward without taking the keys
 
-        self.status = "idle"  # the state rendered: idle, loading, found, unknown or error
+        self.status = "idle"  # the state rendered: idle, loading, found, unknown, error, withheld
         self.error_view: ErrorView | None = None
 
         self.header = CallerHeader()
@@ -153,6 +158,18 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.notes.editor, self.notes.send_button)
         self._update_save()
         self._restore_geometry()
+        self.wrap_up = WrapUpReturn(self, self._return_after_call_seconds,
+                                    self.has_unfinished_work)
+        # What keeps the window from going back may clear: look again then.
+        self.form.edits_changed.connect(self.wrap_up.check_again)
+        self.notes.editor.textChanged.connect(self.wrap_up.check_again)
+
+    def _return_after_call_seconds(self) -> int:
+        return self._settings.return_after_call_seconds if self._settings is not None else 0
+
+    def has_unfinished_work(self) -> bool:
+        """Unsaved edits in the form, or a note in the box: the window must stay."""
+        return self.form.has_edits() or bool(self.notes.editor.toPlainText().strip())
 
     # --- menus and shortcuts ------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -280,6 +297,32 @@ class MainWindow(QMainWindow):
         self.notes.set_enabled_for_call(True)
         self._set_status("loading")
 
+    def show_withheld(self, call_id: str | None, note_draft: str = "") -> None:
+        """A caller who withheld their number: nothing to look up, nobody to match; a note
+        still goes under the call, when the softphone named it."""
+        self.error_view = None
+        self.banner.clear()
+        self.header.set_state("withheld", WITHHELD_LABEL,
+                              "The caller withheld their number")
+        self._clear_form("The caller withheld their number: there is nothing to look up.")
+        self.recent.show_placeholder("No recent calls: the caller's number is withheld.")
+        self.notes.reset_for_new_call(note_draft)
+        self.allow_notes_for_withheld(call_id)
+        self._set_status("withheld")
+
+    def allow_notes_for_withheld(self, call_id: str | None) -> None:
+        """A withheld caller's note needs the call's id (DeepCall files it under the call)."""
+        self.notes.set_enabled_for_call(
+            call_id is not None, "" if call_id else
+            "A note for a withheld number needs the call's ID, and the phone did not send "
+            "one: your text stays here.")
+
+    def show_call(self, call: ShownCall | None) -> None:
+        """The shown call's state, line and transfer (``CallTracker.callChanged``)."""
+        self.header.call.show_call(call)
+        if self.status == "withheld" and call is not None and call.call_id is not None:
+            self.allow_notes_for_withheld(call.call_id)  # an event named the call now
+
     def show_lookup_restarted(self, formatted: str) -> None:
         """The same caller looked up again from scratch (Retry, another account): "looking
         up" and an empty form, so nothing of the earlier answer stays on screen. The note box
@@ -340,22 +383,21 @@ class MainWindow(QMainWindow):
 
     # --- pop behaviour ------------------------------------------------------------------
     def show_and_raise(self) -> None:
-        """The tray's "Show" and a second start: the agent asked for the window."""
-        self.bring_forward("raise")
+        """The tray's "Show", the ``show`` command and a second start: the agent asked for
+        the window, so it takes the keys."""
+        self.bring_forward("raise", takes_focus=True)
 
-    def bring_forward(self, behaviour: str) -> None:
-        if behaviour == "tray_only" and not self.isHidden():
-            return  # tray only: never steal focus; the tray notification does the telling
-        if behaviour == "tray_only":
-            return
-        on_top = behaviour == "raise_on_top"
-        if bool(self.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) != on_top:
-            self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, on_top)
-        if self.isMinimized():
-            self.showNormal()
-        self.show()
-        self.raise_()
-        self.activateWindow()
+    def pop_forward(self, behaviour: str, takes_focus: bool) -> None:
+        """A pop: where the window is now is where it goes back after the call (wrap-up),
+        then to the front."""
+        self.wrap_up.remember_place()
+        self.bring_forward(behaviour, takes_focus)
+
+    def bring_forward(self, behaviour: str, takes_focus: bool = False) -> None:
+        """A pop (``takes_focus``: the ``pop_takes_focus`` setting) or the agent's request:
+        to the front, with or without the keyboard focus (``app.ui.window_focus``)."""
+        apply_plan(self, plan_bring_forward(self.platform, takes_focus, behaviour,
+                                            self.isHidden(), self.isMinimized()))
 
     # --- geometry per screen setup ------------------------------------------------------
     def _restore_geometry(self) -> None:

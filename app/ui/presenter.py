@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
+from app.core.caller_id import WITHHELD_LABEL
 from app.core.contact_view import ContactView, FieldKey
 from app.core.screen_text import caller_line
 from app.services.account import Account, AccountProblem
@@ -144,16 +145,23 @@ class WindowPresenter(QObject):
         self.drafts.save(number, self.window.notes.editor.toPlainText())
         self.draftsWritten.emit(number)
 
-    def _on_pop_received(self, number: str, formatted: str, _call_id: object) -> None:
+    def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:
         self._box_note = None  # the box is reset for this caller
-        self.window.show_pop_received(formatted, note_draft=self.drafts.load(number))
+        withheld = formatted == WITHHELD_LABEL  # the services' key, never a number to show
+        if withheld:
+            self.window.show_withheld(call_id if isinstance(call_id, str) else None,
+                                      note_draft=self.drafts.load(number))
+        else:
+            self.window.show_pop_received(formatted, note_draft=self.drafts.load(number))
         self._draft_timer.stop()  # the draft just shown is already saved
         behaviour = self.pop_behaviour()
         if self.tray is not None:
-            self.tray.set_state("loading", formatted)
+            self.tray.set_state("withheld" if withheld else "loading", formatted)
             if behaviour == "tray_only":
-                self.tray.notify("Incoming call", f"{formatted} — looking up…")
-        self.window.bring_forward(behaviour)
+                self.tray.notify("Incoming call", formatted if withheld
+                                 else f"{formatted} — looking up…")
+        takes_focus = self.settings.pop_takes_focus if self.settings is not None else False
+        self.window.pop_forward(behaviour, takes_focus)
 
     def _on_lookup_restarted(self, result: PopResult) -> None:
         self.keep_drafts()  # the form is emptied: what was typed comes back from the drafts

@@ -1,0 +1,96 @@
+"""How the window comes forward without taking the keys (issue 11).
+
+A pop arrives while the agent types in the CRM: keystrokes that land in our form instead
+(or answer a dialog) are worse than a pop a click away. So a pop shows and raises the window
+but does not activate it, unless ``pop_takes_focus`` says so; what the agent asks for
+(the ``show`` command, the tray's "Show", a second start) still activates it.
+
+``plan_bring_forward`` is the decision, pure and per platform; ``apply_plan`` does it to a
+window. Per platform, not activating takes different things:
+- X11 and Wayland: ``WA_ShowWithoutActivating`` before ``show`` (the window manager is told
+  not to focus it: ``_NET_WM_USER_TIME`` 0 on X11), then ``raise_``; no ``activateWindow``.
+- Windows: a foreground request from a background app is refused anyway; the taskbar
+  button flashes (``QApplication.alert``) beside the show-and-raise without activation.
+- macOS: activating the window activates the whole app and takes the keys from the agent's
+  app; the window is ordered front without that, and the Dock icon bounces (``alert``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QWidget
+
+Platform = Literal["windows", "macos", "x11", "wayland", "other"]
+# A platform where the only way to tell the agent without taking the keys is an alert.
+ALERTING_PLATFORMS: tuple[Platform, ...] = ("windows", "macos")
+
+
+@dataclass(frozen=True)
+class BringForward:
+    """What to do to the window; all False: leave it as it is."""
+
+    show: bool = False
+    restore: bool = False  # it is minimized: back to its normal size
+    without_activating: bool = False  # WA_ShowWithoutActivating before showing
+    raise_window: bool = False
+    activate: bool = False  # takes the keyboard focus
+    alert: bool = False  # flash the taskbar button / bounce the Dock icon
+    on_top: bool | None = None  # set or clear "stay on top"; None: leave it
+
+
+def window_platform(name: str | None = None) -> Platform:
+    """The platform as the focus rules see it, from Qt's platform plugin name."""
+    plugin = (name if name is not None else QGuiApplication.platformName()).lower()
+    if plugin == "windows":
+        return "windows"
+    if plugin == "cocoa":
+        return "macos"
+    if plugin == "xcb":
+        return "x11"
+    if plugin.startswith("wayland"):
+        return "wayland"
+    return "other"
+
+
+def plan_bring_forward(platform: Platform, takes_focus: bool, behaviour: str,
+                       hidden: bool, minimized: bool) -> BringForward:
+    """What a pop (``takes_focus`` from the setting) or the agent's own request
+    (``takes_focus=True``) does to the window under ``behaviour`` (raise, raise_on_top,
+    tray_only)."""
+    if behaviour == "tray_only" and not takes_focus:
+        return BringForward()  # the tray notification does the telling
+    on_top = behaviour == "raise_on_top"
+    if takes_focus:
+        return BringForward(show=True, restore=minimized, raise_window=True, activate=True,
+                            on_top=on_top)
+    return BringForward(show=hidden or minimized, restore=minimized, without_activating=True,
+                        raise_window=True, alert=platform in ALERTING_PLATFORMS,
+                        on_top=on_top)
+
+
+def apply_plan(window: QWidget, plan: BringForward) -> None:
+    """Do ``plan`` to ``window``, in the order the window systems need."""
+    if plan.on_top is not None and \
+            bool(window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) != plan.on_top:
+        # Changing a flag hides the window; shown again below (or at once if nothing is).
+        was_visible = window.isVisible()
+        window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, not plan.activate)
+        window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, plan.on_top)
+        if was_visible and not plan.show:
+            window.show()
+    # Set for every show, also the agent's own: an earlier pop must not leave it on.
+    window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, plan.without_activating)
+    if plan.restore:
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    if plan.show:
+        window.show()
+    if plan.raise_window:
+        window.raise_()
+    if plan.activate:
+        window.activateWindow()
+    if plan.alert:
+        QApplication.alert(window)
