@@ -1,10 +1,11 @@
 """The call history panel: every pop, newest first, searchable by number or name.
 
-A dock beside the caller (Ctrl+H): time, number, name, source, call id and what is still
-pending for that caller ("unsaved changes", "2 waiting", "needs your decision"), also marked
-by an icon beside the name (with the words in its tooltip and accessible description). Enter or a
-double-click pops the caller again (from the cache, else DeepCall). "Clear history…" and
-"Forget this caller…" ask first and say that queued saves and notes are kept. The panel
+A dock beside the caller (Ctrl+H): time, number, name, the line that rang, source, call id
+and what is still pending for that caller ("unsaved changes", "2 waiting", "needs your
+decision"), also marked by an icon beside the name (with the words in its tooltip and
+accessible description). Enter or a double-click pops the caller again (from the cache, else
+DeepCall); a withheld caller's row says "Withheld number" and pops nobody. "Clear history…"
+and "Forget this caller…" ask first and say that queued saves and notes are kept. The panel
 renders and emits; ``HistoryController`` reads the history service and relays.
 """
 
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.caller_id import WITHHELD_LABEL
 from app.core.contact_view import format_number
 from app.core.pop_request import PopRequest
 from app.core.screen_text import one_line
@@ -46,7 +48,7 @@ log = logging.getLogger(__name__)
 
 # Ctrl+H; on macOS Qt reads "Ctrl" as Cmd, and Cmd+H hides the app there: the Control key.
 SHORTCUT = "Meta+H" if sys.platform == "darwin" else "Ctrl+H"
-COLUMNS = ("Time", "Number", "Name", "Source", "Call ID", "Pending")
+COLUMNS = ("Time", "Number", "Name", "Line", "Source", "Call ID", "Pending")
 PENDING_COLUMN = COLUMNS.index("Pending")
 NAME_COLUMN = COLUMNS.index("Name")
 STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
@@ -59,6 +61,9 @@ REFRESH_DELAY_MS = 100
 SEARCH_DELAY_MS = 150  # typing a name searches once the agent pauses (Enter: at once)
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 POP_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+WITHHELD_ROLE = Qt.ItemDataRole.UserRole + 3
+WITHHELD_STATUS = "withheld"  # the history's status of a withheld caller's pop
+NOT_REPOPPABLE = "A withheld caller cannot be looked up: there is no number to pop again."
 
 
 def pending_text(marks: PendingMarks | None) -> str:
@@ -93,14 +98,18 @@ class HistoryRow:
     texts: tuple[str, ...]  # one per column, as shown
     call_id: str | None = None  # the row's call: a re-pop's notes go to it
     pop_id: int = 0  # the row's place in the history: the agent's place across refreshes
+    withheld: bool = False  # no number: shown, never popped again as a lookup
 
     @classmethod
     def of(cls, record: PopRecord, marks: PendingMarks | None) -> HistoryRow:
         when = when_text(record.at)
-        name = record.name or STATUS_WORDS.get(record.status, "")
-        return cls(record.number, (when, _formatted(record.number), name,
-                                   record.source or "", record.call_id or "",
-                                   pending_text(marks)), record.call_id, record.id)
+        withheld = record.status == WITHHELD_STATUS
+        name = "" if withheld else record.name or STATUS_WORDS.get(record.status, "")
+        shown = WITHHELD_LABEL if withheld else _formatted(record.number)
+        line = getattr(record, "line", None) or ""  # kept since history v7 (issue 11)
+        return cls(record.number, (when, shown, name, line, record.source or "",
+                                   record.call_id or "", pending_text(marks)),
+                   record.call_id, record.id, withheld)
 
 
 class HistoryPanel(QDockWidget):
@@ -131,7 +140,7 @@ class HistoryPanel(QDockWidget):
         header = self.list.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         em = self.list.fontMetrics().horizontalAdvance("M")
-        for column, width in enumerate((8, 10, 12, 6, 6, 10)):
+        for column, width in enumerate((8, 10, 12, 8, 6, 6, 10)):
             self.list.setColumnWidth(column, em * width)
         self.problem = plain_label()
         self.problem.setWordWrap(True)
@@ -187,6 +196,7 @@ class HistoryPanel(QDockWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, row.number)
             item.setData(0, CALL_ID_ROLE, row.call_id)
             item.setData(0, POP_ID_ROLE, row.pop_id)
+            item.setData(0, WITHHELD_ROLE, row.withheld)
             for column, text in enumerate(row.texts):
                 if text:
                     item.setToolTip(column, plain_tooltip(text))
@@ -259,6 +269,9 @@ class HistoryPanel(QDockWidget):
         self.list.setFocus(Qt.FocusReason.TabFocusReason)
 
     def _repop(self, item: QTreeWidgetItem | None) -> None:
+        if item is not None and item.data(0, WITHHELD_ROLE):
+            self.show_problem(NOT_REPOPPABLE)
+            return
         if item is not None:
             call_id = item.data(0, CALL_ID_ROLE)
             self.repop_requested.emit(str(item.data(0, Qt.ItemDataRole.UserRole)),
@@ -266,9 +279,10 @@ class HistoryPanel(QDockWidget):
 
     def ask_forget(self) -> None:
         number = self.selected_number()
-        if number is None:
+        item = self.list.currentItem()
+        if number is None or item is None:
             return
-        shown = format_number(number)
+        shown = WITHHELD_LABEL if item.data(0, WITHHELD_ROLE) else format_number(number)
         confirm(self, "Forget this caller?",
                 f"Forget {shown}? Their calls in this history, their unsent note draft and "
                 "their unsaved changes are deleted from this computer. Saves and notes "

@@ -128,6 +128,17 @@ class SettingsDialog(QDialog):
         self.history_days.setValue(settings.history_days)
         self.history_days.setAccessibleName("Keep the call history for days")
         self.history_days.setToolTip(declared.description)
+        self.takes_focus = QCheckBox("Pops take the &keyboard focus")
+        self.takes_focus.setChecked(settings.pop_takes_focus)
+        self.takes_focus.setToolTip(Settings.pop_takes_focus.description)
+        self.return_after = QSpinBox()
+        returning = Settings.return_after_call_seconds
+        self.return_after.setRange(int(returning.minimum or 0), int(returning.maximum or 3600))
+        self.return_after.setSuffix(" s")
+        self.return_after.setSpecialValueText("Never")  # 0: the window stays after the call
+        self.return_after.setValue(settings.return_after_call_seconds)
+        self.return_after.setAccessibleName("Put the window back seconds after a call ends")
+        self.return_after.setToolTip(returning.description)
         self.clipboard_enabled = QCheckBox("Pop numbers &copied to the clipboard")
         self.clipboard_enabled.setChecked(settings.clipboard_enabled)
         self.clipboard_enabled.setAccessibleName("Pop numbers copied to the clipboard")
@@ -161,6 +172,8 @@ class SettingsDialog(QDialog):
         form2.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._add_row(form2, "Default &country:", self.region)
         self._add_row(form2, "When a call &arrives:", self.pop_behaviour)
+        form2.addRow(self.takes_focus)
+        self._add_row(form2, "Put the window &back after a call ends:", self.return_after)
         self._add_row(form2, "Ignore repeats &within:", self.dedupe)
         self._add_row(form2, "Keep call &history:", self.history_days)
         form2.addRow(self.clipboard_enabled)
@@ -284,6 +297,8 @@ class SettingsDialog(QDialog):
             "user_id": self.user_id.text().strip(),
             "default_region": self.region.text().strip().upper(),
             "pop_behaviour": str(self.pop_behaviour.currentData()),
+            "pop_takes_focus": self.takes_focus.isChecked(),
+            "return_after_call_seconds": self.return_after.value(),
             "dedupe_seconds": self.dedupe.value(),
             "history_days": self.history_days.value(),
             "clipboard_enabled": self.clipboard_enabled.isChecked(),

@@ -9,6 +9,8 @@ but does not activate it, unless ``pop_takes_focus`` says so; what the agent ask
 window. Per platform, not activating takes different things:
 - X11 and Wayland: ``WA_ShowWithoutActivating`` before ``show`` (the window manager is told
   not to focus it: ``_NET_WM_USER_TIME`` 0 on X11), then ``raise_``; no ``activateWindow``.
+  A minimized window stays minimized and asks for attention: bringing it back is an
+  activation to the window managers there.
 - Windows: a foreground request from a background app is refused anyway; the taskbar
   button flashes (``QApplication.alert``) beside the show-and-raise without activation.
 - macOS: activating the window activates the whole app and takes the keys from the agent's
@@ -17,12 +19,15 @@ window. Per platform, not activating takes different things:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
+
+log = logging.getLogger(__name__)
 
 Platform = Literal["windows", "macos", "x11", "wayland", "other"]
 # A platform where the only way to tell the agent without taking the keys is an alert.
@@ -67,23 +72,39 @@ def plan_bring_forward(platform: Platform, takes_focus: bool, behaviour: str,
     if takes_focus:
         return BringForward(show=True, restore=minimized, raise_window=True, activate=True,
                             on_top=on_top)
+    if minimized and platform not in ALERTING_PLATFORMS:
+        # X11 and Wayland window managers take a minimized window coming back as "activate
+        # it" (openbox focuses it whatever the window asks): it stays minimized and asks for
+        # attention (its taskbar entry flashes) until the agent opens it.
+        return BringForward(alert=True)
     return BringForward(show=hidden or minimized, restore=minimized, without_activating=True,
                         raise_window=True, alert=platform in ALERTING_PLATFORMS,
                         on_top=on_top)
 
 
+def show_without_activating(window: QWidget, on: bool) -> None:
+    """Set for every show, also the agent's own: an earlier pop must not leave it on."""
+    window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, on)
+    # Qt hands the attribute to the native window only when that is created (the app's
+    # window is, at start): the platform plugin reads this property at each show (xcb:
+    # _NET_WM_USER_TIME 0, which the window manager takes as "do not focus").
+    handle = window.windowHandle()
+    if handle is not None:
+        handle.setProperty("_q_showWithoutActivating", on)
+
+
 def apply_plan(window: QWidget, plan: BringForward) -> None:
     """Do ``plan`` to ``window``, in the order the window systems need."""
+    log.info("bringing the window forward: %s", plan)
     if plan.on_top is not None and \
             bool(window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint) != plan.on_top:
         # Changing a flag hides the window; shown again below (or at once if nothing is).
         was_visible = window.isVisible()
-        window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, not plan.activate)
+        show_without_activating(window, not plan.activate)
         window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, plan.on_top)
         if was_visible and not plan.show:
             window.show()
-    # Set for every show, also the agent's own: an earlier pop must not leave it on.
-    window.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating, plan.without_activating)
+    show_without_activating(window, plan.without_activating)
     if plan.restore:
         window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
     if plan.show:
