@@ -1,6 +1,6 @@
 """The call history panel: every pop, newest first, searchable by number or name.
 
-A dock beside the caller (Ctrl+H): time, number, name, the line that rang, source, call id
+A dock beside the caller (Ctrl+H): time, number, name, source, call id, the line that rang
 and what is still pending for that caller ("unsaved changes", "2 waiting", "needs your
 decision"), also marked by an icon beside the name (with the words in its tooltip and
 accessible description). Enter or a double-click pops the caller again (from the cache, else
@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 # Ctrl+H; on macOS Qt reads "Ctrl" as Cmd, and Cmd+H hides the app there: the Control key.
 SHORTCUT = "Meta+H" if sys.platform == "darwin" else "Ctrl+H"
-COLUMNS = ("Time", "Number", "Name", "Line", "Source", "Call ID", "Pending")
+COLUMNS = ("Time", "Number", "Name", "Source", "Call ID", "Line", "Pending")
 PENDING_COLUMN = COLUMNS.index("Pending")
 NAME_COLUMN = COLUMNS.index("Name")
 STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
@@ -107,8 +107,8 @@ class HistoryRow:
         name = "" if withheld else record.name or STATUS_WORDS.get(record.status, "")
         shown = WITHHELD_LABEL if withheld else _formatted(record.number)
         line = getattr(record, "line", None) or ""  # kept since history v7 (issue 11)
-        return cls(record.number, (when, shown, name, line, record.source or "",
-                                   record.call_id or "", pending_text(marks)),
+        return cls(record.number, (when, shown, name, record.source or "",
+                                   record.call_id or "", line, pending_text(marks)),
                    record.call_id, record.id, withheld)
 
 
@@ -140,7 +140,7 @@ class HistoryPanel(QDockWidget):
         header = self.list.header()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         em = self.list.fontMetrics().horizontalAdvance("M")
-        for column, width in enumerate((8, 10, 12, 8, 6, 6, 10)):
+        for column, width in enumerate((8, 10, 12, 6, 6, 8, 10)):
             self.list.setColumnWidth(column, em * width)
         self.problem = plain_label()
         self.problem.setWordWrap(True)

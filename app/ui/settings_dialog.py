@@ -130,6 +130,7 @@ class SettingsDialog(QDialog):
         self.history_days.setToolTip(declared.description)
         self.takes_focus = QCheckBox("Pops take the &keyboard focus")
         self.takes_focus.setChecked(settings.pop_takes_focus)
+        self.takes_focus.setAccessibleName("Pops take the keyboard focus")
         self.takes_focus.setToolTip(Settings.pop_takes_focus.description)
         self.return_after = QSpinBox()
         returning = Settings.return_after_call_seconds

@@ -234,13 +234,13 @@ def test_each_entry_says_what_is_still_pending_for_that_caller(qtbot: QtBot) -> 
     controller = HistoryController(panel, FakeHistory(records, marks),  # type: ignore[arg-type]
                                    FakeCoordinator())  # type: ignore[arg-type]
     panel.show()
-    pending = [panel.list.topLevelItem(i).text(5) for i in range(3)]
+    pending = [panel.list.topLevelItem(i).text(PENDING_COLUMN) for i in range(3)]
     assert pending == ["unsaved changes · 2 waiting · needs your decision", "1 waiting", ""]
     assert panel.list.topLevelItem(0).text(4) == "c3"
 
     marks["+918302390884"] = Marks()  # delivered: the mark goes at the next refresh
     controller.refresh_if_shown()
-    qtbot.waitUntil(lambda: panel.list.topLevelItem(1).text(5) == "")
+    qtbot.waitUntil(lambda: panel.list.topLevelItem(1).text(PENDING_COLUMN) == "")
 
     panel.clear_all.click()
     answer(panel, "Clear history")
@@ -293,14 +293,15 @@ def test_an_open_history_follows_the_outbox(
     stack.store.record_pop(KNOWN, "found", name="Aarav Mehta")
     panel = _open_panel(stack)
     before = len(sandbox.notes(DEMO_KNOWN_NUMBER))
-    assert panel.list.topLevelItem(0).text(5) == ""
+    assert panel.list.topLevelItem(0).text(PENDING_COLUMN) == ""
     _note(stack, sandbox, "http503@notesAdd", "Call back at 5")  # DeepCall is down
-    run_async(wait_until(lambda: panel.list.topLevelItem(0).text(5) == "1 waiting", 5))
+    run_async(wait_until(
+        lambda: panel.list.topLevelItem(0).text(PENDING_COLUMN) == "1 waiting", 5))
     assert stack.session.outbox_status.button.text() == "1 change waiting"
 
     sandbox.clear_faults()  # DeepCall is back
     stack.outbox.retry_all()
-    run_async(wait_until(lambda: panel.list.topLevelItem(0).text(5) == "", 5))
+    run_async(wait_until(lambda: panel.list.topLevelItem(0).text(PENDING_COLUMN) == "", 5))
     assert [n.content for n in sandbox.notes(DEMO_KNOWN_NUMBER)[before:]] == ["Call back at 5"]
     assert (stack.state()["outbox"], stack.state()["outbox_held"]) == (0, 0)
 
@@ -543,7 +544,7 @@ def test_unsaved_changes_stay_in_the_history_after_it_is_cleared(
     assert "unsaved changes" in box.text()
     assert stack.store.field_drafts(KNOWN)  # kept, as the question says ...
     assert panel.numbers() == [KNOWN]  # ... and the agent can still get back to them
-    assert panel.list.topLevelItem(0).text(5) == "unsaved changes"
+    assert panel.list.topLevelItem(0).text(PENDING_COLUMN) == "unsaved changes"
 
 
 def test_an_entry_from_another_year_says_which_year(qtbot: QtBot) -> None:
