@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.api.errors import DeepCallApiError
 from app.api.models import Counters, RecentCall
-from app.core.caller_id import WITHHELD_LABEL
+from app.core.caller_id import is_withheld_key
 from app.core.contact_view import ContactView, FieldKey
 from app.core.screen_text import caller_line
 from app.services.account import Account, AccountProblem
@@ -147,7 +147,7 @@ class WindowPresenter(QObject):
 
     def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:
         self._box_note = None  # the box is reset for this caller
-        withheld = formatted == WITHHELD_LABEL  # the services' key, never a number to show
+        withheld = is_withheld_key(number)  # the services' key of a withheld call, no number
         if withheld:
             self.window.show_withheld(call_id if isinstance(call_id, str) else None,
                                       note_draft=self.drafts.load(number))

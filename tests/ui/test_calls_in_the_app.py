@@ -54,7 +54,8 @@ def test_a_withheld_caller_without_a_call_id_keeps_the_note_and_says_why(
     notes.editor.setPlainText("Said they would call back from their office line")
     notes.send_button.click()
     assert notes.editor.toPlainText() == "Said they would call back from their office line"
-    assert "withheld their number" in notes.status.text()
-    assert notes.send_button.isEnabled()
+    # Sending waits for the call's id, and the box says so (no button to press in vain).
+    assert "needs the call's ID" in notes.status.text()
+    assert not notes.send_button.isEnabled()
     assert stack.store.outbox_items() == []
     assert sandbox.requests() == []  # nothing looked up, nothing sent
