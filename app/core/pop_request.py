@@ -3,11 +3,18 @@
 One request per line (UTF-8, at most ``MAX_LINE_BYTES``), one JSON reply line each:
 
 * a bare number or URI: ``+918302390884``, ``08302390884``, ``tel:+91-83023-90884``
-* a JSON object: ``{"number": "...", "callId": "...", "direction": "inbound", "source": "..."}``
+* a JSON object: ``{"number": "...", "callId": "...", "direction": "inbound", "source": "...",
+  "line": "Sales IN", "fromAgent": "Priya"}``
+* a call event: the same object with ``"event"``: ``ringing`` (a pop), ``answered``, ``ended``
+  or ``transferred`` (``number`` is the ORIGINAL caller, ``fromAgent`` who transferred it);
+  ``callId`` is required in this form.
+* a withheld caller id (``anonymous``, ``sip:private@host``, ``""``, ``000000``...): a pop
+  with ``number`` None (app/core/caller_id.py says which ids are withheld).
 * ``state`` or ``{"cmd": "state"}``: the app's state; ``show`` or ``{"cmd": "show"}``: bring
   the window to the front.
 
-Replies: ``{"ok": true, ...}`` or ``{"ok": false, "error": "plain-language reason"}``.
+Replies: ``{"ok": true, ...}`` (``"event"`` and ``"callId"`` for an event; ``"withheld": true,
+"number": null`` for a withheld pop) or ``{"ok": false, "error": "plain-language reason"}``.
 README.md, "Connect your softphone" documents this for softphone integrators.
 """
 
@@ -17,6 +24,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from app.core.caller_id import is_withheld
 from app.core.phone import DEFAULT_REGION, normalise, strip_uri
 
 MAX_LINE_BYTES = 4096
@@ -96,14 +104,41 @@ def _optional_text(obj: dict[str, Any], key: str, limit: int) -> str | None:
     return text or None
 
 
-def _pop_from_number(raw: object, default_region: str, **extra: str | None) -> PopRequest:
-    if not isinstance(raw, str) or not raw.strip():
-        raise ProtocolError('"number" must be a non-empty string')
+def _caller(raw: object, default_region: str) -> str | None:
+    """The caller's E.164 number, or None when the id says the number is withheld."""
+    if raw is None:  # JSON null: the softphone has no number to present, as with ""
+        return None
+    if not isinstance(raw, str):
+        raise ProtocolError('"number" must be a string')
+    if is_withheld(raw):
+        return None
     e164 = normalise(raw, default_region)
     if e164 is None:
         shown = strip_uri(raw)[:40]
         raise ProtocolError(f"not a valid phone number: {shown!r}")
-    return PopRequest(number=e164, **extra)
+    return e164
+
+
+def _event_kind(obj: dict[str, Any]) -> CallEventKind | None:
+    """The ``"event"`` of a call event object; None for today's plain pop object."""
+    if "event" not in obj:
+        return None
+    value = obj["event"]
+    word = value.strip().lower() if isinstance(value, str) else None
+    for kind in CALL_EVENTS:
+        if word == kind:
+            return kind
+    raise ProtocolError('"event" must be "ringing", "answered", "ended" or "transferred"')
+
+
+def _direction(obj: dict[str, Any]) -> str | None:
+    direction = _optional_text(obj, "direction", 16)
+    if direction is None:
+        return None
+    direction = direction.lower()
+    if direction not in DIRECTIONS:
+        raise ProtocolError('"direction" must be "inbound" or "outbound"')
+    return direction
 
 
 def _parse_object(obj: dict[str, Any], default_region: str) -> Message:
@@ -114,19 +149,29 @@ def _parse_object(obj: dict[str, Any], default_region: str) -> Message:
         return ShowRequest()
     if cmd != "pop":
         raise ProtocolError(f"unknown command {str(cmd)[:20]!r} (use pop, state or show)")
-    if "number" not in obj:
-        raise ProtocolError('missing "number"')
-    direction = _optional_text(obj, "direction", 16)
-    if direction is not None:
-        direction = direction.lower()
-        if direction not in DIRECTIONS:
-            raise ProtocolError('"direction" must be "inbound" or "outbound"')
-    return _pop_from_number(
-        obj["number"], default_region,
-        call_id=_optional_text(obj, "callId", MAX_CALL_ID),
-        direction=direction,
-        source=_optional_text(obj, "source", MAX_SOURCE),
-    )
+    event = _event_kind(obj)
+    call_id = _optional_text(obj, "callId", MAX_CALL_ID)
+    details: dict[str, str | None] = {
+        "direction": _direction(obj),
+        "source": _optional_text(obj, "source", MAX_SOURCE),
+        "line": _optional_text(obj, "line", MAX_LINE_NAME),
+        "from_agent": _optional_text(obj, "fromAgent", MAX_AGENT),
+    }
+    if event in (None, "ringing"):
+        if "number" not in obj:
+            raise ProtocolError('missing "number"')
+        if event is not None and call_id is None:
+            raise ProtocolError('missing "callId" (every call event needs it)')
+        return PopRequest(_caller(obj["number"], default_region), call_id=call_id, **details)
+    if call_id is None:
+        raise ProtocolError('missing "callId" (every call event needs it)')
+    if event == "transferred" and "number" not in obj:
+        raise ProtocolError('missing "number" (a transfer names the original caller)')
+    # answered/ended may name the caller; a null there names nobody (a transfer's null is
+    # a caller without a number, as in a pop).
+    named = "number" in obj and (obj["number"] is not None or event == "transferred")
+    number = _caller(obj["number"], default_region) if named else None
+    return CallEvent(event, call_id, number=number, withheld=named and number is None, **details)
 
 
 def parse_line(raw: bytes, default_region: str = DEFAULT_REGION) -> Message:
@@ -156,7 +201,7 @@ def parse_line(raw: bytes, default_region: str = DEFAULT_REGION) -> Message:
         return StateQuery()
     if word == "show":
         return ShowRequest()
-    return _pop_from_number(text, default_region)
+    return PopRequest(_caller(text, default_region))
 
 
 def encode_reply(payload: dict[str, Any]) -> bytes:
@@ -173,15 +218,27 @@ def error_reply(reason: str) -> bytes:
     return encode_reply({"ok": False, "error": reason})
 
 
+def _optional_keys(**values: str | None) -> dict[str, str]:
+    return {key: value for key, value in values.items() if value}
+
+
 def pop_line(request: PopRequest) -> str:
-    """The JSON line a client sends for ``request`` (without the newline)."""
-    payload: dict[str, str] = {"number": request.number or "anonymous"}  # issue 11, part P
-    if request.call_id:
-        payload["callId"] = request.call_id
-    if request.direction:
-        payload["direction"] = request.direction
-    if request.source:
-        payload["source"] = request.source
+    """The JSON line a client sends for ``request`` (without the newline); a withheld caller
+    goes as the empty id ``""``."""
+    payload = {"number": request.number or "", **_optional_keys(
+        callId=request.call_id, direction=request.direction, source=request.source,
+        line=request.line, fromAgent=request.from_agent)}
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def event_line(event: CallEvent) -> str:
+    """The JSON line a client sends for a call ``event`` (without the newline)."""
+    payload: dict[str, str] = {"event": event.event, "callId": event.call_id}
+    if event.number or event.withheld:
+        payload["number"] = event.number or ""
+    payload.update(_optional_keys(
+        line=event.line, fromAgent=event.from_agent, source=event.source,
+        direction=event.direction))
     return json.dumps(payload, separators=(",", ":"))
 
 

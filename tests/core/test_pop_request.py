@@ -8,15 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.core.phone import normalise
 from app.core.pop_request import (
+    MAX_AGENT,
     MAX_LINE_BYTES,
+    MAX_LINE_NAME,
     SHOW_LINE,
     STATE_LINE,
+    CallEvent,
     PopRequest,
     ProtocolError,
     ShowRequest,
     StateQuery,
     error_reply,
+    event_line,
     ok_reply,
     parse_line,
     pop_line,
@@ -56,7 +61,7 @@ def test_commands() -> None:
     (b"[1, 2]", "not a valid phone number"),
     (b'["+918302390884"]', "not a valid phone number"),
     (b'{"callId": "x"}', 'missing "number"'),
-    (b'{"number": 918302390884}', "non-empty string"),
+    (b'{"number": 918302390884}', '"number" must be a string'),
     (b'{"number": "12345"}', "not a valid phone number"),
     (b'{"number": "+918302390884", "direction": "sideways"}', "direction"),
     (b'{"number": "+918302390884", "callId": {"a": 1}}', "callId"),
@@ -96,4 +101,127 @@ def test_arbitrary_bytes_never_raise_anything_but_protocol_error(line: bytes) ->
         message: object = parse_line(line)
     except ProtocolError as err:
         message, reason = None, str(err)
-    assert reason or isinstance(message, (PopRequest, StateQuery, ShowRequest))
+    assert reason or isinstance(message, (PopRequest, CallEvent, StateQuery, ShowRequest))
+
+
+# -- issue 11: call events, the line, withheld callers -------------------------------------
+
+def _line(**fields: object) -> bytes:
+    return json.dumps(fields).encode()
+
+
+def test_ringing_is_a_pop_with_its_call_line_and_agent() -> None:
+    line = _line(event="ringing", callId="c-7", number="08302390884", line="Sales IN",
+                 fromAgent="Priya", source="microsip", direction="inbound")
+    assert parse_line(line) == PopRequest(E164, call_id="c-7", direction="inbound",
+                                          source="microsip", line="Sales IN", from_agent="Priya")
+
+
+def test_the_line_rides_on_a_plain_pop_too() -> None:
+    message = parse_line(_line(number=E164, line="  Support  "))
+    assert message == PopRequest(E164, line="Support")
+
+
+@pytest.mark.parametrize("kind", ["answered", "ended", "Answered", " ENDED "])
+def test_answered_and_ended_need_only_the_call_id(kind: str) -> None:
+    message = parse_line(_line(event=kind, callId="c-7"))
+    assert message == CallEvent(kind.strip().lower(), "c-7")  # type: ignore[arg-type]
+
+
+def test_answered_may_name_the_caller_and_the_line() -> None:
+    message = parse_line(_line(event="answered", callId=99, number="tel:+91-83023-90884",
+                               line="Sales IN"))
+    assert message == CallEvent("answered", "99", number=E164, line="Sales IN")
+    assert parse_line(_line(event="ended", callId="c", number=None)) == CallEvent("ended", "c")
+    assert parse_line(_line(event="ended", callId="c", number="anonymous")) == CallEvent(
+        "ended", "c", withheld=True)
+
+
+def test_transferred_names_the_original_caller_and_the_agent() -> None:
+    message = parse_line(_line(event="transferred", callId="c-7", number="08302390884",
+                               fromAgent="Priya"))
+    assert message == CallEvent("transferred", "c-7", number=E164, from_agent="Priya")
+    withheld = parse_line(_line(event="transferred", callId="c-8", number="Private"))
+    assert withheld == CallEvent("transferred", "c-8", withheld=True)
+    nothing = parse_line(_line(event="transferred", callId="c-9", number=None))
+    assert nothing == CallEvent("transferred", "c-9", withheld=True)
+
+
+@pytest.mark.parametrize(("fields", "reason"), [
+    ({"event": "answered"}, 'missing "callId"'),
+    ({"event": "ringing", "number": E164}, 'missing "callId"'),
+    ({"event": "ended", "callId": "  "}, 'missing "callId"'),
+    ({"event": "ringing", "callId": "c"}, 'missing "number"'),
+    ({"event": "transferred", "callId": "c", "fromAgent": "Priya"}, "original caller"),
+    ({"event": "hangup", "callId": "c"}, '"event" must be'),
+    ({"event": 3, "callId": "c"}, '"event" must be'),
+    ({"event": ["ended"], "callId": "c"}, '"event" must be'),
+    ({"event": "answered", "callId": "c", "number": "12345"}, "not a valid phone number"),
+    ({"event": "answered", "callId": "c", "number": 918302390884}, "must be a string"),
+    ({"number": E164, "line": "x" * (MAX_LINE_NAME + 1)}, '"line" is longer than'),
+    ({"number": E164, "line": "Sales\nIN"}, '"line" contains control characters'),
+    ({"number": E164, "line": "Sales\u202eNI"}, '"line" contains control characters'),
+    ({"number": E164, "line": ["Sales"]}, '"line" must be a string'),
+    ({"number": E164, "fromAgent": "p" * (MAX_AGENT + 1)}, '"fromAgent" is longer than'),
+    ({"event": "transferred", "callId": "c", "number": E164, "fromAgent": {"a": 1}},
+     '"fromAgent" must be a string'),
+    ({"event": "ended", "callId": "c\u0007"}, '"callId" contains control characters'),
+])
+def test_bad_events_get_a_reason(fields: dict[str, object], reason: str) -> None:
+    with pytest.raises(ProtocolError, match=reason):
+        parse_line(json.dumps(fields).encode())
+
+
+def test_hostile_but_printable_values_are_kept_as_text() -> None:
+    hostile = "a\"b' & ?x=1#y %20 ; $(rm -rf ~) `id` ☎ مبيعات"
+    message = parse_line(_line(event="ended", callId=hostile, line=hostile[:MAX_LINE_NAME]))
+    assert message == CallEvent("ended", hostile, line=hostile[:MAX_LINE_NAME])
+    assert parse_line(event_line(message).encode()) == message  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("line", [
+    b"anonymous", b"Private", b"WITHHELD", b"restricted", b"unavailable", b"Unknown",
+    b"tel:anonymous", b"sip:anonymous@anonymous.invalid", b"sips:Private@pbx.example.com",
+    b"000000", b"+000", b'{"number": ""}', b'{"number": "   "}', b'{"number": null}',
+    b'{"number": "sip:unknown@10.0.0.1"}', b'{"number": "0000", "callId": "c-9"}',
+])
+def test_withheld_ids_pop_without_a_number(line: bytes) -> None:
+    message = parse_line(line)
+    assert isinstance(message, PopRequest)
+    assert message.number is None
+    assert message.withheld
+
+
+def test_a_withheld_ringing_keeps_its_call_id_and_line() -> None:
+    message = parse_line(_line(event="ringing", callId="c-9", number="anonymous", line="Sales"))
+    assert message == PopRequest(None, call_id="c-9", line="Sales")
+
+
+def test_a_bare_empty_line_is_still_an_empty_line() -> None:
+    for line in (b"", b"   ", b"\xef\xbb\xbf"):
+        with pytest.raises(ProtocolError, match="empty line"):
+            parse_line(line)
+
+
+def test_pop_and_event_lines_round_trip() -> None:
+    full = PopRequest(E164, call_id="c-1", direction="inbound", source="cli", line="Sales IN",
+                      from_agent="Priya")
+    assert parse_line(pop_line(full).encode()) == full
+    withheld = PopRequest(None, call_id="c-2", line="Sales IN")
+    assert parse_line(pop_line(withheld).encode()) == withheld
+    for event in (CallEvent("answered", "c-1"), CallEvent("ended", "c-1", number=E164),
+                  CallEvent("transferred", "c-1", number=E164, from_agent="Priya",
+                            line="Sales IN", source="cli", direction="inbound"),
+                  CallEvent("transferred", "c-3", withheld=True)):
+        assert parse_line(event_line(event).encode()) == event
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789 +-()", min_size=1, max_size=20),
+       st.sampled_from(["{}", "tel:{}", "sip:{}@pbx"]))
+def test_a_real_number_always_pops_as_that_number(raw: str, wrap: str) -> None:
+    e164 = normalise(raw)
+    if e164 is not None and raw.strip() and "@" not in raw:
+        for line in (wrap.format(raw).encode(), json.dumps({"number": wrap.format(raw)}).encode()):
+            message = parse_line(line)
+            assert message == PopRequest(e164)
