@@ -18,6 +18,7 @@ COMMANDS = {
     "lookup": "lookup",
     "sandbox": "sandbox",
     "pop": "pop",
+    "event": "event",
     "state": "state",
 }
 

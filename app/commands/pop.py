@@ -1,5 +1,9 @@
 """``screenpop pop NUMBER`` / ``screenpop tel:...``: hand a caller number to the running app.
 
+A withheld caller id (``anonymous``, ``sip:private@host``, ``""``, ``000000``) pops as
+"Withheld number". ``screenpop event`` (app/commands/event.py) reaches the app through the
+functions here.
+
 Softphones run this on every call, so it stays light: no Qt, the number is validated here first
 (a typo never reaches DeepCall, and the user learns it at once), then one line goes over the
 local socket. When no instance runs, it starts one detached and retries until it answers.
@@ -19,11 +23,13 @@ from pathlib import Path
 from typing import IO
 
 from app.commands.output import print_stderr, write_stdout
-from app.commands.profile_choice import add_profile_options, chosen_profile, start_hint
+from app.core.caller_id import WITHHELD_LABEL, is_withheld
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import (
     DIRECTIONS,
+    MAX_AGENT,
     MAX_CALL_ID,
+    MAX_LINE_NAME,
     MAX_SOURCE,
     STATE_LINE,
     PopRequest,
@@ -55,11 +61,20 @@ def _parser() -> argparse.ArgumentParser:
         prog="screenpop pop",
         description="Pop a caller number in the running Screen-Pop (starting it if needed).",
     )
-    parser.add_argument("number", help="the number: +918302390884, 08302390884, tel:+91-...")
+    parser.add_argument("number", help="the number: +918302390884, 08302390884, tel:+91-...; "
+                                       "anonymous, private or an empty id for a withheld one")
     parser.add_argument("--call-id", help="the call's id, so notes attach to this call")
     parser.add_argument("--direction", choices=DIRECTIONS, help="inbound or outbound")
     parser.add_argument("--source", default="cli", help="who sent it (shown in logs)")
-    add_profile_options(parser)
+    parser.add_argument("--line", help='the dialled line or queue ("Sales IN"), shown with '
+                                       "the caller")
+    add_app_options(parser)
+    return parser
+
+
+def add_app_options(parser: argparse.ArgumentParser) -> None:
+    """Which app to reach and how to start it: the options ``pop`` and ``event`` share."""
+    parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to use")
     parser.add_argument("--region",
                         help="country for numbers without a country code (default: the "
                              f"profile's default country in Settings, else {DEFAULT_REGION})")
@@ -70,7 +85,16 @@ def _parser() -> argparse.ArgumentParser:
     # The app's own option, as in `screenpop --log-format json tel:...`: used if it is started.
     parser.add_argument("--log-format", choices=("text", "json"),
                         help="the log format of Screen-Pop if this starts it")
-    return parser
+
+
+def chosen_profile_dir(args: argparse.Namespace) -> Path:
+    """The profile folder the options name (the one place a command picks it)."""
+    return profile_path(args.profile)
+
+
+def start_hint(args: argparse.Namespace, profile_dir: Path) -> str:
+    """How to start the app these options name, for "not running" messages."""
+    return f"screenpop --profile {profile_dir}" if args.profile else "screenpop"
 
 
 def profile_region(profile_dir: Path) -> str:
@@ -127,10 +151,9 @@ def detached() -> dict[str, object]:
 
 
 def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEVNULL,
-                   log_format: str | None = None, demo: bool = False) -> subprocess.Popen[bytes]:
+                   log_format: str | None = None) -> subprocess.Popen[bytes]:
     kwargs = detached()
-    command = (app_command(profile) + (["--demo"] if demo else [])
-               + (["--log-format", log_format] if log_format else []))
+    command = app_command(profile) + (["--log-format", log_format] if log_format else [])
     child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
         command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
         close_fds=True, **kwargs)
@@ -149,21 +172,28 @@ def _last_error_line(output: IO[bytes], start: int) -> str:
     return ""
 
 
-def _report(reply: dict[str, object], e164: str) -> int:
+def report(reply: dict[str, object], confirmation: str, command: str = "pop") -> int:
+    """Print ``Screen-Pop: <confirmation>`` for an accepted request, else the app's reason;
+    the exit code."""
     if reply.get("ok") is True:
-        # The app has the number: whatever happens to this confirmation, a softphone that
+        # The app has the request: whatever happens to this confirmation, a softphone that
         # saw a failure might pop the call again.
-        problem = write_stdout(f"Screen-Pop: {display_format(e164)}\n")
+        problem = write_stdout(f"Screen-Pop: {confirmation}\n")
         if problem is not None and not isinstance(problem, BrokenPipeError):
-            print_stderr("screenpop pop: could not print the confirmation "
-                         f"({problem.strerror}); the number was popped.")
+            print_stderr(f"screenpop {command}: could not print the confirmation "
+                         f"({problem.strerror}); the app has the request.")
         return EXIT_OK
     reason = str(reply.get("error") or "unknown error")
-    print_stderr(f"screenpop pop: the app refused the request: {reason}")
+    print_stderr(f"screenpop {command}: the app refused the request: {reason}")
     return EXIT_INVALID if "phone number" in reason else EXIT_REFUSED
 
 
-def _note_start_problem(profile_dir: Path, e164: str) -> None:
+def shown_caller(e164: str | None) -> str:
+    """How the confirmation names the caller: ``+91 83023 90884`` or "Withheld number"."""
+    return WITHHELD_LABEL if e164 is None else display_format(e164)
+
+
+def _note_start_problem(profile_dir: Path, e164: str, command: str) -> None:
     """After a cold start: if the new app could not look the number up at all (typically the
     first start, before DeepCall is set up), say why on stderr. The pop itself succeeded."""
     state: object = None
@@ -176,12 +206,12 @@ def _note_start_problem(profile_dir: Path, e164: str) -> None:
             break
     if isinstance(state, dict) and state.get("number") == e164 \
             and state.get("status") == "error" and state.get("error_message"):
-        print_stderr(f"screenpop pop: note: {state['error_message']}")
+        print_stderr(f"screenpop {command}: note: {state['error_message']}")
 
 
 def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
                        wait: float, log_format: str | None,
-                       demo: bool = False) -> dict[str, object] | int:
+                       command: str) -> dict[str, object] | int:
     """Start the app and hand it ``line``; the reply, or an exit code if the app died at once.
 
     A started app that exits with 0 before answering most likely lost a start-up race to
@@ -189,90 +219,130 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
     """
     with _launch_output(profile_dir) as output:
         start = output.tell()
-        child = start_instance(profile_arg, output, log_format, demo)
+        child = start_instance(profile_arg, output, log_format)
         try:
             return forward_until_answered(profile_dir, line, wait=wait,
                                           give_up=lambda: child.poll() not in (None, 0))
         except GaveUp:
             reason = _last_error_line(output, start)
-            print_stderr("screenpop pop: Screen-Pop exited at start-up with code "
+            print_stderr(f"screenpop {command}: Screen-Pop exited at start-up with code "
                          f"{child.returncode}" + (f": {reason}" if reason else "")
                          + f" (full output in {profile_dir / LAUNCH_LOG}).")
             return EXIT_START_FAILED
 
 
-def _checked_text(value: str | None, option: str, limit: int, *,
-                  shorten: bool = False) -> str | int | None:
+def checked_text(value: str | None, option: str, limit: int, *, shorten: bool = False,
+                 command: str = "pop") -> str | int | None:
     """``value`` stripped (None if empty), or EXIT_INVALID once the reason is printed.
 
     Control characters are refused (the app would refuse the whole pop); a text over ``limit``
     is refused too, or with ``shorten`` cut to it: a call id cut short would
-    attach notes to another call, a source is only a label in the logs.
+    attach notes to another call, a source or a line name is only a label.
     """
     text = (value or "").strip()
     if not text.isprintable():  # before any cut: a control character past it is refused too
-        print_stderr(f"screenpop pop: {option} must be printable text.")
+        print_stderr(f"screenpop {command}: {option} must be printable text.")
         return EXIT_INVALID
     if shorten:
         text = shortened(text, limit).rstrip()
     if len(text) > limit:
-        print_stderr(f"screenpop pop: {option} must be at most {limit} characters.")
+        print_stderr(f"screenpop {command}: {option} must be at most {limit} characters.")
         return EXIT_INVALID
     return text or None
+
+
+def checked_caller(raw: str, profile_dir: Path, args: argparse.Namespace,
+                   command: str = "pop") -> str | int | None:
+    """The caller's E.164 number, None for a withheld caller id, or EXIT_INVALID once the
+    reason is printed (a typo never reaches the app, and the softphone's log says why)."""
+    if is_withheld(raw):
+        return None
+    region = args.region or profile_region(profile_dir)
+    e164 = normalise(raw, region)
+    if e164 is None:
+        print_stderr(f"screenpop {command}: {raw!r} is not a valid phone number "
+                     f"(numbers without a country code are read as {region.upper()}).")
+        return EXIT_INVALID
+    return e164
+
+
+def labels(args: argparse.Namespace, command: str = "pop") -> dict[str, str | None] | int:
+    """The checked ``--call-id``, ``--source`` and ``--line`` (keyword names of PopRequest and
+    CallEvent), or EXIT_INVALID: the app refuses a whole request over one bad label."""
+    checked = {
+        "call_id": checked_text(args.call_id, "--call-id", MAX_CALL_ID, command=command),
+        "source": checked_text(args.source, "--source", MAX_SOURCE, shorten=True,
+                               command=command),
+        "line": checked_text(args.line, "--line", MAX_LINE_NAME, shorten=True,
+                             command=command),
+        # Only `event` has --from-agent: a transfer is an event, not a plain pop.
+        "from_agent": checked_text(getattr(args, "from_agent", None), "--from-agent",
+                                   MAX_AGENT, shorten=True, command=command),
+    }
+    if any(isinstance(value, int) for value in checked.values()):
+        return EXIT_INVALID
+    return {key: value for key, value in checked.items() if not isinstance(value, int)}
+
+
+def deliver(args: argparse.Namespace, profile_dir: Path, line: str, *, command: str = "pop",
+            may_start: bool = True, not_running: str = "") -> tuple[dict[str, object], bool] | int:
+    """Send ``line`` to the app of ``profile_dir``, starting it when none runs (unless
+    ``--no-start`` or not ``may_start``); (the reply, whether it was started) or an exit code
+    once the reason is printed. ``not_running`` explains why a command does not start it."""
+    profile_arg = str(profile_dir) if args.profile else None
+    try:
+        try:
+            return exchange(profile_dir, line), False
+        except UnsafeSocketDir as err:
+            print_stderr(f"screenpop {command}: cannot reach Screen-Pop safely: {err}.")
+            return EXIT_NO_ANSWER
+        except NotListening:
+            check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
+            if args.no_start or not may_start:
+                print_stderr(f"screenpop {command}: Screen-Pop is not running"
+                             f"{not_running} (start it with: {start_hint(args, profile_dir)}).")
+                return EXIT_NO_ANSWER
+            reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait,
+                                               args.log_format, command)
+            if isinstance(reply_or_code, int):
+                return reply_or_code
+            return reply_or_code, True
+    except NotListening:
+        print_stderr(f"screenpop {command}: started Screen-Pop but it did not answer within "
+                     f"{args.wait:g} s. Check its logs under {profile_dir / 'logs'}.")
+        return EXIT_NO_ANSWER
+    except NoAnswer as err:
+        print_stderr(f"screenpop {command}: Screen-Pop is running but did not answer: {err}.")
+        return EXIT_NO_ANSWER
+    except ProfileUnusable:
+        raise  # exit 7 with the reason, from app.cli
+    except OSError as err:
+        print_stderr(f"screenpop {command}: cannot reach Screen-Pop: {err}")
+        return EXIT_NO_ANSWER
+
+
+def pop_caller(args: argparse.Namespace, profile_dir: Path, request: PopRequest,
+               command: str = "pop") -> int:
+    """Hand ``request`` to the app (starting it if needed) and report; the exit code."""
+    delivered = deliver(args, profile_dir, pop_line(request), command=command)
+    if isinstance(delivered, int):
+        return delivered
+    reply, started = delivered
+    if started and reply.get("ok") is True and request.number is not None:
+        _note_start_problem(profile_dir, request.number, command)
+    return report(reply, shown_caller(request.number), command)
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     # Not checked for writing yet: a running app pops even when the folder became read-only.
-    profile_dir = profile_path(chosen_profile(args))
+    profile_dir = chosen_profile_dir(args)
     check_no_file_in_the_way(profile_dir)  # only looks; named before the settings are read
-    region = args.region or profile_region(profile_dir)
-    e164 = normalise(args.number, region)
-    if e164 is None:
-        print_stderr(f"screenpop pop: {args.number!r} is not a valid phone number "
-                     f"(numbers without a country code are read as {region.upper()}).")
+    e164 = checked_caller(args.number, profile_dir, args)
+    details = labels(args)
+    if isinstance(e164, int) or isinstance(details, int):
         return EXIT_INVALID
-    # The app refuses a whole pop over a bad call id or source: refuse here, saying which.
-    call_id = _checked_text(args.call_id, "--call-id", MAX_CALL_ID)
-    source = _checked_text(args.source, "--source", MAX_SOURCE, shorten=True)
-    if isinstance(call_id, int) or isinstance(source, int):
-        return EXIT_INVALID
-    request = PopRequest(e164, call_id=call_id, direction=args.direction, source=source)
-    line = pop_line(request)
-    profile_arg = str(profile_dir) if args.profile else None
-
-    try:
-        try:
-            reply = exchange(profile_dir, line)
-        except UnsafeSocketDir as err:
-            print_stderr(f"screenpop pop: cannot reach Screen-Pop safely: {err}.")
-            return EXIT_NO_ANSWER
-        except NotListening:
-            check_usable(profile_dir)  # nothing answers: an unusable folder is the likely cause
-            if args.no_start:
-                print_stderr("screenpop pop: Screen-Pop is not running "
-                             f"(start it with: {start_hint(args, profile_dir)}).")
-                return EXIT_NO_ANSWER
-            reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait,
-                                               args.log_format, args.demo)
-            if isinstance(reply_or_code, int):
-                return reply_or_code
-            reply = reply_or_code
-            if reply.get("ok") is True:
-                _note_start_problem(profile_dir, e164)
-    except NotListening:
-        print_stderr(f"screenpop pop: started Screen-Pop but it did not answer within "
-                     f"{args.wait:g} s. Check its logs under {profile_dir / 'logs'}.")
-        return EXIT_NO_ANSWER
-    except NoAnswer as err:
-        print_stderr(f"screenpop pop: Screen-Pop is running but did not answer: {err}.")
-        return EXIT_NO_ANSWER
-    except ProfileUnusable:
-        raise  # exit 7 with the reason, from app.cli
-    except OSError as err:
-        print_stderr(f"screenpop pop: cannot reach Screen-Pop: {err}")
-        return EXIT_NO_ANSWER
-    return _report(reply, e164)
+    return pop_caller(args, profile_dir, PopRequest(e164, direction=args.direction, **details))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 from app.core.phone import DEFAULT_REGION
 from app.core.pop_request import (
     MAX_LINE_BYTES,
-    PopRequest,
+    CallEvent,
     ProtocolError,
     ShowRequest,
     StateQuery,
@@ -200,7 +200,9 @@ class _Connection(QObject):
 class LocalSocketServer(QObject):
     """Listens on this profile's private local socket and turns valid lines into signals.
 
-    ``popRequested(PopRequest)`` is emitted only for valid numbers; ``showRequested()`` when a
+    ``popRequested(PopRequest)`` is emitted only for valid numbers and withheld callers;
+    ``callEventReceived(CallEvent)`` for ``answered``, ``ended`` and ``transferred`` (a
+    ``ringing`` is a pop); ``showRequested()`` when a
     second start (or a client) asks to bring the window forward. ``state_provider`` returns the
     JSON-able dict answered to ``state`` queries.
     """
@@ -344,12 +346,18 @@ class LocalSocketServer(QObject):
         if isinstance(message, ShowRequest):
             self.showRequested.emit()
             return ok_reply(shown=True)
-        assert isinstance(message, PopRequest)
+        # Events count as pops: each may pop or run a configured program, so a runaway hook
+        # sending them must be held back just the same.
         if self._pop_rate.hit(self.limits.max_pops_per_second):
-            log.warning("local socket: over %d pops per second; refused %s",
-                        self.limits.max_pops_per_second, message.number)
+            log.warning("local socket: over %d pops per second; refused one",
+                        self.limits.max_pops_per_second)
             return error_reply("too many pops; slow down")
+        if isinstance(message, CallEvent):
+            self.callEventReceived.emit(message)
+            return ok_reply(event=message.event, callId=message.call_id)
         self.popRequested.emit(message)
+        if message.withheld:
+            return ok_reply(number=None, withheld=True)
         return ok_reply(number=message.number)
 
     def _state_reply(self) -> bytes:

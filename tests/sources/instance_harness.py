@@ -2,7 +2,7 @@
 
 Usage: python -m tests.sources.instance_harness PROFILE_DIR [idle_timeout_ms]
 Prints one line per event on stdout (flushed): ``LISTENING <address>``, ``FORWARDED <json>``
-(a second start that handed over to the running one), ``POP <json>``, ``SHOW``, ``FAILED ...``.
+(a second start that handed over to the running one), ``POP <json>``, ``EVENT <json>`` (a call event), ``SHOW``, ``FAILED ...``.
 Ends when stdin (a pipe) closes or on SIGTERM. Its state reply includes its pid, and the JSON
 object in $HARNESS_STATE if set (a caller's name, say, as DeepCall returned it).
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSocketNotifier, QTimer
 
-from app.core.pop_request import SHOW_LINE, PopRequest
+from app.core.pop_request import SHOW_LINE, CallEvent, PopRequest
 from app.sources.forward import NotListening, forward_until_answered
 from app.sources.local_server import LocalSocketServer, ServerLimits
 from app.sources.single_instance import SingleInstance
@@ -55,6 +55,9 @@ def main() -> int:
         say("POP", json.dumps(asdict(request)))
 
     server.popRequested.connect(on_pop)
+    server.callEventReceived.connect(
+        lambda event: say("EVENT", json.dumps(asdict(event))) if isinstance(event, CallEvent)
+        else None)
     server.showRequested.connect(lambda: say("SHOW"))
     if not server.start():
         say("FAILED", server.errorString())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -12,7 +13,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
-from app.core.pop_request import PopRequest
+from app.core.pop_request import CallEvent, PopRequest
 from app.sources.forward import forward
 from app.sources.local_server import LocalSocketServer, ServerLimits
 from app.sources.single_instance import SingleInstance
@@ -65,6 +66,66 @@ def test_signals_and_state(qtbot: QtBot, qapp: QCoreApplication, tmp_path: Path,
     finally:
         server.close()
     assert forward(tmp_path, "state", 1.0) is None
+
+
+def test_call_events_and_withheld_callers(qtbot: QtBot, qapp: QCoreApplication,
+                                          tmp_path: Path, pool: ThreadPoolExecutor) -> None:
+    server = LocalSocketServer(tmp_path, lambda: {})
+    assert server.start(), server.errorString()
+    try:
+        pops: list[PopRequest] = []
+        events: list[CallEvent] = []
+        server.popRequested.connect(pops.append)
+        server.callEventReceived.connect(events.append)
+        ringing = '{"event":"ringing","callId":"c-1","number":"anonymous","line":"Sales IN"}'
+        assert ask(qtbot, pool, tmp_path, ringing) == {"ok": True, "number": None,
+                                                       "withheld": True}
+        assert pops == [PopRequest(None, call_id="c-1", line="Sales IN")]
+        assert ask(qtbot, pool, tmp_path, '{"event":"answered","callId":"c-1"}') == {
+            "ok": True, "event": "answered", "callId": "c-1"}
+        transfer = '{"event":"transferred","callId":"c-2","number":"8302390884","fromAgent":"P"}'
+        assert ask(qtbot, pool, tmp_path, transfer) == {
+            "ok": True, "event": "transferred", "callId": "c-2"}
+        assert events == [CallEvent("answered", "c-1"),
+                          CallEvent("transferred", "c-2", number="+918302390884",
+                                    from_agent="P")]
+        assert ask(qtbot, pool, tmp_path, '{"event":"ended"}') == {
+            "ok": False, "error": 'missing "callId" (every call event needs it)'}
+        assert len(events) == 2 and len(pops) == 1
+    finally:
+        server.close()
+
+
+def test_events_count_against_the_pop_rate_limit(qtbot: QtBot, qapp: QCoreApplication,
+                                                 tmp_path: Path,
+                                                 pool: ThreadPoolExecutor) -> None:
+    server = LocalSocketServer(tmp_path, lambda: {},
+                               limits=ServerLimits(max_pops_per_second=2))
+    assert server.start(), server.errorString()
+    try:
+        events: list[CallEvent] = []
+        server.callEventReceived.connect(events.append)
+        lines = [f'{{"event":"ended","callId":"c-{n}"}}' for n in range(3)]
+        # One request, three lines: all within the same second of the server's clock.
+        future: Future[list[dict[str, Any]]] = pool.submit(_ask_many, tmp_path, lines)
+        qtbot.waitUntil(future.done, timeout=8000)
+        replies = future.result()
+        assert [reply["ok"] for reply in replies[:2]] == [True, True]
+        assert replies[2] == {"ok": False, "error": "too many pops; slow down"}
+        assert [event.call_id for event in events] == ["c-0", "c-1"]
+    finally:
+        server.close()
+
+
+def _ask_many(profile: Path, lines: list[str]) -> list[dict[str, Any]]:
+    from app.sources.socket_address import server_name
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(5)
+        sock.connect(server_name(profile))
+        sock.sendall("".join(line + "\n" for line in lines).encode())
+        with sock.makefile("rb") as replies:
+            return [json.loads(replies.readline()) for _ in lines]
 
 
 def test_single_instance_lock(tmp_path: Path) -> None:
