@@ -2,7 +2,8 @@
 
 Usage: python -m tests.sources.instance_harness PROFILE_DIR [idle_timeout_ms]
 Prints one line per event on stdout (flushed): ``LISTENING <address>``, ``FORWARDED <json>``
-(a second start that handed over to the running one), ``POP <json>``, ``EVENT <json>`` (a call event), ``SHOW``, ``FAILED ...``.
+(a second start that handed over to the running one), ``POP <json>``, ``EVENT <json>`` (a call
+event), ``SHOW``, ``FAILED ...``.
 Ends when stdin (a pipe) closes or on SIGTERM. Its state reply includes its pid, and the JSON
 object in $HARNESS_STATE if set (a caller's name, say, as DeepCall returned it).
 """

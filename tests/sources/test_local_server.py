@@ -91,7 +91,8 @@ def test_call_events_and_withheld_callers(qtbot: QtBot, qapp: QCoreApplication,
                                     from_agent="P")]
         assert ask(qtbot, pool, tmp_path, '{"event":"ended"}') == {
             "ok": False, "error": 'missing "callId" (every call event needs it)'}
-        assert len(events) == 2 and len(pops) == 1
+        assert len(events) == 2
+        assert len(pops) == 1
     finally:
         server.close()
 

@@ -77,12 +77,12 @@ class RawClient:
 
 def test_a_client_in_another_process_pops_a_number(running: LineProcess, profile: Path) -> None:
     result = screenpop("pop", "08302390884", "--call-id", "c-77", "--direction", "inbound",
-                       "--profile", str(profile))
+                       "--line", "Sales IN", "--profile", str(profile))
     assert result.returncode == 0, result.stderr
     assert "+91 83023 90884" in result.stdout
     pop = json.loads(running.expect("POP "))
     assert pop == {"number": "+918302390884", "call_id": "c-77", "direction": "inbound",
-                   "source": "cli"}
+                   "source": "cli", "line": "Sales IN", "from_agent": None}
 
     tel = screenpop("tel:+91-83023-90884", "--profile", str(profile))
     assert tel.returncode == 0, tel.stderr
