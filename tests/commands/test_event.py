@@ -69,7 +69,7 @@ def test_each_event_reaches_the_app_as_sent(running: LineProcess, tmp_path: Path
 
 
 @pytest.mark.parametrize("caller", ["anonymous", "Private", "sip:anonymous@pbx.example",
-                                    "tel:withheld", "", "000000", "+000"])
+                                    "tel:withheld", "tel:", "", "000000", "+000"])
 def test_a_withheld_caller_pops_and_exits_0(running: LineProcess, tmp_path: Path,
                                             caller: str) -> None:
     result = screenpop("pop", caller, "--call-id", "w-1", "--line", "Support",
