@@ -97,7 +97,7 @@ def start_hint(args: argparse.Namespace, profile_dir: Path) -> str:
     return f"screenpop --profile {profile_dir}" if args.profile else "screenpop"
 
 
-def profile_region(profile_dir: Path) -> str:
+def profile_region(profile_dir: Path, command: str = "pop") -> str:
     """The default country set in the profile's Settings, read as the app reads it; else IN.
 
     A softphone in London hands over ``020 7219 3000``: it must be read as British here,
@@ -106,7 +106,8 @@ def profile_region(profile_dir: Path) -> str:
     """
     from app.services.settings_file import stored_region
 
-    return stored_region(profile_dir, lambda warning: print_stderr(f"screenpop pop: {warning}"))
+    return stored_region(profile_dir,
+                         lambda warning: print_stderr(f"screenpop {command}: {warning}"))
 
 
 def app_command(profile: str | None) -> list[str]:
@@ -257,7 +258,7 @@ def checked_caller(raw: str, profile_dir: Path, args: argparse.Namespace,
     reason is printed (a typo never reaches the app, and the softphone's log says why)."""
     if is_withheld(raw):
         return None
-    region = args.region or profile_region(profile_dir)
+    region = args.region or profile_region(profile_dir, command)
     e164 = normalise(raw, region)
     if e164 is None:
         print_stderr(f"screenpop {command}: {raw!r} is not a valid phone number "

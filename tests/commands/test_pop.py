@@ -64,7 +64,7 @@ def test_a_refusal_from_the_app_is_reported(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_the_client_does_not_load_qt() -> None:
-    code = ("import sys, app.cli, app.commands.pop, app.commands.state\n"
+    code = ("import sys, app.cli, app.commands.pop, app.commands.event, app.commands.state\n"
             "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))")
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                             text=True, timeout=60, check=True)
