@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from app.commands.output import print_stderr, write_stdout
+from app.commands.profile_choice import add_profile_options, chosen_profile, start_hint
 from app.core.caller_id import WITHHELD_LABEL, is_withheld
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import (
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def add_app_options(parser: argparse.ArgumentParser) -> None:
     """Which app to reach and how to start it: the options ``pop`` and ``event`` share."""
-    parser.add_argument("--profile", metavar="DIR", help="the profile of the instance to use")
+    add_profile_options(parser)
     parser.add_argument("--region",
                         help="country for numbers without a country code (default: the "
                              f"profile's default country in Settings, else {DEFAULT_REGION})")
@@ -88,13 +89,8 @@ def add_app_options(parser: argparse.ArgumentParser) -> None:
 
 
 def chosen_profile_dir(args: argparse.Namespace) -> Path:
-    """The profile folder the options name (the one place a command picks it)."""
-    return profile_path(args.profile)
-
-
-def start_hint(args: argparse.Namespace, profile_dir: Path) -> str:
-    """How to start the app these options name, for "not running" messages."""
-    return f"screenpop --profile {profile_dir}" if args.profile else "screenpop"
+    """The profile folder the options name (``--profile``, ``--demo``, else the agent's)."""
+    return profile_path(chosen_profile(args))
 
 
 def profile_region(profile_dir: Path, command: str = "pop") -> str:
@@ -152,9 +148,10 @@ def detached() -> dict[str, object]:
 
 
 def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEVNULL,
-                   log_format: str | None = None) -> subprocess.Popen[bytes]:
+                   log_format: str | None = None, demo: bool = False) -> subprocess.Popen[bytes]:
     kwargs = detached()
-    command = app_command(profile) + (["--log-format", log_format] if log_format else [])
+    command = (app_command(profile) + (["--demo"] if demo else [])
+               + (["--log-format", log_format] if log_format else []))
     child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
         command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
         close_fds=True, **kwargs)
@@ -212,7 +209,7 @@ def _note_start_problem(profile_dir: Path, e164: str, command: str) -> None:
 
 def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
                        wait: float, log_format: str | None,
-                       command: str) -> dict[str, object] | int:
+                       command: str, demo: bool = False) -> dict[str, object] | int:
     """Start the app and hand it ``line``; the reply, or an exit code if the app died at once.
 
     A started app that exits with 0 before answering most likely lost a start-up race to
@@ -220,7 +217,7 @@ def _start_and_forward(profile_dir: Path, profile_arg: str | None, line: str,
     """
     with _launch_output(profile_dir) as output:
         start = output.tell()
-        child = start_instance(profile_arg, output, log_format)
+        child = start_instance(profile_arg, output, log_format, demo)
         try:
             return forward_until_answered(profile_dir, line, wait=wait,
                                           give_up=lambda: child.poll() not in (None, 0))
@@ -304,7 +301,7 @@ def deliver(args: argparse.Namespace, profile_dir: Path, line: str, *, command: 
                              f"{not_running} (start it with: {start_hint(args, profile_dir)}).")
                 return EXIT_NO_ANSWER
             reply_or_code = _start_and_forward(profile_dir, profile_arg, line, args.wait,
-                                               args.log_format, command)
+                                               args.log_format, command, args.demo)
             if isinstance(reply_or_code, int):
                 return reply_or_code
             return reply_or_code, True

@@ -194,13 +194,22 @@ def test_the_real_app_follows_a_call(app_env: dict[str, str], tmp_path: Path) ->
         state = settled_on(app_env, profile, known)
         assert state["status"] == "found"
         assert state["fields"]["Name"] == "Aarav Mehta"
+        assert (state["call_id"], state["call_state"], state["line"]) == (
+            "c-201", "ringing", "Sales IN")
 
         for kind in ("answered", "ended"):
             result = cli(app_env, "event", kind, "--call-id", "c-201", "--profile",
                          str(profile))
             assert result.returncode == 0, result.stderr
             assert result.stdout == f"Screen-Pop: {kind} (call c-201)\n"
-            assert (app_state(app_env, profile) or {}).get("number") == known
+            state = app_state(app_env, profile) or {}
+            assert (state.get("number"), state.get("call_id"), state.get("call_state"),
+                    state.get("line")) == (known, "c-201", kind, "Sales IN")
+        # A ringing again for the call that ended is no second pop and no revival.
+        again = cli(app_env, "event", "ringing", "--call-id", "c-201", "--number",
+                    DEMO_KNOWN_NUMBER[2:], "--profile", str(profile))
+        assert again.returncode == 0, again.stderr
+        assert (app_state(app_env, profile) or {}).get("call_state") == "ended"
 
         # A withheld caller: the app takes it (exit 0) and never shows the last caller's
         # data as theirs.
@@ -208,12 +217,17 @@ def test_the_real_app_follows_a_call(app_env: dict[str, str], tmp_path: Path) ->
                        str(profile))
         assert withheld.returncode == 0, withheld.stderr
         assert withheld.stdout == "Screen-Pop: Withheld number\n"
+        state = app_state(app_env, profile) or {}
+        assert (state.get("status"), state.get("number"), state.get("call_id"),
+                state.get("name"), state.get("fields")) == ("withheld", None, "c-202", None, {})
 
         # A transfer pops the original caller, not the agent it came from.
         lead = "+" + DEMO_LEAD_NUMBER
         transferred = cli(app_env, "event", "transferred", "--call-id", "c-203", "--number",
                           lead, "--from-agent", "Priya", "--profile", str(profile))
         assert transferred.returncode == 0, transferred.stderr
+        state = settled_on(app_env, profile, lead)
+        assert (state["call_id"], state["from_agent"]) == ("c-203", "Priya")
         assert app.poll() is None
         refused = cli(app_env, "event", "ringing", "--call-id", "c-204", "--number", "12345",
                       "--profile", str(profile))
