@@ -1,0 +1,173 @@
+"""Call actions (issue 11, part A) on the services of a pop, a real ``CallTracker`` emitting
+its ``eventHandled`` and a real program (tests/tools/argv_recorder.py) started for events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.core.pop_request import CallEvent, PopRequest
+from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
+from app.sandbox.server import SandboxServer
+from app.services.call_actions import NO_TEMPLATE, CallActions
+from app.services.call_tracker import CallTracker
+from app.services.pop_history import PopHistory
+from app.services.settings import Settings
+from tests.fixtures.qt_async import wait_until
+from tests.services.pop_parts import PopParts, pop_parts
+from tests.tools.argv_recorder import program_settings, recorded
+
+KNOWN = "+" + DEMO_KNOWN_NUMBER
+UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
+HOSTILE = "x\" ' & ? # % ; $(touch /tmp/pwn) `id` \n é \u200fمبيعات"
+TEMPLATE = "https://crm.example.com/find?q={e164}&call={call_id}&line={line}"
+RunAsync = Callable[..., Any]
+
+
+def _settings(profile: Path, **values: object) -> Settings:
+    settings = Settings(profile)
+    for name, value in values.items():
+        settings.set_value(name, value)
+    return settings
+
+
+def _wire(parts: PopParts, settings: Settings) -> tuple[CallTracker, CallActions, list[str]]:
+    tracker = CallTracker(parts.coordinator, PopHistory(parts.store))
+    actions = CallActions(settings, parts.coordinator, tracker)
+    tracker.eventHandled.connect(actions.on_event)
+    opened: list[str] = []
+    actions.openUrlRequested.connect(opened.append)
+    return tracker, actions, opened
+
+
+def test_the_program_gets_each_hostile_value_as_one_argument_on_its_events(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    out = tmp_path / "runs"
+    out.mkdir()
+    settings = _settings(tmp_path, run_program_on="answered, transferred", **program_settings(
+        out, "{event} {call_id} '{line}' \"{from_agent}\" {e164} {national} {digits}"))
+    caplog.set_level(logging.INFO, logger="app.services.call_actions")
+
+    async def scenario() -> list[list[str]]:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            tracker, _actions, _opened = _wire(parts, settings)
+            tracker.pop(PopRequest(KNOWN, HOSTILE, line=HOSTILE, source="test"))
+            # Not in run_program_on: nothing starts for it.
+            tracker.eventHandled.emit("ended", CallEvent("ended", "other-call"), False)
+            # Every call's events run it, shown or not.
+            tracker.eventHandled.emit("answered", CallEvent(
+                "answered", HOSTILE, KNOWN, line=HOSTILE), True)
+            tracker.eventHandled.emit("transferred", CallEvent(
+                "transferred", "call 2", UNKNOWN, line="Sales IN", from_agent=HOSTILE), False)
+            await wait_until(lambda: len(recorded(out)) == 2, 10)
+            return recorded(out)
+
+    runs = sorted(run_async(scenario()))
+    assert runs == [
+        ["answered", HOSTILE, HOSTILE, "", KNOWN, "09876543210", DEMO_KNOWN_NUMBER],
+        ["transferred", "call 2", "Sales IN", HOSTILE, UNKNOWN, "08302390884",
+         DEMO_UNKNOWN_NUMBER]]
+    started = [r.getMessage() for r in caplog.records if "started" in r.getMessage()]
+    assert len(started) == 2
+    assert not any("ended" in line for line in started)
+    # The log says that it ran, never with which caller.
+    assert not any(DEMO_KNOWN_NUMBER in r.getMessage() for r in caplog.records)
+
+
+def test_a_withheld_caller_gives_the_program_empty_number_values(
+        run_async: RunAsync, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    out.mkdir()
+    settings = _settings(tmp_path, run_program_on="ringing", **program_settings(
+        out, "[{e164}] [{national}] [{digits}] {call_id}"))
+
+    async def scenario() -> list[list[str]]:
+        async with pop_parts(None, tmp_path) as parts:
+            tracker, _actions, opened = _wire(parts, settings)
+            settings.open_url_template = TEMPLATE
+            settings.open_url_when = "ringing"
+            tracker.eventHandled.emit("ringing", PopRequest(None, "w-1"), True)
+            await wait_until(lambda: len(recorded(out)) == 1, 10)
+            assert opened == []  # no page for a withheld caller
+            return recorded(out)
+
+    assert run_async(scenario()) == [["[]", "[]", "[]", "w-1"]]
+
+
+def test_a_program_that_does_not_exist_is_said_plainly(
+        run_async: RunAsync, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = _settings(tmp_path, run_program=str(tmp_path / "no such crm"),
+                         run_program_args="{e164}", run_program_on="answered")
+
+    async def scenario() -> list[str]:
+        async with pop_parts(None, tmp_path) as parts:
+            _tracker, actions, _opened = _wire(parts, settings)
+            problems: list[str] = []
+            actions.problem.connect(problems.append)
+            actions.on_event("answered", CallEvent("answered", "c1", KNOWN), True)
+            return problems
+
+    problems = run_async(scenario())
+    assert problems == [f"The program for call events could not be started: "
+                        f"{tmp_path / 'no such crm'} (check its path in Settings → Call "
+                        "actions)."]
+    assert any("could not start" in r.getMessage() for r in caplog.records)
+
+
+def test_the_page_opens_by_itself_for_the_shown_call_once_per_call(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, open_url_template=TEMPLATE, open_url_when="answered")
+
+    async def scenario() -> list[str]:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            tracker, _actions, opened = _wire(parts, settings)
+            tracker.pop(PopRequest(KNOWN, "c&1", line="Sales IN", source="test"))
+            tracker.eventHandled.emit("ringing", PopRequest(KNOWN, "c&1"), True)
+            assert opened == []  # "answered" was chosen
+            # Another call's answer never opens a page over the shown caller.
+            tracker.eventHandled.emit("answered", CallEvent("answered", "c2", UNKNOWN), False)
+            # The softphone's answered names the call only: the caller is the shown one.
+            for _ in range(2):
+                tracker.eventHandled.emit("answered", CallEvent("answered", "c&1"), True)
+            return opened
+
+    assert run_async(scenario()) == [
+        "https://crm.example.com/find?q=%2B919876543210&call=c%261&line="]
+
+
+def test_a_refused_setting_is_switched_off_and_said_in_plain_words(
+        run_async: RunAsync, tmp_path: Path) -> None:
+    # As IT might preset it in settings.ini: the app starts, says why, opens nothing.
+    (tmp_path / "settings.ini").write_text(
+        "[General]\nopen_url_template=javascript:alert({e164})\nopen_url_when=ringing\n"
+        "run_program=/bin/echo\nrun_program_args='unclosed\n")
+
+    async def scenario() -> None:
+        async with pop_parts(None, tmp_path) as parts:
+            settings = Settings(tmp_path)
+            tracker, actions, opened = _wire(parts, settings)
+            page, program = actions.setup_problems
+            assert page.startswith("The caller page address must start with https://")
+            assert program.startswith("The program's arguments have a quote without its pair")
+            assert program.endswith("It is switched off until Settings correct it.")
+            tracker.pop(PopRequest(KNOWN, "c1", source="test"))
+            tracker.eventHandled.emit("ringing", PopRequest(KNOWN, "c1"), True)
+            assert opened == []
+            assert not actions.url_available
+            assert actions.unavailable_reason == actions.setup_problems[0]
+            # Corrected in Settings: it works at once.
+            settings.open_url_template = TEMPLATE
+            assert actions.url_available
+            assert actions.setup_problems == [program]
+            actions.open_url_for_shown()
+            assert opened == ["https://crm.example.com/find?q=%2B919876543210&call=c1&line="]
+            settings.open_url_template = ""
+            assert not actions.url_available
+            assert actions.unavailable_reason == NO_TEMPLATE
+
+    run_async(scenario())
