@@ -199,8 +199,9 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     # The shown call in the header; its end starts the wrap-up (the window may go back).
     calls.callChanged.connect(window.show_call)
     calls.callEnded.connect(window.wrap_up.call_ended)
-    session.actions = actions = CallActions(settings)
+    session.actions = actions = CallActions(settings, coordinator, calls)
     calls.eventHandled.connect(actions.on_event)
+    window.caller_page.use(actions)
     window.simulate_call_requested.connect(demo.simulate)
     tray.simulate_requested.connect(demo.simulate)
     # Each setting reaches the one object it configures.

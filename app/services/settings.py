@@ -236,7 +236,8 @@ class Settings(QObject):
                           "through a shell")
     run_program_args = Setting(str, "", "Its arguments, separated by spaces as in a shell "
                                "(quotes group); {event}, {e164}, {national}, {digits}, "
-                               "{call_id} and {line} in an argument are replaced, each value "
+                               "{call_id}, {line} and {from_agent} in an argument are "
+                               "replaced, each value "
                                "staying inside its one argument")
     run_program_on = Setting(str, "", "The events that run it, separated by commas: ringing, "
                              "answered, ended, transferred")

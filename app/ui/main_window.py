@@ -39,6 +39,7 @@ from app.core.profile import DEMO_TRY_COMMAND
 from app.services.call_tracker import ShownCall
 from app.services.settings import Settings, screen_setup_key
 from app.ui.caller_header import CallerHeader
+from app.ui.caller_page import CallerPageButton
 from app.ui.contact_form import ContactForm, FieldProblem
 from app.ui.counters_bar import CountersLabel
 from app.ui.error_banner import ErrorBanner, ErrorView, describe_error
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.save_button.setToolTip(QKeySequence(QKeySequence.StandardKey.Save).toString(
             QKeySequence.SequenceFormat.NativeText))
         self.save_button.clicked.connect(self.save_requested)
+        self.caller_page = CallerPageButton(self)  # the call actions' page (issue 11)
         self.recent = RecentCallsList()
         self.notes = NotesBox()
         self.notes.send_requested.connect(self.note_send_requested)
@@ -130,6 +132,7 @@ class MainWindow(QMainWindow):
         form_layout.addWidget(self.form_message)
         form_layout.addWidget(self.form, 1)
         save_row = QHBoxLayout()
+        save_row.addWidget(self.caller_page)
         save_row.addStretch(1)
         save_row.addWidget(self.save_button)
         form_layout.addLayout(save_row)
@@ -197,6 +200,7 @@ class MainWindow(QMainWindow):
         focus_note.setShortcut(QKeySequence("Ctrl+N"))
         focus_note.triggered.connect(lambda: self.notes.editor.setFocus())
         calls.addAction(focus_note)
+        calls.addAction(self.caller_page.action)
         calls.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)

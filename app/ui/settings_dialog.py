@@ -33,7 +33,9 @@ from app.api.auth import Auth, SsidAuth, TokenAuth
 from app.api.errors import DeepCallApiError, InvalidBrandUrl
 from app.api.models import Counters
 from app.api.transport import api_base
+from app.core.caller_actions import ActionSetupError, ProgramCommand, UrlTemplate, parse_events
 from app.core.phone import is_supported_region
+from app.core.pop_request import CALL_EVENTS
 from app.services.background import in_daemon_thread
 from app.services.errors import SecretsUnavailable
 from app.services.secrets import SecretKind
@@ -50,6 +52,9 @@ POP_CHOICES = (("raise", "Bring the window to the front"),
 CLIPBOARD_CHOICES = (("whole", "Only when the whole copied text is a number"),
                      ("first", "The first number found in short copied text"))
 AUTH_CHOICES = (("token", "User ID + API token"), ("ssid", "Panel session (ssid)"))
+OPEN_URL_CHOICES = (("button", "Only with the button (Ctrl+O)"),
+                    ("ringing", "When a call rings (and the button)"),
+                    ("answered", "When a call is answered (and the button)"))
 
 
 class SecretStoreLike(Protocol):
@@ -180,6 +185,8 @@ class SettingsDialog(QDialog):
         form2.addRow(self.clipboard_enabled)
         self._add_row(form2, "Clipboard &mode:", self.clipboard_mode)
 
+        actions = self._build_call_actions(settings)
+
         self.error = QLabel()
         set_wrapped_text(self.error, "")
         self.error.setAccessibleName("Settings problem")
@@ -195,11 +202,67 @@ class SettingsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(account)
         layout.addWidget(behaviour)
+        layout.addWidget(actions)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
         self.auth_mode.currentIndexChanged.connect(self._update_auth_fields)
         self._update_auth_fields()
+
+    def _build_call_actions(self, settings: Settings) -> QGroupBox:
+        """The caller's page in another program, and a program run on call events."""
+        self.open_url_template = QLineEdit(settings.open_url_template)
+        self.open_url_template.setPlaceholderText("https://crm.example.com/search?q={e164}")
+        self.open_url_template.setAccessibleName("Caller page address")
+        self.open_url_template.setToolTip(Settings.open_url_template.description)
+        self.open_url_when = _combo(OPEN_URL_CHOICES, settings.open_url_when,
+                                    "When the caller page opens")
+        self.run_program = QLineEdit(settings.run_program)
+        self.run_program.setAccessibleName("Program to run on call events")
+        self.run_program.setToolTip(Settings.run_program.description)
+        self.run_program_args = QLineEdit(settings.run_program_args)
+        self.run_program_args.setPlaceholderText("--caller {e164} --call {call_id}")
+        self.run_program_args.setAccessibleName("The program's arguments")
+        self.run_program_args.setToolTip(Settings.run_program_args.description)
+        try:
+            chosen = parse_events(settings.run_program_on)
+        except ActionSetupError:
+            chosen = frozenset()  # said below with the rest of what is wrong
+        self.run_program_on = {event: QCheckBox(event) for event in CALL_EVENTS}
+        events = QHBoxLayout()
+        for event, box in self.run_program_on.items():
+            box.setChecked(event in chosen)
+            box.setAccessibleName(f"Run the program when a call is {event}"
+                                  if event != "ringing" else
+                                  "Run the program when a call rings")
+            events.addWidget(box)
+        events.addStretch(1)
+        self.call_actions_note = QLabel()
+        self.call_actions_note.setAccessibleName("Call actions problem")
+        group = QGroupBox("Call actions")
+        form = QFormLayout(group)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._add_row(form, "Caller pa&ge:", self.open_url_template)
+        self._add_row(form, "&Open it:", self.open_url_when)
+        self._add_row(form, "Run a &program:", self.run_program)
+        self._add_row(form, "Its a&rguments:", self.run_program_args)
+        form.addRow("On call events:", events)
+        form.addRow(self.call_actions_note)
+        # What IT preset and the rules refuse is said at once, not only on Save.
+        preset = self._call_actions_problem() or (
+            "" if chosen or not settings.run_program_on.strip()
+            else "Unknown call events in the settings file were left out.")
+        set_wrapped_text(self.call_actions_note, preset)
+        self.call_actions_note.setVisible(bool(preset))
+        return group
+
+    def _call_actions_problem(self) -> str | None:
+        try:
+            UrlTemplate.parse(self.open_url_template.text())
+            ProgramCommand.parse(self.run_program.text(), self.run_program_args.text())
+        except ActionSetupError as exc:
+            return str(exc)
+        return None
 
     @staticmethod
     def _add_row(form: QFormLayout, text: str, widget: QWidget) -> QLabel:
@@ -268,7 +331,7 @@ class SettingsDialog(QDialog):
         region = self.region.text().strip()
         if len(region) != 2 or not region.isalpha() or not is_supported_region(region):
             return "The default country is a two-letter country code, for example IN."
-        return None
+        return self._call_actions_problem()
 
     def show_problem(self, message: str) -> None:
         set_wrapped_text(self.error, message)
@@ -304,6 +367,12 @@ class SettingsDialog(QDialog):
             "history_days": self.history_days.value(),
             "clipboard_enabled": self.clipboard_enabled.isChecked(),
             "clipboard_mode": str(self.clipboard_mode.currentData()),
+            "open_url_template": self.open_url_template.text().strip(),
+            "open_url_when": str(self.open_url_when.currentData()),
+            "run_program": self.run_program.text().strip(),
+            "run_program_args": self.run_program_args.text().strip(),
+            "run_program_on": ",".join(event for event, box in self.run_program_on.items()
+                                       if box.isChecked()),
         }
 
     async def _store_secret_then_save(self, kind: SecretKind, secret: str,

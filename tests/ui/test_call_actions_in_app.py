@@ -1,0 +1,156 @@
+"""Open the caller elsewhere (issue 11, part A) in the whole app graph: the window's "Open
+caller page" button and Ctrl+O, the page opening by itself on the tracker's event, a real
+program started for call events, and the settings dialog's "Call actions" group.
+
+The desktop is replaced at the one function the window calls (``caller_page.open_in_browser``):
+only http(s) pages are opened, and a custom scheme handler could not see those."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from app.core.pop_request import CallEvent, PopRequest
+from app.sandbox.seed import DEMO_KNOWN_NUMBER
+from app.services.call_actions import NO_TEMPLATE
+from app.services.secrets import MemorySecretStore
+from app.services.settings import Settings
+from app.ui import caller_page
+from app.ui.settings_dialog import SettingsDialog
+from tests.fixtures.qt_async import wait_until
+from tests.tools.argv_recorder import program_settings, recorded
+from tests.ui.conftest import Stack, StackFactory
+
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+KNOWN = "+" + DEMO_KNOWN_NUMBER
+HOSTILE = "Sales \"IN\" & co?#% ;$(id)`x` \n é \u200fمبيعات"
+TEMPLATE = "https://crm.example.com/find?q={e164}&national={national}&call={call_id}&line={line}"
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages the window handed to the desktop."""
+    opened: list[str] = []
+
+    def record(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(caller_page, "open_in_browser", record)
+    return opened
+
+
+def _params(url: str) -> dict[str, list[str]]:
+    split = urllib.parse.urlsplit(url)
+    assert (split.scheme, split.hostname, split.path) == ("https", "crm.example.com", "/find")
+    return urllib.parse.parse_qs(split.query, keep_blank_values=True, strict_parsing=True)
+
+
+def _popped(stack: Stack, run_async: RunAsync, request: PopRequest) -> None:
+    async def pop() -> None:
+        stack.session.calls.pop(request)
+        await stack.shown(request.number or "")
+
+    run_async(pop())
+
+
+def test_the_button_and_ctrl_o_open_the_shown_callers_page_as_one_parameter_each(
+        make_stack: StackFactory, run_async: RunAsync, browser: list[str]) -> None:
+    stack = make_stack()
+    button = stack.window.caller_page
+    assert not button.isEnabled()
+    assert button.toolTip() == NO_TEMPLATE
+    stack.settings.open_url_template = TEMPLATE
+    assert not button.isEnabled()  # no caller yet
+    _popped(stack, run_async, PopRequest(KNOWN, HOSTILE, source="test"))
+    assert button.isEnabled()
+    assert "Ctrl+O" in button.toolTip()
+
+    button.click()
+    stack.window.activateWindow()
+    QTest.keySequence(stack.window, QKeySequence(QKeySequence.StandardKey.Open))
+    assert len(browser) == 2
+    assert browser[0] == browser[1]
+    assert _params(browser[0]) == {"q": [KNOWN], "national": ["09876543210"],
+                                   "call": [HOSTILE], "line": [""]}
+
+
+def test_the_tracker_event_opens_the_page_and_runs_the_program_with_whole_arguments(
+        make_stack: StackFactory, run_async: RunAsync, browser: list[str],
+        tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    out.mkdir()
+    stack = make_stack()
+    for name, value in {"open_url_template": TEMPLATE, "open_url_when": "answered",
+                        "run_program_on": "answered,ended", **program_settings(
+                            out, "{event} {call_id} {line} {e164}")}.items():
+        stack.settings.set_value(name, value)
+    _popped(stack, run_async, PopRequest(KNOWN, "call-1", source="test"))
+    assert browser == []  # it opens on "answered"
+
+    calls = stack.session.calls
+    # What the tracker emits for the softphone's answered/ended of the shown call.
+    calls.eventHandled.emit("answered", CallEvent("answered", "call-1", line=HOSTILE), True)
+    calls.eventHandled.emit("answered", CallEvent("answered", "call-1", line=HOSTILE), True)
+    calls.eventHandled.emit("ended", CallEvent("ended", "call-1", line=HOSTILE), True)
+    run_async(wait_until(lambda: len(recorded(out)) == 3, 10))
+
+    assert len(browser) == 1  # once per call
+    assert _params(browser[0])["line"] == [HOSTILE]
+    assert _params(browser[0])["call"] == ["call-1"]
+    # The program runs on each event it is set for; ended names the call, the number is the
+    # shown caller's.
+    assert sorted(recorded(out)) == [["answered", "call-1", HOSTILE, KNOWN]] * 2 + [
+        ["ended", "call-1", HOSTILE, KNOWN]]
+
+
+def test_a_template_refused_at_start_is_said_in_the_status_bar_and_the_settings(
+        make_stack: StackFactory, qtbot: QtBot, browser: list[str], tmp_path: Path) -> None:
+    stack = make_stack()
+    stack.settings.open_url_template = "file:///etc/passwd?{e164}"  # as IT preset it
+    assert "must start with https:// or http://" in stack.window.statusBar().currentMessage()
+    assert stack.window.caller_page.toolTip().startswith("The caller page address must")
+
+    dialog = SettingsDialog(stack.settings, MemorySecretStore(), None, stack.window)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.call_actions_note.isVisible()
+    assert "https:// or http://" in dialog.call_actions_note.text()
+    dialog.brand_url.setText("https://v4-api.deepcall.com")
+    dialog.user_id.setText("u1")
+    dialog.save()
+    assert dialog.isVisible()  # refused: nothing saved, nothing typed lost
+    assert dialog.error.isVisible()
+    assert "https:// or http://" in dialog.error.text()
+    assert dialog.open_url_template.text() == "file:///etc/passwd?{e164}"
+
+    dialog.open_url_template.setText(TEMPLATE)
+    dialog.open_url_when.setCurrentIndex(dialog.open_url_when.findData("ringing"))
+    dialog.run_program.setText("/opt/crm/pop")
+    dialog.run_program_args.setText("--caller {e164} 'the line: {line}'")
+    dialog.run_program_on["answered"].setChecked(True)
+    dialog.run_program_on["transferred"].setChecked(True)
+    dialog.save()
+    assert not dialog.isVisible()
+    saved = Settings(stack.settings.path.parent)
+    assert (saved.open_url_template, saved.open_url_when, saved.run_program,
+            saved.run_program_args, saved.run_program_on) == (
+        TEMPLATE, "ringing", "/opt/crm/pop", "--caller {e164} 'the line: {line}'",
+        "answered,transferred")
+    assert stack.session.actions.setup_problems == []
+
+
+def test_the_button_has_a_keyboard_path_and_a_name(make_stack: StackFactory) -> None:
+    stack = make_stack()
+    button = stack.window.caller_page
+    assert button.accessibleName()
+    assert button.action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
+    assert button.focusPolicy() != Qt.FocusPolicy.NoFocus
