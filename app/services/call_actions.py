@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 from app.core.caller_actions import (
     ActionSetupError,
@@ -27,6 +27,7 @@ from app.core.caller_actions import (
 )
 from app.core.pop_request import CallEvent, PopRequest
 from app.services.call_tracker import CallTracker
+from app.services.credentials import SSID_ENV, TOKEN_ENV
 from app.services.pop_coordinator import PopCoordinator
 from app.services.settings import Settings
 
@@ -189,7 +190,18 @@ class CallActions(QObject):
         command = self._program
         if command is None:
             return
-        started, _pid = QProcess.startDetached(command.program, command.arguments(values))
+        process = QProcess()
+        process.setProgram(command.program)
+        process.setArguments(command.arguments(values))
+        # The program is someone else's: DeepCall secrets given to this run in the
+        # environment stay with this run.
+        environment = QProcessEnvironment.systemEnvironment()
+        for name in (TOKEN_ENV, SSID_ENV):
+            environment.remove(name)
+        process.setProcessEnvironment(environment)
+        # The stubs say (ok, pid); PySide6 6.11 returns the bool alone: take either.
+        outcome: object = process.startDetached()
+        started = bool(outcome[0] if isinstance(outcome, tuple) else outcome)
         if started:
             # The arguments name the caller: the log says that it ran, not with what.
             log.info("call actions: started %s for %s", command.program, kind)

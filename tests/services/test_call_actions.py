@@ -19,7 +19,7 @@ from app.services.pop_history import PopHistory
 from app.services.settings import Settings
 from tests.fixtures.qt_async import wait_until
 from tests.services.pop_parts import PopParts, pop_parts
-from tests.tools.argv_recorder import program_settings, recorded
+from tests.tools.argv_recorder import deepcall_variables_seen, program_settings, recorded
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
@@ -46,7 +46,11 @@ def _wire(parts: PopParts, settings: Settings) -> tuple[CallTracker, CallActions
 
 def test_the_program_gets_each_hostile_value_as_one_argument_on_its_events(
         run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A token given to this run in the environment (IT scripts) is not the program's.
+    monkeypatch.setenv("DEEPCALL_TOKEN", "secret-token-for-this-run")
+    monkeypatch.setenv("DEEPCALL_SSID", "secret-ssid-for-this-run")
+    monkeypatch.setenv("DEEPCALL_TEST_HARMLESS", "1")
     out = tmp_path / "runs"
     out.mkdir()
     settings = _settings(tmp_path, run_program_on="answered, transferred", **program_settings(
@@ -72,6 +76,7 @@ def test_the_program_gets_each_hostile_value_as_one_argument_on_its_events(
         ["answered", HOSTILE, HOSTILE, "", KNOWN, "09876543210", DEMO_KNOWN_NUMBER],
         ["transferred", "call 2", "Sales IN", HOSTILE, UNKNOWN, "08302390884",
          DEMO_UNKNOWN_NUMBER]]
+    assert deepcall_variables_seen(out) == {"DEEPCALL_TEST_HARMLESS"}
     started = [r.getMessage() for r in caplog.records if "started" in r.getMessage()]
     assert len(started) == 2
     assert not any("ended" in line for line in started)
