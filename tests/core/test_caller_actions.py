@@ -47,6 +47,17 @@ def test_a_hostile_call_id_or_line_stays_one_encoded_parameter(hostile: str) -> 
 ANY_CHARACTER = st.characters(exclude_categories=())  # surrogates and controls too
 
 
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_a_hostile_value_in_the_path_stays_one_path_segment(hostile: str) -> None:
+    template = UrlTemplate.parse("https://crm.example.com/calls/{call_id}/view")
+    assert template is not None
+    split = urllib.parse.urlsplit(template.expand(CallerValues(CALLER, call_id=hostile)))
+    assert (split.hostname, split.query, split.fragment) == ("crm.example.com", "", "")
+    segments = split.path.split("/")
+    assert len(segments) == 4
+    assert [urllib.parse.unquote(s) for s in segments] == ["", "calls", hostile, "view"]
+
+
 @given(st.text(ANY_CHARACTER, max_size=60), st.text(ANY_CHARACTER, max_size=60))
 def test_any_text_comes_back_as_exactly_its_own_parameter(call_id: str, line: str) -> None:
     url = UrlTemplate.parse(TEMPLATE).expand(  # type: ignore[union-attr]
