@@ -120,6 +120,8 @@ class MainWindow(QMainWindow):
         recent_box = QWidget()
         recent_layout = QVBoxLayout(recent_box)
         recent_layout.setContentsMargins(0, 0, 0, 0)
+        # Atop this narrow column, not beside Save: the form side would grow wider.
+        recent_layout.addWidget(self.caller_page, 0, Qt.AlignmentFlag.AlignLeft)
         recent_label = QLabel("Rec&ent calls")
         recent_label.setBuddy(self.recent)
         recent_layout.addWidget(recent_label)
@@ -132,7 +134,6 @@ class MainWindow(QMainWindow):
         form_layout.addWidget(self.form_message)
         form_layout.addWidget(self.form, 1)
         save_row = QHBoxLayout()
-        save_row.addWidget(self.caller_page)
         save_row.addStretch(1)
         save_row.addWidget(self.save_button)
         form_layout.addLayout(save_row)
