@@ -20,14 +20,14 @@ from pytestqt.qtbot import QtBot
 
 from app.core.pop_request import CallEvent, PopRequest
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
-from app.services.call_actions import NO_TEMPLATE
+from app.services.call_actions import NO_TEMPLATE, WITHHELD
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.ui import caller_page
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.qt_async import wait_until
 from tests.tools.argv_recorder import program_settings, recorded
-from tests.ui.conftest import Stack, StackFactory
+from tests.ui.conftest import Stack, StackFactory, quiesce
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
@@ -154,3 +154,26 @@ def test_the_button_has_a_keyboard_path_and_a_name(make_stack: StackFactory) -> 
     assert button.accessibleName()
     assert button.action.shortcut() == QKeySequence(QKeySequence.StandardKey.Open)
     assert button.focusPolicy() != Qt.FocusPolicy.NoFocus
+
+
+def test_a_withheld_caller_has_no_page_and_the_button_says_why(
+        make_stack: StackFactory, run_async: RunAsync,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+    monkeypatch.setattr(caller_page, "open_in_browser",
+                        lambda url: opened.append(url) or True)
+    stack = make_stack()
+    stack.settings.open_url_template = "https://crm.example.com/?q={e164}"
+    stack.settings.open_url_when = "ringing"
+
+    async def scenario() -> None:
+        stack.session.calls.pop(PopRequest("+919876543210", "c1", source="softphone"))
+        await wait_until(lambda: stack.window.caller_page.isEnabled())
+        stack.session.calls.pop(PopRequest(None, "c2", source="softphone"))
+        await wait_until(lambda: not stack.window.caller_page.isEnabled())
+        await quiesce()
+
+    run_async(scenario())
+    assert stack.window.caller_page.toolTip() == WITHHELD
+    # The page opened by itself for the caller who rang with a number, never for nobody.
+    assert opened == ["https://crm.example.com/?q=%2B919876543210"]
