@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.commands import pop
-from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER
+from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER, DEMO_PLAIN_NUMBER
 from app.sources.forward import forward
 from app.sources.single_instance import LOCK_FILE_NAME
 from app.sources.socket_address import server_name
@@ -232,4 +234,87 @@ def test_the_real_app_follows_a_call(app_env: dict[str, str], tmp_path: Path) ->
         refused = cli(app_env, "event", "ringing", "--call-id", "c-204", "--number", "12345",
                       "--profile", str(profile))
         assert refused.returncode == 2
+        assert app.poll() is None
+
+
+# A softphone's own client: JSON lines on the app's socket from a process of its own, no
+# screenpop code in it (the address comes from `screenpop state --address`).
+RAW_CLIENT = """
+import json, socket, sys
+with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+    s.settimeout(20)
+    s.connect(sys.argv[1])
+    replies = s.makefile("rb")
+    for line in sys.argv[2:]:
+        s.sendall(line.encode() + b"\\n")
+        print(json.dumps(json.loads(replies.readline())), flush=True)
+"""
+
+
+def over_the_socket(env: dict[str, str], profile: Path, *events: dict[str, str]) -> list[Any]:
+    address = cli(env, "state", "--address", "--profile", str(profile))
+    assert address.returncode == 0, address.stderr
+    client = subprocess.run([sys.executable, "-c", RAW_CLIENT, address.stdout.strip(),
+                             *(json.dumps(event) for event in events)],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert client.returncode == 0, client.stderr
+    return [json.loads(line) for line in client.stdout.splitlines()]
+
+
+def history_of(state: dict[str, Any], call_id: str) -> list[dict[str, Any]]:
+    return [row for row in state["history"] if row["call_id"] == call_id]
+
+
+@pytest.mark.xvfb
+def test_the_real_app_follows_a_call_over_the_socket(app_env: dict[str, str],
+                                                     tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    known, lead, plain = ("+" + n for n in (DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER,
+                                            DEMO_PLAIN_NUMBER))
+    with demo_apps(app_env, profile, 1, tmp_path) as (app,):
+        poll_until(lambda: app.poll() is not None or app_state(app_env, profile), 60,
+                   "the app to answer")
+        assert app.poll() is None, (tmp_path / "app0.out").read_text()[-3000:]
+
+        assert over_the_socket(app_env, profile, {
+            "event": "ringing", "callId": "s1", "number": DEMO_KNOWN_NUMBER[2:],
+            "line": "Sales IN"}) == [{"ok": True, "number": known}]
+        settled_on(app_env, profile, known)
+        assert over_the_socket(app_env, profile, {"event": "answered", "callId": "s1"},
+                               {"event": "ended", "callId": "s1"}) == [
+            {"ok": True, "event": "answered", "callId": "s1"},
+            {"ok": True, "event": "ended", "callId": "s1"}]
+        state = app_state(app_env, profile) or {}
+        assert (state.get("call_id"), state.get("call_state"), state.get("line")) == (
+            "s1", "ended", "Sales IN")
+
+        assert over_the_socket(app_env, profile, {
+            "event": "ringing", "callId": "s2", "number": lead, "line": "Support"}) == [
+            {"ok": True, "number": lead}]
+        state = settled_on(app_env, profile, lead)
+        assert (state["call_id"], state["call_state"], state["line"]) == (
+            "s2", "ringing", "Support")
+
+        # Events for calls that are not on screen: a late answered of the call that ended, and
+        # an answered for a call nobody saw ring while s2 still rings. The app takes them, the
+        # window stays on s2.
+        replies = over_the_socket(
+            app_env, profile, {"event": "answered", "callId": "s1"},
+            {"event": "answered", "callId": "s3", "number": plain, "line": "Sales IN"})
+        assert replies == [{"ok": True, "event": "answered", "callId": "s1"},
+                           {"ok": True, "event": "answered", "callId": "s3"}]
+        state = app_state(app_env, profile) or {}
+        assert (state.get("number"), state.get("call_id"), state.get("call_state"),
+                state.get("line")) == (lead, "s2", "ringing", "Support")
+        assert [row["call_state"] for row in history_of(state, "s1")] == ["ended"]
+        assert [row["number"] for row in history_of(state, "s3")] == [plain]
+
+        # The softphone sends ringing twice for one call: no second pop, no second history row.
+        calls = len(state["history"])
+        assert over_the_socket(app_env, profile, {
+            "event": "ringing", "callId": "s2", "number": lead}) == [
+            {"ok": True, "number": lead}]
+        state = app_state(app_env, profile) or {}
+        assert (state.get("number"), state.get("call_id"), state.get("call_state"),
+                len(state.get("history", []))) == (lead, "s2", "ringing", calls)
         assert app.poll() is None
