@@ -99,6 +99,18 @@ def test_the_windows_hint_starts_the_demo_and_every_command_reaches_it(
     assert cli(env, "--demo", "9876543210").returncode == 0  # a bare number too
     settled_on(env, KNOWN)
 
+    # A softphone's call hooks with --demo follow the call in the demo app.
+    ringing = cli(env, "event", "ringing", "--call-id", "d-1", "--number", UNKNOWN,
+                  "--line", "Sales IN", "--demo")
+    assert ringing.returncode == 0, ringing.stderr
+    state = settled_on(env, UNKNOWN)
+    assert (state["call_id"], state["call_state"], state["line"]) == ("d-1", "ringing", "Sales IN")
+    answered = cli(env, "event", "answered", "--call-id", "d-1", "--demo")
+    assert answered.returncode == 0, answered.stderr
+    state = demo_state(env) or {}
+    assert (state.get("number"), state.get("call_id"), state.get("call_state")) == (
+        UNKNOWN, "d-1", "answered")
+
     # The agent's own profile is another app's: nothing runs there, nothing was written.
     assert cli(env, "state").returncode == 3
     assert not any(own_dir.iterdir())  # (`state` made the folder when it found no app)
@@ -171,3 +183,15 @@ def test_a_link_in_the_demos_place_is_not_emptied(env: dict[str, str], demo_dir:
         assert (elsewhere / "theirs.txt").read_text() == "not the demo's"
     finally:
         stop_app(app)
+
+
+@pytest.mark.usefixtures("ends_the_started_demo")  # were it started after all
+@pytest.mark.parametrize("kind", ["answered", "ended"])
+def test_a_hang_up_hook_with_demo_never_starts_the_demo(env: dict[str, str], demo_dir: Path,
+                                                        kind: str) -> None:
+    result = cli(env, "event", kind, "--call-id", "d-9", "--demo")
+    assert result.returncode == 5
+    assert "start it with: screenpop --demo)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (demo_dir / LOCK_FILE_NAME).exists()
+    assert demo_state(env) is None
