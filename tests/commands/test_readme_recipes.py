@@ -10,7 +10,6 @@ import json
 import re
 import shlex
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -18,10 +17,12 @@ from typing import Any, cast
 import pytest
 
 from app.services.call_tracker import CallTracker
-from app.sources.socket_address import server_name
-from tests.sources.processes import REPO, LineProcess, harness, screenpop
+from tests.commands.test_event import running
+from tests.sources.processes import REPO, LineProcess, screenpop
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX socket files")
+
+__all__ = ["running"]  # the headless stand-in app, shared with test_event.py
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 PLACEHOLDERS = {"<call id>": "r-1", "<caller number>": "08302390884"}
@@ -40,14 +41,6 @@ def recipe(hook: str) -> list[str]:
     for placeholder, value in PLACEHOLDERS.items():
         line = line.replace(placeholder, value)
     return shlex.split(line)
-
-
-@pytest.fixture
-def running(tmp_path: Path) -> Iterator[LineProcess]:
-    proc = harness(tmp_path)
-    assert proc.expect("LISTENING ") == server_name(tmp_path)
-    yield proc
-    proc.stop()
 
 
 def test_the_call_event_recipe_runs_as_written(running: LineProcess, tmp_path: Path) -> None:
