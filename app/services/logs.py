@@ -105,11 +105,15 @@ redactor = SecretRedactor()
 
 # A phone number as logs meet it: +918302390884, 08302390884, +91 83023 90884, (083) 023-90884,
 # tel:+91-..., 918302390884 in an API body; at least 7 digits (the shortest local numbers).
-# Not inside a word (a call id "abc1234567", a hex key) nor after a dot (a decimal fraction);
-# not an ISO date (2024-05-01 12:...); not the call id inside a withheld key.
+# Also as a URL or link carries it (%2B918302390884: a caller page's address, which Qt prints
+# when no browser answers), glued to a name by "_" when it is dialled (caller_0830...,
+# caller_+91...), and +91.83023.90884 (dots only after a "+": a fraction has no "+").
+# Not inside a word (a call id "abc1234567", "call_1712345678", a hex key) nor after a dot (a
+# decimal fraction, a version); not an ISO date (2024-05-01 12:...); not the call id inside a
+# withheld key.
 _PHONE_NUMBER = re.compile(
-    r"(?<![\w.])(?<!withheld:)(?!\d{4}-\d\d-\d\d(?!\d))"
-    r"\+?\(?\d(?:[ ()-]{0,2}\d){6,}(?!\w)")
+    r"(?:(?<![\w.])|(?<=_)(?=[0+]|%2[Bb]))(?<!withheld:)(?!\d{4}-\d\d-\d\d(?!\d))"
+    r"(?:(?:\+|%2[Bb])\(?\d(?:[ .()-]{0,2}\d){6,}|\(?\d(?:[ ()-]{0,2}\d){6,})(?!\w)")
 # What stays of a number: enough to tell two callers apart in a support case.
 MASK_MARK: Final = "…"
 KEPT_DIGITS: Final = 4
@@ -262,8 +266,10 @@ def setup_logging(profile_dir: Path, log_format: LogFormat = "text", *,
     root = logging.getLogger()
     for handler in handlers:
         # Filters on handlers (not loggers) also see records propagated from child loggers.
-        handler.addFilter(number_masker)
+        # The redactor first: a secret is removed whole while it is still the text that was
+        # registered (the masker would cut a run of digits inside it, and the rest would stay).
         handler.addFilter(redactor)
+        handler.addFilter(number_masker)
         root.addHandler(handler)
     root.setLevel(level)
     return LoggingSetup(log_dir=log_dir, log_file=log_file, handlers=handlers)

@@ -75,7 +75,8 @@ def test_with_full_numbers_on_the_number_is_written(
 
 @pytest.mark.parametrize("text", [
     "2024-05-01 12:34:56", "took 182.4 ms", "127.0.0.1:43567", "item 12345", "call abc1234567",
-    "withheld:1234567890", "0.123456789", "pid 4242"])
+    "withheld:1234567890", "0.123456789", "pid 4242", "call_1712345678", "v6.11.0.1234567",
+    "took 0.1234567 s", "[redacted]"])
 def test_what_is_not_a_phone_number_stays(text: str) -> None:
     assert mask_numbers(text) == text
 
@@ -85,6 +86,36 @@ def test_what_is_not_a_phone_number_stays(text: str) -> None:
     ("(083) 023-90884", "…0884"), ("sip:918302390884@pbx", "sip:…0884@pbx"),
     ('{"callerNumber": "918302390884"}', '{"callerNumber": "…0884"}'),
     ("020 7219 3000", "…3000"), ("555-1234", "…1234"), ("a=+918302390884,b=+447700900123",
-                                                        "a=…0884,b=…0123")])
+                                                        "a=…0884,b=…0123"),
+    # The shapes a caller page's URL (Qt prints it when no browser answers), a tel: link
+    # or a glued name give a number.
+    ("tel:%2B918302390884", "tel:…0884"), ("q=%2B918302390884&x=1", "q=…0884&x=1"),
+    ("q=%2b918302390884", "q=…0884"), ("caller_08302390884", "caller_…0884"),
+    ("caller_+918302390884", "caller_…0884"), ("+91.83023.90884", "…0884"),
+    ("launch 'https://crm.example.com/find?q=%2B919876543210'",
+     "launch 'https://crm.example.com/find?q=…3210'")])
 def test_phone_numbers_keep_their_last_four_digits(text: str, masked: str) -> None:
     assert mask_numbers(text) == masked
+
+
+# A token shaped like a UUID (as many API tokens are): its last group is 12 digits.
+UUID_TOKEN = "7f3e2a1c-9b4d-4e8f-a6c5-418302390884"
+
+
+def test_a_registered_secret_with_a_run_of_digits_is_still_redacted_whole(
+        tmp_path: Path) -> None:
+    """The masker would cut the token's digits to …0884 first, and the redactor would then
+    no longer find the token it knows: the rest of it would be written."""
+    stream = io.StringIO()
+    setup = setup_logging(tmp_path, "json", stderr=stream, secrets=[UUID_TOKEN])
+    try:
+        logging.getLogger("app.api").warning("DeepCall refused the token %s", UUID_TOKEN)
+        log_event(logging.getLogger("app.api"), "lookup_failed", logging.WARNING,
+                  detail=f"invalid token {UUID_TOKEN}")
+        text = _all_of(setup, stream)
+    finally:
+        setup.close()
+        logs.redactor.forget(UUID_TOKEN)
+    assert "7f3e2a1c" not in text
+    assert "DeepCall refused the token [redacted]" in text
+    assert json.loads(stream.getvalue().splitlines()[1])["detail"] == "invalid token [redacted]"
