@@ -182,9 +182,10 @@ def main(argv: list[str]) -> int:
     if args.demo and not args.profile:  # the demo's own folder: nothing of the last demo
         _empty_demo_profile(profile_dir, instance)
 
-    from app.services.logs import setup_logging
+    from app.services.logs import route_qt_messages, setup_logging
 
     logging_setup = setup_logging(profile_dir, args.log_format)
+    route_qt_messages()
     _dump_stacks_on_request()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("DeepCall Screen-Pop")

@@ -275,6 +275,24 @@ def setup_logging(profile_dir: Path, log_format: LogFormat = "text", *,
     return LoggingSetup(log_dir=log_dir, log_file=log_file, handlers=handlers)
 
 
+def route_qt_messages() -> None:
+    """Qt's own messages (``qt.qpa.services: Unable to detect a web browser to launch <url>``)
+    go through ``logging`` instead of straight to stderr, so the redactor and the number masker
+    see them (the URL names the caller) and they reach screenpop.log with the rest."""
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
+
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.WARNING, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+
+    def to_logging(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        category = context.category or "default"
+        logger = logging.getLogger("qt" if category == "default" else category)
+        logger.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(to_logging)
+
+
 def log_uncaught(exc_type: type[BaseException], exc: BaseException,
                  tb: TracebackType | None, log_file: Path,
                  logger: logging.Logger | None = None) -> Path:
