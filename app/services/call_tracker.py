@@ -293,6 +293,13 @@ class CallTracker(QObject):
                 continue
             del self._calls[oldest]
 
+    def known_call(self, call_id: str | None) -> PopRequest | None:
+        """The caller, line and agent this tracker knows for ``call_id`` (``number`` None: the
+        caller withheld it), shown or not; None for a call it does not know. Events such as
+        ``ended`` name the call only: the call actions fill in the rest from here."""
+        call = self._calls.get(call_id) if call_id else None
+        return call.request(source=None) if call is not None else None
+
 
 def _request_of(event: CallEvent) -> PopRequest:
     return PopRequest(None if event.withheld else event.number, event.call_id,
