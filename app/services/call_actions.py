@@ -162,10 +162,16 @@ class CallActions(QObject):
             self._open_once(values)
 
     def _values_of(self, kind: str, call: PopRequest | CallEvent, shown: bool) -> CallerValues:
+        # answered/ended name the call, not always its caller or line: the tracker knows them
+        # for every call it has seen (after this event, so a transfer's agent is in).
+        known = self._tracker.known_call(call.call_id) if self._tracker is not None else None
+        if known is not None:
+            return CallerValues(known.number, known.call_id, known.line or call.line,
+                                known.from_agent or call.from_agent, kind)
         number = call.number
         withheld = call.number is None if isinstance(call, PopRequest) else call.withheld
         if number is None and not withheld and shown:
-            # answered/ended name the call, not always its caller: the caller on screen.
+            # A caller on screen with no call the tracker knows: the caller on screen.
             number = (self._shown_values() or CallerValues(None)).e164
         return CallerValues(number, call.call_id, call.line, call.from_agent, kind)
 

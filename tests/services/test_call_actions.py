@@ -61,13 +61,13 @@ def test_the_program_gets_each_hostile_value_as_one_argument_on_its_events(
         async with pop_parts(sandbox.base_url, tmp_path) as parts:
             tracker, _actions, _opened = _wire(parts, settings)
             tracker.pop(PopRequest(KNOWN, HOSTILE, line=HOSTILE, source="test"))
+            # The softphone's answered names the call only: the tracker knows the rest.
+            tracker.handle_event(CallEvent("answered", HOSTILE))
+            # Every call's events run it, shown or not (this one pops: it rings here now).
+            tracker.handle_event(CallEvent("transferred", "call 2", UNKNOWN, line="Sales IN",
+                                           from_agent=HOSTILE))
             # Not in run_program_on: nothing starts for it.
-            tracker.eventHandled.emit("ended", CallEvent("ended", "other-call"), False)
-            # Every call's events run it, shown or not.
-            tracker.eventHandled.emit("answered", CallEvent(
-                "answered", HOSTILE, KNOWN, line=HOSTILE), True)
-            tracker.eventHandled.emit("transferred", CallEvent(
-                "transferred", "call 2", UNKNOWN, line="Sales IN", from_agent=HOSTILE), False)
+            tracker.handle_event(CallEvent("ended", HOSTILE))
             await wait_until(lambda: len(recorded(out)) == 2, 10)
             return recorded(out)
 
@@ -77,11 +77,60 @@ def test_the_program_gets_each_hostile_value_as_one_argument_on_its_events(
         ["transferred", "call 2", "Sales IN", HOSTILE, UNKNOWN, "08302390884",
          DEMO_UNKNOWN_NUMBER]]
     assert deepcall_variables_seen(out) == {"DEEPCALL_TEST_HARMLESS"}
-    started = [r.getMessage() for r in caplog.records if "started" in r.getMessage()]
+    # Only this module's lines: other loggers (the coordinator's lookup_started...) are not
+    # what is checked, and the number masker is another test's (tests/e2e/test_log_numbers).
+    own = [r.getMessage() for r in caplog.records if r.name == "app.services.call_actions"]
+    started = [line for line in own if "started" in line]
     assert len(started) == 2
     assert not any("ended" in line for line in started)
     # The log says that it ran, never with which caller.
-    assert not any(DEMO_KNOWN_NUMBER in r.getMessage() for r in caplog.records)
+    assert not any(DEMO_KNOWN_NUMBER in line or DEMO_UNKNOWN_NUMBER in line for line in own)
+
+
+def test_the_program_for_another_calls_answered_and_ended_gets_that_callers_number(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+    """A CRM hook on answered,ended for every call. Call A rings and is answered; call B rings
+    (B is on screen now); then the softphone says A ended, naming the call only. The program
+    for A gets A's number and the line A rang on, which only the tracker knows."""
+    out = tmp_path / "runs"
+    out.mkdir()
+    settings = _settings(tmp_path, run_program_on="answered,ended",
+                         **program_settings(out, "{event} {call_id} [{e164}] [{line}]"))
+
+    async def scenario() -> list[list[str]]:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            tracker, _actions, _opened = _wire(parts, settings)
+            tracker.pop(PopRequest(KNOWN, "A", line="Sales IN", source="test"))
+            tracker.handle_event(CallEvent("answered", "A"))
+            tracker.pop(PopRequest(UNKNOWN, "B", line="Support", source="test"))
+            tracker.handle_event(CallEvent("ended", "A"))
+            await wait_until(lambda: len(recorded(out)) == 2, 10)
+            return recorded(out)
+
+    assert sorted(run_async(scenario())) == [
+        ["answered", "A", f"[{KNOWN}]", "[Sales IN]"],
+        ["ended", "A", f"[{KNOWN}]", "[Sales IN]"]]
+
+
+def test_the_tracker_names_a_known_call_by_its_id(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            tracker, _actions, _opened = _wire(parts, Settings(tmp_path))
+            tracker.pop(PopRequest(KNOWN, "A", line="Sales IN", source="test"))
+            tracker.handle_event(CallEvent("transferred", "T", UNKNOWN, line="Support",
+                                           from_agent="Priya"))
+            tracker.handle_event(CallEvent("answered", "W", withheld=True))
+            a, t, w = (tracker.known_call(call_id) for call_id in ("A", "T", "W"))
+            assert a is not None
+            assert t is not None
+            assert w is not None
+            assert (a.number, a.call_id, a.line, a.from_agent) == (KNOWN, "A", "Sales IN", None)
+            assert (t.number, t.line, t.from_agent) == (UNKNOWN, "Support", "Priya")
+            assert w.number is None  # withheld
+            assert tracker.known_call("never-rang") is None
+
+    run_async(scenario())
 
 
 def test_a_withheld_caller_gives_the_program_empty_number_values(
@@ -96,7 +145,7 @@ def test_a_withheld_caller_gives_the_program_empty_number_values(
             tracker, _actions, opened = _wire(parts, settings)
             settings.open_url_template = TEMPLATE
             settings.open_url_when = "ringing"
-            tracker.eventHandled.emit("ringing", PopRequest(None, "w-1"), True)
+            tracker.pop(PopRequest(None, "w-1", source="test"))
             await wait_until(lambda: len(recorded(out)) == 1, 10)
             assert opened == []  # no page for a withheld caller
             return recorded(out)
@@ -130,19 +179,21 @@ def test_the_page_opens_by_itself_for_the_shown_call_once_per_call(
 
     async def scenario() -> list[str]:
         async with pop_parts(sandbox.base_url, tmp_path) as parts:
-            tracker, _actions, opened = _wire(parts, settings)
+            tracker, actions, opened = _wire(parts, settings)
             tracker.pop(PopRequest(KNOWN, "c&1", line="Sales IN", source="test"))
-            tracker.eventHandled.emit("ringing", PopRequest(KNOWN, "c&1"), True)
+            tracker.pop(PopRequest(KNOWN, "c&1", source="test"))  # rang again
             assert opened == []  # "answered" was chosen
             # Another call's answer never opens a page over the shown caller.
-            tracker.eventHandled.emit("answered", CallEvent("answered", "c2", UNKNOWN), False)
+            tracker.handle_event(CallEvent("answered", "c2", UNKNOWN))
             # The softphone's answered names the call only: the caller is the shown one.
             for _ in range(2):
-                tracker.eventHandled.emit("answered", CallEvent("answered", "c&1"), True)
+                tracker.handle_event(CallEvent("answered", "c&1"))
+            actions.open_url_for_shown()  # the button: the same page
             return opened
 
-    assert run_async(scenario()) == [
-        "https://crm.example.com/find?q=%2B919876543210&call=c%261&line="]
+    by_itself, button = run_async(scenario())
+    assert by_itself == "https://crm.example.com/find?q=%2B919876543210&call=c%261&line=Sales%20IN"
+    assert button == by_itself
 
 
 def test_a_refused_setting_is_switched_off_and_said_in_plain_words(
@@ -160,8 +211,7 @@ def test_a_refused_setting_is_switched_off_and_said_in_plain_words(
             assert page.startswith("The caller page address must start with https://")
             assert program.startswith("The program's arguments have a quote without its pair")
             assert program.endswith("It is switched off until Settings correct it.")
-            tracker.pop(PopRequest(KNOWN, "c1", source="test"))
-            tracker.eventHandled.emit("ringing", PopRequest(KNOWN, "c1"), True)
+            tracker.pop(PopRequest(KNOWN, "c1", source="test"))  # rings: "ringing" is chosen
             assert opened == []
             assert not actions.url_available
             assert actions.unavailable_reason == actions.setup_problems[0]
