@@ -31,6 +31,18 @@ class ActionSetupError(ValueError):
     """A template or program the app refuses; ``str(err)`` says why in plain words."""
 
 
+class ValueRefused(ValueError):
+    """This call's values cannot make a safe page from the template; ``str(err)`` says why."""
+
+
+# Path segments a browser resolves away, walking up or staying (WHATWG URL also reads the
+# %2e forms as dots, so no encoding of a value "." or ".." is safe in a path).
+_DOT_SEGMENTS: Final = frozenset({".", "..", "%2e", ".%2e", "%2e.", "%2e%2e"})
+# ASCII a web address never holds as such (RFC 3986; QUrl's strict mode refuses them).
+_NOT_IN_URLS: Final = frozenset('"<>\\^`{|}')
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+
+
 @dataclass(frozen=True)
 class CallerValues:
     """What the placeholders are replaced with: the caller's number (None: withheld or
@@ -47,6 +59,10 @@ class CallerValues:
         return {"event": self.event, "e164": f"+{digits}" if digits else "",
                 "national": national, "digits": digits, "call_id": self.call_id or "",
                 "line": self.line or "", "from_agent": self.from_agent or ""}
+
+
+# What a template is checked with at setup: a page for these must be one a browser accepts.
+_SAMPLE: Final = CallerValues("+918302390884", call_id="c-1", line="Sales IN", event="ringing")
 
 
 def number_forms(e164: str | None) -> tuple[str, str]:
@@ -73,8 +89,8 @@ def _pieces(text: str, allowed: Iterable[str], where: str) -> list[tuple[str, st
         parsed = list(string.Formatter().parse(text))
     except ValueError:
         raise ActionSetupError(
-            f"{where} has a {{ or }} without its pair (write {{{{ or }}}} for a brace "
-            "itself)") from None
+            f"{where} has a {{ or }} without its pair (a brace itself is written %7B or "
+            "%7D)") from None
     pieces: list[tuple[str, str | None]] = []
     for literal, name, spec, conversion in parsed:
         if name is not None and (name not in names or spec or conversion):
@@ -137,11 +153,51 @@ class UrlTemplate:
         if not after_scheme.startswith("//") or not split.hostname or not host_ends:
             raise ActionSetupError(f"{where} must name its web site before any "
                                    "placeholder, e.g. https://crm.example.com/search?q={e164}")
-        return cls(text, tuple(pieces))
+        template = cls(text, tuple(pieces))
+        problem = _address_problem(_fill(pieces, _SAMPLE.placeholders(), encode=True))
+        if problem:
+            raise ActionSetupError(f"{where} {problem}")
+        return template
 
     def expand(self, values: CallerValues) -> str:
-        """The URL for ``values``, each value percent-encoded whole."""
-        return _fill(list(self._pieces), values.placeholders(), encode=True)
+        """The URL for ``values``, each value percent-encoded whole; ValueRefused when a
+        value would walk the page's path (a call id or line of "." or "..")."""
+        url = _fill(list(self._pieces), values.placeholders(), encode=True)
+        if _has_dot_segment(url):  # the template has none (refused at setup): a value's
+            raise ValueRefused("The caller page is not opened for this call: its call id or "
+                               "line is \".\" or \"..\", which would change which page the "
+                               "address names.")
+        return url
+
+
+def _port_is_a_port(url: str) -> bool:
+    try:
+        urllib.parse.urlsplit(url).port  # noqa: B018 (reading it checks it)
+    except ValueError:  # not a number, or past 65535
+        return False
+    return True
+
+
+def _has_dot_segment(url: str) -> bool:
+    path = urllib.parse.urlsplit(url).path
+    return any(segment.lower() in _DOT_SEGMENTS for segment in path.split("/"))
+
+
+def _address_problem(url: str) -> str:
+    """Why ``url`` (a template filled with sample values) is no web address a browser can be
+    given; "" when it is one."""
+    for index, char in enumerate(url):
+        if char in _NOT_IN_URLS:
+            return (f"contains {char}, which a web address cannot hold as it is: write it as "
+                    f"%{ord(char):02X}.")
+        escaped = url[index + 1:index + 3]
+        if char == "%" and not (len(escaped) == 2 and set(escaped) <= _HEX):
+            return "has a % not followed by two hex digits (a % itself is written %25)."
+    if not _port_is_a_port(url):
+        return "has a port that is not a number from 0 to 65535."
+    if _has_dot_segment(url):
+        return "has /./ or /../ in its path: write the path out."
+    return ""
 
 
 def parse_events(text: str) -> frozenset[str]:

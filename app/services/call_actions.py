@@ -22,6 +22,7 @@ from app.core.caller_actions import (
     CallerValues,
     ProgramCommand,
     UrlTemplate,
+    ValueRefused,
     number_forms,
     parse_events,
 )
@@ -123,7 +124,11 @@ class CallActions(QObject):
         if not number_forms(values.e164)[1]:
             self.unavailable_reason = WITHHELD
             return None
-        return self._template.expand(values)
+        try:
+            return self._template.expand(values)
+        except ValueRefused as refused:
+            self.unavailable_reason = str(refused)
+            return None
 
     def _refresh(self) -> None:
         available = self._url_for(self._shown_values()) is not None
@@ -186,6 +191,8 @@ class CallActions(QObject):
             return
         url = self._url_for(values)
         if url is None:
+            if values.e164 and self._template is not None and number_forms(values.e164)[1]:
+                self.problem.emit(self.unavailable_reason)  # this call's values: say why
             return  # withheld or nothing set up: nothing opens by itself, nothing to say
         self._opened[key] = None
         while len(self._opened) > REMEMBERED_CALLS:

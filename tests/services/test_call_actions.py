@@ -226,3 +226,23 @@ def test_a_refused_setting_is_switched_off_and_said_in_plain_words(
             assert actions.unavailable_reason == NO_TEMPLATE
 
     run_async(scenario())
+
+
+def test_a_call_id_of_dots_opens_no_page_and_says_why(
+        run_async: RunAsync, sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, open_url_template="https://crm.example.com/calls/{call_id}/notes",
+                         open_url_when="ringing")
+
+    async def scenario() -> tuple[list[str], list[str], bool, str]:
+        async with pop_parts(sandbox.base_url, tmp_path) as parts:
+            tracker, actions, opened = _wire(parts, settings)
+            problems: list[str] = []
+            actions.problem.connect(problems.append)
+            tracker.pop(PopRequest(KNOWN, "..", source="test"))
+            return opened, problems, actions.url_available, actions.unavailable_reason
+
+    opened, problems, available, reason = run_async(scenario())
+    assert opened == []
+    assert not available
+    assert "would change which page" in reason
+    assert problems == [reason]

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from app.core.caller_actions import ActionSetupError, CallerValues, UrlTemplate
 from app.core.pop_request import CallEvent, PopRequest
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.services.call_actions import NO_TEMPLATE, WITHHELD
@@ -177,3 +178,26 @@ def test_a_withheld_caller_has_no_page_and_the_button_says_why(
     assert stack.window.caller_page.toolTip() == WITHHELD
     # The page opened by itself for the caller who rang with a number, never for nobody.
     assert opened == ["https://crm.example.com/?q=%2B919876543210"]
+
+
+@pytest.mark.parametrize("template", [
+    "https://crm.example.com/find?q={e164}&f={{x}}", "https://crm.example.com/find?q={e164}&sep=|",
+    "https://crm.example.com/find?q={e164}&a=b^c", 'https://crm.example.com/?q="{e164}"',
+    "https://crm.example.com/?q=<{e164}>", "https://crm.example.com/?q=`{e164}`",
+    "https://crm.example.com/a\\b?q={e164}", "https://crm.example.com/?q={e164}&p=50%",
+    "https://crm.example.com/?q={e164}&p=%zz", "https://crm.example.com:99999/?q={e164}",
+    "https://crm.example.com/?q={e164}&x=%7Bok%7D&y=[1]#top", "https://bücher.example/?q={e164}",
+    "https://crm.example.com:8443/søk/{call_id}?q={national}&l={line}#a#b",
+    "http://[::1]:8080/find?q={digits}&x=~!$&'()*+,;=:@/?"])
+def test_a_template_the_rules_accept_is_one_the_window_can_open(template: str) -> None:
+    """The window gives the page to the desktop as QUrl(url, StrictMode); a template whose
+    page that refuses is refused at setup instead (and the agent is not told, at each call,
+    that no web browser answered)."""
+    try:
+        parsed = UrlTemplate.parse(template)
+    except ActionSetupError:
+        parsed = None
+    sample = CallerValues(KNOWN, call_id="call 1/2", line="Sales IN", event="ringing")
+    url = parsed.expand(sample) if parsed is not None else template.format(
+        e164=KNOWN, national="09876543210", digits=KNOWN[1:], call_id="c", line="l")
+    assert (parsed is not None) == QUrl(url, QUrl.ParsingMode.StrictMode).isValid(), url
