@@ -221,7 +221,8 @@ class SettingsDialog(QDialog):
         self.run_program.setAccessibleName("Program to run on call events")
         self.run_program.setToolTip(Settings.run_program.description)
         self.run_program_args = QLineEdit(settings.run_program_args)
-        self.run_program_args.setPlaceholderText("--caller {e164} --call {call_id}")
+        # Values glued to their options: a call id starting with "-" is no option then.
+        self.run_program_args.setPlaceholderText("--caller={e164} --call={call_id}")
         self.run_program_args.setAccessibleName("The program's arguments")
         self.run_program_args.setToolTip(Settings.run_program_args.description)
         try:

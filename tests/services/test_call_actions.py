@@ -3,13 +3,16 @@ its ``eventHandled`` and a real program (tests/tools/argv_recorder.py) started f
 
 from __future__ import annotations
 
+import argparse
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.core.caller_actions import CallerValues, ProgramCommand
 from app.core.pop_request import CallEvent, PopRequest
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
 from app.sandbox.server import SandboxServer
@@ -26,6 +29,7 @@ UNKNOWN = "+" + DEMO_UNKNOWN_NUMBER
 HOSTILE = "x\" ' & ? # % ; $(touch /tmp/pwn) `id` \n é \u200fمبيعات"
 TEMPLATE = "https://crm.example.com/find?q={e164}&call={call_id}&line={line}"
 RunAsync = Callable[..., Any]
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _settings(profile: Path, **values: object) -> Settings:
@@ -246,3 +250,49 @@ def test_a_call_id_of_dots_opens_no_page_and_says_why(
     assert not available
     assert "would change which page" in reason
     assert problems == [reason]
+
+
+def _readme_settings_ini() -> str:
+    """The settings.ini lines README's "Open the caller elsewhere" gives IT."""
+    section = README.read_text(encoding="utf-8").split("## Open the caller elsewhere", 1)[1]
+    block = re.search(r"```ini\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "README shows IT no settings.ini lines"
+    return block.group(1)
+
+
+def test_the_readmes_settings_ini_lines_read_back_as_written(tmp_path: Path) -> None:
+    """IT writes settings.ini by hand: a Windows path and quoted arguments must mean to the
+    app what README says (unquoted, QSettings' INI rules eat backslashes and quotes)."""
+    (tmp_path / "settings.ini").write_text(_readme_settings_ini(), encoding="utf-8")
+    settings = Settings(tmp_path)
+    assert settings.run_program == "C:\\Program Files\\CRM\\crm-log.exe"
+    assert settings.run_program_on == "answered,ended"
+    assert settings.open_url_when == "answered"
+    assert settings.open_url_template == "https://crm.example.com/search?q={e164}&line={line}"
+    command = ProgramCommand.parse(settings.run_program, settings.run_program_args)
+    assert command is not None
+    assert command.arguments(CallerValues(KNOWN, call_id="c 1", line="Sales IN",
+                                          event="answered")) == [
+        "--call=c 1", f"--caller={KNOWN}", "--note=Call on Sales IN", "--event=answered"]
+    # Forward slashes, which README also allows, need no quotes.
+    (tmp_path / "settings.ini").write_text(
+        "[General]\nrun_program=C:/Program Files/CRM/crm-log.exe\n", encoding="utf-8")
+    assert Settings(tmp_path).run_program == "C:/Program Files/CRM/crm-log.exe"
+
+
+def test_the_readmes_arguments_keep_a_dash_value_out_of_the_programs_options(
+        tmp_path: Path) -> None:
+    """A softphone's call id such as "--event=ended": in README's form it stays the value of
+    --call; standing alone (--call {call_id}) the program's parser would take it as an option."""
+    (tmp_path / "settings.ini").write_text(_readme_settings_ini(), encoding="utf-8")
+    settings = Settings(tmp_path)
+    command = ProgramCommand.parse(settings.run_program, settings.run_program_args)
+    assert command is not None
+    argv = command.arguments(CallerValues(KNOWN, call_id="--event=ended", line="-h",
+                                          event="ringing"))
+    crm = argparse.ArgumentParser(exit_on_error=False, add_help=False)
+    for option in ("--call", "--caller", "--note", "--event"):
+        crm.add_argument(option)
+    parsed = crm.parse_args(argv)
+    assert (parsed.call, parsed.event, parsed.note) == ("--event=ended", "ringing",
+                                                        "Call on -h")
