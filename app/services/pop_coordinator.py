@@ -145,7 +145,8 @@ class PopCoordinator(QObject):
 
     def adopt_call_id(self, number: str, call_id: str) -> bool:
         """The caller on screen, popped with no call id, is the call ``call_id`` (an event
-        named it with their number): their notes go under it. False if that is not so."""
+        named it with their number, or, for a withheld caller, their key): their notes go
+        under it, their drafts stay under their number or key. False if that is not so."""
         current = self._current
         if current is None or current.number != number or current.call_id is not None:
             return False
@@ -180,16 +181,34 @@ class PopCoordinator(QObject):
                       call_id=request.call_id)
             return False
 
+        self._start_pop(number, request, now, resume=False)
+        return True
+
+    def resume(self, request: PopRequest) -> bool:
+        """The call ``request`` names, popped before, is on screen again: the agent answered
+        it while another caller was shown, or is back on it. It goes on under its history
+        row (no new one), from the cache when fresh; False when shutting down."""
+        if self._closed or request.call_id is None:
+            return False
+        number = request.number
+        if number is None or is_withheld_key(number):
+            return self._pop_withheld(request, resume=True)
+        self._start_pop(number, request, self._clock(), resume=True)
+        return True
+
+    def _start_pop(self, number: str, request: PopRequest, now: float, *,
+                   resume: bool) -> None:
         self._replace_current(request, now)
         formatted = format_number(number)
         self._current = PopResult(number=number, formatted=formatted, status="loading",
                                   call_id=request.call_id, source=request.source,
                                   line=request.line, from_agent=request.from_agent)
-        log_event(log, "pop_received", number=number, source=request.source,
-                  call_id=request.call_id)
+        log_event(log, "pop_resumed" if resume else "pop_received", number=number,
+                  source=request.source, call_id=request.call_id)
         self.popReceived.emit(number, formatted, request.call_id)
         self.statusChanged.emit("loading")
-        self._pop_id = self._history.record(request)
+        self._pop_id = self._history.latest_pop(request.call_id) if resume \
+            else self._history.record(request)
 
         cached = self._cache.fresh(number, self._account.key)
         if cached is not None:
@@ -198,7 +217,6 @@ class PopCoordinator(QObject):
             self._start_lookup(background=True)
         else:
             self._start_lookup(background=False)
-        return True
 
     def _same_call(self, current: PopResult, request: PopRequest, now: float) -> bool:
         """``request`` is the call already on screen: the same call id (whatever the time;
@@ -228,7 +246,7 @@ class PopCoordinator(QObject):
         self._generation += 1
         self._cancel_lookup("a newer pop")
 
-    def _pop_withheld(self, request: PopRequest) -> bool:
+    def _pop_withheld(self, request: PopRequest, *, resume: bool = False) -> bool:
         """A caller who withheld their number: shown at once as "Withheld number", keyed by
         their own call; no lookup, no cache, no contact of anyone else."""
         current = self._current
@@ -243,7 +261,8 @@ class PopCoordinator(QObject):
                                   line=request.line, from_agent=request.from_agent)
         log_event(log, "pop_withheld", source=request.source, call_id=request.call_id)
         self.popReceived.emit(key, WITHHELD_LABEL, request.call_id)
-        self._pop_id = self._history.record(request, key=key, status=WITHHELD)
+        self._pop_id = self._history.latest_pop(request.call_id) if resume \
+            else self._history.record(request, key=key, status=WITHHELD)
         self._emit_result(self._current)
         return True
 

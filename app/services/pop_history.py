@@ -32,6 +32,8 @@ WITHHELD: Final = "withheld"  # a withheld caller's pop: nothing was looked up
 # A call the softphone named while another call was live on screen: kept in the history, never
 # shown (answered elsewhere, or a second line), so the agent can find it afterwards.
 NOT_SHOWN: Final = "not_shown"
+# A call that rang while the agent was in another call: announced, kept here, not shown (yet).
+WAITING: Final = "waiting"
 SEARCH_LIMIT: Final = 500  # pops the history panel lists (the newest first)
 DAY_SECONDS: Final = 86_400
 # Hourly, not daily: Qt's timers run on a clock that stops while a laptop sleeps, so a daily
@@ -76,12 +78,22 @@ class PopHistory:
             return None
 
     def set_call_state(self, call_id: str, state: str, line: str | None = None) -> None:
-        """The latest pop of ``call_id`` gets ``state`` (and ``line`` if it had none)."""
+        """Every pop of ``call_id`` gets ``state`` (and ``line`` if it had none)."""
         try:
             if not self._store.set_call_state(call_id, state, line):
                 log.debug("no pop in the history for a call's %s", state)
         except Exception:
             log.exception("could not write a call's state in the local history")
+
+    def latest_pop(self, call_id: str | None) -> int | None:
+        """The row of the latest pop of ``call_id``, which a call shown again goes on in."""
+        if call_id is None:
+            return None
+        try:
+            return self._store.latest_pop_of_call(call_id)
+        except Exception:
+            log.exception("could not read a call's pop in the local history")
+            return None
 
     def set_call_id(self, pop_id: int | None, call_id: str) -> None:
         """The pop ``pop_id`` turned out to be the call ``call_id`` (an event named it)."""

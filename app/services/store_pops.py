@@ -80,13 +80,20 @@ class PopTable(StoreConnection):
             db.execute("UPDATE pop_history SET call_id = ? WHERE id = ?", (call_id, pop_id))
 
     def set_call_state(self, call_id: str, state: str, line: str | None = None) -> bool:
-        """The latest pop of ``call_id`` gets ``state``, and ``line`` if it had none; False
-        when no pop has that call id."""
+        """Every pop of ``call_id`` gets ``state``, and ``line`` if it had none (the state
+        is the call's, not one pop's: a call opened again has two rows); False when no pop
+        has that call id."""
         with self._transaction() as db:
             return db.execute(
-                "UPDATE pop_history SET call_state = ?, line = coalesce(line, ?) WHERE id = "
-                "(SELECT max(id) FROM pop_history WHERE call_id = ?)",
-                (state, line, call_id)).rowcount > 0
+                "UPDATE pop_history SET call_state = ?, line = coalesce(line, ?) "
+                "WHERE call_id = ?", (state, line, call_id)).rowcount > 0
+
+    def latest_pop_of_call(self, call_id: str) -> int | None:
+        """The id of the latest pop of ``call_id`` (None: none)."""
+        with self._lock:
+            row = self._db.execute("SELECT max(id) FROM pop_history WHERE call_id = ?",
+                                   (call_id,)).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def last_call_state(self, call_id: str) -> str | None:
         """The call state of the latest pop of ``call_id`` (None: none, or no state)."""
