@@ -8,15 +8,25 @@ event for a call that is not the shown one never touches the window. The rules:
 
 - a call id already known (ringing, answered or ended) never pops again; a ringing of the
   shown call only fills in a line it lacked;
-- ``answered``/``ended`` of the shown call change its state; of another known call, only its
-  history row; ``answered`` of an unknown call with a number pops it (as ringing, then
-  answered), unless the call on screen is live: then it is only written in the history;
-  ``ended`` of an unknown call is only logged;
+- while the shown call is answered (the agent is talking), a NEW call ringing (or
+  transferred here) never takes the window: it is written in the history as waiting and
+  announced (``callWaiting``). A pop with no call id (the clipboard, ``pop N``, tel:) is the
+  agent's own act: it always pops;
+- ``answered`` says "this agent is on this call": a known call that is not shown becomes the
+  shown one (shown again as the call going on), unless the shown call is itself answered;
+  ``answered`` of an unknown call with a number pops it the same way, else it is only
+  written in the history. ``ended`` of a call not shown changes its history row only;
+- the wrap-up (``callEnded``) is only ever for the call the agent is on: when the shown
+  call ends while the agent is on another call, that call is shown again instead;
+- an ``answered``/``ended`` that overtakes its ``ringing`` (each hook is its own process) is
+  remembered: the late ringing of an ended call never pops, that of an answered call pops
+  it in progress;
 - an ``answered``/``ended`` naming the number of the caller on screen, popped with no call
   id (the clipboard, a bare number), is that call: the caller adopts the call id, so their
-  notes go under it;
+  notes go under it; a withheld caller so popped adopts the id of a withheld event;
 - ``transferred`` pops the ORIGINAL caller (the event's ``number``), or updates the shown
-  call, with the agent it came from; never the agent;
+  call, with the agent it came from; never the agent; a repeat that changes nothing is a
+  duplicate;
 - nothing revives an ended call: a late ``answered`` or ``transferred`` of it is ignored.
 
 The pops the agent makes (the history, the demo) reach the coordinator without the tracker;
@@ -34,11 +44,12 @@ from typing import Final, Literal
 
 from PySide6.QtCore import QObject, Signal
 
-from app.core.caller_id import withheld_key
+from app.core.caller_id import WITHHELD_LABEL, withheld_key
+from app.core.contact_view import format_number
 from app.core.pop_request import CallEvent, PopRequest
 from app.services.logs import log_event
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import NOT_SHOWN, PopHistory
+from app.services.pop_history import NOT_SHOWN, WAITING, WITHHELD, PopHistory
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +75,15 @@ class _Call:
     """A call the tracker knows by its id."""
 
     call_id: str
-    number: str | None  # E.164; None: the caller withheld it
+    # E.164; None: the caller withheld it (or the key a withheld caller was shown under)
+    number: str | None
     state: CallState
     line: str | None = None
     from_agent: str | None = None
     answered_at: float | None = None
     ended_at: float | None = None
+    rang: bool = True  # False: only an answered/ended that overtook its ringing is known
+    elsewhere: bool = False  # answered while another call was live here: not this agent's
 
     def shown(self) -> ShownCall:
         duration = None
@@ -94,6 +108,8 @@ class CallTracker(QObject):
     # A duplicate (a second ringing of a known call) or a stale event (anything after
     # ended, an ended of an unknown call) changes nothing and is not reported.
     eventHandled = Signal(str, object, bool)
+    # A new call rings while the agent is in another: the PopRequest, to announce, not show.
+    callWaiting = Signal(object)
 
     def __init__(self, coordinator: PopCoordinator, history: PopHistory,
                  parent: QObject | None = None, *,
@@ -123,12 +139,18 @@ class CallTracker(QObject):
         """A call rang (every source's pop): pop it unless its call is already known."""
         call_id = request.call_id
         known = self._calls.get(call_id) if call_id else None
-        if known is not None:
+        if known is not None and known.rang:
             self._rang_again(known, request)
             return False
+        if known is not None:
+            return self._rang_after_its_event(known, request)
         if call_id:
-            self._remember(_Call(call_id, request.number, "ringing", request.line,
-                                 request.from_agent))
+            call = _Call(call_id, request.number, "ringing", request.line, request.from_agent)
+            self._remember(call)
+            if self._agent_in_call():
+                self._wait(call, request)
+                self.eventHandled.emit("ringing", request, False)
+                return False
         popped = self._pop(request)
         self.eventHandled.emit("ringing", request, self._is_shown(call_id) or popped)
         return popped
@@ -142,6 +164,32 @@ class CallTracker(QObject):
             if self._is_shown(call.call_id):
                 self._coordinator.fill_call_details(call.call_id, line=call.line)
                 self._show(call.shown())
+
+    def _rang_after_its_event(self, early: _Call, request: PopRequest) -> bool:
+        """The call's answered or ended reached the socket before its ringing. Ended: a
+        missed call for the history, never a pop. Answered: it pops in progress (or is only
+        written in the history) as an answered naming its caller would."""
+        if early.state == "ended":
+            early.number, early.rang = request.number, True
+            early.line, early.from_agent = early.line or request.line, request.from_agent
+            self._history.record(request, key=_history_key(request), status=NOT_SHOWN)
+            self._history.set_call_state(early.call_id, "ended", early.line)
+            log_event(log, "call_rang_after_it_ended", call_id=early.call_id,
+                      source=request.source)
+            return False
+        del self._calls[early.call_id]
+        self._answered_or_ended(CallEvent(
+            "answered", early.call_id, request.number, withheld=request.number is None,
+            line=request.line or early.line, from_agent=request.from_agent or early.from_agent,
+            source=request.source, direction=request.direction))
+        return self._is_shown(early.call_id)
+
+    def _wait(self, call: _Call, request: PopRequest) -> None:
+        """``call`` rings while the agent is in another: announced and kept in the history,
+        the window stays on the call the agent is on."""
+        self._history.record(request, key=_history_key(request), status=WAITING)
+        log_event(log, "call_waiting", call_id=call.call_id, source=request.source)
+        self.callWaiting.emit(request)
 
     def _pop(self, request: PopRequest) -> bool:
         """The coordinator pops ``request``, or merges it into the caller on screen (the same
@@ -175,25 +223,50 @@ class CallTracker(QObject):
         if call is None:
             call = self._adopted(event) or self._unknown_answered(event)
             if call is None:
+                self._remember_before_ringing(event)
                 return
         if event.line and not call.line:
             call.line = event.line
+        # The agent took a call that rang here but is not on screen: the window follows.
+        takes_window = event.event == "answered" and call.rang and call.state == "ringing" \
+            and not self._is_shown(call.call_id) and not self._agent_in_call()
         if not self._advance(call, event.event):
             log_event(log, "call_event_ignored", event=event.event, call_id=call.call_id,
                       state=call.state)
             return
+        if not call.rang:
+            return  # reported when its ringing arrives
+        if takes_window:
+            self._resume(call, event.source, event.direction)
         self.eventHandled.emit(event.event, event, self._is_shown(call.call_id))
+
+    def _remember_before_ringing(self, event: CallEvent) -> None:
+        """An answered (naming no caller) or ended of a call never seen ringing: its ringing
+        may still come (hooks race), and must then not pop as if nothing had happened."""
+        now = self._clock()
+        answered = event.event == "answered"
+        self._remember(_Call(event.call_id, None if event.withheld else event.number,
+                             "answered" if answered else "ended", event.line,
+                             event.from_agent, answered_at=now if answered else None,
+                             ended_at=None if answered else now, rang=False))
+        log_event(log, "call_event_before_ringing", event=event.event, call_id=event.call_id)
 
     def _adopted(self, event: CallEvent) -> _Call | None:
         """The caller on screen, popped with no call id, is the call the event names by
         their number: it becomes that call (its notes go under the id)."""
         current = self._coordinator.current
-        if event.number is None or current is None or current.call_id is not None \
-                or current.number != event.number:
+        if current is None or current.call_id is not None:
             return None
-        if not self._coordinator.adopt_call_id(event.number, event.call_id):
+        if event.withheld:
+            # A withheld caller popped with no call id: the withheld call the phone names.
+            # They keep their key (their drafts are under it); their notes get the call id.
+            if current.status != WITHHELD:
+                return None
+        elif event.number is None or current.number != event.number:
             return None
-        call = _Call(event.call_id, event.number, "ringing", current.line or event.line,
+        if not self._coordinator.adopt_call_id(current.number, event.call_id):
+            return None
+        call = _Call(event.call_id, current.number, "ringing", current.line or event.line,
                      current.from_agent)
         self._remember(call)
         self._history.set_call_state(call.call_id, call.state, call.line)
@@ -202,18 +275,17 @@ class CallTracker(QObject):
 
     def _unknown_answered(self, event: CallEvent) -> _Call | None:
         """A call the tracker never saw ring: answered with a number, it pops (as ringing,
-        then answered below) unless the call on screen is live, whose form the agent may be
-        typing in: then it is kept in the history only. Anything else: logged."""
+        then answered below) unless the agent is in the call on screen, whose form they may
+        be typing in: then it is kept in the history only. Anything else: None."""
         if event.event != "answered" or (event.number is None and not event.withheld):
-            log_event(log, "call_event_unknown_call", event=event.event, call_id=event.call_id)
             return None
         call = _Call(event.call_id, None if event.withheld else event.number, "ringing",
                      event.line, event.from_agent)
         self._remember(call)
         request = call.request(event.source, event.direction)
-        if self._shown is not None and self._shown.state in ("ringing", "answered"):
-            key = withheld_key(call.call_id) if call.number is None else None
-            self._history.record(request, key=key, status=NOT_SHOWN)
+        if self._agent_in_call():
+            call.elsewhere = True
+            self._history.record(request, key=_history_key(request), status=NOT_SHOWN)
             log_event(log, "call_not_shown", call_id=call.call_id, reason="a live call on screen")
         else:
             self._pop(request)
@@ -233,8 +305,19 @@ class CallTracker(QObject):
         if self._is_shown(call.call_id):
             self._show(call.shown())
             if call.state == "ended":
-                self.callEnded.emit(self._shown)
+                self._shown_call_ended(call)
         return True
+
+    def _shown_call_ended(self, call: _Call) -> None:
+        """The wrap-up starts, unless the agent is on another call (answered after this
+        one, or this one never was): that call is shown again instead."""
+        live = self._call_the_agent_is_on(besides=call)
+        if live is not None and (call.answered_at is None
+                                 or (live.answered_at or 0.0) > call.answered_at):
+            log_event(log, "call_shown_again", call_id=live.call_id, ended=call.call_id)
+            self._resume(live, None, None)
+        else:
+            self.callEnded.emit(self._shown)
 
     def _transferred(self, event: CallEvent) -> None:
         """Another agent passed the call here: the caller it is about (never the agent) is
@@ -244,20 +327,30 @@ class CallTracker(QObject):
             log_event(log, "call_event_ignored", event=event.event, call_id=call.call_id,
                       state=call.state)
             return
-        if call is None:
+        if call is None or not call.rang:
             call = _Call(event.call_id, None if event.withheld else event.number, "ringing")
             self._remember(call)
-        call.line = call.line or event.line
-        call.from_agent = event.from_agent or call.from_agent
+        line, from_agent = call.line or event.line, event.from_agent or call.from_agent
         if self._is_shown(call.call_id):
+            if (line, from_agent) == (call.line, call.from_agent):
+                # A hook that retried: nothing new, and not reported again (programs run
+                # once per reported event).
+                log_event(log, "call_event_repeated", event=event.event, call_id=call.call_id)
+                return
+            call.line, call.from_agent = line, from_agent
             self._coordinator.fill_call_details(call.call_id, line=call.line,
                                                 from_agent=call.from_agent)
             self._history.set_call_state(call.call_id, call.state, call.line)
             self._show(call.shown())
         else:
             # It rings here now, whatever it did at the agent it came from.
-            call.state, call.answered_at = "ringing", None
-            self._pop(call.request(event.source, event.direction))
+            call.line, call.from_agent = line, from_agent
+            call.state, call.answered_at, call.elsewhere = "ringing", None, False
+            request = call.request(event.source, event.direction)
+            if self._agent_in_call():
+                self._wait(call, request)
+            else:
+                self._pop(request)
         self.eventHandled.emit(event.event, event, self._is_shown(call.call_id))
 
     # --- the shown call -------------------------------------------------------------------
@@ -279,6 +372,19 @@ class CallTracker(QObject):
             self._shown = shown
             self.callChanged.emit(shown)
 
+    def _resume(self, call: _Call, source: str | None, direction: str | None) -> None:
+        self._coordinator.resume(call.request(source, direction))
+
+    def _agent_in_call(self) -> bool:
+        """The agent is talking to the caller on screen."""
+        return self._shown is not None and self._shown.state == "answered"
+
+    def _call_the_agent_is_on(self, besides: _Call) -> _Call | None:
+        """The call answered here last that has not ended (None: none)."""
+        live = [c for c in self._calls.values() if c.state == "answered" and c.rang
+                and not c.elsewhere and c is not besides]
+        return max(live, key=lambda c: c.answered_at or 0.0, default=None)
+
     def _is_shown(self, call_id: str | None) -> bool:
         return call_id is not None and self._shown is not None \
             and self._shown.call_id == call_id
@@ -299,6 +405,18 @@ class CallTracker(QObject):
         ``ended`` name the call only: the call actions fill in the rest from here."""
         call = self._calls.get(call_id) if call_id else None
         return call.request(source=None) if call is not None else None
+
+
+def waiting_message(request: PopRequest) -> str:
+    """What the status bar and the tray say of a call ringing during another."""
+    caller = WITHHELD_LABEL if request.number is None else format_number(request.number)
+    line = f" ({request.line})" if request.line else ""
+    return f"Another call is ringing: {caller}{line}"
+
+
+def _history_key(request: PopRequest) -> str | None:
+    """The history's key of a withheld caller's call (None: the number is the key)."""
+    return withheld_key(request.call_id) if request.number is None else None
 
 
 def _request_of(event: CallEvent) -> PopRequest:
