@@ -18,13 +18,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from PySide6.QtWidgets import QApplication
 
 from app.api.client import DeepCallClient
 from app.services.account import ACCOUNT_SETTINGS, Account
 from app.services.call_actions import CallActions
-from app.services.call_tracker import CallTracker
+from app.services.call_tracker import CallTracker, waiting_message
 from app.services.contact_edits import ContactEdits
 from app.services.counters_poller import CountersPoller
 from app.services.credentials import CredentialOverrides
@@ -50,6 +51,9 @@ from app.ui.outbox_status import OutboxStatus
 from app.ui.presenter import WindowPresenter
 from app.ui.screenshot_hook import ScreenshotHook
 from app.ui.tray import Tray
+
+# How long the status bar says a call is waiting (it may ring that long, then end or wait on).
+ANNOUNCEMENT_MS: Final = 30_000
 
 
 @dataclass
@@ -199,6 +203,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     # The shown call in the header; its end starts the wrap-up (the window may go back).
     calls.callChanged.connect(window.show_call)
     calls.callEnded.connect(window.wrap_up.call_ended)
+    # A call ringing while the agent is in another is said, never shown over their call.
+    calls.callWaiting.connect(lambda request: _announce(session, waiting_message(request)))
     session.actions = actions = CallActions(settings, coordinator, calls)
     calls.eventHandled.connect(actions.on_event)
     window.caller_page.use(actions)
@@ -245,6 +251,11 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     if app is not None and sys.platform == "darwin":
         url_open.install(app)
     return session
+
+
+def _announce(session: AppSession, message: str) -> None:
+    session.window.statusBar().showMessage(message, ANNOUNCEMENT_MS)
+    session.tray.notify("Screen-Pop", message)
 
 
 def _wire_history_and_outbox_status(session: AppSession) -> None:

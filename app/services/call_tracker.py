@@ -172,7 +172,7 @@ class CallTracker(QObject):
         if early.state == "ended":
             early.number, early.rang = request.number, True
             early.line, early.from_agent = early.line or request.line, request.from_agent
-            self._history.record(request, key=_history_key(request), status=NOT_SHOWN)
+            _record_unshown(self._history, request, NOT_SHOWN)
             self._history.set_call_state(early.call_id, "ended", early.line)
             log_event(log, "call_rang_after_it_ended", call_id=early.call_id,
                       source=request.source)
@@ -187,7 +187,7 @@ class CallTracker(QObject):
     def _wait(self, call: _Call, request: PopRequest) -> None:
         """``call`` rings while the agent is in another: announced and kept in the history,
         the window stays on the call the agent is on."""
-        self._history.record(request, key=_history_key(request), status=WAITING)
+        _record_unshown(self._history, request, WAITING)
         log_event(log, "call_waiting", call_id=call.call_id, source=request.source)
         self.callWaiting.emit(request)
 
@@ -285,7 +285,7 @@ class CallTracker(QObject):
         request = call.request(event.source, event.direction)
         if self._agent_in_call():
             call.elsewhere = True
-            self._history.record(request, key=_history_key(request), status=NOT_SHOWN)
+            _record_unshown(self._history, request, NOT_SHOWN)
             log_event(log, "call_not_shown", call_id=call.call_id, reason="a live call on screen")
         else:
             self._pop(request)
@@ -414,9 +414,13 @@ def waiting_message(request: PopRequest) -> str:
     return f"Another call is ringing: {caller}{line}"
 
 
-def _history_key(request: PopRequest) -> str | None:
-    """The history's key of a withheld caller's call (None: the number is the key)."""
-    return withheld_key(request.call_id) if request.number is None else None
+def _record_unshown(history: PopHistory, request: PopRequest, status: str) -> None:
+    """A call kept in the history without being shown (``status``); a withheld caller's
+    row stays "withheld" under the key of its call (what the history panel shows as such)."""
+    if request.number is None:
+        history.record(request, key=withheld_key(request.call_id), status=WITHHELD)
+    else:
+        history.record(request, status=status)
 
 
 def _request_of(event: CallEvent) -> PopRequest:

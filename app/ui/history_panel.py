@@ -39,7 +39,7 @@ from app.core.contact_view import format_number
 from app.core.pop_request import PopRequest
 from app.core.screen_text import one_line
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import LEFT, REOPENED, PopHistory
+from app.services.pop_history import LEFT, REOPENED, WAITING, PopHistory
 from app.services.store import PendingMarks, PopRecord
 from app.ui.confirm import confirm
 from app.ui.plain_text import plain_label, plain_tooltip
@@ -53,7 +53,7 @@ PENDING_COLUMN = COLUMNS.index("Pending")
 NAME_COLUMN = COLUMNS.index("Name")
 STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
                 "superseded": "Next call came first", "cancelled": "App closed first",
-                LEFT: "You opened another caller"}
+                LEFT: "You opened another caller", WAITING: "Rang during your call"}
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 # The list follows the pops and the outbox at most this often, and never while a lookup is
 # on its way: rebuilding 500 rows costs tens of milliseconds the pop must not wait for.

@@ -404,6 +404,9 @@ def test_a_call_ringing_during_a_live_call_waits_and_never_takes_the_window(
             assert calls.ended == []
             assert calls.state()["call_id"] == "c1"
             assert calls.history()[0][3] == "ended"
+            # A withheld caller waits too; their row is a withheld caller's (never a lookup).
+            assert not await calls.ring(None, "w2")
+            assert calls.history()[0] == (None, "w2", "withheld", "ringing", None)
             # Another waits; c1 ends (its wrap-up starts); the agent answers the waiting call.
             assert not await calls.ring(UNKNOWN, "c3")
             await calls.event("ended", "c1")
@@ -415,10 +418,10 @@ def test_a_call_ringing_during_a_live_call_waits_and_never_takes_the_window(
             # During c3, the agent pops a number themselves: it pops.
             assert await calls.ring(PLAIN)
             assert calls.state()["number"] == PLAIN
-            assert len(waiting) == 2
+            assert len(waiting) == 3
             assert [(kind, shown) for kind, _, shown in calls.handled] == [
                 ("ringing", True), ("answered", True), ("ringing", False), ("ended", False),
-                ("ringing", False), ("ended", True), ("answered", True), ("ringing", True)]
+                ("ringing", False), ("ringing", False), ("ended", True), ("answered", True), ("ringing", True)]
 
     run_async(scenario())
 

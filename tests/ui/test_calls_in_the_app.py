@@ -59,3 +59,34 @@ def test_a_withheld_caller_without_a_call_id_keeps_the_note_and_says_why(
     assert not notes.send_button.isEnabled()
     assert stack.store.outbox_items() == []
     assert sandbox.requests() == []  # nothing looked up, nothing sent
+
+
+def test_a_call_ringing_during_the_agents_call_is_announced_not_shown(
+        make_stack: StackFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    """Review 11 (calls), 2: in c1, the socket's ringing of c2 leaves the window on c1; the
+    status bar and the history panel say c2 rang."""
+    stack = make_stack()
+    server = stack.session.server
+    other = "+919988776655"
+
+    async def scenario() -> None:
+        server.popRequested.emit(PopRequest(KNOWN, "c1", source="softphone"))
+        await wait_until(lambda: stack.window.status == "found")
+        server.callEventReceived.emit(CallEvent("answered", "c1"))
+        await quiesce()
+        server.popRequested.emit(PopRequest(other, "c2", source="softphone", line="Sales IN"))
+        await quiesce()
+
+    run_async(scenario())
+    state = stack.state()
+    assert (state["number"], state["call_id"], state["call_state"]) == (
+        KNOWN, "c1", "answered")
+    assert stack.window.statusBar().currentMessage() == (
+        "Another call is ringing: +91 99887 76655 (Sales IN)")
+    controller = stack.session.history_ui
+    assert controller.show_action is not None
+    controller.show_action.trigger()
+    panel = controller.panel
+    run_async(wait_until(lambda: panel.list.topLevelItemCount() == 2, 5))
+    assert (panel.list.topLevelItem(0).text(1), panel.list.topLevelItem(0).text(2)) == (
+        "+91 99887 76655", "Rang during your call")
