@@ -421,7 +421,8 @@ def test_a_call_ringing_during_a_live_call_waits_and_never_takes_the_window(
             assert len(waiting) == 3
             assert [(kind, shown) for kind, _, shown in calls.handled] == [
                 ("ringing", True), ("answered", True), ("ringing", False), ("ended", False),
-                ("ringing", False), ("ringing", False), ("ended", True), ("answered", True), ("ringing", True)]
+                ("ringing", False), ("ringing", False), ("ended", True), ("answered", True),
+                ("ringing", True)]
 
     run_async(scenario())
 
