@@ -4,10 +4,11 @@ A softphone's hooks run this on each step of a call, so the window follows the c
 pops the caller (as ``screenpop pop``), ``answered`` and ``ended`` update the call shown,
 ``transferred`` pops the ORIGINAL caller (``--number``) with the agent it came from.
 
-Exit codes as ``screenpop pop``: 0 delivered; 2 invalid number or usage; 1 the app refused
-the request; 5 the app did not answer, or is not running for ``answered``/``ended`` (an event
-for a call nobody popped needs no window, so those never start the app); 6 the app it
-started exited at once.
+Exit codes as ``screenpop pop``: 0 delivered (an unreadable ``--number`` on
+``answered``/``ended`` is dropped, said on stderr: the call id names the call); 2 invalid
+number or usage; 1 the app refused the request; 5 the app did not answer, or is not running
+for ``answered``/``ended`` (an event for a call nobody popped needs no window, so those never
+start the app); 6 the app it started exited at once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from app.commands.pop import (
     report,
     shown_caller,
 )
+from app.core.caller_id import is_withheld
 from app.core.pop_request import CALL_EVENTS, DIRECTIONS, CallEvent, PopRequest, event_line
 from app.core.profile import check_no_file_in_the_way
 
@@ -60,8 +62,10 @@ def main(argv: list[str]) -> int:
         parser.error(f"{args.event} needs --number (the caller's number, or anonymous)")
     profile_dir = chosen_profile_dir(args)
     check_no_file_in_the_way(profile_dir)
-    e164 = None if args.number is None else checked_caller(args.number, profile_dir, args,
-                                                            "event")
+    # answered/ended name their call by its id: an unreadable number there is dropped.
+    e164 = None if args.number is None else checked_caller(
+        args.number, profile_dir, args, "event", optional=args.event not in NEEDS_NUMBER)
+    withheld = args.number is not None and is_withheld(args.number)
     details = labels(args, "event")
     if isinstance(e164, int) or isinstance(details, int):
         return EXIT_INVALID
@@ -73,8 +77,8 @@ def main(argv: list[str]) -> int:
     call_id = details.pop("call_id")
     if call_id is None:
         parser.error("--call-id must not be empty")
-    event = CallEvent(args.event, call_id, number=e164, withheld=args.number is not None
-                      and e164 is None, direction=args.direction, **details)
+    event = CallEvent(args.event, call_id, number=e164, withheld=withheld,
+                      direction=args.direction, **details)
     delivered = deliver(args, profile_dir, event_line(event), command="event",
                         may_start=args.event in NEEDS_NUMBER,
                         not_running="" if args.event in NEEDS_NUMBER
@@ -82,7 +86,7 @@ def main(argv: list[str]) -> int:
     if isinstance(delivered, int):
         return delivered
     reply, _started = delivered
-    caller = f" · {shown_caller(e164)}" if args.number is not None else ""
+    caller = f" · {shown_caller(e164)}" if e164 is not None or withheld else ""
     return report(reply, f"{args.event} (call {call_id}){caller}", "event")
 
 

@@ -250,13 +250,18 @@ def checked_text(value: str | None, option: str, limit: int, *, shorten: bool = 
 
 
 def checked_caller(raw: str, profile_dir: Path, args: argparse.Namespace,
-                   command: str = "pop") -> str | int | None:
+                   command: str = "pop", *, optional: bool = False) -> str | int | None:
     """The caller's E.164 number, None for a withheld caller id, or EXIT_INVALID once the
-    reason is printed (a typo never reaches the app, and the softphone's log says why)."""
+    reason is printed (a typo never reaches the app, and the softphone's log says why).
+    ``optional``: a number the request can do without is dropped instead (None, said)."""
     if is_withheld(raw):
         return None
     region = args.region or profile_region(profile_dir, command)
     e164 = normalise(raw, region)
+    if e164 is None and optional:
+        print_stderr(f"screenpop {command}: the caller id given is not a phone number; "
+                     "sent without it (the call id names the call).")
+        return None
     if e164 is None:
         print_stderr(f"screenpop {command}: {raw!r} is not a valid phone number "
                      f"(numbers without a country code are read as {region.upper()}).")

@@ -21,11 +21,14 @@ README.md, "Connect your softphone" documents this for softphone integrators.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from app.core.caller_id import is_withheld
 from app.core.phone import DEFAULT_REGION, normalise, strip_uri
+
+log = logging.getLogger(__name__)
 
 MAX_LINE_BYTES = 4096
 MAX_CALL_ID = 128
@@ -170,7 +173,20 @@ def _parse_object(obj: dict[str, Any], default_region: str) -> Message:
     # answered/ended may name the caller; a null there names nobody (a transfer's null is
     # a caller without a number, as in a pop).
     named = "number" in obj and (obj["number"] is not None or event == "transferred")
-    number = _caller(obj["number"], default_region) if named else None
+    number = None
+    if named and event == "transferred":
+        number = _caller(obj["number"], default_region)
+    elif named:
+        # Optional here, and the call id names the call: a caller id that is no number (a
+        # carrier's "Private Number") must not cost the call its answered or its end.
+        try:
+            number = _caller(obj["number"], default_region)
+        except ProtocolError:
+            if not isinstance(obj["number"], str):
+                raise  # not a caller id at all: the client is broken, not the caller id
+            log.warning("call %s: the %s event's caller id is no phone number; ignored",
+                        call_id, event)
+            named = False
     return CallEvent(event, call_id, number=number, withheld=named and number is None, **details)
 
 

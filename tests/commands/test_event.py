@@ -110,7 +110,9 @@ def test_hostile_labels_arrive_as_one_value_each(running: LineProcess, tmp_path:
     (["answered"], "--call-id"),
     (["ended", "--call-id", "  "], "--call-id must not be empty"),
     (["hangup", "--call-id", "c"], "invalid choice"),
-    (["answered", "--call-id", "c", "--number", "12345"], "is not a valid phone number"),
+    (["ringing", "--call-id", "c", "--number", "12345"], "is not a valid phone number"),
+    (["transferred", "--call-id", "c", "--number", "Private Number"],
+     "is not a valid phone number"),
     (["answered", "--call-id", "c\x07"], "--call-id must be printable text"),
     (["answered", "--call-id", "c" * 200], "--call-id must be at most 128 characters"),
     (["ringing", "--call-id", "c", "--number", "8302390884", "--line", "Sales\nIN"],
@@ -125,6 +127,22 @@ def test_bad_events_exit_2_with_a_plain_message(running: LineProcess, tmp_path: 
     assert result.stdout == ""
     assert forward(tmp_path, "state") is not None  # the app is still there, and got nothing
     assert running.lines.empty()
+
+
+@pytest.mark.parametrize("kind", ["answered", "ended"])
+def test_an_unreadable_number_on_answered_or_ended_is_dropped_and_the_event_sent(
+        running: LineProcess, tmp_path: Path, kind: str) -> None:
+    """Review 11 (calls), 6: a softphone passes its display string ("Private Number"); the
+    call id names the call, so the event still arrives (without the number), exit 0."""
+    result = screenpop("event", kind, "--call-id", "c-1", "--number", "Private Number",
+                       "--profile", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Screen-Pop: {kind} (call c-1)\n"
+    assert result.stderr == ("screenpop event: the caller id given is not a phone number; "
+                             "sent without it (the call id names the call).\n")
+    event = json.loads(running.expect("EVENT "))
+    assert (event["event"], event["call_id"], event["number"], event["withheld"]) == (
+        kind, "c-1", None, False)
 
 
 @pytest.mark.parametrize("kind", ["answered", "ended"])

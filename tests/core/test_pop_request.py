@@ -156,7 +156,7 @@ def test_transferred_names_the_original_caller_and_the_agent() -> None:
     ({"event": "hangup", "callId": "c"}, '"event" must be'),
     ({"event": 3, "callId": "c"}, '"event" must be'),
     ({"event": ["ended"], "callId": "c"}, '"event" must be'),
-    ({"event": "answered", "callId": "c", "number": "12345"}, "not a valid phone number"),
+    ({"event": "transferred", "callId": "c", "number": "12345"}, "not a valid phone number"),
     ({"event": "answered", "callId": "c", "number": 918302390884}, "must be a string"),
     ({"number": E164, "line": "x" * (MAX_LINE_NAME + 1)}, '"line" is longer than'),
     ({"number": E164, "line": "Sales\nIN"}, '"line" contains control characters'),
@@ -225,3 +225,23 @@ def test_a_real_number_always_pops_as_that_number(raw: str, wrap: str) -> None:
         for line in (wrap.format(raw).encode(), json.dumps({"number": wrap.format(raw)}).encode()):
             message = parse_line(line)
             assert message == PopRequest(e164)
+
+
+@pytest.mark.parametrize("kind", ["answered", "ended"])
+@pytest.mark.parametrize("caller", ["Private Number", "Unknown Caller", "Withheld Number",
+                                    "12345"])
+def test_an_unreadable_number_on_answered_or_ended_is_ignored_not_refused(
+        kind: str, caller: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Review 11 (calls), 6: optional there, and the call id names the call: the event
+    still moves the call along (a refusal would leave it "In call" for ever)."""
+    line = json.dumps({"event": kind, "callId": "c1", "number": caller}).encode()
+    assert parse_line(line) == CallEvent(kind, "c1")  # type: ignore[arg-type]
+    assert "no phone number; ignored" in caplog.text
+    assert caller not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["ringing", "transferred"])
+def test_an_unreadable_number_on_ringing_or_transferred_is_still_refused(kind: str) -> None:
+    line = json.dumps({"event": kind, "callId": "c1", "number": "Private Number"}).encode()
+    with pytest.raises(ProtocolError, match="not a valid phone number"):
+        parse_line(line)
