@@ -13,6 +13,7 @@ from app.core.caller_id import (
     withheld_key,
 )
 from app.core.phone import normalise
+from tests.core.real_numbers import international_numbers, national_numbers
 
 
 @pytest.mark.parametrize("raw", [
@@ -56,10 +57,17 @@ def test_a_withheld_spelling_never_normalises_to_a_number(raw: str) -> None:
     assert normalise(raw) is None
 
 
-@given(st.text(alphabet="0123456789 +-()", max_size=20))
-def test_a_real_number_is_never_withheld(raw: str) -> None:
-    if normalise(raw) is not None:
-        assert not is_withheld(raw)
+@given(international_numbers())
+def test_a_real_number_is_never_withheld(written: tuple[str, str]) -> None:
+    raw, e164 = written
+    assert normalise(raw) == e164
+    assert not is_withheld(raw)
+
+
+@given(national_numbers())
+def test_a_real_number_dialled_nationally_is_never_withheld(written: tuple[str, str]) -> None:
+    raw, _region = written
+    assert not is_withheld(raw)
 
 
 @given(st.sampled_from(["+918302390884", "+14155552671", "+442079460958"]),
