@@ -313,17 +313,19 @@ def test_the_real_app_follows_a_call_over_the_socket(app_env: dict[str, str],
         assert (state["call_id"], state["call_state"], state["line"]) == (
             "s2", "ringing", "Support")
 
-        # Events for calls that are not on screen: a late answered of the call that ended, and
-        # an answered for a call nobody saw ring while s2 still rings. The app takes them, the
-        # window stays on s2.
+        # Events for calls that are not on screen: a late answered of the call that ended
+        # never revives it; once the agent is on s2, an answered for a call nobody saw ring
+        # (a colleague's, a second line) is history only. The window stays on s2.
         replies = over_the_socket(
             app_env, profile, {"event": "answered", "callId": "s1"},
+            {"event": "answered", "callId": "s2"},
             {"event": "answered", "callId": "s3", "number": plain, "line": "Sales IN"})
         assert replies == [{"ok": True, "event": "answered", "callId": "s1"},
+                           {"ok": True, "event": "answered", "callId": "s2"},
                            {"ok": True, "event": "answered", "callId": "s3"}]
         state = app_state(app_env, profile) or {}
         assert (state.get("number"), state.get("call_id"), state.get("call_state"),
-                state.get("line")) == (lead, "s2", "ringing", "Support")
+                state.get("line")) == (lead, "s2", "answered", "Support")
         assert [row["call_state"] for row in history_of(state, "s1")] == ["ended"]
         assert [row["number"] for row in history_of(state, "s3")] == [plain]
 
@@ -334,5 +336,5 @@ def test_the_real_app_follows_a_call_over_the_socket(app_env: dict[str, str],
             {"ok": True, "number": lead}]
         state = app_state(app_env, profile) or {}
         assert (state.get("number"), state.get("call_id"), state.get("call_state"),
-                len(state.get("history", []))) == (lead, "s2", "ringing", calls)
+                len(state.get("history", []))) == (lead, "s2", "answered", calls)
         assert app.poll() is None

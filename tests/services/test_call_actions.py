@@ -187,11 +187,12 @@ def test_the_page_opens_by_itself_for_the_shown_call_once_per_call(
             tracker.pop(PopRequest(KNOWN, "c&1", line="Sales IN", source="test"))
             tracker.pop(PopRequest(KNOWN, "c&1", source="test"))  # rang again
             assert opened == []  # "answered" was chosen
-            # Another call's answer never opens a page over the shown caller.
-            tracker.handle_event(CallEvent("answered", "c2", UNKNOWN))
             # The softphone's answered names the call only: the caller is the shown one.
             for _ in range(2):
                 tracker.handle_event(CallEvent("answered", "c&1"))
+            # Another call answered while the agent is on this one (a colleague's, a second
+            # line) never opens a page over the shown caller.
+            tracker.handle_event(CallEvent("answered", "c2", UNKNOWN))
             actions.open_url_for_shown()  # the button: the same page
             return opened
 
