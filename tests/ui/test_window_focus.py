@@ -5,6 +5,7 @@ each platform's rules, records what it was asked to do."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,18 @@ from pytestqt.qtbot import QtBot
 
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER
 from app.services.settings import Settings
+from app.ui.macos_activation import activate_this_app
 from app.ui.main_window import MainWindow
-from app.ui.window_focus import BringForward, Platform, plan_bring_forward, window_platform
+from app.ui.tray import Tray
+from app.ui.window_focus import (
+    MACOS_RAISE_VARIABLE,
+    BringForward,
+    Platform,
+    apply_plan,
+    plan_bring_forward,
+    quiet_macos_raise,
+    window_platform,
+)
 from tests.ui.conftest import RunAsync, StackFactory
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
@@ -60,10 +71,64 @@ def test_windows_and_macos_alert_beside_show_and_raise_without_activation(
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_tray_only_leaves_the_window_alone_but_the_agent_can_still_ask_for_it(
         platform: Platform) -> None:
-    assert plan_bring_forward(platform, False, "tray_only", True, False) == BringForward()
-    asked = plan_bring_forward(platform, True, "tray_only", True, False)
+    for takes_focus in (False, True):  # "Pops take the keyboard focus" changes nothing here
+        assert plan_bring_forward(platform, takes_focus, "tray_only", True, False) == \
+            BringForward()
+        assert plan_bring_forward(platform, takes_focus, "tray_only", False, True) == \
+            BringForward()
+    asked = plan_bring_forward(platform, False, "tray_only", True, False, agent_asked=True)
     assert asked.activate
     assert asked.show
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize("behaviour", ["raise", "raise_on_top"])
+def test_only_the_agents_request_or_the_setting_activates_the_app_on_macos(
+        platform: Platform, behaviour: str) -> None:
+    """With QT_MAC_SET_RAISE_PROCESS=0 a raise no longer brings the app forward on macOS:
+    what activates the window activates the app too; a quiet pop never does."""
+    for hidden, minimized in ((True, False), (False, False), (False, True)):
+        quiet = plan_bring_forward(platform, False, behaviour, hidden, minimized)
+        assert not quiet.activate_app
+        for plan in (plan_bring_forward(platform, True, behaviour, hidden, minimized),
+                     plan_bring_forward(platform, False, behaviour, hidden, minimized,
+                                        agent_asked=True)):
+            assert plan.activate
+            assert plan.activate_app == (platform == "macos")
+
+
+def test_the_plan_activates_the_app_before_the_window(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    window = MainWindow(Settings(tmp_path))
+    qtbot.addWidget(window)
+    calls: list[str] = []
+    monkeypatch.setattr(window, "activateWindow", lambda: calls.append("window"))
+    apply_plan(window, plan_bring_forward("macos", False, "raise", True, False,
+                                          agent_asked=True),
+               activate_app=lambda: calls.append("app"))
+    assert calls == ["app", "window"]
+    calls.clear()
+    apply_plan(window, plan_bring_forward("macos", False, "raise", False, False),
+               activate_app=lambda: calls.append("app"))
+    assert calls == []
+
+
+def test_macos_raise_is_kept_from_activating_the_app_before_qt_starts() -> None:
+    environ: dict[str, str] = {}
+    quiet_macos_raise("darwin", environ)
+    assert environ == {MACOS_RAISE_VARIABLE: "0"}
+    chosen = {MACOS_RAISE_VARIABLE: "1"}  # someone set it on purpose: theirs
+    quiet_macos_raise("darwin", chosen)
+    assert chosen == {MACOS_RAISE_VARIABLE: "1"}
+    for other in ("linux", "win32"):
+        elsewhere: dict[str, str] = {}
+        quiet_macos_raise(other, elsewhere)
+        assert elsewhere == {}
+
+
+def test_activating_this_app_does_nothing_off_macos(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert activate_this_app() is False
 
 
 def test_the_platform_comes_from_the_qt_plugin() -> None:
@@ -116,3 +181,23 @@ def test_a_pop_through_the_app_takes_the_keys_only_with_the_setting(
 
     run_async(scenario())
     assert recorder.calls == ["activate"]
+
+
+def test_a_tray_only_pop_leaves_the_window_alone_even_when_pops_take_the_focus(
+        make_stack: StackFactory, run_async: RunAsync, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack = make_stack()
+    stack.settings.set_value("pop_behaviour", "tray_only")
+    stack.settings.set_value("pop_takes_focus", True)
+    monkeypatch.setattr(Tray, "available", lambda _self: True)  # offscreen Qt has no tray
+    window = stack.window
+    window.platform = "x11"
+    window.showMinimized()
+    recorder = Recorder(window, monkeypatch)
+
+    async def scenario() -> None:
+        assert stack.pop(KNOWN)
+        await stack.shown(KNOWN)
+
+    run_async(scenario())
+    assert recorder.calls == [], "a tray_only pop activated the window"
+    assert window.isMinimized(), "a tray_only pop restored the window"
