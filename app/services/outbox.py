@@ -105,6 +105,10 @@ class Outbox(OutboxSignals):
         return [(item.kind, save.contactinfo) for item in self._store.outbox_items(number=number)
                 if item.kind in SAVE_KINDS and (save := Save.of(item)) is not None]
 
+    def holds_writes_for(self, number: str) -> bool:
+        """A save or note of ``number`` is still here: queued, being sent, or held."""
+        return any(item.kind in SENDABLE_KINDS for item in self._store.outbox_items(number=number))
+
     def held_items(self) -> list[OutboxItem]:
         return [item for item in self._store.outbox_items() if item.held]
 

@@ -83,6 +83,10 @@ class WindowPresenter(QObject):
         account.waiting.connect(self._on_account_waiting)
         account.settled.connect(self._on_account_settled)
         window.retry_requested.connect(coordinator.retry)
+        # A save or note of the shown caller still in the outbox is wrap-up work unfinished:
+        # a refusal must come back to a window the agent can see.
+        window.wrap_up.add_busy_check(self._outbox_holds_shown_callers_writes)
+        outbox.countsChanged.connect(window.wrap_up.check_again)
         window.note_send_requested.connect(self._on_send_note)
         self._draft_timer = QTimer(self)
         self._draft_timer.setSingleShot(True)
@@ -146,6 +150,9 @@ class WindowPresenter(QObject):
         self.draftsWritten.emit(number)
 
     def _on_pop_received(self, number: str, formatted: str, call_id: object) -> None:
+        # First: emptying the form and the note box below must not finish the previous
+        # call's wrap-up (and send the window away under the new caller).
+        self.window.pop_arriving()
         self._box_note = None  # the box is reset for this caller
         withheld = is_withheld_key(number)  # the services' key of a withheld call, no number
         if withheld:
@@ -417,6 +424,19 @@ class WindowPresenter(QObject):
             log.exception("could not keep the note in the local outbox")
             self.window.note_failed("The note could not be saved on this computer, so it was "
                                     "not sent. Your text is still here.")
+
+    def _outbox_holds_shown_callers_writes(self) -> bool:
+        current = self.coordinator.current
+        if current is None:
+            return False
+        return self._read_outbox(lambda: self.outbox.holds_writes_for(current.number))
+
+    def _read_outbox(self, read: Callable[[], bool]) -> bool:
+        try:
+            return read()
+        except Exception:  # a broken store: better the window stays than a refusal unseen
+            log.exception("could not read the outbox for the wrap-up")
+            return True
 
     def _is_shown(self, number: str) -> bool:
         current = self.coordinator.current
