@@ -20,6 +20,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,6 +140,13 @@ def _show_start_failure() -> int:
     return EXIT_OK
 
 
+def prepare_qt_environment(environ: MutableMapping[str, str] | None = None) -> None:
+    """What Qt reads from the environment, set before any QApplication exists."""
+    from app.ui.window_focus import quiet_macos_raise
+
+    quiet_macos_raise(sys.platform, os.environ if environ is None else environ)
+
+
 def _profile_unusable(exc: ProfileUnusable) -> int:
     print_stderr(f"screenpop: {exc}.")
     _tell_the_desktop(f"Screen-Pop cannot start: {exc}.")
@@ -148,6 +156,7 @@ def _profile_unusable(exc: ProfileUnusable) -> int:
 def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    prepare_qt_environment()
     if args.start_failure_window:
         return _show_start_failure()
     if args.brand:

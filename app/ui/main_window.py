@@ -47,7 +47,7 @@ from app.ui.notes_box import NotesBox
 from app.ui.plain_text import set_wrapped_text
 from app.ui.recent_calls import LOADING_CALLS, RecentCallsList
 from app.ui.resources import icon
-from app.ui.window_focus import apply_plan, plan_bring_forward, window_platform
+from app.ui.window_focus import BringForward, apply_plan, plan_bring_forward, window_platform
 from app.ui.wrap_up import WrapUpReturn
 
 POP_BEHAVIOURS = ("raise", "raise_on_top", "tray_only")
@@ -390,19 +390,26 @@ class MainWindow(QMainWindow):
     def show_and_raise(self) -> None:
         """The tray's "Show", the ``show`` command and a second start: the agent asked for
         the window, so it takes the keys."""
-        self.bring_forward("raise", takes_focus=True)
+        self.bring_forward("raise", takes_focus=True, agent_asked=True)
+
+    def pop_arriving(self) -> None:
+        """A new call, before anything of it is shown: the previous call's wrap-up ends
+        here, so emptying the form for the new caller cannot send the window back."""
+        self.wrap_up.remember_place()
 
     def pop_forward(self, behaviour: str, takes_focus: bool) -> None:
-        """A pop: where the window is now is where it goes back after the call (wrap-up),
-        then to the front."""
-        self.wrap_up.remember_place()
-        self.bring_forward(behaviour, takes_focus)
+        """A pop (after ``pop_arriving``): to the front as ``behaviour`` says."""
+        plan = self.bring_forward(behaviour, takes_focus)
+        self.wrap_up.popped(plan.show or plan.restore or plan.activate)
 
-    def bring_forward(self, behaviour: str, takes_focus: bool = False) -> None:
+    def bring_forward(self, behaviour: str, takes_focus: bool = False,
+                      agent_asked: bool = False) -> BringForward:
         """A pop (``takes_focus``: the ``pop_takes_focus`` setting) or the agent's request:
         to the front, with or without the keyboard focus (``app.ui.window_focus``)."""
-        apply_plan(self, plan_bring_forward(self.platform, takes_focus, behaviour,
-                                            self.isHidden(), self.isMinimized()))
+        plan = plan_bring_forward(self.platform, takes_focus, behaviour, self.isHidden(),
+                                  self.isMinimized(), agent_asked=agent_asked)
+        apply_plan(self, plan)
+        return plan
 
     # --- geometry per screen setup ------------------------------------------------------
     def _restore_geometry(self) -> None:

@@ -15,11 +15,15 @@ window. Per platform, not activating takes different things:
   button flashes (``QApplication.alert``) beside the show-and-raise without activation.
 - macOS: activating the window activates the whole app and takes the keys from the agent's
   app; the window is ordered front without that, and the Dock icon bounces (``alert``).
+  Qt's Cocoa ``raise()`` activates the app too unless ``QT_MAC_SET_RAISE_PROCESS=0``, which
+  the bootstrap sets (``quiet_macos_raise``); so the agent's own request activates the app
+  itself (``activate_app``: ``macos_activation``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,11 +31,23 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
+from app.ui.macos_activation import activate_this_app
+
 log = logging.getLogger(__name__)
 
 Platform = Literal["windows", "macos", "x11", "wayland", "other"]
 # A platform where the only way to tell the agent without taking the keys is an alert.
 ALERTING_PLATFORMS: tuple[Platform, ...] = ("windows", "macos")
+# Read once by Qt's Cocoa plugin, at the first raise: "0" keeps raise() from activating the app.
+MACOS_RAISE_VARIABLE = "QT_MAC_SET_RAISE_PROCESS"
+
+
+def quiet_macos_raise(platform: str, environ: MutableMapping[str, str]) -> None:
+    """Before the QApplication exists, on macOS (``sys.platform`` "darwin"): a pop's
+    ``raise_()`` orders the window front without taking the keys from the agent's app.
+    A value someone set on purpose stays."""
+    if platform == "darwin":
+        environ.setdefault(MACOS_RAISE_VARIABLE, "0")
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,8 @@ class BringForward:
     activate: bool = False  # takes the keyboard focus
     alert: bool = False  # flash the taskbar button / bounce the Dock icon
     on_top: bool | None = None  # set or clear "stay on top"; None: leave it
+    # macOS: activating the window no longer brings the app forward (see the module doc)
+    activate_app: bool = False
 
 
 def window_platform(name: str | None = None) -> Platform:
@@ -62,16 +80,19 @@ def window_platform(name: str | None = None) -> Platform:
 
 
 def plan_bring_forward(platform: Platform, takes_focus: bool, behaviour: str,
-                       hidden: bool, minimized: bool) -> BringForward:
+                       hidden: bool, minimized: bool, *,
+                       agent_asked: bool = False) -> BringForward:
     """What a pop (``takes_focus`` from the setting) or the agent's own request
-    (``takes_focus=True``) does to the window under ``behaviour`` (raise, raise_on_top,
-    tray_only)."""
-    if behaviour == "tray_only" and not takes_focus:
-        return BringForward()  # the tray notification does the telling
+    (``agent_asked``: the window with the keys, whatever ``takes_focus`` says) does to the
+    window under ``behaviour`` (raise, raise_on_top, tray_only)."""
+    if behaviour == "tray_only" and not agent_asked:
+        # The tray notification does the telling, also with "pops take the focus": the
+        # agent chose a pop that leaves the window where it is.
+        return BringForward()
     on_top = behaviour == "raise_on_top"
-    if takes_focus:
+    if takes_focus or agent_asked:
         return BringForward(show=True, restore=minimized, raise_window=True, activate=True,
-                            on_top=on_top)
+                            on_top=on_top, activate_app=platform == "macos")
     if minimized and platform not in ALERTING_PLATFORMS:
         # X11 and Wayland window managers take a minimized window coming back as "activate
         # it" (openbox focuses it whatever the window asks): it stays minimized and asks for
@@ -93,7 +114,8 @@ def show_without_activating(window: QWidget, on: bool) -> None:
         handle.setProperty("_q_showWithoutActivating", on)
 
 
-def apply_plan(window: QWidget, plan: BringForward) -> None:
+def apply_plan(window: QWidget, plan: BringForward,
+               activate_app: Callable[[], object] = activate_this_app) -> None:
     """Do ``plan`` to ``window``, in the order the window systems need."""
     log.info("bringing the window forward: %s", plan)
     if plan.on_top is not None and \
@@ -111,7 +133,22 @@ def apply_plan(window: QWidget, plan: BringForward) -> None:
         window.show()
     if plan.raise_window:
         window.raise_()
+    if plan.activate_app:
+        activate_app()  # before the window: the key window of an inactive app gets no keys
     if plan.activate:
         window.activateWindow()
     if plan.alert:
         QApplication.alert(window)
+
+
+def lower_without_the_keys(window: QWidget) -> None:
+    """Behind the agent's other windows, leaving them the keys: on top is cleared (which
+    re-maps the window) with the window marked "do not focus", so the window manager gives
+    the keys to what is now in front, not to the window it is about to lower."""
+    window.lower()
+    if window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint:
+        show_without_activating(window, True)
+        window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, False)
+        show_without_activating(window, True)  # the flag change may re-create the handle
+        window.show()  # changing a flag hides the window
+        window.lower()
