@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.ui.window_focus import lower_without_the_keys
@@ -49,6 +50,9 @@ def put_back(window: QWidget, place: Place) -> None:
         window.showMinimized()
     elif place == "behind":
         lower_without_the_keys(window)
+    # Out to the window system now: nothing else may happen on screen for a while, and on
+    # X11 a lone lower request would sit in the connection's buffer until something does.
+    QGuiApplication.sync()
 
 
 class WrapUpReturn(QObject):
