@@ -87,9 +87,11 @@ class RealApp:
 
 
 @contextlib.contextmanager
-def real_app(profile: Path, env: dict[str, str], log: Path) -> Iterator[RealApp]:
+def real_app(profile: Path, env: dict[str, str], log: Path,
+             start: tuple[str, ...] = ("-m", "app")) -> Iterator[RealApp]:
+    """``start``: what Python runs (another launcher of the same app, for instance)."""
     with log.open("ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "app", "--profile", str(profile)],
+        process = subprocess.Popen([sys.executable, *start, "--profile", str(profile)],
                                    cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                    stderr=subprocess.STDOUT)
     app = RealApp(process, profile, env, log)

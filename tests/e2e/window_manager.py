@@ -19,6 +19,9 @@ import pytest
 from tests.tools.other_process import poll_until, stop_app
 
 TOOLS = ("Xvfb", "openbox", "xdotool", "xprop")
+# A loaded two-core machine running several Xvfbs: openbox has been seen to need more than
+# 20 s. Polled, so a quick start costs nothing.
+WM_START_SECONDS = 90
 CRM_TITLE = "Agent CRM"
 # The agent's other program: one text field, its text written to a file at each change.
 CRM_SCRIPT = f"""
@@ -95,6 +98,21 @@ def _own_xvfb() -> tuple[subprocess.Popen[bytes], str]:
     return xvfb, f":{reported.decode().strip()}"
 
 
+def _window_manager_running(wm: subprocess.Popen[bytes], env: dict[str, str]) -> bool:
+    """The EWMH handshake is complete: the root's _NET_SUPPORTING_WM_CHECK names a window
+    whose own _NET_SUPPORTING_WM_CHECK names itself (set last by a starting manager)."""
+    if wm.poll() is not None:
+        raise AssertionError(f"openbox exited at start (status {wm.returncode})")
+    root = subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env,
+                          capture_output=True, text=True, timeout=10, check=False)
+    child = root.stdout.rpartition("window id # ")[2].strip()
+    if root.returncode != 0 or not child.startswith("0x"):
+        return False
+    own = subprocess.run(["xprop", "-id", child, "_NET_SUPPORTING_WM_CHECK"], env=env,
+                         capture_output=True, text=True, timeout=10, check=False)
+    return own.returncode == 0 and own.stdout.rpartition("window id # ")[2].strip() == child
+
+
 @contextlib.contextmanager
 def openbox_desktop(tmp_path: Path) -> Iterator[Desktop]:
     needs_window_manager()
@@ -106,11 +124,8 @@ def openbox_desktop(tmp_path: Path) -> Iterator[Desktop]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     desktop = Desktop(display, env)
     try:
-        def managed() -> bool:
-            out = subprocess.run(["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env,
-                                 capture_output=True, text=True, timeout=10, check=False)
-            return "window id" in out.stdout
-        poll_until(managed, 20, "openbox to manage the display")
+        poll_until(lambda: _window_manager_running(openbox, env), WM_START_SECONDS,
+                   "openbox to manage the display (_NET_SUPPORTING_WM_CHECK)")
         yield desktop
     finally:
         stop_app(openbox)
