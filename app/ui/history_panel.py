@@ -39,7 +39,7 @@ from app.core.contact_view import format_number
 from app.core.pop_request import PopRequest
 from app.core.screen_text import one_line
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import LEFT, REOPENED, WAITING, PopHistory
+from app.services.pop_history import LEFT, NOT_SHOWN, REOPENED, WAITING, PopHistory
 from app.services.store import PendingMarks, PopRecord
 from app.ui.confirm import confirm
 from app.ui.plain_text import plain_label, plain_tooltip
@@ -53,7 +53,9 @@ PENDING_COLUMN = COLUMNS.index("Pending")
 NAME_COLUMN = COLUMNS.index("Name")
 STATUS_WORDS = {"unknown": "New caller", "error": "Lookup failed", "loading": "Looking up…",
                 "superseded": "Next call came first", "cancelled": "App closed first",
-                LEFT: "You opened another caller", WAITING: "Rang during your call"}
+                LEFT: "You opened another caller", WAITING: "Rang during your call",
+                # Answered while the agent was on another call, or over before it rang here.
+                NOT_SHOWN: "Not popped: another call or already over"}
 ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 # The list follows the pops and the outbox at most this often, and never while a lookup is
 # on its way: rebuilding 500 rows costs tens of milliseconds the pop must not wait for.
@@ -106,7 +108,7 @@ class HistoryRow:
         withheld = record.status == WITHHELD_STATUS
         name = "" if withheld else record.name or STATUS_WORDS.get(record.status, "")
         shown = WITHHELD_LABEL if withheld else _formatted(record.number)
-        line = getattr(record, "line", None) or ""  # kept since history v7 (issue 11)
+        line = record.line or ""
         return cls(record.number, (when, shown, name, record.source or "",
                                    record.call_id or "", line, pending_text(marks)),
                    record.call_id, record.id, withheld)

@@ -5,7 +5,6 @@ as a lookup), and the two window settings."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.caller_id import WITHHELD_LABEL
 from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+from app.services.pop_history import NOT_SHOWN
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.services.store import PopRecord
@@ -23,21 +23,14 @@ from tests.fixtures.qt_async import wait_signal
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
-@dataclass(frozen=True)
-class CallRecord(PopRecord):
-    """A history row as kept since history v7 (issue 11, part S): with the line."""
-
-    line: str | None = None
-
-
 def test_the_line_is_beside_the_call_and_withheld_rows_pop_nobody(qtbot: QtBot) -> None:
     panel = HistoryPanel()
     qtbot.addWidget(panel)
     panel.show()
     panel.show_rows([
-        HistoryRow.of(CallRecord(2, "withheld:c9", 1.7e9, "withheld", "", "c9", "softphone",
+        HistoryRow.of(PopRecord(2, "withheld:c9", 1.7e9, "withheld", "", "c9", "softphone",
                                  "Support"), None),
-        HistoryRow.of(CallRecord(1, "+919876543210", 1.7e9, "found", "Aarav Mehta", "c1",
+        HistoryRow.of(PopRecord(1, "+919876543210", 1.7e9, "found", "Aarav Mehta", "c1",
                                  "softphone", "Sales IN"), None),
     ])
     withheld, known = panel.list.topLevelItem(0), panel.list.topLevelItem(1)
@@ -52,6 +45,15 @@ def test_the_line_is_beside_the_call_and_withheld_rows_pop_nobody(qtbot: QtBot) 
     assert panel.problem.text() == NOT_REPOPPABLE
     panel._repop(known)
     assert asked == [("+919876543210", "c1")]
+
+
+def test_a_call_that_was_not_popped_says_why_in_the_name_column(qtbot: QtBot) -> None:
+    panel = HistoryPanel()
+    qtbot.addWidget(panel)
+    panel.show_rows([HistoryRow.of(PopRecord(1, "+919876543210", 1.7e9, NOT_SHOWN, "", "c4",
+                                             "softphone", "Sales IN"), None)])
+    assert panel.list.topLevelItem(0).text(COLUMNS.index("Name")) == (
+        "Not popped: another call or already over")
 
 
 def test_the_focus_and_return_settings_are_in_the_dialog(
