@@ -167,6 +167,11 @@ class MainWindow(QMainWindow):
         # What keeps the window from going back may clear: look again then.
         self.form.edits_changed.connect(self.wrap_up.check_again)
         self.notes.editor.textChanged.connect(self.wrap_up.check_again)
+        # The agent's own edits: also when the keys reach a field without passing through
+        # the window's native window (as Qt's test tools send them).
+        for agents_edit in (self.form.field_edited, self.form.field_reverted,
+                            self.form.conflict_resolved):
+            agents_edit.connect(self.wrap_up.agent_came)
 
     def _return_after_call_seconds(self) -> int:
         return self._settings.return_after_call_seconds if self._settings is not None else 0

@@ -17,15 +17,17 @@ from collections.abc import Callable
 from typing import Literal
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QGuiApplication, QWindow
+from PySide6.QtWidgets import QWidget
 
 from app.ui.window_focus import lower_without_the_keys
 
 log = logging.getLogger(__name__)
 
 Place = Literal["hidden", "minimized", "behind", "front"]
-# What the agent does in the window (to any of its widgets): it is working there.
+# What the agent does in the window (to any of its widgets): it is working there. The window
+# system hands every such event to the window's native window first, which passes it on to
+# the widget under the pointer or with the focus.
 AGENT_INPUT = (QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress,
                QEvent.Type.ShortcutOverride, QEvent.Type.Wheel)
 # How long the window system may take to answer the pop's own show with an activation (a
@@ -82,9 +84,12 @@ class WrapUpReturn(QObject):
         self._recheck.setSingleShot(True)
         self._recheck.setInterval(0)
         self._recheck.timeout.connect(self._check_now)
-        app = QApplication.instance()
-        # The whole app's events: a key or a click lands on one of the window's widgets.
-        (app if app is not None else window).installEventFilter(self)
+        # Only the window's own events and its native window's (the input for all of its
+        # widgets): a filter on the whole app ran Python for each of the thousands of events
+        # a pop sends the form's widgets.
+        self._handle: QWindow | None = None
+        window.installEventFilter(self)
+        self._watch_handle()
 
     @property
     def pending(self) -> bool:
@@ -154,23 +159,38 @@ class WrapUpReturn(QObject):
         log.info("wrap-up: the window goes back (%s)", self.place)
         put_back(self._window, self.place)
 
-    def _agent_came(self) -> None:
+    def agent_came(self, *_args: object) -> None:
+        """The agent works in the window (its input, or an edit only the agent makes)."""
         self.agent_worked = True
         if self.pending:
             log.info("wrap-up: cancelled, the agent is in the window")
             self.cancel()
 
+    def _watch_handle(self) -> None:
+        """The native window is made at the first show and made again by some flag changes
+        (``WinIdChange``): the input filter follows it."""
+        handle = self._window.windowHandle()
+        if handle is self._handle:
+            return
+        if self._handle is not None:
+            self._handle.removeEventFilter(self)
+        self._handle = handle
+        if handle is not None:
+            handle.installEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if watched is self._window and kind == QEvent.Type.WindowActivate:
+        if watched is not self._window:  # the native window: the agent's input
+            if kind in AGENT_INPUT and not self.agent_worked:
+                self.agent_came()
+        elif kind == QEvent.Type.WindowActivate:
             if self._pop_activation.isActive():
                 self._pop_activation.stop()  # the pop's own
             else:
-                self._agent_came()
-        elif watched is self._window and kind == QEvent.Type.WindowDeactivate:
+                self.agent_came()
+        elif kind == QEvent.Type.WindowDeactivate:
             self._pop_activation.stop()
             self.check_again()  # the keys left the window: it may go back now
-        elif kind in AGENT_INPUT and isinstance(watched, QWidget) \
-                and watched.window() is self._window and not self.agent_worked:
-            self._agent_came()
+        elif kind == QEvent.Type.WinIdChange:
+            self._watch_handle()
         return False

@@ -6,7 +6,8 @@ or the agent comes to the window meanwhile."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
@@ -310,5 +311,39 @@ def test_a_save_still_in_the_outbox_keeps_the_window_until_deepcall_answers(
             await wait_until(window.form.has_edits, 5)
             await quiesce()
             assert window.isVisible(), "the save's refusal landed in a hidden window"
+
+    run_async(scenario())
+
+
+@pytest.mark.parametrize("hands", ["click", "wheel", "key"])
+def test_the_agents_hands_anywhere_in_the_window_keep_it(
+        make_stack: StackFactory, run_async: RunAsync, hands: str) -> None:
+    """A click on the caller's name, the wheel over the form, a key (an arrow in the recent
+    calls): no edit, no activation, yet the agent works in the window. The window system
+    hands such input to the window's native window, which the wrap-up watches."""
+    stack = _stack(make_stack)
+    window = stack.window
+    window.hide()
+
+    async def scenario() -> None:
+        assert stack.pop(KNOWN, "call-1")
+        await stack.shown(KNOWN)
+        await quiesce()
+        assert not window.wrap_up.agent_worked
+        handle = window.windowHandle()
+        assert handle is not None
+        if hands == "click":
+            QTest.mouseClick(handle, Qt.MouseButton.LeftButton, pos=window.header.mapTo(
+                window, window.header.rect().center()))
+        elif hands == "wheel":
+            where = QPointF(window.form.mapTo(window, window.form.rect().center()))
+            QApplication.sendEvent(handle, QWheelEvent(
+                where, QPointF(window.mapToGlobal(where.toPoint())), QPoint(), QPoint(0, -120),
+                Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                Qt.ScrollPhase.NoScrollPhase, False))
+        else:
+            QTest.keyClick(handle, Qt.Key.Key_Down)
+        _end_the_call(stack)
+        assert not window.wrap_up.pending, "the window would go back under the agent's hands"
 
     run_async(scenario())
