@@ -51,6 +51,8 @@ class CallerPageButton(QPushButton):
     def _show_available(self, available: bool, reason: str) -> None:
         shortcut = self.action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
         tip = f"Open the caller's page in your browser ({shortcut})" if available else reason
+        if available == self.isEnabled() and tip == self.toolTip():
+            return  # every pop asks again: a new tooltip repaints the button each time
         for widget in (self, self.action):
             widget.setEnabled(available)
             widget.setToolTip(tip)
