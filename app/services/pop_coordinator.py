@@ -128,7 +128,7 @@ class PopCoordinator(QObject):
         if current is None:
             return None
         call_id = current.call_id
-        if current.status == "withheld":
+        if current.status == WITHHELD:
             # No number to ask DeepCall for the latest call: only the call the phone named.
             return NoteTarget(current.number, call_id) if call_id else None
         if call_id is None and current.recent_calls:
@@ -137,7 +137,7 @@ class PopCoordinator(QObject):
 
     def why_no_note_target(self) -> str:
         """What the note box says when ``note_target()`` is None (the text stays in it)."""
-        if self._current is not None and self._current.status == "withheld":
+        if self._current is not None and self._current.status == WITHHELD:
             return ("The caller withheld their number and the phone did not say which call "
                     "this is, so DeepCall has nowhere to keep this note. Your text is kept "
                     "here: copy it where you need it.")

@@ -39,7 +39,7 @@ from app.core.contact_view import format_number
 from app.core.pop_request import PopRequest
 from app.core.screen_text import one_line
 from app.services.pop_coordinator import PopCoordinator
-from app.services.pop_history import LEFT, NOT_SHOWN, REOPENED, WAITING, PopHistory
+from app.services.pop_history import LEFT, NOT_SHOWN, REOPENED, WAITING, WITHHELD, PopHistory
 from app.services.store import PendingMarks, PopRecord
 from app.ui.confirm import confirm
 from app.ui.plain_text import plain_label, plain_tooltip
@@ -64,7 +64,6 @@ SEARCH_DELAY_MS = 150  # typing a name searches once the agent pauses (Enter: at
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 POP_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 WITHHELD_ROLE = Qt.ItemDataRole.UserRole + 3
-WITHHELD_STATUS = "withheld"  # the history's status of a withheld caller's pop
 NOT_REPOPPABLE = "A withheld caller cannot be looked up: there is no number to pop again."
 
 
@@ -105,7 +104,7 @@ class HistoryRow:
     @classmethod
     def of(cls, record: PopRecord, marks: PendingMarks | None) -> HistoryRow:
         when = when_text(record.at)
-        withheld = record.status == WITHHELD_STATUS
+        withheld = record.status == WITHHELD
         name = "" if withheld else record.name or STATUS_WORDS.get(record.status, "")
         shown = WITHHELD_LABEL if withheld else _formatted(record.number)
         line = record.line or ""
