@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,27 +77,38 @@ class SecretRedactor(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self._secrets:
             return True
-        try:
-            message = record.getMessage()
-        except Exception:  # a bad format string must not hide the record
-            message = f"{record.msg!r} % {record.args!r}"
-        record.msg = self.redact(message)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-            # The formatter would format exc_info again only if exc_text were empty.
-        if record.stack_info:
-            record.stack_info = self.redact(record.stack_info)
+        _rewrite_texts(record, self.redact, self.redact(_message_of(record)),
+                       keep=frozenset({_FIELDS_ATTR}))
         fields = getattr(record, _FIELDS_ATTR, None)
         if isinstance(fields, dict):
             setattr(record, _FIELDS_ATTR,
                     {k: self._redact_value(v) for k, v in fields.items()})
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD_ATTRS and key != _FIELDS_ATTR and isinstance(value, str):
-                setattr(record, key, self.redact(value))
         return True
+
+
+def _message_of(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:  # a bad format string must not hide the record
+        return f"{record.msg!r} % {record.args!r}"
+
+
+def _rewrite_texts(record: logging.LogRecord, transform: Callable[[str], str], message: str,
+                   *, keep: frozenset[str]) -> None:
+    """``record`` says ``message`` (already transformed), and its traceback, stack and extra
+    text attributes (but those in ``keep``) go through ``transform``: what a filter that
+    rewrites text (the redactor, the number masker) does to every record."""
+    record.msg, record.args = message, None
+    if record.exc_info and not record.exc_text:
+        # The formatter would format exc_info again only if exc_text were empty.
+        record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+    if record.exc_text:
+        record.exc_text = transform(record.exc_text)
+    if record.stack_info:
+        record.stack_info = transform(record.stack_info)
+    for key, value in list(vars(record).items()):
+        if key not in _STANDARD_ATTRS and key not in keep and isinstance(value, str):
+            setattr(record, key, transform(value))
 
 
 # The process-wide redactor: credentials register their secrets here as soon as they are known.
@@ -119,6 +130,8 @@ MASK_MARK: Final = "…"
 KEPT_DIGITS: Final = 4
 # Structured fields that hold a call id, never a caller's number.
 _CALL_ID_FIELDS: Final = frozenset({"call_id", "callId"})
+# Record attributes the masker leaves as they are (the fields are masked one by one).
+_KEPT_WHOLE: Final = _CALL_ID_FIELDS | {_FIELDS_ATTR, _EVENT_ATTR}
 
 
 def mask_numbers(text: str) -> str:
@@ -157,24 +170,9 @@ class NumberMasker(logging.Filter):
         if isinstance(fields, dict):
             fields = {k: self._masked_field(str(k), v) for k, v in fields.items()}
             setattr(record, _FIELDS_ATTR, fields)
-        if isinstance(fields, dict) and event:
-            record.msg, record.args = _event_text(str(event), fields), None
-        else:
-            try:
-                message = record.getMessage()
-            except Exception:  # a bad format string must not hide the record
-                message = f"{record.msg!r} % {record.args!r}"
-            record.msg, record.args = mask_numbers(message), None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip()
-        if record.exc_text:
-            record.exc_text = mask_numbers(record.exc_text)
-        if record.stack_info:
-            record.stack_info = mask_numbers(record.stack_info)
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD_ATTRS and key not in _CALL_ID_FIELDS \
-                    and key not in (_FIELDS_ATTR, _EVENT_ATTR) and isinstance(value, str):
-                setattr(record, key, mask_numbers(value))
+        message = _event_text(str(event), fields) if isinstance(fields, dict) and event \
+            else mask_numbers(_message_of(record))
+        _rewrite_texts(record, mask_numbers, message, keep=_KEPT_WHOLE)
         return True
 
 
