@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-from app.commands.output import print_stderr
+from app.commands.output import give_streams_to_a_windowed_app, print_stderr, write_stdout
 from app.core.digits import ASCII_DIGITS, fold_digits
 from app.core.profile import EXIT_PROFILE_UNUSABLE, ProfileUnusable
 
@@ -20,7 +20,12 @@ COMMANDS = {
     "pop": "pop",
     "event": "event",
     "state": "state",
+    "self-test": "self_test",
 }
+# Options that are whole commands of their own (``screenpop --self-test``).
+COMMAND_OPTIONS = {"--self-test": "self_test"}
+VERSION_OPTION = "--version"
+DISTRIBUTION = "deepcall-screenpop"
 
 URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
 
@@ -68,6 +73,9 @@ def route(args: list[str]) -> tuple[str, list[str]]:
     (what a softphone's "run a program with the number" or the OS's link handler passes)
     goes to ``pop`` with every argument; anything else starts the app (``gui``).
     """
+    for option, module in COMMAND_OPTIONS.items():
+        if option in args[:_first_positional(args)]:
+            return module, [arg for arg in args if arg != option]
     position = _first_positional(args)
     if position is not None:
         word = args[position]
@@ -78,8 +86,28 @@ def route(args: list[str]) -> tuple[str, list[str]]:
     return "gui", args
 
 
+def version_line() -> str:
+    """``screenpop 0.1.0``: the version of the installed package (copied into a bundle)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"screenpop {version(DISTRIBUTION)}"
+    except PackageNotFoundError:
+        return ""
+
+
 def main(argv: list[str] | None = None) -> int:
-    module_name, rest = route(list(sys.argv[1:] if argv is None else argv))
+    give_streams_to_a_windowed_app()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == [VERSION_OPTION]:
+        line = version_line()
+        if not line:
+            print_stderr(f"screenpop: the version is unknown: the package metadata of "
+                         f"{DISTRIBUTION} is missing from this installation.")
+            return 1
+        write_stdout(line + "\n")
+        return 0
+    module_name, rest = route(args)
     module = importlib.import_module(f"app.commands.{module_name}")
     try:
         return int(module.main(rest))

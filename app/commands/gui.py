@@ -41,6 +41,7 @@ from app.sources.forward import forward_until_answered
 
 if TYPE_CHECKING:
     from app.sources.single_instance import SingleInstance
+    from app.ui.open_url_events import EarlyCallLinks
 
 log = logging.getLogger("app.gui")
 
@@ -111,13 +112,13 @@ def _tell_the_desktop(message: str) -> None:
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                  or os.environ.get("WAYLAND_DISPLAY")):
         return
-    from app.commands.pop import app_command, detached
+    from app.commands.pop import app_command, app_environment, detached
 
     try:
         window = subprocess.Popen(  # type: ignore[call-overload]
             [*app_command(None), WINDOW_OPTION], stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
-            **detached())
+            env=app_environment(), **detached())
         with contextlib.suppress(OSError):  # it may have ended already: nothing to show then
             window.stdin.write(message.encode("utf-8"))
             window.stdin.close()
@@ -178,8 +179,10 @@ def main(argv: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     os.environ.setdefault("QT_API", "pyside6")
+    from app.core.child_env import restore_user_environment
     from app.sources.single_instance import SingleInstance
     from app.ui.event_loop import AppEventLoop
+    from app.ui.open_url_events import EarlyCallLinks
 
     instance = SingleInstance(profile_dir)
     try:
@@ -197,6 +200,11 @@ def main(argv: list[str]) -> int:
     route_qt_messages()
     _dump_stacks_on_request()
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    # Caught from now on: the tel: link that launched the app arrives before the session.
+    early_links = EarlyCallLinks(app) if sys.platform == "darwin" else None
+    # Qt has read its plugin paths: whatever the app starts from now on (a browser for a
+    # caller page, a program on call events) gets the user's environment, not the bundle's.
+    restore_user_environment()
     app.setApplicationName("DeepCall Screen-Pop")
     app.setOrganizationName("DeepCall Screen-Pop")
     QGuiApplication.setDesktopFileName("screenpop")
@@ -205,7 +213,8 @@ def main(argv: list[str]) -> int:
         # 3.11 swaps the global event-loop policy: the demo sandbox's own thread would then
         # get a Qt loop too. The Runner closes async generators and the loop at the end.
         with asyncio.Runner(loop_factory=lambda: AppEventLoop(app)) as runner:
-            return int(runner.run(_run(args, profile_dir, logging_setup.log_file)))
+            return int(runner.run(_run(args, profile_dir, logging_setup.log_file,
+                                       early_links)))
     except StoreUnavailable as exc:  # locked or full, never "damaged": left as it is
         log.error("%s", exc)
         print_stderr(f"Screen-Pop cannot start: {exc}")
@@ -264,7 +273,8 @@ def _demo_setup() -> tuple[Any, CredentialOverrides, list[str]]:
     return sandbox, overrides, numbers
 
 
-async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path) -> int:
+async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path,
+               early_links: EarlyCallLinks | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -301,6 +311,8 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path) -> i
     wakeup.start(250)
     try:
         session.start()
+        if early_links is not None:  # the session's own filter takes the later ones
+            early_links.hand_over(session.url_open.open_link)
         log_event(log, "app_started", profile=str(profile_dir), demo=args.demo)
         await session.finished.wait()
     finally:

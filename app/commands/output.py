@@ -24,6 +24,18 @@ def drop_stdout() -> None:
         os.close(devnull)
 
 
+def give_streams_to_a_windowed_app() -> None:
+    """A windowed build (Windows ``screenpop.exe``) has no stdout/stderr at all: None.
+
+    Each missing stream becomes the null device, so print(), argparse's help and errors,
+    a flush, a logging handler or faulthandler write into nothing instead of raising.
+    """
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            with contextlib.suppress(OSError):
+                setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+
+
 def write_stdout(text: str) -> OSError | None:
     """Write and flush ``text``; None once written, else why not (stdout is then dropped).
 

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import IO
 
 from app.commands.output import print_stderr, write_stdout
 from app.commands.profile_choice import add_profile_options, chosen_profile, start_hint
+from app.core import child_env
 from app.core.caller_id import WITHHELD_LABEL, is_withheld
 from app.core.phone import DEFAULT_REGION, display_format, normalise
 from app.core.pop_request import (
@@ -112,10 +114,31 @@ def app_command(profile: str | None) -> list[str]:
     Only the profile goes on the command line: credentials reach the app from the keyring or
     its inherited environment, never through argv where other users could read them.
     """
-    command = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
+    command = [frozen_app_executable()] if getattr(sys, "frozen", False) \
+        else [sys.executable, "-m", "app"]
     if profile:
         command += ["--profile", profile]
     return command
+
+
+def frozen_app_executable(executable: str | None = None, platform: str = sys.platform) -> str:
+    """The bundle's executable that runs the app.
+
+    On Windows the bundle holds a console ``screenpop.com`` (typed commands print and set
+    ERRORLEVEL) beside the windowed ``screenpop.exe``: the app is always the windowed one, or
+    a ``pop`` typed in a console would start it with a console window of its own (closing that
+    window would end the app).
+    """
+    executable = executable or sys.executable
+    if platform == "win32":
+        return str(PureWindowsPath(executable).with_suffix(".exe"))
+    return executable
+
+
+def app_environment() -> dict[str, str]:
+    """The started app's environment: the user's, and a new top-level instance for a bundle
+    (not a child of this short-lived command; app/core/child_env.py)."""
+    return child_env.app_environment(os.environ, child_env.bundle_dir())
 
 
 def _launch_output(profile_dir: Path) -> IO[bytes]:
@@ -154,7 +177,7 @@ def start_instance(profile: str | None, output: IO[bytes] | int = subprocess.DEV
                + (["--log-format", log_format] if log_format else []))
     child: subprocess.Popen[bytes] = subprocess.Popen(  # type: ignore[call-overload]
         command, stdin=subprocess.DEVNULL, stdout=output, stderr=output,
-        close_fds=True, **kwargs)
+        close_fds=True, env=app_environment(), **kwargs)
     return child
 
 

@@ -25,6 +25,8 @@ MAX_SCAN_TEXT = 256
 _NUMBER_PUNCTUATION = frozenset(" +-().\u00a0\u2010\u2011\u2012\u2013/")
 
 _URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
+CALL_LINK_SCHEMES = frozenset(scheme.rstrip(":") for scheme in _URI_SCHEMES)
+
 
 def strip_uri(text: str) -> str:
     """``tel:+91-83023-90884;phone-context=...`` -> ``+91-83023-90884`` (other text unchanged).

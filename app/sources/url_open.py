@@ -10,10 +10,10 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Signal
 from PySide6.QtGui import QFileOpenEvent
 
-from app.core.phone import DEFAULT_REGION, normalise, strip_uri
+from app.core.phone import CALL_LINK_SCHEMES, DEFAULT_REGION, normalise, strip_uri
 from app.core.pop_request import PopRequest
 
-LINK_SCHEMES = frozenset({"tel", "callto", "sip", "sips"})
+LINK_SCHEMES = CALL_LINK_SCHEMES
 SOURCE = "tel-link"
 
 

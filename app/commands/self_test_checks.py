@@ -1,0 +1,237 @@
+"""The checks of ``screenpop self-test``: each runs the app's real code on a throw-away profile.
+
+Each check returns ``(passed, detail)``; the detail is plain words for whoever reads a support
+ticket, and never holds a secret. An unexpected exception is the check's failure, not the
+command's (app/commands/self_test.py turns it into a FAIL line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Final
+
+Outcome = tuple[bool, str]
+
+# The hidden option of ``self-test`` that runs the Qt part in a child process.
+QT_PROBE_OPTION: Final = "--qt-probe"
+QT_PROBE_SECONDS: Final = 60.0
+ICONS: Final = ("app", "tray-idle", "tray-loading", "tray-found", "tray-unknown", "tray-error",
+                "tray-withheld")
+SOCKET_SECONDS: Final = 10.0
+
+
+# --- Qt: in a child process, because Qt aborts (qFatal) when its platform plugin fails ------
+def qt_probe_command() -> list[str]:
+    """This very executable (the console one on Windows: its output is read) in probe mode."""
+    start = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "app"]
+    return [*start, "self-test", QT_PROBE_OPTION]
+
+
+def run_qt_probe() -> dict[str, Any]:
+    """The child's findings (``platform``, ``icons``), or ``{"error": why}``."""
+    from app.commands.pop import app_environment
+
+    try:
+        child = subprocess.run(qt_probe_command(), stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=QT_PROBE_SECONDS,
+                               env=app_environment(), check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"Qt did not start within {QT_PROBE_SECONDS:g} s"}
+    except OSError as exc:
+        return {"error": f"could not start {sys.executable} ({exc.strerror or exc})"}
+    lines = child.stdout.decode("utf-8", "replace").strip().splitlines()
+    if child.returncode == 0 and lines:
+        try:
+            found = json.loads(lines[-1])
+        except json.JSONDecodeError:
+            found = None
+        if isinstance(found, dict):
+            return found
+    said = [line.strip() for line in child.stderr.decode("utf-8", "replace").splitlines()
+            if line.strip()]
+    # Qt's own words name the plugin it could not load; the last lines say most.
+    named = [line for line in said if "plugin" in line.lower() or "display" in line.lower()]
+    reason = " ".join((named or said)[-3:])[:500] or "no message"
+    return {"error": f"the Qt application could not start (exit code {child.returncode}): "
+                     f"{reason}"}
+
+
+def qt_probe_main() -> int:
+    """In the child: start the GUI application as the app does, load every icon, report."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.resources import icon
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    loaded: list[str] = []
+    failed: list[str] = []
+    for name in ICONS:
+        (loaded if not icon(name).pixmap(32, 32).isNull() else failed).append(name)
+    found = {"platform": QApplication.platformName(), "icons": {"loaded": loaded,
+                                                               "failed": failed}}
+    del app
+    sys.stdout.write(json.dumps(found) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def qt_platform(probe: dict[str, Any]) -> Outcome:
+    if "error" in probe:
+        return False, str(probe["error"])
+    platform = probe.get("platform") or "?"
+    return True, f"the {platform} platform plugin started a Qt application"
+
+
+def icons(probe: dict[str, Any]) -> Outcome:
+    if "error" in probe:
+        return False, "not checked: the Qt application could not start"
+    found = probe.get("icons") or {}
+    failed = list(found.get("failed") or [])
+    if failed:
+        return False, f"could not load {', '.join(failed)} (resources/icons, or Qt's SVG support)"
+    return True, f"{len(found.get('loaded') or [])} icons loaded from resources/icons"
+
+
+# --- the OS keyring ---------------------------------------------------------------------------
+def _backend_name(backend: object) -> str:
+    return f"{type(backend).__module__.removeprefix('keyring.backends.')}." \
+           f"{type(backend).__name__}"
+
+
+def keyring_round_trip() -> Outcome:
+    """A real backend stores, returns and deletes a secret under a throw-away service name."""
+    import keyring
+    from keyring.backends import chainer, fail, null
+
+    from app.services.secrets import SecretStore
+
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring | null.Keyring):
+        return False, f"no usable keyring backend ({_backend_name(backend)})"
+    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
+        return False, "no usable keyring backend (a chain of none)"
+    name = _backend_name(backend)
+    store = SecretStore(service=f"deepcall-screenpop-self-test-{secrets.token_hex(6)}")
+    value = secrets.token_urlsafe(24)
+    try:
+        store.store("token", value)
+        back = store.load("token")
+    finally:
+        store.clear("token")
+    if back != value:
+        return False, f"{name} did not return the secret it stored"
+    if store.load("token") is not None:
+        return False, f"{name} kept a secret it was told to delete"
+    return True, f"{name} stored, read and deleted a test secret"
+
+
+# --- TLS ------------------------------------------------------------------------------------
+def tls_trust() -> Outcome:
+    """The app's TLS context (truststore: the OS trust store) builds and has anchors."""
+    from app.api.transport import ssl_context
+
+    context = ssl_context()
+    kind = type(context).__module__.split(".")[0]
+    if kind == "truststore" and sys.platform in ("win32", "darwin"):
+        # There the OS verifies each chain itself (its own store, its policies).
+        system = "Windows" if sys.platform == "win32" else "macOS"
+        return True, f"truststore verifies with the {system} trust store"
+    # OpenSSL does the verifying: make the context load its locations as a connection would.
+    context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="example.com")
+    # truststore keeps the OpenSSL context it configures inside (its own stats say nothing).
+    openssl: ssl.SSLContext = getattr(context, "_ctx", context)
+    anchors = openssl.cert_store_stats().get("x509_ca", 0)
+    where = "loaded"
+    if not anchors:  # a hashed folder is read lazily: count what it offers
+        folder = ssl.get_default_verify_paths().capath
+        if folder and os.path.isdir(folder):
+            anchors = sum(1 for entry in os.listdir(folder) if entry[-2:-1] == "."
+                          and entry[-1:].isdigit())
+            where = f"in {folder}"
+    if not anchors:
+        paths = ssl.get_default_verify_paths()
+        return False, (f"{kind}: no trust anchors found (OpenSSL looks in "
+                       f"{paths.openssl_cafile} and {paths.openssl_capath})")
+    return True, f"{kind}: {anchors} trust anchors {where}"
+
+
+# --- the DeepCall client against the embedded sandbox -------------------------------------------
+def sandbox_round_trip() -> Outcome:
+    """contactInfo for a seeded caller through the app's real client, on loopback."""
+    from app.api.auth import TokenAuth
+    from app.api.client import DeepCallClient
+    from app.core.contact import Contact
+    from app.sandbox.accounts import DEMO_TOKEN, DEMO_USER_ID
+    from app.sandbox.seed import DEMO_KNOWN_NUMBER
+    from app.sandbox.server import SandboxServer
+
+    async def look_up(base_url: str) -> object:
+        async with DeepCallClient(base_url, TokenAuth(DEMO_USER_ID, DEMO_TOKEN)) as client:
+            return await client.contact_info("+" + DEMO_KNOWN_NUMBER)
+
+    started = time.perf_counter()
+    with SandboxServer() as sandbox:
+        result = asyncio.run(look_up(sandbox.base_url))
+        address = sandbox.base_url
+    took = (time.perf_counter() - started) * 1000
+    if not isinstance(result, Contact):
+        return False, f"the sandbox at {address} did not return its seeded contact"
+    return True, f"contactInfo answered by the embedded sandbox at {address} ({took:.0f} ms)"
+
+
+# --- the local socket -------------------------------------------------------------------------
+def local_socket(profile_dir: Path) -> Outcome:
+    """The app's local server listens for the profile; the client code gets its state."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+
+    from app.core.pop_request import STATE_LINE
+    from app.sources.forward import exchange
+    from app.sources.local_server import LocalSocketServer
+    from app.sources.socket_address import server_name
+
+    app = QCoreApplication.instance() or QCoreApplication([sys.argv[0]])
+    server = LocalSocketServer(profile_dir, lambda: {"status": "idle", "self_test": True})
+    if not server.start():
+        return False, f"could not listen at {server_name(profile_dir)}: {server.errorString()}"
+    answer: dict[str, Any] = {}
+
+    def ask() -> None:  # the blocking client, as `screenpop state` runs it
+        try:
+            answer["reply"] = exchange(profile_dir, STATE_LINE, timeout=SOCKET_SECONDS)
+        except (ConnectionError, OSError) as exc:
+            answer["error"] = str(exc) or type(exc).__name__
+
+    asker = threading.Thread(target=ask, daemon=True)
+    asker.start()
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: None if asker.is_alive() else loop.quit())
+    poll.start(10)
+    loop.exec()  # the server answers on this loop while the client waits in its thread
+    poll.stop()
+    server.close()
+    del app
+    reply = answer.get("reply") or {}
+    state = reply.get("state") if isinstance(reply, dict) else None
+    if not (isinstance(state, dict) and state.get("self_test") is True):
+        return False, f"the local socket did not answer: {answer.get('error') or reply}"
+    return True, f"listening at {server_name(profile_dir)}; the state query was answered"
+
+
+# --- shipped data -----------------------------------------------------------------------------
+def field_mapping() -> Outcome:
+    from app.core.field_mapping import DEFAULT_MAPPING_RESOURCE, default_mapping
+    from app.core.resources import resource_path
+
+    mapping = default_mapping()
+    return True, (f"{len(mapping.fields)} fields from "
+                  f"{resource_path(DEFAULT_MAPPING_RESOURCE)}")
