@@ -26,6 +26,7 @@ from app.core.caller_actions import (
     number_forms,
     parse_events,
 )
+from app.core.child_env import for_children
 from app.core.pop_request import CallEvent, PopRequest
 from app.services.call_tracker import CallTracker
 from app.services.credentials import SSID_ENV, TOKEN_ENV
@@ -206,11 +207,12 @@ class CallActions(QObject):
         process = QProcess()
         process.setProgram(command.program)
         process.setArguments(command.arguments(values))
-        # The program is someone else's: DeepCall secrets given to this run in the
-        # environment stay with this run.
-        environment = QProcessEnvironment.systemEnvironment()
-        for name in (TOKEN_ENV, SSID_ENV):
-            environment.remove(name)
+        # The program is someone else's: the user's environment (not a bundle's library and
+        # plugin paths), and DeepCall secrets given to this run in the environment stay here.
+        environment = QProcessEnvironment()
+        for name, value in for_children().items():
+            if name not in (TOKEN_ENV, SSID_ENV):
+                environment.insert(name, value)
         process.setProcessEnvironment(environment)
         # The stubs say (ok, pid); PySide6 6.11 returns the bool alone: take either.
         outcome: object = process.startDetached()

@@ -1,0 +1,82 @@
+"""``screenpop self-test`` / ``--self-test`` and ``--version`` in real processes: the lines and
+exit codes the release pipeline and IT read."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from app.commands.self_test import CHECK_NAMES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _screenpop(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def desktop_env(x_display: str, keyring_backend: object, tmp_path: Path) -> dict[str, str]:
+    """A real display and keyring; HOME and the config folders are the test's own, to see
+    that nothing is written to the agent's profile."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "DISPLAY": x_display, "QT_QPA_PLATFORM": "xcb", "HOME": str(home),
+           "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache")}
+    env.pop("SCREENPOP_PROFILE", None)
+    return env
+
+
+def _lines(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
+    """(PASS|FAIL, name) per line; every line must be one of those."""
+    found = []
+    for line in result.stdout.splitlines():
+        verdict, _, rest = line.partition(" ")
+        name, colon, detail = rest.partition(": ")
+        assert verdict in ("PASS", "FAIL") and colon and detail, line
+        found.append((verdict, name))
+    return found
+
+
+@pytest.mark.parametrize("command", [["self-test"], ["--self-test"]])
+def test_every_check_passes_on_a_whole_installation(desktop_env: dict[str, str],
+                                                    command: list[str]) -> None:
+    result = _screenpop(*command, env=desktop_env)
+    assert _lines(result) == [("PASS", name) for name in CHECK_NAMES], result.stdout
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr
+    assert list(Path(desktop_env["HOME"]).rglob("*")) == []  # no profile, no settings
+
+
+def test_a_broken_qt_platform_is_a_fail_line_and_the_other_checks_still_run(
+        desktop_env: dict[str, str]) -> None:
+    # Qt aborts a process whose platform plugin cannot load: here only the child's.
+    result = _screenpop("self-test", env={**desktop_env, "QT_QPA_PLATFORM": "no-such-platform"})
+    verdicts = dict((name, verdict) for verdict, name in _lines(result))
+    assert list(verdicts) == list(CHECK_NAMES)
+    assert verdicts.pop("qt-platform") == "FAIL"
+    assert verdicts.pop("icons") == "FAIL"
+    assert set(verdicts.values()) == {"PASS"}
+    assert 'platform plugin "no-such-platform"' in result.stdout.splitlines()[0]
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_fail_keyring_backend_is_a_fail_line(desktop_env: dict[str, str]) -> None:
+    result = _screenpop("self-test", env={**desktop_env,
+                                          "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    keyring_line = result.stdout.splitlines()[CHECK_NAMES.index("keyring")]
+    assert keyring_line == "FAIL keyring: no usable keyring backend (fail.Keyring)"
+    assert result.returncode == 1
+
+
+def test_version_prints_the_package_version() -> None:
+    result = _screenpop("--version", env=dict(os.environ))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, f"screenpop {version('deepcall-screenpop')}\n", "")
