@@ -21,8 +21,8 @@ import sys
 from collections.abc import Mapping
 from typing import Final
 
-# The bootloader sets these and keeps the user's value (if any) in NAME_ORIG: that value comes
-# back, or the variable goes (PyInstaller's documented recipe for starting other programs).
+# The bootloader sets these to the bundle folder and keeps the user's value (if any) in
+# NAME_ORIG: that value comes back, or the variable goes (PyInstaller's documented recipe).
 # Any variable below with a NAME_ORIG copy gets that copy back the same way.
 LOADER_VARIABLES: Final = ("LD_LIBRARY_PATH", "LIBPATH")
 # Path lists that run-time hooks extend with folders inside the bundle: those entries go,
@@ -86,7 +86,9 @@ def child_environment(environ: Mapping[str, str], bundle: str | None,
                 del env[key]
             env[key or name] = env.pop(original)
         elif key is not None:
-            kept = "" if name in LOADER_VARIABLES else _without_bundle(env[key], bundle, platform)
+            # Without a copy the user had none: the bundle's entries go (the bootloader's is
+            # the bundle folder itself), and a value restored before stays (idempotent).
+            kept = _without_bundle(env[key], bundle, platform)
             if kept:
                 env[key] = kept
             else:

@@ -96,4 +96,5 @@ def test_the_app_runs_and_pops_without_streams(x_display: str, profile: Path) ->
     finally:
         stop_app(app)
     assert app.returncode == 0
-    assert app.stderr is not None and app.stderr.read() == b""
+    assert app.stderr is not None
+    assert app.stderr.read() == b""

@@ -39,7 +39,9 @@ def _lines(result: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
     for line in result.stdout.splitlines():
         verdict, _, rest = line.partition(" ")
         name, colon, detail = rest.partition(": ")
-        assert verdict in ("PASS", "FAIL") and colon and detail, line
+        assert verdict in ("PASS", "FAIL"), line
+        assert colon, line
+        assert detail, line
         found.append((verdict, name))
     return found
 
@@ -69,8 +71,8 @@ def test_a_broken_qt_platform_is_a_fail_line_and_the_other_checks_still_run(
 
 
 def test_the_fail_keyring_backend_is_a_fail_line(desktop_env: dict[str, str]) -> None:
-    result = _screenpop("self-test", env={**desktop_env,
-                                          "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    fail_backend = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = _screenpop("self-test", env={**desktop_env, **fail_backend})
     keyring_line = result.stdout.splitlines()[CHECK_NAMES.index("keyring")]
     assert keyring_line == "FAIL keyring: no usable keyring backend (fail.Keyring)"
     assert result.returncode == 1

@@ -72,3 +72,12 @@ def test_the_app_started_from_a_bundle_is_a_new_top_level_instance() -> None:
     frozen = {"_PYI_APPLICATION_HOME_DIR": LINUX_BUNDLE, "LD_LIBRARY_PATH": LINUX_BUNDLE}
     assert app_environment(frozen, LINUX_BUNDLE, "linux") == {RESET_VARIABLE: "1"}
     assert RESET_VARIABLE not in app_environment({}, None, "linux")
+
+
+def test_an_environment_given_back_once_stays_as_it_is() -> None:
+    # The gui restores os.environ at start; the call actions compute a child's from it again.
+    frozen = {"LD_LIBRARY_PATH": LINUX_BUNDLE, "LD_LIBRARY_PATH_ORIG": "/opt/crm/lib",
+              "PATH": f"{LINUX_BUNDLE}:/usr/bin"}
+    once = child_environment(frozen, LINUX_BUNDLE, "linux")
+    assert child_environment(once, LINUX_BUNDLE, "linux") == once == {
+        "LD_LIBRARY_PATH": "/opt/crm/lib", "PATH": "/usr/bin"}

@@ -36,7 +36,8 @@ def _open(link: str) -> None:
 
 
 def test_the_link_that_launched_the_app_pops_once_the_session_runs(
-        early_links: EarlyCallLinks, make_session: SessionFactory, run_async: RunAsync,
+        early_links: EarlyCallLinks, make_session: SessionFactory,  # noqa: F811 (fixture)
+        run_async: RunAsync,
         sandbox: SandboxServer) -> None:
     _open("tel:+91-98765-43210")
     _open("/Users/agent/notes.txt")  # a file: not a call link, not kept
