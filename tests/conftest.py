@@ -16,6 +16,11 @@ pytest_plugins = [
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
+# A machine-wide IT preset (/etc/xdg/..., %ProgramData%\...) must not change what the tests
+# see, here or in the processes they start: set but empty means no preset at all. The preset
+# tests point it at their own file.
+os.environ["SCREENPOP_PRESET"] = ""
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None]:

@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def saved_region(profile_dir: Path) -> str:
     """The profile's default country as the app reads it; the file's oddities on stderr."""
-    from app.services.settings_file import stored_region
+    from app.services.stored_settings import stored_region
 
     return stored_region(profile_dir, lambda warning: print_stderr(f"screenpop lookup: {warning}"))
 

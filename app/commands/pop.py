@@ -102,7 +102,7 @@ def profile_region(profile_dir: Path, command: str = "pop") -> str:
     exactly as the app would read it, not refused as an invalid Indian number. What is odd
     about the file (an unknown region, a section twice) is said on stderr.
     """
-    from app.services.settings_file import stored_region
+    from app.services.stored_settings import stored_region
 
     return stored_region(profile_dir,
                          lambda warning: print_stderr(f"screenpop {command}: {warning}"))

@@ -18,8 +18,9 @@ from typing import Final, Literal, Protocol
 from app.api.auth import Auth, SsidAuth, TokenAuth
 from app.services.errors import CredentialsMissing, SecretsUnavailable
 from app.services.logs import register_secrets
+from app.services.preset import Preset
 from app.services.secrets import SecretStore
-from app.services.settings_file import SETTINGS_FILE_NAME, read_settings_file
+from app.services.stored_settings import read_stored
 
 TOKEN_ENV: Final = "DEEPCALL_TOKEN"  # noqa: S105 (the variable's name, not a token)
 SSID_ENV: Final = "DEEPCALL_SSID"
@@ -43,15 +44,15 @@ class StoredAccountSnapshot:
     user_id: str = ""
 
 
-def read_stored_account(profile_dir: Path) -> StoredAccountSnapshot:
-    """brand_url/auth_mode/user_id from <profile>/settings.ini without loading Qt.
+def read_stored_account(profile_dir: Path,
+                        preset: Preset | None = None) -> StoredAccountSnapshot:
+    """brand_url/auth_mode/user_id from the IT preset over <profile>/settings.ini, no Qt.
 
-    Read as the app's Settings read it (``app.services.settings_file``): one answer for the
-    same file. A missing or unreadable file gives the defaults.
+    Read as the app's Settings read them (``app.services.stored_settings``): one answer for
+    the same files. A missing or unreadable file gives the defaults.
     """
-    stored = read_settings_file(Path(profile_dir) / SETTINGS_FILE_NAME)
-    mode = stored.text("auth_mode", "token")
-    return StoredAccountSnapshot(stored.text("brand_url"), mode if mode == "ssid" else "token",
+    stored = read_stored(Path(profile_dir), preset)
+    return StoredAccountSnapshot(stored.text("brand_url"), stored.auth_mode(),
                                  stored.text("user_id"))
 
 

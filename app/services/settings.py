@@ -6,6 +6,8 @@ A write that changes a value emits ``changed(name)``; ``watch(name, slot)`` hand
 consumer the new value of its own setting only, so nobody pushes settings around by hand.
 Secrets never pass through here: names that look like a secret are refused at declaration and
 at ``set_value``; the token and ssid live only in the keyring (``app.services.secrets``).
+What the IT preset sets (``app.services.preset``) is read first and cannot be written:
+preset over settings.ini over the defaults, as every command reads them too.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from typing import Any, Final, Generic, TypeVar, cast, overload
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from app.services.preset import Preset, read_preset
 from app.services.settings_file import (
+    AUTH_MODES,
     SETTINGS_FILE_NAME,
     SettingsFile,
     checked_region,
+    is_secret_name,
     read_settings_file,
 )
 
@@ -33,10 +38,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Substrings a setting name may not contain: a secret must never land in the INI file.
-SECRET_NAME_PARTS: Final = ("token", "ssid", "password", "secret")
-
-AUTH_MODES: Final = ("ssid", "token")
 POP_BEHAVIOURS: Final = ("raise", "raise_on_top", "tray_only")
 CLIPBOARD_MODES: Final = ("whole", "first")
 # When the caller-page URL opens by itself (besides its button, always there when set).
@@ -45,11 +46,6 @@ OPEN_URL_WHEN: Final = ("button", "ringing", "answered")
 
 class SecretSettingRefused(ValueError):
     """Someone tried to keep a secret in the settings file."""
-
-
-def is_secret_name(name: str) -> bool:
-    lowered = name.lower().replace("-", "").replace("_", "")
-    return any(part in lowered for part in SECRET_NAME_PARTS)
 
 
 def _parse(kind: type, raw: object) -> object:
@@ -245,9 +241,14 @@ class Settings(QObject):
                                "troubleshooting); off, logs name a number by its last four "
                                "digits")
 
-    def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
+    def __init__(self, profile_dir: Path, parent: QObject | None = None, *,
+                 preset: Preset | None = None) -> None:
         super().__init__(parent)
         self.path = Path(profile_dir) / SETTINGS_FILE_NAME
+        # The IT preset, read once (the app never writes it; a change counts from the next
+        # start): by default the one this process finds (app.services.preset).
+        self.preset = read_preset() if preset is None else preset
+        self._managed: dict[str, object] | None = None
         # Written through QSettings (its INI format, as every profile has it); read through
         # the Qt-free reader the commands use too, so the file has one meaning everywhere.
         self._qsettings = QSettings(str(self.path), QSettings.Format.IniFormat)
@@ -279,11 +280,17 @@ class Settings(QObject):
         return self._read(self._declaration(name))
 
     def set_value(self, name: str, value: object) -> None:
-        """Set a setting by name (the settings dialog); refuses secrets and unknown names."""
+        """Set a setting by name (the settings dialog); refuses secrets, unknown names and
+        what the IT preset sets (``ManagedByPreset``)."""
         self._write(self._declaration(name), value)
+
+    def managed_by(self, name: str) -> Path | None:
+        """The IT preset's path if it sets ``name`` (then it cannot be changed here)."""
+        return self.preset.path if name in self._preset_values() else None
 
     def reset(self, name: str) -> None:
         declared = self._declaration(name)
+        self._refuse_if_managed(declared)
         before = self._read(declared)
         self._writer().remove(declared.name)
         self._unsaved.pop(declared.name, None)
@@ -316,7 +323,40 @@ class Settings(QObject):
                     log.warning("%s", warning)
         return self._file
 
+    def _preset_values(self) -> dict[str, object]:
+        """The preset's valid values by name; what it holds that is no setting of ours, or
+        not a value the setting takes, is logged (naming the preset) and left out, so the
+        agent's own setting (or the default) counts there, as for a bad settings.ini line."""
+        if self._managed is None:
+            self._managed = {}
+            label = self.preset.label
+            problems = list(self.preset.warnings)
+            for name, raw in self.preset.values.items():
+                declared = vars(type(self)).get(name)
+                if not isinstance(declared, Setting):
+                    problems.append(f"{label}: there is no setting {name[:60]!r}; it is "
+                                    "ignored.")
+                    continue
+                try:
+                    self._managed[name] = declared.coerce(raw)
+                except (ValueError, TypeError) as exc:
+                    problems.append(f"{label}: ignoring bad {name} ({exc}); the agent's own "
+                                    "setting or the default is used.")
+            for problem in problems:
+                log.warning("%s", problem)
+            if self.preset.path is not None:
+                log.info("IT preset %s sets: %s", self.preset.path,
+                         ", ".join(sorted(self._managed)) or "no setting")
+        return self._managed
+
+    def _refuse_if_managed(self, setting: Setting[Any]) -> None:
+        if setting.name in self._preset_values():
+            raise self.preset.refusal(setting.name)
+
     def _read(self, setting: Setting[T]) -> T:
+        managed = self._preset_values()
+        if setting.name in managed:
+            return cast(T, managed[setting.name])
         raw: object = self._unsaved.get(setting.name)
         if raw is None:
             raw = self._stored().values.get(setting.name)
@@ -336,6 +376,7 @@ class Settings(QObject):
             return setting.default
 
     def _write(self, setting: Setting[Any], value: object) -> None:
+        self._refuse_if_managed(setting)
         checked = setting.coerce(value)
         before = self._read(setting)
         self._writer().setValue(setting.name, checked)

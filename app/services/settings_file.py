@@ -1,7 +1,8 @@
 """settings.ini read without Qt: one reading for the app's Settings and for every command.
 
 The app writes the file through QSettings (INI format); this reads it the way QSettings does,
-so a hand-edited file means the same thing to the window, ``screenpop lookup`` and ``pop``:
+so a hand-edited file means the same thing to the window, ``screenpop lookup`` and ``pop``.
+The IT preset (``app.services.preset``) is the same dialect, read here too:
 
 - ``[General]`` (any case), and keys before any section, hold the top-level keys; another
   section's keys read as ``section/key``;
@@ -44,6 +45,16 @@ _LINE_BLANKS: Final = " \t\v\f"
 _VALUE_BLANKS: Final = " \t"
 
 
+AUTH_MODES: Final = ("ssid", "token")
+# Substrings a setting name may not contain: a secret must never land in an INI file.
+SECRET_NAME_PARTS: Final = ("token", "ssid", "password", "secret")
+
+
+def is_secret_name(name: str) -> bool:
+    lowered = name.lower().replace("-", "").replace("_", "")
+    return any(part in lowered for part in SECRET_NAME_PARTS)
+
+
 def checked_region(raw: str) -> str:
     """The ISO country code in upper case; ValueError with a plain reason otherwise."""
     region = raw.strip().upper()
@@ -78,35 +89,39 @@ class SettingsFile:
             return DEFAULT_REGION
 
 
-def read_settings_file(path: Path) -> SettingsFile:
-    """The file at ``path`` as QSettings reads it; an absent or unreadable file is empty."""
+def read_settings_file(path: Path, name: str = SETTINGS_FILE_NAME,
+                       unread: str = "using the defaults") -> SettingsFile:
+    """The file at ``path`` as QSettings reads it; an absent or unreadable file is empty.
+
+    ``name`` is how the warnings call the file (the IT preset is read here too), ``unread``
+    what happens instead when it cannot be used.
+    """
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         return SettingsFile()
     except OSError as exc:
-        return SettingsFile(warnings=(f"settings.ini cannot be read ({exc.strerror}); "
-                                      "using the defaults.",))
+        return SettingsFile(warnings=(f"{name} cannot be read ({exc.strerror}); {unread}.",))
     warnings: list[str] = []
     if len(data) > MAX_FILE_BYTES:
-        return SettingsFile(warnings=("settings.ini is larger than 1 MiB, so it is not a "
-                                      "settings file; using the defaults.",))
+        return SettingsFile(warnings=(f"{name} is larger than 1 MiB, so it is not a "
+                                      f"settings file; {unread}.",))
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
-        warnings.append("settings.ini is not UTF-8 text: the characters that could not be "
+        warnings.append(f"{name} is not UTF-8 text: the characters that could not be "
                         "read are shown as \ufffd. Save it as UTF-8.")
     # Only CR and LF end a line, as in QSettings: str.splitlines() also breaks on U+2028,
     # U+0085, \x0b, \x1c... which QSettings writes raw inside a value, so a saved value could
     # otherwise smuggle in a second key (brand_url=...).
-    values = _parse_lines(_LINE_BREAK.split(text), warnings)
+    values = _parse_lines(_LINE_BREAK.split(text), warnings, name)
     return SettingsFile(values, tuple(warnings))
 
 
-def _parse_lines(lines: list[str], warnings: list[str]) -> dict[str, str]:
+def _parse_lines(lines: list[str], warnings: list[str], file_name: str) -> dict[str, str]:
     values: dict[str, str] = {}
     where: dict[str, int] = {}
     sections_seen: set[str] = set()
@@ -119,18 +134,18 @@ def _parse_lines(lines: list[str], warnings: list[str]) -> dict[str, str]:
             name = stripped[1:-1].strip(_LINE_BLANKS)
             prefix = "" if name.lower() == "general" else f"{name}/"
             if prefix in sections_seen:
-                warnings.append(f"settings.ini: the [{name[:40]}] section appears more than "
+                warnings.append(f"{file_name}: the [{name[:40]}] section appears more than "
                                 "once; its keys are read together, the later ones winning.")
             sections_seen.add(prefix)
             continue
         key, equals, raw = line.partition("=")
         key = key.strip(_LINE_BLANKS)
         if not equals or not key:
-            warnings.append(f"settings.ini: line {number} is not 'name=value'; it is ignored.")
+            warnings.append(f"{file_name}: line {number} is not 'name=value'; it is ignored.")
             continue
         full_key = prefix + key
         if full_key in where:
-            warnings.append(f"settings.ini: {full_key[:60]} is set on line {where[full_key]} "
+            warnings.append(f"{file_name}: {full_key[:60]} is set on line {where[full_key]} "
                             f"and again on line {number}; the later one counts.")
         where[full_key] = number
         values[full_key] = unescape_value(raw)
@@ -204,13 +219,4 @@ def _unescape_one(text: str, index: int, out: list[str]) -> int:
         return end
     out.append(_ESCAPES.get(char, char))
     return index + 1
-
-
-def stored_region(profile_dir: Path, warn: Callable[[str], object]) -> str:
-    """The profile's default country, as the app reads it; every oddity of the file to ``warn``
-    (the commands print them on stderr)."""
-    stored = read_settings_file(profile_dir / SETTINGS_FILE_NAME)
-    for warning in stored.warnings:
-        warn(warning)
-    return stored.region(warn)
 

@@ -155,9 +155,6 @@ def test_settings_and_keyring_round_trip_leave_no_secret_in_the_ini(
     assert b"55501" in (tmp_path / SETTINGS_FILE_NAME).read_bytes()
 
 
-def test_file_name_agrees_with_the_headless_reader() -> None:
-    assert credentials.SETTINGS_FILE_NAME == SETTINGS_FILE_NAME
-
 
 def test_a_change_is_announced_by_name_and_only_when_the_value_changes(
         tmp_path: Path) -> None:
