@@ -168,7 +168,7 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
         account = Account(settings, options.secrets, options.overrides)
         for name in ACCOUNT_SETTINGS:
             settings.watch(name, lambda _value: account.reload())
-    mapping = ActiveMapping(profile)
+    mapping = ActiveMapping(profile, preset=settings.preset)
     history = PopHistory(store)
     cache = LookupCache(settings.cache_seconds)
     coordinator = PopCoordinator(account, mapping.mapping, history, cache,
@@ -182,7 +182,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     presenter = WindowPresenter(window, coordinator, outbox, drafts, account, edits=edits,
                                 poller=poller, tray=tray, settings=settings)
     dialogs = Dialogs(window, settings, options.secrets, account, mapping,
-                      options.log_file.parent, demo=options.demo)
+                      options.log_file.parent, demo=options.demo,
+                      run_brand=None if options.demo else options.overrides.brand_url)
     crash = CrashReporter(options.log_file, lambda: window)
     server = LocalSocketServer(profile, lambda: session.state(),
                                default_region=settings.default_region)

@@ -257,6 +257,15 @@ def _dump_stacks_on_request() -> None:
             faulthandler.register(usr1, file=sys.stderr, all_threads=True)
 
 
+def _say_the_run_brand(brand: str, preset: Path | None) -> None:
+    """--brand wins for this run over settings.ini and the IT preset alike: said on stderr
+    and in the log (a warning goes to both), where support looks, and in Settings."""
+    instead = (f" instead of the address set by your IT department in {preset}"
+               if preset is not None else " instead of the saved one")
+    log.warning("this run uses the DeepCall address %s from --brand%s; it is not saved.",
+                brand, instead)
+
+
 def _demo_setup() -> tuple[Any, CredentialOverrides, list[str]]:
     """Start the sandbox in a background thread; credentials for it, and callers to simulate."""
     from app.sandbox import seed
@@ -300,6 +309,8 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path,
     session = build_session(SessionOptions(profile_dir=profile_dir, log_file=log_file,
                                            overrides=overrides, secrets=secrets,
                                            demo=args.demo, demo_numbers=numbers))
+    if overrides.brand_url and not args.demo:
+        _say_the_run_brand(overrides.brand_url, session.settings.managed_by("brand_url"))
     # Ctrl+C / SIGTERM end the app through the same path as the Quit menu. Qt's loop keeps
     # Python from running signal handlers, so a slow timer gives it a chance to.
     loop = asyncio.get_running_loop()

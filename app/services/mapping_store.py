@@ -1,4 +1,8 @@
-"""The profile's field mapping: an admin's saved mapping, else the one shipped in resources/.
+"""The field mapping in use: the IT preset's, else an admin's saved one, else the shipped one.
+
+A preset's ``field_mapping`` (``app.services.preset``) is managed: the editor shows it
+read-only and ``ActiveMapping.save`` refuses (``ManagedByPreset``). A preset mapping that
+cannot be used is warned about, naming the preset, and the profile's own mapping counts.
 
 ``ActiveMapping`` holds the one in use and announces a newly saved one; the functions below
 read and write the file without Qt.
@@ -22,6 +26,7 @@ from app.core.field_mapping import (
     load_mapping,
     save_mapping,
 )
+from app.services.preset import NO_PRESET, Preset, read_preset
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +37,19 @@ def active_mapping_path(profile_dir: Path) -> Path:
     return Path(profile_dir) / MAPPING_FILE_NAME
 
 
-def load_active_mapping(profile_dir: Path) -> tuple[FieldMapping, str | None]:
-    """(mapping, warning): the saved mapping if valid, else the default with a warning."""
+def load_active_mapping(profile_dir: Path,
+                        preset: Preset = NO_PRESET) -> tuple[FieldMapping, str | None]:
+    """(mapping, warning): the preset's mapping if it sets a usable one, else the saved
+    mapping if valid, else the default; with a warning for each that could not be used."""
+    if preset.mapping_file is not None:
+        try:
+            return load_mapping(preset.mapping_file), None
+        except FieldMappingError as exc:
+            problem = (f"The field mapping of {preset.label} could not be used, so this "
+                       f"computer's own is shown instead. ({exc})")
+            log.warning("%s", problem)
+            mapping, warning = load_active_mapping(profile_dir)
+            return mapping, " ".join(filter(None, (problem, warning)))
     path = active_mapping_path(profile_dir)
     if not path.exists():
         return default_mapping(), None
@@ -62,13 +78,21 @@ class ActiveMapping(QObject):
 
     changed = Signal(object)  # FieldMapping
 
-    def __init__(self, profile_dir: Path, parent: QObject | None = None) -> None:
+    def __init__(self, profile_dir: Path, parent: QObject | None = None, *,
+                 preset: Preset | None = None) -> None:
         super().__init__(parent)
         self._profile_dir = Path(profile_dir)
-        self.mapping, self.warning = load_active_mapping(self._profile_dir)
+        self._preset = read_preset() if preset is None else preset
+        self.mapping, self.warning = load_active_mapping(self._profile_dir, self._preset)
+        # The preset's mapping file, when it is the one in use: read-only here.
+        self.managed_by = (self._preset.path if self._preset.mapping_file is not None
+                           and self.warning is None else None)
 
     def save(self, mapping: FieldMapping) -> Path:
-        """Write it to the profile and use it; OSError if the file cannot be written."""
+        """Write it to the profile and use it; OSError if the file cannot be written,
+        ``ManagedByPreset`` (an OSError too) if the IT preset sets the mapping."""
+        if self.managed_by is not None:
+            raise self._preset.refusal("The field mapping")
         path = save_active_mapping(self._profile_dir, mapping)
         self.mapping = mapping
         self.changed.emit(mapping)

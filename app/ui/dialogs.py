@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class Dialogs(QObject):
     def __init__(self, window: MainWindow, settings: Settings, secrets: SecretStore,
                  account: Account, mapping: ActiveMapping, log_folder: Path, *,
-                 demo: bool = False) -> None:
+                 demo: bool = False, run_brand: str | None = None) -> None:
         super().__init__(window)
         self._window = window
         self._settings = settings
@@ -38,6 +38,7 @@ class Dialogs(QObject):
         self._mapping = mapping
         self._log_folder = log_folder
         self._demo = demo
+        self._run_brand = run_brand  # --brand: this run's address, shown beside the saved one
         self.settings_dialog: SettingsDialog | None = None
 
     def open_settings(self, first_start: bool = False) -> SettingsDialog:
@@ -47,7 +48,8 @@ class Dialogs(QObject):
             return dialog
         dialog = SettingsDialog(self._settings, self._secrets, self._account.test_connection,
                                 self._window,
-                                first_start=first_start or not self._settings.is_configured())
+                                first_start=first_start or not self._settings.is_configured(),
+                                run_brand=self._run_brand)
         if self._demo:
             dialog.setWindowTitle("Screen-Pop settings (demo: the sandbox account is used)")
         dialog.saved.connect(self._on_settings_saved)
@@ -68,7 +70,8 @@ class Dialogs(QObject):
         self._account.reload()  # the secret may have changed, which no setting shows
 
     def open_mapping_editor(self) -> MappingEditor:
-        editor = MappingEditor(self._mapping.mapping, self._window)
+        editor = MappingEditor(self._mapping.mapping, self._window,
+                               managed_by=self._mapping.managed_by)
         editor.mapping_saved.connect(self._on_mapping_saved)
         editor.open()
         return editor

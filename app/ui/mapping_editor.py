@@ -3,6 +3,7 @@
 Admins edit rows, add/remove labels, import a mapping file or export the current one. The table
 is validated by core (``mapping_from_json``) on Save; a bad row is explained, nothing is lost.
 Opened with ``open()``; the saved mapping is delivered by the ``mapping_saved`` signal.
+A mapping set by the IT preset is shown read-only, saying so (it can still be exported).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from app.core.field_mapping import (
     mapping_from_json,
     save_mapping,
 )
+from app.services.preset import MANAGED_NOTE
+from app.ui.managed_marks import managed_note
 from app.ui.plain_text import set_wrapped_text
 
 COLUMNS = ("DeepCall label", "Section", "Shown as", "Order", "Input type", "Directory key",
@@ -46,7 +49,9 @@ READ_ONLY_KEY = ""  # an empty Directory key: shown read-only, never written bac
 class MappingEditor(QDialog):
     mapping_saved = Signal(object)  # FieldMapping
 
-    def __init__(self, mapping: FieldMapping, parent: QWidget | None = None) -> None:
+    def __init__(self, mapping: FieldMapping, parent: QWidget | None = None, *,
+                 managed_by: Path | None = None) -> None:
+        """``managed_by``: the IT preset's path when it sets the mapping (read-only then)."""
         super().__init__(parent)
         self.setWindowTitle("Field mapping")
         self.setModal(True)
@@ -89,6 +94,8 @@ class MappingEditor(QDialog):
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        self.managed_by = managed_by
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -97,8 +104,24 @@ class MappingEditor(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.load(mapping)
+        if managed_by is not None:
+            self._lock(managed_by, row)
         em = self.fontMetrics().horizontalAdvance("M")
         self.resize(em * 60, em * 36)
+
+    def _lock(self, preset: Path, buttons_row: QHBoxLayout) -> None:
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        for row in range(self.table.rowCount()):
+            for column in (SECTION, INPUT):
+                widget = self.table.cellWidget(row, column)
+                if widget is not None:
+                    widget.setEnabled(False)
+        for button in (self.add_button, self.remove_button, self.import_button,
+                       self.buttons.button(QDialogButtonBox.StandardButton.Save)):
+            button.setEnabled(False)
+        buttons_row.insertWidget(0, managed_note(preset))
+        set_wrapped_text(self.message, f"{MANAGED_NOTE}: this field mapping comes from "
+                         f"{preset} and cannot be changed here. Export still works.")
 
     # --- table <-> mapping --------------------------------------------------------------
     def load(self, mapping: FieldMapping) -> None:
@@ -172,6 +195,8 @@ class MappingEditor(QDialog):
 
     # --- actions ------------------------------------------------------------------------
     def save(self) -> None:
+        if self.managed_by is not None:
+            return  # Save is disabled; a keyboard shortcut must not get round it either
         try:
             mapping = self.to_mapping()
         except FieldMappingError as exc:

@@ -42,6 +42,7 @@ from app.services.secrets import SecretKind
 from app.services.settings import Settings
 from app.services.tasks import OwnedTasks
 from app.ui.error_banner import CREDENTIAL_CODES, describe_error
+from app.ui.managed_marks import locked
 from app.ui.plain_text import set_wrapped_text
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,8 @@ class SettingsDialog(QDialog):
 
     def __init__(self, settings: Settings, secrets: SecretStoreLike,
                  tester: ConnectionTester | None = None, parent: QWidget | None = None,
-                 first_start: bool = False) -> None:
+                 first_start: bool = False, run_brand: str | None = None) -> None:
+        """``run_brand``: the address given with ``--brand`` for this run only."""
         super().__init__(parent)
         self.setWindowTitle("Screen-Pop settings")
         self.setModal(True)
@@ -100,10 +102,17 @@ class SettingsDialog(QDialog):
         self._tester = tester
         self._tasks = OwnedTasks(log, "a settings dialog task")
         self._saving = False
+        # What the IT preset sets: shown locked, never written back, never checked here
+        # (the agent could not fix it; the app warned IT in its log).
+        self._managed = {info.name for info in Settings.declared()
+                         if settings.managed_by(info.name) is not None}
 
         intro = QLabel("Welcome! Enter your DeepCall account to start popping callers."
                        if first_start else "Changes apply when you press Save.")
         intro.setWordWrap(True)
+        if self._managed:
+            set_wrapped_text(intro, f"{intro.text()} Some settings are set by your IT "
+                             f"department ({settings.preset.path}) and cannot be changed here.")
 
         self.brand_url = QLineEdit(settings.brand_url)
         self.brand_url.setPlaceholderText("https://v4-api.deepcall.com")
@@ -150,15 +159,23 @@ class SettingsDialog(QDialog):
         self.clipboard_enabled.setAccessibleName("Pop numbers copied to the clipboard")
         self.clipboard_mode = _combo(CLIPBOARD_CHOICES, settings.clipboard_mode,
                                      "Which copied text pops")
-        self.clipboard_enabled.toggled.connect(self.clipboard_mode.setEnabled)
-        self.clipboard_mode.setEnabled(settings.clipboard_enabled)
+        self.clipboard_enabled.toggled.connect(
+            lambda on: self._enable(self.clipboard_mode, "clipboard_mode", on))
+        self._enable(self.clipboard_mode, "clipboard_mode", settings.clipboard_enabled)
 
         account = QGroupBox("DeepCall account")
         form = QFormLayout(account)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self._add_row(form, "API &address:", self.brand_url)
-        self._add_row(form, "Sign-&in method:", self.auth_mode)
-        self.user_id_label = self._add_row(form, "&User ID:", self.user_id)
+        self._add_row(form, "API &address:", self.brand_url, "brand_url")
+        self.run_brand_note = QLabel()
+        self.run_brand_note.setAccessibleName("Address used for this run")
+        set_wrapped_text(self.run_brand_note, "" if not run_brand else
+                         f"This run uses {run_brand}, given with --brand (not saved); the "
+                         "address set here is used when Screen-Pop starts without --brand.")
+        self.run_brand_note.setVisible(bool(run_brand))
+        form.addRow("", self.run_brand_note)
+        self._add_row(form, "Sign-&in method:", self.auth_mode, "auth_mode")
+        self.user_id_label = self._add_row(form, "&User ID:", self.user_id, "user_id")
         self.secret_label = self._add_row(form, "API &token:", self.secret)
         form.addRow("", self.secret_note)
 
@@ -176,14 +193,15 @@ class SettingsDialog(QDialog):
         behaviour = QGroupBox("Calls")
         form2 = QFormLayout(behaviour)
         form2.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self._add_row(form2, "Default &country:", self.region)
-        self._add_row(form2, "When a call &arrives:", self.pop_behaviour)
-        form2.addRow(self.takes_focus)
-        self._add_row(form2, "Put the window &back after a call ends:", self.return_after)
-        self._add_row(form2, "Ignore repeats &within:", self.dedupe)
-        self._add_row(form2, "Keep call &history:", self.history_days)
-        form2.addRow(self.clipboard_enabled)
-        self._add_row(form2, "Clipboard &mode:", self.clipboard_mode)
+        self._add_row(form2, "Default &country:", self.region, "default_region")
+        self._add_row(form2, "When a call &arrives:", self.pop_behaviour, "pop_behaviour")
+        form2.addRow(self._field(self.takes_focus, "pop_takes_focus"))
+        self._add_row(form2, "Put the window &back after a call ends:", self.return_after,
+                      "return_after_call_seconds")
+        self._add_row(form2, "Ignore repeats &within:", self.dedupe, "dedupe_seconds")
+        self._add_row(form2, "Keep call &history:", self.history_days, "history_days")
+        form2.addRow(self._field(self.clipboard_enabled, "clipboard_enabled"))
+        self._add_row(form2, "Clipboard &mode:", self.clipboard_mode, "clipboard_mode")
 
         actions = self._build_call_actions(settings)
 
@@ -230,7 +248,9 @@ class SettingsDialog(QDialog):
         except ActionSetupError:
             chosen = frozenset()  # said below with the rest of what is wrong
         self.run_program_on = {event: QCheckBox(event) for event in CALL_EVENTS}
-        events = QHBoxLayout()
+        events_box = QWidget()
+        events = QHBoxLayout(events_box)
+        events.setContentsMargins(0, 0, 0, 0)
         for event, box in self.run_program_on.items():
             box.setChecked(event in chosen)
             box.setAccessibleName(f"Run the program when a call is {event}"
@@ -243,11 +263,11 @@ class SettingsDialog(QDialog):
         group = QGroupBox("Call actions")
         form = QFormLayout(group)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self._add_row(form, "Caller pa&ge:", self.open_url_template)
-        self._add_row(form, "&Open it:", self.open_url_when)
-        self._add_row(form, "Run a &program:", self.run_program)
-        self._add_row(form, "Its a&rguments:", self.run_program_args)
-        form.addRow("On call events:", events)
+        self._add_row(form, "Caller pa&ge:", self.open_url_template, "open_url_template")
+        self._add_row(form, "&Open it:", self.open_url_when, "open_url_when")
+        self._add_row(form, "Run a &program:", self.run_program, "run_program")
+        self._add_row(form, "Its a&rguments:", self.run_program_args, "run_program_args")
+        form.addRow("On call events:", self._field(events_box, "run_program_on"))
         form.addRow(self.call_actions_note)
         # What IT preset and the rules refuse is said at once, not only on Save.
         preset = self._call_actions_problem() or (
@@ -257,20 +277,34 @@ class SettingsDialog(QDialog):
         self.call_actions_note.setVisible(bool(preset))
         return group
 
-    def _call_actions_problem(self) -> str | None:
+    def _call_actions_problem(self, agents_only: bool = False) -> str | None:
+        """What is wrong with the call actions; ``agents_only``: only in what the agent can
+        change (a preset's own mistake must not block saving the rest)."""
+        check_url = not agents_only or "open_url_template" not in self._managed
+        check_program = not agents_only or not {"run_program", "run_program_args"} <= self._managed
         try:
-            UrlTemplate.parse(self.open_url_template.text())
-            ProgramCommand.parse(self.run_program.text(), self.run_program_args.text())
+            if check_url:
+                UrlTemplate.parse(self.open_url_template.text())
+            if check_program:
+                ProgramCommand.parse(self.run_program.text(), self.run_program_args.text())
         except ActionSetupError as exc:
             return str(exc)
         return None
 
-    @staticmethod
-    def _add_row(form: QFormLayout, text: str, widget: QWidget) -> QLabel:
+    def _add_row(self, form: QFormLayout, text: str, widget: QWidget,
+                 setting: str | None = None) -> QLabel:
         label = QLabel(text)
         label.setBuddy(widget)
-        form.addRow(label, widget)
+        form.addRow(label, widget if setting is None else self._field(widget, setting))
         return label
+
+    def _field(self, widget: QWidget, setting: str) -> QWidget:
+        """``widget``, or it locked with its note when the IT preset sets ``setting``."""
+        preset = self._settings.managed_by(setting)
+        return widget if preset is None else locked(widget, preset)
+
+    def _enable(self, widget: QWidget, setting: str, on: bool) -> None:
+        widget.setEnabled(on and setting not in self._managed)
 
     # --- auth mode ----------------------------------------------------------------------
     def mode(self) -> str:
@@ -281,7 +315,7 @@ class SettingsDialog(QDialog):
 
     def _update_auth_fields(self) -> None:
         token_mode = self.mode() == "token"
-        self.user_id.setEnabled(token_mode)
+        self._enable(self.user_id, "user_id", token_mode)
         self.user_id_label.setEnabled(token_mode)
         self.secret_label.setText("API &token:" if token_mode else "&Session ID (ssid):")
         self.secret.setAccessibleName("API token" if token_mode else "Session ID")
@@ -320,19 +354,22 @@ class SettingsDialog(QDialog):
 
     # --- validation and saving ----------------------------------------------------------
     def problem(self) -> str | None:
+        """What the agent must fix before saving (what IT preset is not theirs to fix)."""
         url = self.brand_url.text().strip()
-        if not url:
-            return "Enter the DeepCall API address of your account (ask your administrator)."
-        try:
-            api_base(url)  # the client's own rule: https, or plain http only to this computer
-        except InvalidBrandUrl as exc:
-            return exc.problem  # not "correct it in Settings": this is Settings
-        if self.mode() == "token" and not self.user_id.text().strip():
+        if "brand_url" not in self._managed:
+            if not url:
+                return "Enter the DeepCall API address of your account (ask your administrator)."
+            try:
+                api_base(url)  # the client's rule: https, or plain http only to this computer
+            except InvalidBrandUrl as exc:
+                return exc.problem  # not "correct it in Settings": this is Settings
+        if (self.mode() == "token" and not self.user_id.text().strip()
+                and "user_id" not in self._managed):
             return "Enter your DeepCall user ID, or switch the sign-in method to session ID."
         region = self.region.text().strip()
         if len(region) != 2 or not region.isalpha() or not is_supported_region(region):
             return "The default country is a two-letter country code, for example IN."
-        return self._call_actions_problem()
+        return self._call_actions_problem(agents_only=True)
 
     def show_problem(self, message: str) -> None:
         set_wrapped_text(self.error, message)
@@ -356,7 +393,8 @@ class SettingsDialog(QDialog):
         self._tasks.spawn(self._store_secret_then_save(self._secret_kind(), secret, values))
 
     def _values(self) -> dict[str, object]:
-        return {
+        """What Save writes: every setting shown here but those the IT preset sets."""
+        shown: dict[str, object] = {
             "brand_url": self.brand_url.text().strip().rstrip("/"),
             "auth_mode": self.mode(),
             "user_id": self.user_id.text().strip(),
@@ -375,6 +413,7 @@ class SettingsDialog(QDialog):
             "run_program_on": ",".join(event for event, box in self.run_program_on.items()
                                        if box.isChecked()),
         }
+        return {name: value for name, value in shown.items() if name not in self._managed}
 
     async def _store_secret_then_save(self, kind: SecretKind, secret: str,
                                       values: dict[str, object]) -> None:
