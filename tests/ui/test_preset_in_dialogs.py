@@ -67,12 +67,16 @@ def test_managed_settings_are_locked_and_say_who_set_them(
         qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: Path) -> None:
     path = preset_file(monkeypatch, tmp_path,
                        f"[General]\nbrand_url={IT}\npop_behaviour=tray_only\n"
-                       "clipboard_enabled=true\nrun_program_on=ringing\n")
+                       "clipboard_enabled=true\nrun_program_on=ringing\nuser_id=7\n")
     dialog = open_dialog(qtbot, Settings(profile))
     events = dialog.run_program_on["ringing"].parentWidget()  # the row of event boxes
     assert events is not None
     managed = {"brand_url": dialog.brand_url, "pop_behaviour": dialog.pop_behaviour,
-               "clipboard_enabled": dialog.clipboard_enabled, "run_program_on": events}
+               "clipboard_enabled": dialog.clipboard_enabled, "run_program_on": events,
+               "user_id": dialog.user_id}
+    # Switching the sign-in method back and forth must not unlock the managed user ID.
+    dialog.auth_mode.setCurrentIndex(dialog.auth_mode.findData("ssid"))
+    dialog.auth_mode.setCurrentIndex(dialog.auth_mode.findData("token"))
     assert dialog.brand_url.text() == IT
     for name, widget in managed.items():
         assert not widget.isEnabled(), name
@@ -85,7 +89,7 @@ def test_managed_settings_are_locked_and_say_who_set_them(
         assert str(path) in shown(note.toolTip())
         assert str(path) in shown(widget.toolTip())
     # What the preset leaves out stays the agent's, with no note.
-    for widget in (dialog.user_id, dialog.region, dialog.dedupe, dialog.clipboard_mode):
+    for widget in (dialog.auth_mode, dialog.region, dialog.dedupe, dialog.clipboard_mode):
         assert widget.isEnabled()
         assert note_beside(widget) is None
     assert str(path) in shown(dialog.findChildren(QLabel)[0].text())  # the intro says where
