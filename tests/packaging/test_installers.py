@@ -378,3 +378,25 @@ def test_archive_step_refuses_an_archive_that_lost_the_links(tmp_path: Path) -> 
                           timeout=30)
     assert lost.returncode == 1
     assert "holds 0 symbolic links, the bundle 3" in lost.stderr
+
+
+# --- README: what the self-test prints ---------------------------------------------------------
+
+SELF_TEST_CHECKS = ("qt-platform", "keyring", "tls", "deepcall-sandbox", "local-socket",
+                    "field-mapping", "icons")  # the contract's order (SPEC12: part FROZEN)
+
+
+def test_readme_lists_the_self_test_checks_in_the_order_they_print() -> None:
+    start = README.index("### The self-test")
+    text = README[start:README.index("\n## ", start)]
+    flat = " ".join(text.split())
+    assert "`PASS name: detail` or `FAIL name: detail`" in flat
+    assert "exits `0` only when every check passed (`1` otherwise)" in flat
+    rows = re.findall(r"^\| `([\w-]+)` \|", text, re.M)
+    assert tuple(rows) == SELF_TEST_CHECKS
+
+
+def test_readme_first_screen_still_shows_the_demo_and_the_tests() -> None:
+    first_screen = "\n".join(README.splitlines()[:20])
+    assert "uv run screenpop --demo" in first_screen
+    assert "uv run pytest" in first_screen
