@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# The frozen bundle's proof: what a built bundle must do on the machine it was built for.
+#   packaging/check-frozen.sh dist/screenpop/screenpop      (Windows: dist/screenpop/screenpop.com)
+# On Linux run it inside tests/tools/with-desktop.sh: the app then gets the private Xvfb
+# (QT_QPA_PLATFORM=xcb, so the bundled xcb plugin and its libraries are what is proved, which
+# offscreen would not) and the unlocked gnome-keyring the self-test's keyring check needs.
+#
+# Steps, each reported as PASS/FAIL (all run; exit 1 if any failed):
+#   version    EXECUTABLE --version prints "screenpop <version of pyproject.toml>"
+#   self-test  EXECUTABLE --self-test: the seven checks in order, all PASS, exit 0
+#   commands   every command word of app/cli.py, and the app, answer --help (all collected)
+#   pop        EXECUTABLE pop --demo --profile TMP 9876543210 starts the frozen app (embedded
+#              sandbox, throw-away profile) and pops the number into it from this process
+#   state      EXECUTABLE state --profile TMP until the caller is found (Aarav Mehta)
+#   qt-free    pop and state into the running app load no QtCore (glibc's LD_DEBUG / macOS'
+#              DYLD_PRINT_LIBRARIES), while the app itself has it mapped
+#   quit       the app ends on SIGTERM through its own quit path, the profile is released
+# Timings (ms) are printed for BENCHMARKS.md. Nothing here reads or prints a secret.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 EXECUTABLE" >&2
+    exit 2
+fi
+exe=$1
+[ -x "$exe" ] || { echo "check-frozen: $exe is not an executable" >&2; exit 2; }
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+case "$(uname -s)" in
+    Linux) os=linux ;;
+    Darwin) os=macos ;;
+    MINGW* | MSYS* | CYGWIN*) os=windows ;;
+    *) os=other ;;
+esac
+
+profile=$(mktemp -d)
+app_pid=""
+cleanup() {
+    if [ -n "$app_pid" ]; then stop_app || true; fi
+    rm -rf "$profile"
+}
+trap cleanup EXIT
+
+# A machine-wide preset must not change what is checked; an empty value means "no preset".
+export SCREENPOP_PRESET=""
+if [ -n "${SCREENPOP_TEST_DISPLAY:-}" ]; then
+    export DISPLAY=$SCREENPOP_TEST_DISPLAY QT_QPA_PLATFORM=xcb
+fi
+
+failed=()
+pass() { echo "PASS $1: $2"; }
+fail() { echo "FAIL $1: $2"; failed+=("$1"); }
+if [ "$(date +%3N)" != 3N ]; then now_ms() { date +%s%3N; }
+else now_ms() { perl -MTime::HiRes=time -e 'printf "%d\n", time * 1000'; }; fi  # BSD date
+
+expected_version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$repo/pyproject.toml" | head -n 1)
+
+# --- version
+if out=$("$exe" --version 2>&1) && [ "$out" = "screenpop $expected_version" ]; then
+    pass version "$out"
+else
+    fail version "expected 'screenpop $expected_version', got: ${out:-nothing}"
+fi
+
+# --- self-test
+names=(qt-platform keyring tls deepcall-sandbox local-socket field-mapping icons)
+if out=$("$exe" --self-test 2>&1); then rc=0; else rc=$?; fi
+echo "$out" | sed 's/^/    /'
+got_names=$(echo "$out" | sed -n 's/^\(PASS\|FAIL\) \([a-z-]*\):.*/\2/p' | tr '\n' ' ')
+if [ "$rc" -eq 0 ] && [ "$got_names" = "${names[*]} " ] \
+        && [ "$(echo "$out" | grep -c '^PASS ')" -eq "${#names[@]}" ]; then
+    pass self-test "all ${#names[@]} checks pass"
+else
+    fail self-test "exit $rc, checks seen: ${got_names:-none}"
+fi
+
+# --- commands: the words app/cli.py routes (its COMMANDS table) and the app itself
+words=$(sed -n '/^COMMANDS = {/,/^}/s/^ *"\([a-z-]*\)":.*/\1/p' "$repo/app/cli.py")
+missing=()
+for word in "" $words; do
+    # shellcheck disable=SC2086 # the empty word is the app (gui) itself
+    "$exe" $word --help >/dev/null 2>&1 || missing+=("${word:-gui}")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+    pass commands "every command answers --help"
+else
+    fail commands "no help from: ${missing[*]}"
+fi
+
+# --- pop (cold: starts the frozen app) and state until found
+app_pid_from_lock() { head -n 1 "$profile/screenpop.lock" 2>/dev/null || true; }
+stop_app() {
+    if [ "$os" = windows ]; then
+        taskkill //PID "$app_pid" //T >/dev/null 2>&1 || taskkill //F //PID "$app_pid" //T >/dev/null
+    else
+        kill -TERM "$app_pid" 2>/dev/null || return 0
+    fi
+    for _ in $(seq 100); do  # up to 10 s for the app's quit path (outbox, store, HTTP client)
+        kill -0 "$app_pid" 2>/dev/null || { app_pid=""; return 0; }
+        sleep 0.1
+    done
+    return 1
+}
+state_status() {
+    "$exe" state --profile "$profile" --timeout 5 2>/dev/null \
+        | sed -n 's/^  "status": *"\([a-z]*\)".*/\1/p'  # the top level (indent 2), not history
+}
+
+start=$(now_ms)
+if out=$("$exe" pop --demo --profile "$profile" --source check-frozen 9876543210 2>&1); then
+    popped=$(now_ms)
+    pass pop "$out"
+else
+    fail pop "exit $?: $out"
+fi
+status=""
+for _ in $(seq 200); do   # up to 20 s: a cold start on a loaded CI machine
+    status=$(state_status)
+    case "$status" in found | unknown | error) break ;; esac
+    sleep 0.1
+done
+first_state=$(now_ms)
+if [ "$status" = found ] && "$exe" state --profile "$profile" | grep -q "Aarav"; then
+    pass state "found Aarav Mehta; start to found $((first_state - start)) ms"
+else
+    fail state "status ${status:-none} (launch log: $(tail -n 3 "$profile/logs/launch.log" 2>/dev/null))"
+fi
+app_pid=$(app_pid_from_lock)
+
+# --- timings of the warm commands, and the Qt-free proof
+time_ms() {  # the median of 5 runs of a command, in ms
+    local runs=() t
+    for _ in 1 2 3 4 5; do
+        t=$(now_ms); "$@" >/dev/null 2>&1 || true; runs+=($(( $(now_ms) - t )))
+    done
+    printf '%s\n' "${runs[@]}" | sort -n | sed -n 3p
+}
+if [ -n "$app_pid" ]; then
+    echo "TIME cold-pop-to-found: $((first_state - start)) ms (pop returned after $((${popped:-$start} - start)) ms)"
+    echo "TIME warm-pop: $(time_ms "$exe" pop --profile "$profile" --no-start 9876543210) ms"
+    echo "TIME state: $(time_ms "$exe" state --profile "$profile") ms"
+fi
+
+loaded_libraries() {  # the shared libraries a command loads, one per line
+    case "$os" in
+        linux) LD_DEBUG=libs "$@" 2>&1 >/dev/null | sed -n 's/.*calling init: //p' ;;
+        macos) DYLD_PRINT_LIBRARIES=1 "$@" 2>&1 >/dev/null | sed -n 's/^dyld[^:]*: //p' ;;
+    esac
+}
+if [ "$os" = windows ] || [ "$os" = other ]; then
+    echo "SKIP qt-free: no loader trace on $os (proved on Linux and macOS)"
+elif [ -z "$app_pid" ]; then
+    fail qt-free "no running app to pop into"
+else
+    qt_in_pop=$(loaded_libraries "$exe" pop --profile "$profile" --no-start 9876543210 | grep -ci qtcore || true)
+    qt_in_state=$(loaded_libraries "$exe" state --profile "$profile" | grep -ci qtcore || true)
+    app_has_qt=yes
+    if [ "$os" = linux ]; then grep -qi qt6core "/proc/$app_pid/maps" || app_has_qt=no; fi
+    if [ "$qt_in_pop" -eq 0 ] && [ "$qt_in_state" -eq 0 ] && [ "$app_has_qt" = yes ]; then
+        pass qt-free "pop and state load no QtCore (the app does)"
+    else
+        fail qt-free "QtCore loaded by pop: $qt_in_pop, by state: $qt_in_state; app has it: $app_has_qt"
+    fi
+fi
+
+# --- quit
+if [ -z "$app_pid" ]; then
+    fail quit "no app was started"
+elif stop_app; then
+    if "$exe" state --profile "$profile" >/dev/null 2>&1; then rc=0; else rc=$?; fi
+    if [ "$rc" -eq 3 ]; then pass quit "the app ended; state says not running"
+    else fail quit "state exit $rc after the app ended"; fi
+else
+    fail quit "the app did not end within 10 s of SIGTERM"
+fi
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    echo "check-frozen: FAILED: ${failed[*]}"
+    exit 1
+fi
+echo "check-frozen: all passed"

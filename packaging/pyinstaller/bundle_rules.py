@@ -1,0 +1,283 @@
+"""What goes into the Screen-Pop bundle: the rules build.spec applies, as plain functions.
+
+Kept apart from build.spec so tests can check them without building: the pruning rules run
+against fake Windows, macOS and Linux file lists, the command list is read from the code.
+Nothing here imports PyInstaller (except ``windows_version_resource``, which the spec only
+calls when building on Windows).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.metadata as metadata
+import pkgutil
+import re
+import sys
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+TocEntry = tuple[str, str, str]
+
+DISTRIBUTION = "deepcall-screenpop"
+APP_NAME = "DeepCall Screen-Pop"
+BUNDLE_ID = "com.deepcall.screenpop"
+URL_SCHEMES = ("tel", "callto")
+CONSOLE_NAME = "screenpop.com"  # Windows: the console twin of the windowed screenpop.exe
+# PyInstaller's run-time hook for PySide6 imports QtCore on every start; ours replaces it.
+DROPPED_RUNTIME_HOOKS = ("pyi_rth_pyside6",)
+MACOS_MINIMUM = "11.0"  # PySide6 6.8+ wheels need macOS 11 (arm64 runners start there too)
+
+# Qt modules the app imports (app/ uses only these; a test checks the code against this list).
+QT_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtNetwork")
+
+# Left out although something may import them: build and test tools, and what only they use.
+# The dev and build groups of pyproject.toml are added to this by ``dev_only_modules``.
+ALWAYS_EXCLUDED = (
+    "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
+    "setuptools", "pkg_resources", "distutils", "_distutils_hack", "pip", "ensurepip", "venv",
+    "test", "PyInstaller", "_pyinstaller_hooks_contrib",
+)
+
+# Pruning: a file whose name in the bundle (forward slashes, lower case, so one rule matches
+# Windows' PySide6/plugins/... and Linux/macOS' PySide6/Qt/plugins/...) matches a DROP
+# pattern is left out unless it matches a KEEP pattern. Each rule says why.
+DROP_PATTERNS = (
+    # English-only app: Qt's own translations (qtbase_*.qm …), 20+ MB on every OS.
+    "*/translations/*",
+    # Windows' software OpenGL (20 MB) and the shader compiler: a widgets app draws in
+    # software (raster) and never asks for OpenGL or Direct3D.
+    "*opengl32sw.dll", "*d3dcompiler_*.dll",
+    # PDF rendering (the pdf image-format plugin and the library behind it).
+    "*qt6pdf*", "*qtpdf.framework/*", "*/plugins/imageformats/*pdf*",
+    # Image formats: the app only shows SVG icons (PNG is built into QtGui); see KEEP.
+    "*/plugins/imageformats/*",
+    # TLS goes through httpx + truststore; QtNetwork only serves the local socket.
+    "*/plugins/tls/*", "*/plugins/networkinformation/*",
+    # Touch/tablet input devices for embedded Linux, GL integrations (no OpenGL here).
+    "*/plugins/generic/*", "*/plugins/xcbglintegrations/*", "*/plugins/egldeviceintegrations/*",
+    # Platforms the desktops never use. Wayland too: a screen-pop must raise its window, which
+    # Wayland refuses to clients; Qt then runs through XWayland (xcb), which allows it.
+    "*/plugins/platforms/*eglfs*", "*/plugins/platforms/*linuxfb*",
+    "*/plugins/platforms/*vnc*", "*/plugins/platforms/*vkkhrdisplay*",
+    "*/plugins/platforms/*minimalegl*", "*/plugins/platforms/*wayland*",
+    "*/plugins/platforms/*direct2d*", "*/plugins/wayland-*/*", "*/plugins/wayland*",
+    # Qt's GTK3 theme (~16 MB of GTK, cairo, pango, atk with it): the app paints itself with
+    # Fusion (app/ui/theme.py), so GTK would only supply file dialogs, which the
+    # xdg-desktop-portal theme (kept) hands to the desktop anyway. The libraries only it
+    # needed go with it (``without_orphans``).
+    "*/plugins/platformthemes/*gtk3*",
+    # Qt Quick/QML and friends: nothing in the app uses them.
+    "*qt6quick*", "*qt6qml*", "*qtquick*.framework/*", "*qtqml*.framework/*",
+    "*/qml/*",
+)
+KEEP_PATTERNS = (
+    "*/plugins/imageformats/*qsvg*",   # SVG icons through the image reader
+)
+
+
+def bundle_name(dest_name: str) -> str:
+    return str(PurePosixPath(*re.split(r"[\\/]+", dest_name))).lower()
+
+
+def _matches(name: str, patterns: Iterable[str]) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(name, p) or ("/" not in p and fnmatch.fnmatchcase(base, p))
+               for p in patterns)
+
+
+def is_pruned(dest_name: str) -> bool:
+    """True for a file of the analysis that the bundle leaves out (rules above)."""
+    name = bundle_name(dest_name)
+    return _matches(name, DROP_PATTERNS) and not _matches(name, KEEP_PATTERNS)
+
+
+def pruned(toc: Iterable[TocEntry]) -> list[TocEntry]:
+    return [entry for entry in toc if not is_pruned(entry[0])]
+
+
+def orphans(kept: Iterable[TocEntry], dropped: Iterable[TocEntry],
+            imports_of: Callable[[str], Iterable[str]]) -> set[str]:
+    """Source paths of kept libraries that only dropped files needed.
+
+    PyInstaller collects a plugin's libraries (the GTK stack behind the GTK3 theme) as
+    separate files; pruning the plugin must take them too, and nothing else. A library is
+    an orphan when a dropped file needs it (directly or through others) and no kept file
+    that is not itself such a candidate does. ``imports_of(path)``: the paths it links.
+    """
+    def closure(starts: Iterable[str]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(starts)
+        while todo:
+            path = todo.pop()
+            if path not in seen:
+                seen.add(path)
+                todo += imports_of(path)
+        return seen
+
+    kept_paths = {src for _, src, _ in kept}
+    candidates = (closure(src for _, src, _ in dropped) & kept_paths) - {
+        src for _, src, _ in dropped}
+    needed = closure(kept_paths - candidates)
+    return candidates - needed
+
+
+def without_orphans(toc: list[TocEntry]) -> list[TocEntry]:
+    """``toc`` pruned by the rules, and the libraries only pruned files needed (build time:
+    reads the binaries' import tables through PyInstaller)."""
+    from PyInstaller.depend.bindepend import get_imports
+
+    cache: dict[str, list[str]] = {}
+
+    def imports_of(path: str) -> list[str]:
+        if path not in cache:
+            try:
+                cache[path] = [str(Path(full).resolve()) for _, full in get_imports(path) if full]
+            except Exception:  # a file it cannot read links nothing we could prune
+                cache[path] = []
+        return cache[path]
+
+    resolved = [(dest, str(Path(src).resolve()), kind) for dest, src, kind in toc]
+    kept = [entry for entry in resolved if not is_pruned(entry[0])]
+    dropped = [entry for entry in resolved if is_pruned(entry[0])]
+    gone = orphans(kept, dropped, imports_of)
+    return [entry for entry in kept if entry[1] not in gone]
+
+
+def target_platform() -> str:
+    return sys.platform
+
+
+def resource_datas(repo: Path) -> list[tuple[str, str]]:
+    """resources/ as ``(source file, folder in the bundle)``: what the app reads at run
+    time. The icon files for the OS (app.ico, app.icns) and READMEs stay out."""
+    folder = repo / "resources"
+    return sorted((str(path), str(path.parent.relative_to(repo)))
+                  for path in folder.rglob("*")
+                  if path.is_file() and path.suffix in (".json", ".svg"))
+
+
+def unused_qt_modules() -> list[str]:
+    """Every PySide6 module but ``QT_MODULES``, so no import of one (qasync probing,
+    PyInstaller's hooks) brings it and its Qt libraries in."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("PySide6")
+    names = {path.name.split(".")[0]
+             for folder in (spec.submodule_search_locations or []) if spec
+             for path in Path(folder).glob("Qt*.*") if path.suffix in (".so", ".pyd", ".pyi")}
+    return sorted(f"PySide6.{name}" for name in names - set(QT_MODULES))
+
+
+def project(repo: Path) -> dict[str, Any]:
+    with (repo / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)
+
+
+def project_version(repo: Path) -> str:
+    return str(project(repo)["project"]["version"])
+
+
+def version_tuple(version: str) -> tuple[int, int, int, int]:
+    """Windows' four 16-bit numbers from ``1.2.3``, ``1.2.3rc1`` or ``1.2``."""
+    numbers = [int(part) for part in re.findall(r"\d+", version.split("+")[0])[:4]]
+    numbers += [0] * (4 - len(numbers))
+    return (numbers[0], numbers[1], numbers[2], numbers[3])
+
+
+def command_modules(repo: Path) -> list[str]:
+    """Every module under app/commands, so whatever ``app/cli.py`` picks with
+    ``importlib.import_module`` is in the bundle (PyInstaller cannot see through it).
+    A new command module (self_test.py) is collected without editing the spec."""
+    return sorted(f"app.commands.{info.name}"
+                  for info in pkgutil.iter_modules([str(repo / "app" / "commands")]))
+
+
+def _requirement_names(requirements: Iterable[str]) -> set[str]:
+    from packaging.requirements import Requirement  # the PyPI package (PyInstaller needs it)
+
+    names = set()
+    for text in requirements:
+        requirement = Requirement(text)
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            names.add(_canonical(requirement.name))
+    return names
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(names: Iterable[str]) -> set[str]:
+    """The distributions installed for ``names`` and everything they require."""
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        try:
+            requires = metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue
+        seen.add(name)
+        todo += _requirement_names(requires) - seen
+    return seen
+
+
+def dev_only_distributions(repo: Path) -> set[str]:
+    """Installed distributions that only the dev/build groups need, never the app."""
+    groups = project(repo).get("dependency-groups", {})
+    tools = _requirement_names(req for group in groups.values() for req in group
+                               if isinstance(req, str))
+    return _closure(tools) - _closure([DISTRIBUTION])
+
+
+def dev_only_modules(repo: Path) -> list[str]:
+    """Top-level import names to exclude: those of ``dev_only_distributions`` plus
+    ``ALWAYS_EXCLUDED``."""
+    dev = dev_only_distributions(repo)
+    # A namespace (jaraco, backports) shared with a runtime distribution stays.
+    modules = {module for module, dists in metadata.packages_distributions().items()
+               if dists and all(_canonical(dist) in dev for dist in dists)}
+    return sorted(modules | set(ALWAYS_EXCLUDED))
+
+
+def info_plist(version: str) -> dict[str, Any]:
+    """macOS Info.plist keys (BUNDLE adds the executable, name and identifier itself)."""
+    return {
+        "CFBundleName": APP_NAME,
+        "CFBundleDisplayName": APP_NAME,
+        "CFBundleIdentifier": BUNDLE_ID,
+        "CFBundleShortVersionString": version,
+        "CFBundleVersion": version,
+        "LSMinimumSystemVersion": MACOS_MINIMUM,
+        "NSHighResolutionCapable": True,
+        "LSApplicationCategoryType": "public.app-category.business",
+        "NSHumanReadableCopyright": "DeepCall Screen-Pop",
+        # A tel:/callto: link opens the app; it arrives as an open-URL event (no argv
+        # emulation: the app handles QFileOpenEvent itself, at start and while it runs).
+        "CFBundleURLTypes": [
+            {"CFBundleURLName": f"{BUNDLE_ID}.{scheme}", "CFBundleTypeRole": "Viewer",
+             "CFBundleURLSchemes": [scheme]}
+            for scheme in URL_SCHEMES
+        ],
+    }
+
+
+def windows_version_resource(version: str) -> Any:
+    """The exe's version resource (Explorer's Details tab, Inno Setup's VersionInfo)."""
+    from PyInstaller.utils.win32 import versioninfo as vi
+
+    numbers = version_tuple(version)
+    strings = [vi.StringStruct(key, value) for key, value in (
+        ("CompanyName", "DeepCall"), ("FileDescription", APP_NAME),
+        ("FileVersion", version), ("InternalName", "screenpop"),
+        ("OriginalFilename", "screenpop.exe"), ("ProductName", APP_NAME),
+        ("ProductVersion", version), ("LegalCopyright", "DeepCall"))]
+    return vi.VSVersionInfo(
+        ffi=vi.FixedFileInfo(filevers=numbers, prodvers=numbers, mask=0x3F, flags=0x0,
+                             OS=0x40004, fileType=0x1, subtype=0x0, date=(0, 0)),
+        kids=[vi.StringFileInfo([vi.StringTable("040904B0", strings)]),
+              vi.VarFileInfo([vi.VarStruct("Translation", [0x0409, 1200])])])
