@@ -24,6 +24,7 @@ DISTRIBUTION = "deepcall-screenpop"
 APP_NAME = "DeepCall Screen-Pop"
 BUNDLE_ID = "com.deepcall.screenpop"
 URL_SCHEMES = ("tel", "callto")
+CONTENTS = "_internal"  # PyInstaller's onedir contents folder (EXE's contents_directory)
 CONSOLE_NAME = "screenpop.com"  # Windows: the console twin of the windowed screenpop.exe
 # PyInstaller's run-time hook for PySide6 imports QtCore on every start; ours replaces it.
 DROPPED_RUNTIME_HOOKS = ("pyi_rth_pyside6",)
@@ -170,6 +171,43 @@ def unused_qt_modules() -> list[str]:
     return sorted(f"PySide6.{name}" for name in names - set(QT_MODULES))
 
 
+def problems(files: list[str], scripts: set[str], modules: set[str],
+             forbidden: list[str], commands: list[str]) -> list[str]:
+    """What is wrong with a bundle, from its listing (pure: tests feed fake listings)."""
+    found = []
+    tops = {module.split(".")[0] for module in modules}
+    # Files sit in the contents folder (_internal/), beside it only the executables.
+    tops |= {name.removeprefix(f"{CONTENTS}/").split("/")[0].split(".")[0] for name in files}
+    found += [f"dev package in the bundle: {name}" for name in sorted(set(forbidden) & tops)]
+    found += [f"command not collected: {name}" for name in commands if name not in modules]
+    found += [f"run-time hook still runs: {name}" for name in DROPPED_RUNTIME_HOOKS
+              if name in scripts]
+    found += [f"pruned file present: {name}" for name in files if is_pruned(name)]
+    return found
+
+
+def part_of(name: str) -> str:
+    base = name.rsplit("/", 1)[-1]
+    if "icu" in base:
+        return "ICU"
+    if "/plugins/" in name:
+        return "Qt plugins"
+    if "qt6" in base or ".framework/" in name:
+        return "Qt libraries"
+    if "pyside6/" in name or "shiboken6" in name:
+        return "PySide6 bindings"
+    if "libpython" in base or "python3" in base or base == "base_library.zip" \
+            or "/python3." in name:
+        return "Python"
+    if name.startswith("_internal/cryptography"):
+        return "cryptography"
+    if "/" not in name or base.startswith("screenpop"):
+        return "executables (+ app code, PYZ)"
+    if base.endswith((".so", ".dll", ".dylib")) or ".so." in base:
+        return "other libraries"
+    return "other files"
+
+
 def project(repo: Path) -> dict[str, Any]:
     with (repo / "pyproject.toml").open("rb") as file:
         return tomllib.load(file)
@@ -266,18 +304,23 @@ def info_plist(version: str) -> dict[str, Any]:
     }
 
 
-def windows_version_resource(version: str) -> Any:
-    """The exe's version resource (Explorer's Details tab, Inno Setup's VersionInfo)."""
-    from PyInstaller.utils.win32 import versioninfo as vi
-
+def windows_version_text(version: str) -> str:
+    """The exe's version resource (Explorer's Details tab), in the text form EXE(version=FILE)
+    reads. Text rather than PyInstaller's objects: those need pefile, which only Windows has,
+    and the text can be checked on any OS."""
     numbers = version_tuple(version)
-    strings = [vi.StringStruct(key, value) for key, value in (
-        ("CompanyName", "DeepCall"), ("FileDescription", APP_NAME),
-        ("FileVersion", version), ("InternalName", "screenpop"),
-        ("OriginalFilename", "screenpop.exe"), ("ProductName", APP_NAME),
-        ("ProductVersion", version), ("LegalCopyright", "DeepCall"))]
-    return vi.VSVersionInfo(
-        ffi=vi.FixedFileInfo(filevers=numbers, prodvers=numbers, mask=0x3F, flags=0x0,
-                             OS=0x40004, fileType=0x1, subtype=0x0, date=(0, 0)),
-        kids=[vi.StringFileInfo([vi.StringTable("040904B0", strings)]),
-              vi.VarFileInfo([vi.VarStruct("Translation", [0x0409, 1200])])])
+    strings = "".join(f"\n            StringStruct({key!r}, {value!r})," for key, value in (
+        ("CompanyName", "DeepCall"), ("FileDescription", APP_NAME), ("FileVersion", version),
+        ("InternalName", "screenpop"), ("OriginalFilename", "screenpop.exe"),
+        ("ProductName", APP_NAME), ("ProductVersion", version),
+        ("LegalCopyright", "DeepCall")))
+    return f"""VSVersionInfo(
+    ffi=FixedFileInfo(filevers={numbers}, prodvers={numbers}, mask=0x3F, flags=0x0,
+                      OS=0x40004, fileType=0x1, subtype=0x0, date=(0, 0)),
+    kids=[
+        StringFileInfo([StringTable('040904B0', [{strings}
+        ])]),
+        VarFileInfo([VarStruct('Translation', [0x0409, 1200])]),
+    ],
+)
+"""
