@@ -128,12 +128,12 @@ fi
 app_pid=$(app_pid_from_lock)
 
 # --- timings of the warm commands, and the Qt-free proof
-time_ms() {  # the median of 5 runs of a command, in ms
+time_ms() {  # the median of 9 runs of a command, in ms
     local runs=() t
-    for _ in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5 6 7 8 9; do
         t=$(now_ms); "$@" >/dev/null 2>&1 || true; runs+=($(( $(now_ms) - t )))
     done
-    printf '%s\n' "${runs[@]}" | sort -n | sed -n 3p
+    printf '%s\n' "${runs[@]}" | sort -n | sed -n 5p
 }
 if [ -n "$app_pid" ]; then
     echo "TIME cold-pop-to-found: $((first_state - start)) ms (pop returned after $((${popped:-$start} - start)) ms)"
