@@ -67,7 +67,7 @@ def test_onedir_without_upx_with_our_qt_hook_instead_of_the_stock_one(spec_for: 
 def test_dev_and_build_packages_are_excluded_and_the_app_s_are_not(spec_for: SpecFor) -> None:
     excludes = set(spec_for("linux").analysis["excludes"])
     assert {"pytest", "_pytest", "pygments", "hypothesis", "respx", "mypy", "ruff", "yaml",
-            "PyInstaller", "pytestqt", "pluggy"} <= excludes
+            "PyInstaller", "pytestqt", "pluggy", "tkinter"} <= excludes
     runtime = {"PySide6", "httpx", "httpcore", "keyring", "qasync", "phonenumbers",
                "truststore", "certifi", "aiohttp", "sniffio", "jaraco", "app",
                "PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtNetwork"}
