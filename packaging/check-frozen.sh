@@ -14,7 +14,8 @@
 #   state      EXECUTABLE state --profile TMP until the caller is found (Aarav Mehta)
 #   qt-free    pop and state into the running app load no QtCore (glibc's LD_DEBUG / macOS'
 #              DYLD_PRINT_LIBRARIES), while the app itself has it mapped
-#   quit       the app ends on SIGTERM through its own quit path, the profile is released
+#   quit       the app ends on SIGTERM through its own quit path (Windows: taskkill /F), and
+#              state then finds no app for the profile
 # Timings (ms) are printed for BENCHMARKS.md. Nothing here reads or prints a secret.
 set -euo pipefail
 
@@ -56,7 +57,8 @@ else now_ms() { perl -MTime::HiRes=time -e 'printf "%d\n", time * 1000'; }; fi  
 expected_version=$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$repo/pyproject.toml" | head -n 1)
 
 # --- version
-if out=$("$exe" --version 2>&1) && [ "$out" = "screenpop $expected_version" ]; then
+# tr -d '\r': a Windows console program ends its lines with CR LF.
+if out=$("$exe" --version 2>&1 | tr -d '\r') && [ "$out" = "screenpop $expected_version" ]; then
     pass version "$out"
 else
     fail version "expected 'screenpop $expected_version', got: ${out:-nothing}"
@@ -65,6 +67,7 @@ fi
 # --- self-test
 names=(qt-platform keyring tls deepcall-sandbox local-socket field-mapping icons)
 if out=$("$exe" --self-test 2>&1); then rc=0; else rc=$?; fi
+out=$(printf '%s\n' "$out" | tr -d '\r')
 echo "$out" | sed 's/^/    /'
 got_names=$(echo "$out" | sed -n 's/^\(PASS\|FAIL\) \([a-z-]*\):.*/\2/p' | tr '\n' ' ')
 if [ "$rc" -eq 0 ] && [ "$got_names" = "${names[*]} " ] \
@@ -88,22 +91,29 @@ else
 fi
 
 # --- pop (cold: starts the frozen app) and state until found
-app_pid_from_lock() { head -n 1 "$profile/screenpop.lock" 2>/dev/null || true; }
+app_pid_from_lock() { head -n 1 "$profile/screenpop.lock" 2>/dev/null | tr -d '\r' || true; }
+# The lock holds the app's own PID (a Windows PID on Windows, which Git Bash's kill cannot
+# address: tasklist/taskkill can).
+is_running() {
+    if [ "$os" = windows ]; then tasklist //FI "PID eq $1" //NH 2>/dev/null | grep -qw "$1"
+    else kill -0 "$1" 2>/dev/null; fi
+}
 stop_app() {
     if [ "$os" = windows ]; then
-        taskkill //PID "$app_pid" //T >/dev/null 2>&1 || taskkill //F //PID "$app_pid" //T >/dev/null
+        # No SIGTERM there, and closing its window only hides it in the tray: end it.
+        taskkill //F //T //PID "$app_pid" >/dev/null 2>&1 || true
     else
-        kill -TERM "$app_pid" 2>/dev/null || return 0
+        kill -TERM "$app_pid" 2>/dev/null || true  # the app's quit path (outbox, store, HTTP)
     fi
-    for _ in $(seq 100); do  # up to 10 s for the app's quit path (outbox, store, HTTP client)
-        kill -0 "$app_pid" 2>/dev/null || { app_pid=""; return 0; }
+    for _ in $(seq 100); do  # up to 10 s
+        is_running "$app_pid" || { app_pid=""; return 0; }
         sleep 0.1
     done
     return 1
 }
 state_status() {
     "$exe" state --profile "$profile" --timeout 5 2>/dev/null \
-        | sed -n 's/^  "status": *"\([a-z]*\)".*/\1/p'  # the top level (indent 2), not history
+        | tr -d '\r' | sed -n 's/^  "status": *"\([a-z]*\)".*/\1/p'  # top level (indent 2)
 }
 
 start=$(now_ms)
