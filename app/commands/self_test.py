@@ -13,6 +13,7 @@ plugin cannot load (qFatal), which here must be a FAIL line, not the end of the 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,19 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _outcome(check: Callable[[], checks.Outcome]) -> checks.Outcome:
-    try:
-        return check()
-    except Exception as exc:  # one check's trouble is its FAIL line, never a traceback
-        return False, f"{type(exc).__name__}: {str(exc)[:300] or 'no details'}"
-
-
 def run_checks(profile_dir: Path) -> Iterator[tuple[str, bool, str]]:
     """(name, passed, detail) for each check, in CHECK_NAMES order, as each ends."""
     probe = checks.run_qt_probe()
     plan: dict[str, Callable[[], checks.Outcome]] = {
         "qt-platform": lambda: checks.qt_platform(probe),
-        "keyring": checks.keyring_round_trip,
+        "keyring": checks.keyring_check,
         "tls": checks.tls_trust,
         "deepcall-sandbox": checks.sandbox_round_trip,
         "local-socket": lambda: checks.local_socket(profile_dir),
@@ -58,13 +52,20 @@ def run_checks(profile_dir: Path) -> Iterator[tuple[str, bool, str]]:
         "icons": lambda: checks.icons(probe),
     }
     for name in CHECK_NAMES:
-        yield (name, *_outcome(plan[name]))
+        yield (name, *checks.guarded(plan[name]))
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # SystemExit unwinds like Ctrl+C does: the throw-away profile is deleted on the way out
+    # (a CI step's timeout, a remote-run tool ending the command).
+    raise SystemExit(128 + signum)
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.qt_probe:
         return checks.qt_probe_main()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     passed_all = True
     with tempfile.TemporaryDirectory(prefix="screenpop-self-test-") as folder:
         profile_dir = Path(folder) / "profile"

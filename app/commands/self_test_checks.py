@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,6 +28,10 @@ QT_PROBE_SECONDS: Final = 60.0
 ICONS: Final = ("app", "tray-idle", "tray-loading", "tray-found", "tray-unknown", "tray-error",
                 "tray-withheld")
 SOCKET_SECONDS: Final = 10.0
+KEYRING_SECONDS: Final = 15.0
+# One fixed name: a run killed between storing and deleting leaves at most this one entry,
+# which the next run deletes first.
+SELF_TEST_SERVICE: Final = "deepcall-screenpop-self-test"
 
 
 # --- Qt: in a child process, because Qt aborts (qFatal) when its platform plugin fails ------
@@ -107,8 +112,65 @@ def _backend_name(backend: object) -> str:
            f"{type(backend).__name__}"
 
 
+def guarded(check: Callable[[], Outcome]) -> Outcome:
+    """``check()``; an unexpected exception is its failure (a FAIL line), never a traceback."""
+    try:
+        return check()
+    except Exception as exc:
+        return False, f"{type(exc).__name__}: {str(exc)[:300] or 'no details'}"
+
+
+def keyring_check(seconds: float = KEYRING_SECONDS) -> Outcome:
+    """:func:`keyring_round_trip` with a deadline: a keyring daemon waiting on a prompt nobody
+    sees (locked, or asking to create the first keyring) never answers its D-Bus calls.
+
+    The round trip runs in a daemon thread left behind when it does not answer: the other
+    checks still run, and the process can end (Ctrl+C, SIGTERM) while it waits.
+    """
+    found: list[Outcome] = []
+    worker = threading.Thread(target=lambda: found.append(guarded(keyring_round_trip)),
+                              name="self-test-keyring", daemon=True)
+    worker.start()
+    worker.join(seconds)  # interruptible: Ctrl+C and SIGTERM end the wait
+    if not found:
+        return False, (f"no answer within {seconds:g} s (the keyring may be locked or waiting "
+                       "for a password prompt)")
+    return found[0]
+
+
+def _locked_collection(backend: object) -> str | None:
+    """Why the Secret Service's collection cannot be used without a prompt, or None.
+
+    keyring would ask to unlock a locked collection (a password prompt) and secretstorage would
+    ask to create a missing default one: the self-test only looks, and says so.
+    """
+    from keyring.backends import SecretService, chainer
+
+    services = [one for one in (backend.backends if isinstance(backend, chainer.ChainerBackend)
+                                else [backend]) if isinstance(one, SecretService.Keyring)]
+    if not services:
+        return None
+    from contextlib import closing
+
+    import secretstorage
+    from secretstorage.collection import DEFAULT_COLLECTION
+    from secretstorage.exceptions import ItemNotFoundException
+
+    path = getattr(services[0], "preferred_collection", DEFAULT_COLLECTION)
+    with closing(secretstorage.dbus_init()) as bus:
+        try:
+            collection = secretstorage.Collection(bus, path)
+        except ItemNotFoundException:
+            return ("there is no default keyring collection yet (the desktop would ask to "
+                    "create one): log in to the desktop once and run the self-test again")
+        if collection.is_locked():
+            return ("the default keyring collection is locked: unlock it (or log in to the "
+                    "desktop) and run the self-test again")
+    return None
+
+
 def keyring_round_trip() -> Outcome:
-    """A real backend stores, returns and deletes a secret under a throw-away service name."""
+    """A real backend stores, returns and deletes a secret under the self-test's service name."""
     import keyring
     from keyring.backends import chainer, fail, null
 
@@ -119,13 +181,17 @@ def keyring_round_trip() -> Outcome:
         return False, f"no usable keyring backend ({_backend_name(backend)})"
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
         return False, "no usable keyring backend (a chain of none)"
+    locked = _locked_collection(backend)
+    if locked:
+        return False, locked
     name = _backend_name(backend)
-    store = SecretStore(service=f"deepcall-screenpop-self-test-{secrets.token_hex(6)}")
+    store = SecretStore(service=SELF_TEST_SERVICE)
     value = secrets.token_urlsafe(24)
+    store.clear("token")  # left by a run that was killed between storing and deleting
+    store.store("token", value)
     try:
-        store.store("token", value)
         back = store.load("token")
-    finally:
+    finally:  # only what this run stored: a store that never returned left nothing to clear
         store.clear("token")
     if back != value:
         return False, f"{name} did not return the secret it stored"
