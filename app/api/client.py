@@ -44,6 +44,7 @@ from app.api.transport import (
     api_base,
     damaged_body,
     deadline_error,
+    direct_mounts,
     env_proxy_for,
     server_error,
     ssl_context,
@@ -95,6 +96,7 @@ class DeepCallClient:
         self._http = httpx.AsyncClient(
             verify=ssl_context(),
             trust_env=True,  # HTTPS_PROXY / NO_PROXY of the call centre
+            mounts=direct_mounts(self._base),  # but loopback never through a proxy
             follow_redirects=False,  # a redirected POST could carry the token elsewhere
             timeout=httpx.Timeout(self._timeouts.total, connect=self._timeouts.connect),
             limits=httpx.Limits(max_connections=8, max_keepalive_connections=4,

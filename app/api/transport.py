@@ -12,6 +12,7 @@ import re
 import ssl
 import urllib.request
 from collections.abc import Iterable
+from typing import Final
 from urllib.parse import urlsplit
 
 import certifi
@@ -166,14 +167,37 @@ def _bypassed(host: str, no_proxy: str) -> bool:
     return False
 
 
+# Loopback never goes through a proxy: an office proxy cannot reach this computer's own
+# 127.0.0.1 (the self-test's and --demo's embedded sandbox, a local test server), and a
+# dead or strict proxy in the environment must not fail them. httpx mount patterns name
+# hosts, not networks: these three, plus the client's own host when it is another loopback
+# address (see direct_mounts).
+_ALWAYS_DIRECT: Final = ("localhost", "127.0.0.1", "[::1]")
+
+
+def direct_mounts(url: str) -> dict[str, None]:
+    """httpx ``mounts`` that send loopback hosts past any proxy (None: httpx's own direct
+    transport), whatever HTTP(S)_PROXY / ALL_PROXY or the Windows registry say."""
+    hosts = list(_ALWAYS_DIRECT)
+    host = (urlsplit(url).hostname or "").lower()
+    if _is_loopback(host):
+        host = f"[{host}]" if ":" in host else host
+        if host not in hosts:
+            hosts.append(host)
+    return {f"all://{host}": None for host in hosts}
+
+
 def env_proxy_for(url: str) -> str | None:
     """``host:port`` of the proxy the environment sets for ``url``, or None.
 
-    httpx routes through the same HTTP(S)_PROXY / ALL_PROXY / NO_PROXY variables; this only
-    names the proxy in messages, so an agent behind a broken proxy is not told to check the
-    DeepCall address. Never the proxy's user or password.
+    httpx routes through the same HTTP(S)_PROXY / ALL_PROXY / NO_PROXY variables (loopback
+    always direct: :func:`direct_mounts`); this only names the proxy in messages, so an agent
+    behind a broken proxy is not told to check the DeepCall address. Never the proxy's user
+    or password.
     """
     parts = urlsplit(url)
+    if _is_loopback(parts.hostname or ""):
+        return None
     proxies = urllib.request.getproxies()  # what httpx reads (env; registry on Windows)
     if not proxies or _bypassed(parts.hostname or "", proxies.get("no", "")):
         return None

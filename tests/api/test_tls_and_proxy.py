@@ -95,6 +95,13 @@ def _handler(recorder: Recorder) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(body)
 
+        def do_CONNECT(self) -> None:  # a tunnel to a remote host: seen, then refused
+            with recorder.lock:
+                recorder.request_lines.append(self.requestline)
+            self.send_response(502)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
@@ -259,28 +266,61 @@ def test_https_to_a_plain_http_port_says_so_not_install_a_certificate(
 
 # --- proxies from the environment --------------------------------------------------------------
 
-def test_the_environment_proxy_carries_the_call(plain_server: tuple[int, Recorder],
-                                                no_proxy_env: pytest.MonkeyPatch) -> None:
+REMOTE = "https://api.deepcall.test"  # .test never resolves: only a proxy can take it
+
+
+def test_the_environment_proxy_carries_a_call_to_a_remote_host(
+        plain_server: tuple[int, Recorder], no_proxy_env: pytest.MonkeyPatch) -> None:
     proxy_port, recorder = plain_server
-    nowhere = _closed_port()  # only reachable "through" the proxy, which answers itself
-    no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy_port}")
-    assert isinstance(lookup(f"http://127.0.0.1:{nowhere}"), Contact)
-    assert recorder.request_lines == [
-        f"POST http://127.0.0.1:{nowhere}/api/v2/agentDashboard/contactInfo HTTP/1.1"]
+    no_proxy_env.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy_port}")
+    with pytest.raises(ConnectionRefused) as caught:  # this proxy refuses every tunnel
+        lookup(REMOTE)
+    # (a read is tried again once on a transport fault: through the same proxy)
+    assert set(recorder.request_lines) == {"CONNECT api.deepcall.test:443 HTTP/1.1"}
+    assert f"The proxy 127.0.0.1:{proxy_port} refused" in caught.value.user_message
 
 
-def test_no_proxy_is_honoured(sandbox: SandboxServer, no_proxy_env: pytest.MonkeyPatch) -> None:
-    no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{_closed_port()}")
-    no_proxy_env.setenv("NO_PROXY", "example.test,127.0.0.1")
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "ALL_PROXY", "http_proxy", "all_proxy"])
+def test_loopback_never_goes_through_the_environment_proxy(
+        sandbox: SandboxServer, plain_server: tuple[int, Recorder],
+        no_proxy_env: pytest.MonkeyPatch, variable: str) -> None:
+    # The demo's and the self-test's embedded sandbox, a local test server: an office proxy
+    # cannot reach this computer's 127.0.0.1, and must not be asked to.
+    proxy_port, recorder = plain_server
+    no_proxy_env.setenv(variable, f"http://127.0.0.1:{proxy_port}")
     assert isinstance(lookup(sandbox.base_url), Contact)
+    assert recorder.request_lines == []
+    assert transport.env_proxy_for(sandbox.base_url) is None  # messages agree
+
+
+@pytest.mark.parametrize(("url", "host"), [
+    ("http://127.0.0.1:8080", "127.0.0.1"), ("http://localhost:8080", "localhost"),
+    ("http://[::1]:8080", "[::1]"), ("http://127.0.0.2:8080", "127.0.0.2"),
+    ("http://[0:0:0:0:0:0:0:1]:8080", "[0:0:0:0:0:0:0:1]")])
+def test_every_loopback_host_is_mounted_direct(url: str, host: str) -> None:
+    mounts = transport.direct_mounts(url)
+    assert mounts[f"all://{host}"] is None
+    assert {"all://localhost", "all://127.0.0.1", "all://[::1]"} <= set(mounts)
+
+
+def test_a_remote_host_gets_no_mount_of_its_own() -> None:
+    assert set(transport.direct_mounts(REMOTE)) == {"all://localhost", "all://127.0.0.1",
+                                                    "all://[::1]"}
+
+
+def test_no_proxy_is_honoured(no_proxy_env: pytest.MonkeyPatch) -> None:
+    no_proxy_env.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    assert transport.env_proxy_for(REMOTE) == "127.0.0.1:9"
+    no_proxy_env.setenv("NO_PROXY", "example.test,deepcall.test")
+    assert transport.env_proxy_for(REMOTE) is None
 
 
 def test_an_unreachable_proxy_is_named_without_its_password(
-        sandbox: SandboxServer, no_proxy_env: pytest.MonkeyPatch) -> None:
+        no_proxy_env: pytest.MonkeyPatch) -> None:
     port = _closed_port()
-    no_proxy_env.setenv("HTTP_PROXY", f"http://agent:proxy-pw-91@127.0.0.1:{port}")
+    no_proxy_env.setenv("HTTPS_PROXY", f"http://agent:proxy-pw-91@127.0.0.1:{port}")
     with pytest.raises(ConnectionRefused) as caught:
-        lookup(sandbox.base_url)
+        lookup(REMOTE)
     message = caught.value.user_message
     assert f"proxy 127.0.0.1:{port}" in message
     assert "HTTPS_PROXY" in message
