@@ -25,6 +25,7 @@ COMMANDS = {
 # Options that are whole commands of their own (``screenpop --self-test``).
 COMMAND_OPTIONS = {"--self-test": "self_test"}
 VERSION_OPTION = "--version"
+EXIT_USAGE = 2  # as argparse exits for a usage error
 DISTRIBUTION = "deepcall-screenpop"
 
 URI_SCHEMES = ("tel:", "callto:", "sip:", "sips:")
@@ -99,7 +100,13 @@ def version_line() -> str:
 def main(argv: list[str] | None = None) -> int:
     give_streams_to_a_windowed_app()
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == [VERSION_OPTION]:
+    if VERSION_OPTION in args[:_first_positional(args)] and args != [VERSION_OPTION]:
+        # Never one of them silently: ``--version --self-test`` once exited 0 having checked
+        # nothing.
+        print_stderr(f"screenpop: {VERSION_OPTION} takes no other argument "
+                     f"(usage: screenpop {VERSION_OPTION})")
+        return EXIT_USAGE
+    if args == [VERSION_OPTION]:
         line = version_line()
         if not line:
             print_stderr(f"screenpop: the version is unknown: the package metadata of "

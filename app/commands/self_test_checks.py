@@ -28,6 +28,9 @@ QT_PROBE_SECONDS: Final = 60.0
 ICONS: Final = ("app", "tray-idle", "tray-loading", "tray-found", "tray-unknown", "tray-error",
                 "tray-withheld")
 SOCKET_SECONDS: Final = 10.0
+# The platform plugins of a desktop session; anything else (offscreen, minimal, vnc, eglfs,
+# linuxfb ...) starts Qt without checking what the agent's desktop needs.
+DESKTOP_PLATFORMS: Final = ("xcb", "wayland", "wayland-egl", "windows", "cocoa")
 KEYRING_SECONDS: Final = 15.0
 # One fixed name: a run killed between storing and deleting leaves at most this one entry,
 # which the next run deletes first.
@@ -93,6 +96,12 @@ def qt_platform(probe: dict[str, Any]) -> Outcome:
     if "error" in probe:
         return False, str(probe["error"])
     platform = probe.get("platform") or "?"
+    if platform not in DESKTOP_PLATFORMS:
+        # offscreen, minimal, vnc ... (QT_QPA_PLATFORM or -platform): Qt started, but not
+        # with the plugin the agent's desktop needs, which may be the one that is broken.
+        return False, (f"Qt started on the {platform} platform, not a desktop one: the "
+                       "desktop plugin (xcb/windows/cocoa) was not checked; run the self-test "
+                       "on the desktop")
     return True, f"the {platform} platform plugin started a Qt application"
 
 
@@ -201,16 +210,45 @@ def keyring_round_trip() -> Outcome:
 
 
 # --- TLS ------------------------------------------------------------------------------------
+SECURITY_TOOL: Final = "/usr/bin/security"
+MACOS_SYSTEM_ROOTS: Final = "/System/Library/Keychains/SystemRootCertificates.keychain"
+
+
+def os_root_count(platform: str,
+                  run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
+                  enum: Callable[[str], list[Any]] | None = None) -> int:
+    """How many certificates the OS's own store offers truststore (Windows, macOS)."""
+    if platform == "win32":
+        enum = enum or getattr(ssl, "enum_certificates", None)  # only Python on Windows has it
+        return sum(len(enum(store)) for store in ("ROOT", "CA")) if enum else 0
+    listing = run([SECURITY_TOOL, "find-certificate", "-a", MACOS_SYSTEM_ROOTS],
+                  capture_output=True, text=True, timeout=30, check=False)
+    return sum(1 for line in listing.stdout.splitlines() if line.startswith("keychain:"))
+
+
 def tls_trust() -> Outcome:
-    """The app's TLS context (truststore: the OS trust store) builds and has anchors."""
+    """The app's TLS context is truststore's (the OS trust store) and has anchors."""
     from app.api.transport import ssl_context
 
-    context = ssl_context()
+    return judge_tls(ssl_context(), sys.platform, os_root_count)
+
+
+def judge_tls(context: ssl.SSLContext, platform: str,
+              count_os_roots: Callable[[str], int]) -> Outcome:
     kind = type(context).__module__.split(".")[0]
-    if kind == "truststore" and sys.platform in ("win32", "darwin"):
+    if kind != "truststore":
+        # The app fell back to certifi's fixed bundle: HTTPS still verifies, but a root IT
+        # installs (a call centre's TLS inspection) is not trusted, which is why truststore
+        # is shipped.
+        return False, (f"the OS trust store is not used (truststore could not be loaded; "
+                       f"the {kind} fallback does not know the roots IT installs)")
+    if platform in ("win32", "darwin"):
         # There the OS verifies each chain itself (its own store, its policies).
-        system = "Windows" if sys.platform == "win32" else "macOS"
-        return True, f"truststore verifies with the {system} trust store"
+        system = "Windows" if platform == "win32" else "macOS"
+        roots = count_os_roots(platform)
+        if not roots:
+            return False, f"truststore is used, but the {system} trust store lists no roots"
+        return True, f"truststore verifies with the {system} trust store ({roots} certificates)"
     # OpenSSL does the verifying: make the context load its locations as a connection would.
     context.wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_hostname="example.com")
     # truststore keeps the OpenSSL context it configures inside (its own stats say nothing).
@@ -231,8 +269,9 @@ def tls_trust() -> Outcome:
 
 
 # --- the DeepCall client against the embedded sandbox -------------------------------------------
-def sandbox_round_trip() -> Outcome:
-    """contactInfo for a seeded caller through the app's real client, on loopback."""
+def sandbox_round_trip(number: str | None = None) -> Outcome:
+    """contactInfo for a seeded caller (``number``: another, for a test) through the app's
+    real client, on loopback."""
     from app.api.auth import TokenAuth
     from app.api.client import DeepCallClient
     from app.core.contact import Contact
@@ -242,7 +281,7 @@ def sandbox_round_trip() -> Outcome:
 
     async def look_up(base_url: str) -> object:
         async with DeepCallClient(base_url, TokenAuth(DEMO_USER_ID, DEMO_TOKEN)) as client:
-            return await client.contact_info("+" + DEMO_KNOWN_NUMBER)
+            return await client.contact_info(number or "+" + DEMO_KNOWN_NUMBER)
 
     started = time.perf_counter()
     with SandboxServer() as sandbox:
@@ -295,9 +334,12 @@ def local_socket(profile_dir: Path) -> Outcome:
 
 # --- shipped data -----------------------------------------------------------------------------
 def field_mapping() -> Outcome:
-    from app.core.field_mapping import DEFAULT_MAPPING_RESOURCE, default_mapping
+    from app.core.field_mapping import DEFAULT_MAPPING_RESOURCE, FieldMappingError, default_mapping
     from app.core.resources import resource_path
 
-    mapping = default_mapping()
+    try:
+        mapping = default_mapping()
+    except FieldMappingError as exc:  # missing or damaged: its message names the file
+        return False, str(exc)
     return True, (f"{len(mapping.fields)} fields from "
                   f"{resource_path(DEFAULT_MAPPING_RESOURCE)}")

@@ -82,3 +82,33 @@ def test_version_prints_the_package_version() -> None:
     result = _screenpop("--version", env=dict(os.environ))
     assert (result.returncode, result.stdout, result.stderr) == (
         0, f"screenpop {version('deepcall-screenpop')}\n", "")
+
+
+@pytest.mark.parametrize("platform", ["offscreen", "minimal"])
+def test_a_platform_that_is_not_the_desktop_is_a_fail_line(desktop_env: dict[str, str],
+                                                           platform: str) -> None:
+    # A CI job or a user's profile that forces QT_QPA_PLATFORM: Qt starts, but the desktop
+    # plugin the agent needs was never loaded.
+    result = _screenpop("self-test", env={**desktop_env, "QT_QPA_PLATFORM": platform})
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"FAIL qt-platform: Qt started on the {platform} platform"), first
+    assert "run the self-test on the desktop" in first
+    assert result.returncode == 1
+
+
+@pytest.mark.parametrize("args", [["--version", "--self-test"], ["--self-test", "--version"],
+                                  ["--version", "--demo"], ["--version", "tel:+919876543210"],
+                                  ["--profile", "x", "--version"]])
+def test_version_with_any_other_argument_is_a_usage_error(args: list[str]) -> None:
+    result = _screenpop(*args, env=dict(os.environ))
+    assert (result.returncode, result.stdout) == (2, ""), result.stdout
+    assert result.stderr == "screenpop: --version takes no other argument " \
+                            "(usage: screenpop --version)\n"
+
+
+@pytest.mark.parametrize("args", [["--self-test", "--demo"], ["--self-test", "lookup"],
+                                  ["self-test", "--profile", "x"]])
+def test_self_test_with_another_argument_is_a_usage_error_not_skipped(args: list[str]) -> None:
+    result = _screenpop(*args, env=dict(os.environ))
+    assert (result.returncode, result.stdout) == (2, ""), result.stdout
+    assert "screenpop self-test: error: unrecognized arguments" in result.stderr
