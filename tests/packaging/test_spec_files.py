@@ -19,16 +19,38 @@ ICONS = REPO / "resources" / "icons"
 LINUX = REPO / "packaging" / "linux"
 
 
-def test_the_run_time_hook_sets_the_plugin_path_without_loading_qt(tmp_path: Path) -> None:
+def _run_the_hook(meipass: Path, env: dict[str, str]) -> list[str]:
     hook = REPO / "packaging" / "pyinstaller" / "rth_qt_plugin_path.py"
-    probe = (f"import sys; sys._MEIPASS = {str(tmp_path)!r}; "
+    probe = (f"import sys; sys._MEIPASS = {str(meipass)!r}; "
              f"exec(open({str(hook)!r}).read()); import os; "
              "print(os.environ['QT_PLUGIN_PATH']); "
+             "print(os.environ.get('QT_PLUGIN_PATH_ORIG')); "
              "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))")
-    env = {k: v for k, v in os.environ.items() if k != "QT_PLUGIN_PATH"}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         env=env, check=True).stdout.splitlines()
-    assert out == [str(tmp_path / "PySide6" / "Qt" / "plugins"), "[]"]
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          env=env, check=True).stdout.splitlines()
+
+
+def _without_qt_plugin_path() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("QT_PLUGIN_PATH")}
+
+
+def test_the_run_time_hook_sets_the_plugin_path_without_loading_qt(tmp_path: Path) -> None:
+    out = _run_the_hook(tmp_path, {**_without_qt_plugin_path(),
+                                   "QT_PLUGIN_PATH_ORIG": "/stale/from/another/bundle"})
+    assert out == [str(tmp_path / "PySide6" / "Qt" / "plugins"), "None", "[]"]
+
+
+def test_the_run_time_hook_keeps_the_users_plugin_path_for_what_the_app_starts(
+        tmp_path: Path) -> None:
+    from app.core.child_env import child_environment
+
+    user = {**_without_qt_plugin_path(), "QT_PLUGIN_PATH": "/opt/user/qt6/plugins"}
+    bundle_value, kept, _modules = _run_the_hook(tmp_path, user)
+    assert kept == "/opt/user/qt6/plugins"
+    frozen_env = {**user, "QT_PLUGIN_PATH": bundle_value, "QT_PLUGIN_PATH_ORIG": kept}
+    child = child_environment(frozen_env, str(tmp_path), "linux")
+    assert child["QT_PLUGIN_PATH"] == "/opt/user/qt6/plugins"
+    assert "QT_PLUGIN_PATH_ORIG" not in child
 
 
 def _png_size(png: bytes) -> int:
