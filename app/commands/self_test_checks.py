@@ -140,7 +140,11 @@ def keyring_check(seconds: float = KEYRING_SECONDS) -> Outcome:
     worker = threading.Thread(target=lambda: found.append(guarded(keyring_round_trip)),
                               name="self-test-keyring", daemon=True)
     worker.start()
-    worker.join(seconds)  # interruptible: Ctrl+C and SIGTERM end the wait
+    deadline = time.monotonic() + seconds
+    while worker.is_alive() and time.monotonic() < deadline:
+        # Short waits: Ctrl+C and SIGTERM end the wait at once, Windows included (there a
+        # long lock wait is not interrupted by Ctrl+C).
+        worker.join(min(0.25, max(0.0, deadline - time.monotonic())))
     if not found:
         return False, (f"no answer within {seconds:g} s (the keyring may be locked or waiting "
                        "for a password prompt)")
