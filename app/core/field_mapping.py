@@ -29,6 +29,7 @@ from typing import Final, Literal, cast, get_args
 
 from app.core.resources import ResourceNotFound, resource_path
 from app.core.safe_pattern import PatternRefused, check_pattern
+from app.core.small_file import FileTooLarge, NotARegularFile, read_small_file
 
 Section = Literal["standard", "custom"]
 InputType = Literal["text", "multiline", "email", "phone", "date"]
@@ -38,6 +39,9 @@ STANDARD_DIRECTORY_KEYS: Final = ("name", "email", "address", "company", "design
 _CUSTOM_KEY = re.compile(r"custom_field_[1-9][0-9]*")
 FORMAT_VERSION: Final = 1
 DEFAULT_MAPPING_RESOURCE: Final = "field_mapping.default.json"
+# A mapping is a few kilobytes; like the settings files, more is not one (and must not be
+# read whole into memory).
+MAX_MAPPING_BYTES: Final = 1 << 20
 # Unknown labels sort after every mapped field, in the order DeepCall sent them.
 UNKNOWN_ORDER_BASE: Final = 1_000_000
 
@@ -233,21 +237,26 @@ def mapping_from_json(data: object) -> FieldMapping:
 def load_mapping(path: Path) -> FieldMapping:
     """Read and validate a mapping file (import); errors name the file and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_small_file(Path(path), MAX_MAPPING_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise FieldMappingError(f"{path}: file not found") from None
+    except NotARegularFile:
+        raise FieldMappingError(f"{path}: not a regular file") from None
+    except FileTooLarge:
+        raise FieldMappingError(f"{path}: larger than 1 MiB, so not a field mapping") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FieldMappingError(f"{path}: cannot be read ({type(exc).__name__})") from None
     try:
-        data = json.loads(text)
+        return mapping_from_json(json.loads(text))
     except json.JSONDecodeError as exc:
         raise FieldMappingError(
             f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    try:
-        return mapping_from_json(data)
     except FieldMappingError as exc:
         raise FieldMappingError(f"{path}: {exc}") from None
+    except (RecursionError, MemoryError):  # a file made to exhaust the reader, not a mapping
+        raise FieldMappingError(f"{path}: nested too deeply or too large to be a field "
+                                "mapping") from None
 
 
 def save_mapping(mapping: FieldMapping, path: Path) -> None:

@@ -26,6 +26,7 @@ from app.core.field_mapping import (
     load_mapping,
     save_mapping,
 )
+from app.core.small_file import may_exist
 from app.services.preset import NO_PRESET, Preset, read_preset
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,11 @@ def load_active_mapping(profile_dir: Path,
             mapping, warning = load_active_mapping(profile_dir)
             return mapping, " ".join(filter(None, (problem, warning)))
     path = active_mapping_path(profile_dir)
-    if not path.exists():
-        return default_mapping(), None
     try:
         return load_mapping(path), None
     except FieldMappingError as exc:
+        if not may_exist(path):
+            return default_mapping(), None
         warning = (f"The saved field mapping could not be used, so the standard one is shown "
                    f"instead. Fix or re-import it under Tools › Field mapping. ({exc})")
         log.warning("%s", warning)

@@ -9,7 +9,8 @@ command alike).
 Where it is looked for (the first found counts):
 
 - ``SCREENPOP_PRESET``: a path (tests, scripts, a second preset on one computer); set but
-  empty means no preset at all, not even the machine-wide one;
+  empty means no preset at all, not even the machine-wide one (which is then warned about,
+  naming it: a preset is a default for managed desktops, not a security boundary);
 - Windows: ``%ProgramData%\\DeepCall Screen-Pop\\preset.ini``;
 - macOS: ``/Library/Application Support/DeepCall Screen-Pop/preset.ini``;
 - elsewhere: ``<dir>/DeepCall Screen-Pop/preset.ini`` for each ``dir`` of ``$XDG_CONFIG_DIRS``
@@ -19,7 +20,8 @@ The dialect is settings.ini's (one reader: ``app.services.settings_file``) and t
 the settings' names; ``field_mapping`` names a field-mapping JSON file, relative to the
 preset's folder. Secrets are never read from it: a key that looks like one is dropped with a
 warning that names the key, never its value. Warnings name the preset's path; a preset that
-cannot be read presets nothing and never stops the app. No Qt here: the commands read it too.
+cannot be read (or even looked at) presets nothing and never stops the app. No Qt here: the
+commands read it too.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Final
 
 from app.core.profile import APP_DIR_NAME
+from app.core.small_file import may_exist
 from app.services.settings_file import is_secret_name, read_settings_file
 
 PRESET_ENV: Final = "SCREENPOP_PRESET"
@@ -94,24 +97,45 @@ def find_preset(environ: Mapping[str, str] | None = None,
     if PRESET_ENV in env:
         named = env[PRESET_ENV].strip()
         return Path(named) if named else None
-    for place in machine_preset_paths(platform, env):
-        path = Path(place)
-        if path.exists():  # a folder or an unreadable file there is IT's: warned when read
-            return path
+    return machine_preset(platform, env)
+
+
+def machine_preset(platform: str | None = None,
+                   environ: Mapping[str, str] | None = None) -> Path | None:
+    """The first machine-wide place that holds a preset, or may: one this user cannot even
+    look at (a folder IT made root-only, a name too long...) counts as found, so reading it
+    says plainly that it cannot be read, rather than the app quietly ignoring IT's file."""
+    for place in machine_preset_paths(platform, environ):
+        if may_exist(Path(place)):  # even a folder or an unreadable file: IT's, warned
+            return Path(place)
     return None
 
 
 def read_preset(environ: Mapping[str, str] | None = None,
                 platform: str | None = None) -> Preset:
-    """The preset in use for this process (see the module), read now."""
-    path = find_preset(environ, platform)
-    return NO_PRESET if path is None else load_preset(path)
+    """The preset in use for this process (see the module), read now.
+
+    ``SCREENPOP_PRESET`` wins over the machine-wide preset; when it sets aside one that is
+    there, that is warned about with the machine-wide preset's path: a preset is the default
+    IT gives a managed desktop, not a lock (the agent owns their account and environment),
+    and support must see when it was not used.
+    """
+    env = os.environ if environ is None else environ
+    path = find_preset(env, platform)
+    preset = NO_PRESET if path is None else load_preset(path)
+    machine = machine_preset(platform, env) if PRESET_ENV in env else None
+    if machine is None or machine == path:
+        return preset
+    instead = f"{path} is used instead" if path is not None else "no preset is used"
+    ignored = (f"{PRESET_ENV} is set, so the machine-wide IT preset {machine} is ignored "
+               f"({instead}).")
+    return replace(preset, warnings=(ignored, *preset.warnings))
 
 
 def load_preset(path: Path) -> Preset:
     """The preset at ``path``; a missing or unreadable one presets nothing, with a warning."""
     label = Preset(path).label
-    if not path.exists():
+    if not may_exist(path):  # one that cannot be looked at is said by the reader below
         return Preset(path, warnings=(f"{PRESET_ENV} names {path}, which does not exist; "
                                       "no IT preset is used.",))
     read = read_settings_file(path, label, "nothing is preset")

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from app.core.phone import DEFAULT_REGION, is_supported_region
+from app.core.small_file import FileTooLarge, NotARegularFile, read_small_file
 
 SETTINGS_FILE_NAME: Final = "settings.ini"
 MAX_FILE_BYTES: Final = 1 << 20  # a settings file is a few hundred bytes; more is not ours
@@ -97,16 +98,18 @@ def read_settings_file(path: Path, name: str = SETTINGS_FILE_NAME,
     what happens instead when it cannot be used.
     """
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = read_small_file(path, MAX_FILE_BYTES)
     except FileNotFoundError:
         return SettingsFile()
-    except OSError as exc:
-        return SettingsFile(warnings=(f"{name} cannot be read ({exc.strerror}); {unread}.",))
-    warnings: list[str] = []
-    if len(data) > MAX_FILE_BYTES:
+    except NotARegularFile:
+        return SettingsFile(warnings=(f"{name} cannot be read: it is not a regular file (a "
+                                      f"folder, a pipe or a device); {unread}.",))
+    except FileTooLarge:
         return SettingsFile(warnings=(f"{name} is larger than 1 MiB, so it is not a "
                                       f"settings file; {unread}.",))
+    except OSError as exc:  # no access, a name too long...: said, never a stop
+        return SettingsFile(warnings=(f"{name} cannot be read ({exc.strerror}); {unread}.",))
+    warnings: list[str] = []
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")
