@@ -24,6 +24,7 @@ from app.commands.pop import (
     deliver,
     labels,
     pop_caller,
+    profile_region,
     report,
     shown_caller,
 )
@@ -63,8 +64,9 @@ def main(argv: list[str]) -> int:
     profile_dir = chosen_profile_dir(args)
     check_no_file_in_the_way(profile_dir)
     # answered/ended name their call by its id: an unreadable number there is dropped.
+    region = profile_region(profile_dir, "event", demo=args.demo, region=args.region)
     e164 = None if args.number is None else checked_caller(
-        args.number, profile_dir, args, "event", optional=args.event not in NEEDS_NUMBER)
+        args.number, region, "event", optional=args.event not in NEEDS_NUMBER)
     withheld = args.number is not None and is_withheld(args.number)
     details = labels(args, "event")
     if isinstance(e164, int) or isinstance(details, int):

@@ -28,6 +28,7 @@ from app.core.profile import ProfileUnusable, profile_path
 
 if TYPE_CHECKING:
     from app.services.credentials import ResolvedCredentials
+    from app.services.stored_settings import StoredSettings
 
 EXIT_FOUND = 0
 EXIT_INTERNAL = 1
@@ -40,7 +41,7 @@ EPILOG = """\
 credentials:
   DEEPCALL_TOKEN (with --user-id or the saved userId) or DEEPCALL_SSID from the environment,
   else the token/ssid saved in the system keyring by the app. --brand and --user-id default to
-  the app's saved settings.
+  the app's saved settings (the IT preset's, where it sets them).
 
 exit codes:
   0  the caller is known: the contact is printed
@@ -90,11 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def saved_region(profile_dir: Path) -> str:
-    """The profile's default country as the app reads it; the file's oddities on stderr."""
-    from app.services.stored_settings import stored_region
+def _warn(warning: str) -> None:
+    print_stderr(f"screenpop lookup: {warning}")
 
-    return stored_region(profile_dir, lambda warning: print_stderr(f"screenpop lookup: {warning}"))
+
+def saved_settings(profile_dir: Path) -> StoredSettings:
+    """The IT preset over the profile's settings.ini, as the app reads them; every problem of
+    either on stderr, whatever the options (IT checks a preset with this command)."""
+    from app.services.stored_settings import report_stored
+
+    return report_stored(profile_dir, _warn)
 
 
 def _json_safe(value: FieldValue) -> object:
@@ -188,7 +194,7 @@ def _fail(as_json: bool, exit_code: int, kind: str, message: str, hints: list[st
 
 
 def _deepcall_error_hint(args: argparse.Namespace, credentials: ResolvedCredentials,
-                        error: DeepCallError) -> list[str]:
+                        error: DeepCallError, stored: StoredSettings) -> list[str]:
     """DeepCall's own words (they name the bad parameter), a word on --field, then the source."""
     parts = []
     if error.server_message:
@@ -196,25 +202,34 @@ def _deepcall_error_hint(args: argparse.Namespace, credentials: ResolvedCredenti
     if error.code in (1000, 1001) and args.field.strip().lower() != "all":
         parts.append(f"Is --field {args.field!r} a field of this account? Leave --field out "
                      "to get every field.")
-    parts.append(used_hint(args, credentials))
+    parts.append(used_hint(args, credentials, stored))
     return parts
 
 
-def used_hint(args: argparse.Namespace, credentials: ResolvedCredentials) -> str:
+def used_hint(args: argparse.Namespace, credentials: ResolvedCredentials,
+              stored: StoredSettings | None = None) -> str:
     """Where this run's address and credentials came from (never the secret itself).
 
     The client's messages say "in Settings", which is where an agent fixes things; someone
-    running this command may have passed --brand or DEEPCALL_TOKEN instead, so say which.
+    running this command may have passed --brand or DEEPCALL_TOKEN instead, or the address
+    may be the IT preset's (``stored``: what was read), so say which.
     """
     auth = credentials.auth
-    saved = "the saved settings"
-    address = f"{credentials.brand_url} (from {'--brand' if args.brand else saved})"
+
+    def origin(option: str, setting: str) -> str:
+        if getattr(args, option):
+            return f"--{option.replace('_', '-')}"
+        if stored is not None and stored.from_preset(setting):
+            return stored.preset.label
+        return "the saved settings"
+
+    address = f"{credentials.brand_url} (from {origin('brand', 'brand_url')})"
     if credentials.persisted:
         kept_in = "the system keyring"
     else:
         kept_in = "DEEPCALL_TOKEN" if isinstance(auth, TokenAuth) else "DEEPCALL_SSID"
     if isinstance(auth, TokenAuth):
-        who = (f"userId {auth.user_id} (from {'--user-id' if args.user_id else saved}) "
+        who = (f"userId {auth.user_id} (from {origin('user_id', 'user_id')}) "
                f"with the token from {kept_in}")
     else:
         who = f"the session (ssid) from {kept_in}"
@@ -231,8 +246,8 @@ async def _lookup(brand_url: str, auth: Auth, number: str, field: str,
 def run(args: argparse.Namespace) -> int:
     from app.services.credentials import (
         CredentialOverrides,
-        read_stored_account,
         resolve_credentials,
+        stored_account,
     )
     from app.services.errors import CredentialsMissing, SecretsUnavailable
 
@@ -243,7 +258,8 @@ def run(args: argparse.Namespace) -> int:
             return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", f"--brand: {exc.user_message}")
     # Only read here, so only looked at: a file or a link to nothing in the way is exit 7.
     profile_dir = profile_path(args.profile)
-    region = (args.region or saved_region(profile_dir)).upper()
+    stored = saved_settings(profile_dir)
+    region = (args.region or stored.region(_warn)).upper()
     number = normalise(args.number, region)
     if number is None:
         return _fail(args.json, EXIT_USAGE, "InvalidNumber",
@@ -255,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         credentials = resolve_credentials(
             CredentialOverrides.from_args_and_env(args.brand, args.user_id),
-            read_stored_account(profile_dir))
+            stored_account(stored))
     except (CredentialsMissing, SecretsUnavailable) as exc:
         return _fail(args.json, EXIT_USAGE, "NoCredentials", exc.user_message)
     try:
@@ -263,15 +279,15 @@ def run(args: argparse.Namespace) -> int:
                                      args.field, args.timeout))
     except InvalidBrandUrl as exc:
         return _fail(args.json, EXIT_USAGE, "InvalidBrandUrl", exc.user_message,
-                     [used_hint(args, credentials)])
+                     [used_hint(args, credentials, stored)])
     except DeepCallError as exc:
         return _fail(args.json, EXIT_DEEPCALL_ERROR, "DeepCallError",
                      f"DeepCall error {exc.code}: {exc.user_message}",
-                     _deepcall_error_hint(args, credentials, exc), code=exc.code,
+                     _deepcall_error_hint(args, credentials, exc, stored), code=exc.code,
                      serverMessage=exc.server_message)
     except DeepCallApiError as exc:
         return _fail(args.json, EXIT_TRANSPORT, type(exc).__name__, exc.user_message,
-                     [used_hint(args, credentials)])
+                     [used_hint(args, credentials, stored)])
     if args.json:
         print(json.dumps(result_json(result)))
     else:

@@ -95,17 +95,24 @@ def chosen_profile_dir(args: argparse.Namespace) -> Path:
     return profile_path(chosen_profile(args))
 
 
-def profile_region(profile_dir: Path, command: str = "pop") -> str:
-    """The default country set in the profile's Settings, read as the app reads it; else IN.
+def profile_region(profile_dir: Path, command: str = "pop", *, demo: bool = False,
+                   region: str | None = None) -> str:
+    """``region`` if given, else the default country set in the profile's Settings, read as
+    the app reads it; else IN.
 
     A softphone in London hands over ``020 7219 3000``: it must be read as British here,
     exactly as the app would read it, not refused as an invalid Indian number. What is odd
-    about the file (an unknown region, a section twice) is said on stderr.
+    about the IT preset and the file (an unknown region, a section twice) is said on stderr,
+    with or without ``--region``. The demo ignores any IT preset, as the demo app does.
     """
-    from app.services.stored_settings import stored_region
+    from app.services.preset import NO_PRESET
+    from app.services.stored_settings import report_stored
 
-    return stored_region(profile_dir,
-                         lambda warning: print_stderr(f"screenpop {command}: {warning}"))
+    def warn(warning: str) -> None:
+        print_stderr(f"screenpop {command}: {warning}")
+
+    stored = report_stored(profile_dir, warn, NO_PRESET if demo else None)
+    return region or stored.region(warn)
 
 
 def app_command(profile: str | None) -> list[str]:
@@ -272,14 +279,13 @@ def checked_text(value: str | None, option: str, limit: int, *, shorten: bool = 
     return text or None
 
 
-def checked_caller(raw: str, profile_dir: Path, args: argparse.Namespace,
-                   command: str = "pop", *, optional: bool = False) -> str | int | None:
+def checked_caller(raw: str, region: str, command: str = "pop", *,
+                   optional: bool = False) -> str | int | None:
     """The caller's E.164 number, None for a withheld caller id, or EXIT_INVALID once the
     reason is printed (a typo never reaches the app, and the softphone's log says why).
     ``optional``: a number the request can do without is dropped instead (None, said)."""
     if is_withheld(raw):
         return None
-    region = args.region or profile_region(profile_dir, command)
     e164 = normalise(raw, region)
     if e164 is None and optional:
         print_stderr(f"screenpop {command}: the caller id given is not a phone number; "
@@ -364,7 +370,8 @@ def main(argv: list[str]) -> int:
     # Not checked for writing yet: a running app pops even when the folder became read-only.
     profile_dir = chosen_profile_dir(args)
     check_no_file_in_the_way(profile_dir)  # only looks; named before the settings are read
-    e164 = checked_caller(args.number, profile_dir, args)
+    region = profile_region(profile_dir, demo=args.demo, region=args.region)
+    e164 = checked_caller(args.number, region)
     details = labels(args)
     if isinstance(e164, int) or isinstance(details, int):
         return EXIT_INVALID

@@ -20,7 +20,7 @@ from app.services.errors import CredentialsMissing, SecretsUnavailable
 from app.services.logs import register_secrets
 from app.services.preset import Preset
 from app.services.secrets import SecretStore
-from app.services.stored_settings import read_stored
+from app.services.stored_settings import StoredSettings, read_stored
 
 TOKEN_ENV: Final = "DEEPCALL_TOKEN"  # noqa: S105 (the variable's name, not a token)
 SSID_ENV: Final = "DEEPCALL_SSID"
@@ -51,7 +51,11 @@ def read_stored_account(profile_dir: Path,
     Read as the app's Settings read them (``app.services.stored_settings``): one answer for
     the same files. A missing or unreadable file gives the defaults.
     """
-    stored = read_stored(Path(profile_dir), preset)
+    return stored_account(read_stored(Path(profile_dir), preset))
+
+
+def stored_account(stored: StoredSettings) -> StoredAccountSnapshot:
+    """The account part of what was read (``lookup`` reads once, warns, then uses it)."""
     return StoredAccountSnapshot(stored.text("brand_url"), stored.auth_mode(),
                                  stored.text("user_id"))
 

@@ -2,22 +2,22 @@
 
 The window's ``Settings``, the credentials, ``screenpop lookup`` and ``screenpop pop`` all read
 through here, so a value has one meaning everywhere: a valid value in the preset wins; a bad
-one is warned about (naming the preset) and the agent's settings.ini, else the default,
-counts instead, as if the preset had left it out.
+one is warned about (naming the preset, ``app.services.preset_check``) and the agent's
+settings.ini, else the default, counts instead, as if the preset had left it out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.services.preset import Preset, read_preset
+from app.services.preset_check import CheckedPreset, check_preset
 from app.services.settings_file import (
     AUTH_MODES,
     SETTINGS_FILE_NAME,
     SettingsFile,
-    checked_region,
     read_settings_file,
 )
 
@@ -30,36 +30,33 @@ class StoredSettings:
 
     preset: Preset
     file: SettingsFile
+    checked: CheckedPreset = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checked", check_preset(self.preset, self.file))
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return (*self.preset.warnings, *self.file.warnings)
+        """What is odd about the preset (each naming it) and about settings.ini."""
+        return (*self.checked.problems, *self.file.warnings)
+
+    def from_preset(self, name: str) -> bool:
+        """Whether the value of ``name`` is the preset's."""
+        return name in self.checked.values
 
     def text(self, name: str, default: str = "") -> str:
-        raw = self.preset.values.get(name)
-        return self.file.text(name, default) if raw is None else raw.strip()
+        value = self.checked.values.get(name)
+        return self.file.text(name, default) if value is None else str(value).strip()
 
-    def auth_mode(self, warn: Warn | None = None) -> str:
-        raw = self.preset.values.get("auth_mode")
-        if raw is not None:
-            if raw.strip() in AUTH_MODES:
-                return raw.strip()
-            if warn is not None:
-                warn(f"{self.preset.label}: auth_mode must be one of "
-                     f"{', '.join(AUTH_MODES)}; it is not used.")
-        mode = self.file.text("auth_mode", "token")
+    def auth_mode(self) -> str:
+        mode = self.text("auth_mode", "token")
         return mode if mode in AUTH_MODES else "token"
 
     def region(self, warn: Warn | None = None) -> str:
-        """``default_region``, upper case; the next place's (and ``warn``) when unknown."""
-        raw = self.preset.values.get("default_region")
-        if raw is not None:
-            try:
-                return checked_region(raw)
-            except ValueError as exc:
-                if warn is not None:
-                    warn(f"{self.preset.label}: {exc}; it is not used.")
-        return self.file.region(warn)
+        """``default_region``, upper case: the preset's, else settings.ini's (an unknown one
+        there to ``warn``), else the default."""
+        value = self.checked.values.get("default_region")
+        return str(value) if value is not None else self.file.region(warn)
 
 
 def read_stored(profile_dir: Path, preset: Preset | None = None) -> StoredSettings:
@@ -68,10 +65,12 @@ def read_stored(profile_dir: Path, preset: Preset | None = None) -> StoredSettin
                           read_settings_file(Path(profile_dir) / SETTINGS_FILE_NAME))
 
 
-def stored_region(profile_dir: Path, warn: Warn) -> str:
-    """The profile's default country, as the app reads it; every oddity of the preset and the
-    file to ``warn`` (the commands print them on stderr)."""
-    stored = read_stored(profile_dir)
+def report_stored(profile_dir: Path, warn: Warn, preset: Preset | None = None
+                  ) -> StoredSettings:
+    """``read_stored``, with every problem of the preset and the file handed to ``warn`` (the
+    commands print them on stderr, whatever their options, so IT checking a preset with a
+    command sees its mistakes)."""
+    stored = read_stored(profile_dir, preset)
     for warning in stored.warnings:
         warn(warning)
-    return stored.region(warn)
+    return stored

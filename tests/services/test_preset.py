@@ -116,7 +116,7 @@ def test_every_reader_gives_the_preset_over_settings_ini(
             settings.default_region) == (brand, mode, user, region)
     assert (stored.brand_url, stored.auth_mode, stored.user_id) == (brand, mode, user)
     assert pop.profile_region(profile) == region
-    assert lookup.saved_region(profile) == region
+    assert lookup.saved_settings(profile).region() == region
 
 
 # One valid value, not the default, for each setting without choices: a new setting is

@@ -56,7 +56,7 @@ def test_every_reader_gives_the_one_answer(tmp_path: Path, case: str) -> None:
     assert (settings.brand_url, settings.user_id, settings.default_region) == answer
     assert (stored.brand_url, stored.user_id) == answer[:2]
     assert pop.profile_region(tmp_path) == answer[2]
-    assert lookup.saved_region(tmp_path) == answer[2]
+    assert lookup.saved_settings(tmp_path).region() == answer[2]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
