@@ -37,6 +37,7 @@ from app.services.note_drafts import NoteDrafts
 from app.services.outbox import CREATE, Outbox
 from app.services.pop_coordinator import PopCoordinator
 from app.services.pop_history import HistoryRetention, PopHistory
+from app.services.preset import Preset
 from app.services.secrets import SecretStore
 from app.services.settings import Settings
 from app.services.store import LocalStore
@@ -64,6 +65,7 @@ class SessionOptions:
     secrets: SecretStore = field(default_factory=SecretStore)
     demo: bool = False
     demo_numbers: Sequence[str] = ()  # E.164 numbers "Simulate incoming call" picks from
+    preset: Preset | None = None  # the IT preset; None: the one this process finds
 
 
 @dataclass
@@ -160,7 +162,7 @@ class AppSession:
 def build_session(options: SessionOptions, *, account: Account | None = None) -> AppSession:
     """The whole app for ``options``; ``account`` replaces the real one (tests)."""
     profile = options.profile_dir
-    settings = Settings(profile)
+    settings = Settings(profile, preset=options.preset)
     number_masker.set_full_numbers(settings.log_full_numbers)  # numbers in the logs: 4 digits
     settings.watch("log_full_numbers", number_masker.set_full_numbers)
     store = LocalStore.in_profile(profile)

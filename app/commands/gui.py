@@ -35,6 +35,7 @@ from app.core.profile import (
     resolve_profile_dir,
 )
 from app.services.credentials import CredentialOverrides
+from app.services.preset import NO_PRESET, Preset, find_preset
 from app.services.secrets import MemorySecretStore, SecretStore
 from app.services.store import StoreUnavailable
 from app.sources.forward import forward_until_answered
@@ -266,6 +267,15 @@ def _say_the_run_brand(brand: str, preset: Path | None) -> None:
                 brand, instead)
 
 
+def _demo_preset() -> Preset:
+    """No IT preset: the demo is a fake account with fake calls, and IT's real call actions
+    (a CRM program, a caller page) must not run for them. Said once in the log."""
+    ignored = find_preset()
+    if ignored is not None:
+        log.info("the demo ignores the IT preset %s", ignored)
+    return NO_PRESET
+
+
 def _demo_setup() -> tuple[Any, CredentialOverrides, list[str]]:
     """Start the sandbox in a background thread; credentials for it, and callers to simulate."""
     from app.sandbox import seed
@@ -297,7 +307,9 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path,
     ThemeFollower(app)
 
     sandbox = None
+    preset = None  # the one this process finds
     if args.demo:
+        preset = _demo_preset()
         sandbox, overrides, numbers = _demo_setup()
         secrets: SecretStore = MemorySecretStore()
         log_event(log, "demo_started", sandbox=sandbox.base_url, profile=str(profile_dir))
@@ -308,7 +320,8 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path,
 
     session = build_session(SessionOptions(profile_dir=profile_dir, log_file=log_file,
                                            overrides=overrides, secrets=secrets,
-                                           demo=args.demo, demo_numbers=numbers))
+                                           demo=args.demo, demo_numbers=numbers,
+                                           preset=preset))
     if overrides.brand_url and not args.demo:
         _say_the_run_brand(overrides.brand_url, session.settings.managed_by("brand_url"))
     # Ctrl+C / SIGTERM end the app through the same path as the Quit menu. Qt's loop keeps

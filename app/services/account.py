@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final, Protocol
 
 from PySide6.QtCore import QObject, Signal
@@ -67,6 +68,7 @@ class AccountSettings(StoredAccount, Protocol):
     @property
     def total_timeout_seconds(self) -> float: ...
     def is_configured(self) -> bool: ...
+    def managed_by(self, name: str) -> Path | None: ...
 
 
 Resolver = Callable[[CredentialOverrides, StoredAccountSnapshot, SecretStore],
@@ -195,10 +197,21 @@ class Account(QObject):
         except (CredentialsMissing, SecretsUnavailable, DeepCallApiError) as exc:
             log_event(log, "account_unavailable", logging.WARNING,
                       error=type(exc).__name__, detail=getattr(exc, "detail", ""))
-            return None, None, AccountProblem(exc.user_message, first_start,
-                                              in_settings=isinstance(exc, InvalidBrandUrl))
+            return None, None, self._problem_of(exc, first_start)
         register_secrets(credentials.auth.secrets())  # redacted from every log line
         return client, in_use, None
+
+    def _problem_of(self, exc: CredentialsMissing | SecretsUnavailable | DeepCallApiError,
+                    first_start: bool) -> AccountProblem:
+        """What to tell the agent; a bad address is theirs to fix in Settings, unless the IT
+        preset sets it: then only IT can, in the file named."""
+        if not isinstance(exc, InvalidBrandUrl):
+            return AccountProblem(exc.user_message, first_start)
+        preset = None if self._overrides.brand_url else self._settings.managed_by("brand_url")
+        if preset is None:
+            return AccountProblem(exc.user_message, first_start, in_settings=True)
+        return AccountProblem(f"{exc.problem} The address is set by your IT department in "
+                              f"{preset}: ask them to correct it.", first_start)
 
     def _use(self, client: DeepCallClient | None,
              in_use: tuple[ResolvedCredentials, Timeouts] | None,

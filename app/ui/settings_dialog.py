@@ -38,6 +38,7 @@ from app.core.phone import is_supported_region
 from app.core.pop_request import CALL_EVENTS
 from app.services.background import in_daemon_thread
 from app.services.errors import SecretsUnavailable
+from app.services.preset_check import agents_half_problem
 from app.services.secrets import SecretKind
 from app.services.settings import Settings
 from app.services.tasks import OwnedTasks
@@ -280,16 +281,26 @@ class SettingsDialog(QDialog):
     def _call_actions_problem(self, agents_only: bool = False) -> str | None:
         """What is wrong with the call actions; ``agents_only``: only in what the agent can
         change (a preset's own mistake must not block saving the rest)."""
-        check_url = not agents_only or "open_url_template" not in self._managed
-        check_program = not agents_only or not {"run_program", "run_program_args"} <= self._managed
+        if not agents_only:
+            managed: set[str] = set()
+        else:
+            managed = self._managed & {"open_url_template", "run_program", "run_program_args"}
+        program_managed = managed & {"run_program", "run_program_args"}
         try:
-            if check_url:
+            if "open_url_template" not in managed:
                 UrlTemplate.parse(self.open_url_template.text())
-            if check_program:
+            if not program_managed:
                 ProgramCommand.parse(self.run_program.text(), self.run_program_args.text())
         except ActionSetupError as exc:
             return str(exc)
-        return None
+        if not program_managed:
+            return None
+        # One half of the program is IT's: the agent's half is checked alone (IT's half,
+        # and how the two go together, are not the agent's to fix).
+        halves = {"run_program": self.run_program, "run_program_args": self.run_program_args}
+        problems = (agents_half_problem(half, field.text()) for half, field in halves.items()
+                    if half not in program_managed)
+        return next((problem for problem in problems if problem is not None), None)
 
     def _add_row(self, form: QFormLayout, text: str, widget: QWidget,
                  setting: str | None = None) -> QLabel:
@@ -367,7 +378,8 @@ class SettingsDialog(QDialog):
                 and "user_id" not in self._managed):
             return "Enter your DeepCall user ID, or switch the sign-in method to session ID."
         region = self.region.text().strip()
-        if len(region) != 2 or not region.isalpha() or not is_supported_region(region):
+        if "default_region" not in self._managed and (
+                len(region) != 2 or not region.isalpha() or not is_supported_region(region)):
             return "The default country is a two-letter country code, for example IN."
         return self._call_actions_problem(agents_only=True)
 
