@@ -18,7 +18,8 @@ from tests.commands.test_bad_address import child_env
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 
 
-def run(args: list[str], tmp_path: Path, **env: str | None) -> subprocess.CompletedProcess[str]:
+def run(args: list[str], tmp_path: Path, timeout: float = 60,
+        **env: str | None) -> subprocess.CompletedProcess[str]:
     environ = child_env(tmp_path)
     for name, value in env.items():
         if value is None:
@@ -26,7 +27,7 @@ def run(args: list[str], tmp_path: Path, **env: str | None) -> subprocess.Comple
         else:
             environ[name] = value
     result = subprocess.run([sys.executable, "-m", "app", *args], env=environ,
-                            capture_output=True, text=True, timeout=60, check=False)
+                            capture_output=True, text=True, timeout=timeout, check=False)
     assert "Traceback" not in result.stdout + result.stderr, result.stderr
     assert accounts.DEMO_TOKEN not in result.stdout + result.stderr
     return result

@@ -191,3 +191,38 @@ def test_the_mapping_editor_is_read_only_for_a_preset_mapping(
     qtbot.addWidget(editable)
     assert editable.add_button.isEnabled()
     assert editable.findChildren(QLabel, "managedNote") == []
+
+
+def test_a_preset_args_mistake_never_blocks_saving_the_agents_own_settings(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: Path) -> None:
+    preset_file(monkeypatch, tmp_path, "[General]\nrun_program_args=--caller={phone}\n")
+    (profile / SETTINGS_FILE_NAME).write_text(
+        f"[General]\nbrand_url={IT}\nuser_id=5\nrun_program=/usr/bin/true\n", encoding="utf-8")
+    settings = Settings(profile)
+    assert settings.managed_by("run_program_args") is None  # refused when read: dropped
+    dialog = open_dialog(qtbot, settings)
+    dialog.region.setText("GB")
+    dialog.save()
+    assert dialog.error.isHidden(), dialog.error.text()
+    assert read_settings_file(profile / SETTINGS_FILE_NAME).values["default_region"] == "GB"
+
+
+def test_with_its_arguments_preset_the_agent_may_clear_their_program(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: Path) -> None:
+    preset_file(monkeypatch, tmp_path, "[General]\nrun_program_args=--caller={e164}\n")
+    (profile / SETTINGS_FILE_NAME).write_text(
+        f"[General]\nbrand_url={IT}\nuser_id=5\nrun_program=/usr/bin/true\n", encoding="utf-8")
+    settings = Settings(profile)
+    assert settings.managed_by("run_program_args") is not None  # a good pair: IT's
+    dialog = open_dialog(qtbot, settings)
+    # "Arguments set but no program": IT's half makes it so; not the agent's to fix.
+    dialog.run_program.setText("")
+    dialog.save()
+    assert dialog.error.isHidden(), dialog.error.text()
+    assert settings.run_program == ""
+    # The agent's own half is still checked: a control character in their program path.
+    reopened = open_dialog(qtbot, settings)
+    reopened.run_program.setText("/usr/bin/tr\x01ue")
+    reopened.save()
+    assert not reopened.error.isHidden()
+    assert "control characters" in reopened.error.text()
