@@ -53,3 +53,13 @@ def test_the_example_values_are_valid_and_all_managed(
     assert caplog.text == ""
     assert settings.run_program == r"C:\Program Files\Example CRM\crm-pop.exe"
     assert load_preset(preset).mapping_file == tmp_path / "field_mapping.json"
+
+
+def test_it_is_told_plainly_that_a_preset_can_be_set_aside() -> None:
+    """An agent owns their account: SCREENPOP_PRESET (or --brand) sets the preset aside.
+    IT must not read the preset as a lock, and must know where it shows when it happens."""
+    text = " ".join(line.lstrip("; ").strip() for line in EXAMPLE.read_text(
+        encoding="utf-8").splitlines())
+    assert "not: a security boundary" in text or "NOT: a security boundary" in text
+    assert "SCREENPOP_PRESET sets a machine-wide preset aside, a warning naming it" in text
+    assert "The demo (`screenpop --demo`) ignores the preset" in text
