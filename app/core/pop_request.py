@@ -12,6 +12,8 @@ One request per line (UTF-8, at most ``MAX_LINE_BYTES``), one JSON reply line ea
   with ``number`` None (app/core/caller_id.py says which ids are withheld).
 * ``state`` or ``{"cmd": "state"}``: the app's state; ``show`` or ``{"cmd": "show"}``: bring
   the window to the front.
+* ``{"cmd": "hello", "nonce": "<32 hex digits>"}``: the app proves it is this user's own
+  (app/sources/instance_proof.py); the pipe client sends it before its request.
 
 Replies: ``{"ok": true, ...}`` (``"event"`` and ``"callId"`` for an event; ``"withheld": true,
 "number": null`` for a withheld pop) or ``{"ok": false, "error": "plain-language reason"}``.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -36,6 +39,7 @@ MAX_SOURCE = 64
 DIRECTIONS = ("inbound", "outbound")
 MAX_LINE_NAME: Final = 64  # the dialled line or queue ("Sales IN")
 MAX_AGENT: Final = 64  # "fromAgent" of a transfer
+_NONCE = re.compile(r"[0-9a-f]{32}")
 CallEventKind = Literal["ringing", "answered", "ended", "transferred"]
 CALL_EVENTS: Final[tuple[CallEventKind, ...]] = ("ringing", "answered", "ended", "transferred")
 
@@ -86,7 +90,14 @@ class ShowRequest:
     """``show``: bring the window to the front (a plain second start sends this)."""
 
 
-Message = PopRequest | CallEvent | StateQuery | ShowRequest
+@dataclass(frozen=True)
+class HelloRequest:
+    """``hello``: answer with the proof that this is the user's own app (instance_proof)."""
+
+    nonce: str
+
+
+Message = PopRequest | CallEvent | StateQuery | ShowRequest | HelloRequest
 
 
 class ProtocolError(ValueError):
@@ -150,6 +161,11 @@ def _parse_object(obj: dict[str, Any], default_region: str) -> Message:
         return StateQuery()
     if cmd == "show":
         return ShowRequest()
+    if cmd == "hello":
+        nonce = obj.get("nonce")
+        if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+            raise ProtocolError('"nonce" must be 32 hex digits')
+        return HelloRequest(nonce)
     if cmd != "pop":
         raise ProtocolError(f"unknown command {str(cmd)[:20]!r} (use pop, state or show)")
     event = _event_kind(obj)

@@ -5,7 +5,8 @@ On POSIX it speaks to the socket with the standard library's ``AF_UNIX`` socket:
 softphone's ``screenpop pop NUMBER`` or ``tel:`` hand-off cost well under a millisecond on top
 of Python's start-up. Windows has no AF_UNIX for Qt's named pipes, so there (or when asked,
 e.g. in tests) it uses a ``QLocalSocket`` with blocking waits, which also works without a
-QCoreApplication.
+QCoreApplication; on that transport the client first checks it reached this user's own app
+(the hello: app/sources/instance_proof.py) and grants it the foreground for a pop.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from app.core.pop_request import MAX_LINE_BYTES
+from app.core.pop_request import MAX_LINE_BYTES, STATE_LINE
 from app.sources.socket_address import SocketDirError, check_runtime_dir, server_name
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalSocket as QLocalSocketLike
 
 Transport = Literal["auto", "unix", "qt"]
 MAX_REPLY_BYTES = 1 << 20  # the state reply can hold a few fields; a megabyte is plenty
@@ -35,8 +39,13 @@ class NoAnswer(ConnectionError):
 
 
 class UnsafeSocketDir(NotListening):
-    """The socket directory is someone else's or open to others: we will not talk through it
-    (and starting an instance would not help: it refuses the directory too)."""
+    """The address is not safe to talk through (the socket directory is someone else's or
+    open to others): starting an instance would not help, it refuses the address too."""
+
+
+class NotOurApp(UnsafeSocketDir):
+    """Something answers at the address but cannot prove it is this user's own app (a named
+    pipe someone else created first): nothing was sent to it, and waiting will not help."""
 
 
 class GaveUp(NotListening):
@@ -97,32 +106,93 @@ def _exchange_unix(address: str, payload: bytes, timeout: float) -> dict[str, An
     return _decode_reply(buffer.split(b"\n", 1)[0])
 
 
-def _exchange_qt(name: str, payload: bytes, timeout: float) -> dict[str, Any]:
-    from PySide6.QtNetwork import QLocalSocket  # lazy: only Windows (or tests) pay for Qt
-
-    deadline = time.monotonic() + timeout
+def _ask_qt(sock: QLocalSocketLike, payload: bytes, deadline: float,
+            pending: bytearray) -> dict[str, Any]:
+    """Send ``payload`` on a connected QLocalSocket and read one reply line (blocking)."""
 
     def remaining_ms() -> int:
         return max(1, int((deadline - time.monotonic()) * 1000))
 
+    sock.write(payload)
+    sock.waitForBytesWritten(remaining_ms())
+    while b"\n" not in pending:
+        waited = time.monotonic() < deadline and sock.waitForReadyRead(remaining_ms())
+        if not waited and sock.bytesAvailable() == 0:
+            raise NoAnswer("the running instance did not answer in time")
+        pending += bytes(sock.readAll().data())
+        if len(pending) > MAX_REPLY_BYTES:
+            raise NoAnswer("the running instance sent an oversized reply")
+    end = pending.index(b"\n")
+    line = bytes(pending[:end])
+    del pending[: end + 1]
+    return _decode_reply(line)
+
+
+def _connect_qt(name: str, deadline: float) -> QLocalSocketLike:
+    from PySide6.QtNetwork import QLocalSocket  # lazy: only Windows (or tests) pay for Qt
+
     sock = QLocalSocket()
+    sock.connectToServer(name)
+    if not sock.waitForConnected(max(1, int((deadline - time.monotonic()) * 1000))):
+        error = sock.errorString()
+        sock.abort()
+        raise NotListening(f"no instance is running ({error})")
+    return sock
+
+
+def _hello_qt(sock: QLocalSocketLike, name: str, key: bytes, deadline: float,
+              pending: bytearray) -> int | dict[str, Any]:
+    """The app's proven PID; or its refusal (``ok`` false, e.g. "too many connections": it
+    came before anything was sent). NotOurApp when what answers cannot prove it is ours."""
+    from app.sources.instance_proof import hello_line, new_nonce, proven_pid
+
+    nonce = new_nonce()
+    reply = _ask_qt(sock, (hello_line(nonce) + "\n").encode("ascii"), deadline, pending)
+    if reply.get("ok") is not True:
+        return reply
+    pid = proven_pid(key, nonce, reply)
+    if pid is None:
+        raise NotOurApp(f"the program answering at {name} could not prove it is your "
+                        "Screen-Pop, so nothing was sent to it (another user may hold that "
+                        "name: ask IT to sign out their session, then start Screen-Pop again)")
+    return pid
+
+
+def _exchange_qt(name: str, payload: bytes, timeout: float, key: bytes,
+                 grant_foreground: bool) -> dict[str, Any]:
+    """The pipe client: the hello first, then (only to a proven app) the request."""
+    deadline = time.monotonic() + timeout
+    sock = _connect_qt(name, deadline)
     try:
-        sock.connectToServer(name)
-        if not sock.waitForConnected(remaining_ms()):
-            raise NotListening(f"no instance is running ({sock.errorString()})")
-        sock.write(payload)
-        sock.waitForBytesWritten(remaining_ms())
-        buffer = b""
-        while b"\n" not in buffer:
-            waited = time.monotonic() < deadline and sock.waitForReadyRead(remaining_ms())
-            if not waited and sock.bytesAvailable() == 0:
-                raise NoAnswer("the running instance did not answer in time")
-            buffer += bytes(sock.readAll().data())
-            if len(buffer) > MAX_REPLY_BYTES:
-                raise NoAnswer("the running instance sent an oversized reply")
-        return _decode_reply(buffer.split(b"\n", 1)[0])
+        pending = bytearray()
+        proven = _hello_qt(sock, name, key, deadline, pending)
+        if isinstance(proven, dict):
+            return proven
+        if grant_foreground:
+            # Before the pop, so the app's own activation (``pop_takes_focus``) is allowed:
+            # Windows lets a background process take the foreground only when granted.
+            from app.sources.windows_api import allow_foreground
+
+            allow_foreground(proven)
+        return _ask_qt(sock, payload, deadline, pending)
     finally:
         sock.abort()
+
+
+def own_instance_answers(name: str, key: bytes, timeout: float = 1.0) -> bool:
+    """True when this user's own app answers the hello at ``name``: the running app's check,
+    before it listens on a pipe that already exists, of whose that pipe is."""
+    try:
+        sock = _connect_qt(name, time.monotonic() + timeout)
+    except NotListening:
+        return False
+    try:
+        proven = _hello_qt(sock, name, key, time.monotonic() + timeout, bytearray())
+    except ConnectionError:
+        return False
+    finally:
+        sock.abort()
+    return isinstance(proven, int)
 
 
 def exchange(profile_dir: Path, line: str, timeout: float = 3.0,
@@ -135,7 +205,12 @@ def exchange(profile_dir: Path, line: str, timeout: float = 3.0,
     use_unix = transport == "unix" or (transport == "auto" and sys.platform != "win32")
     if use_unix:
         return _exchange_unix(name, payload, timeout)
-    return _exchange_qt(name, payload, timeout)
+    from app.sources.instance_proof import hello_key
+
+    # Anything but a state query may bring the window forward (a pop, an event, ``show``).
+    asks_state = line.strip().lower() in ("state", STATE_LINE)
+    return _exchange_qt(name, payload, timeout, hello_key(profile_dir),
+                        grant_foreground=not asks_state)
 
 
 def forward(profile_dir: Path, line: str, timeout: float = 3.0,

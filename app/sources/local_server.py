@@ -27,6 +27,7 @@ from app.core.phone import DEFAULT_REGION
 from app.core.pop_request import (
     MAX_LINE_BYTES,
     CallEvent,
+    HelloRequest,
     ProtocolError,
     ShowRequest,
     StateQuery,
@@ -34,7 +35,10 @@ from app.core.pop_request import (
     ok_reply,
     parse_line,
 )
+from app.sources.forward import own_instance_answers
+from app.sources.instance_proof import hello_fields, hello_key
 from app.sources.socket_address import check_runtime_dir, server_name
+from app.sources.windows_api import PIPE_PREFIX, pipe_exists
 
 if sys.platform != "win32":
     import fcntl
@@ -215,7 +219,9 @@ class LocalSocketServer(QObject):
                  default_region: str = DEFAULT_REGION, limits: ServerLimits | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.profile_dir = Path(profile_dir)
         self.name = server_name(profile_dir)
+        self._hello_key: bytes | None = None  # read from the profile at the first hello
         self.limits = limits or ServerLimits()
         self.default_region = default_region
         self._state_provider = state_provider
@@ -243,7 +249,10 @@ class LocalSocketServer(QObject):
         instance is never cut off.
         """
         self._error = ""
-        if sys.platform != "win32":
+        if sys.platform == "win32":
+            if not self._pipe_is_free():
+                return False
+        else:
             try:
                 check_runtime_dir(Path(self.name).parent, create=True)
             except OSError as err:  # e.g. another user squats the directory: no socket, no crash
@@ -262,6 +271,30 @@ class LocalSocketServer(QObject):
         if not self._remove_if_stale():
             return False
         return bool(self._server.listen(self.name))
+
+    def _pipe_is_free(self) -> bool:
+        """Windows: Qt's pipe server would add an instance to a pipe someone else created
+        first (it asks for no first instance), and clients would reach either of the two at
+        random. So a pipe that exists is never served: our own app answering there is a live
+        instance; anything else took the name first and must not receive this user's calls.
+        (The pipe's ACL keeps others from adding instances once it is ours; the client's
+        hello covers what is left, a name taken between this check and the listen.)"""
+        if not pipe_exists(self.name):
+            return True
+        if own_instance_answers(self.name, self._key()):
+            self._error = "another Screen-Pop instance already listens for this profile"
+        else:
+            self._error = (f"another program already holds this profile's pipe "
+                           f"({PIPE_PREFIX}{self.name}), so Screen-Pop does not listen there: "
+                           "softphone pops will not reach this window. Ask IT to sign out the "
+                           "session holding it, then start Screen-Pop again")
+        log.warning("local socket: %s", self._error)
+        return False
+
+    def _key(self) -> bytes:
+        if self._hello_key is None:
+            self._hello_key = hello_key(self.profile_dir)
+        return self._hello_key
 
     def _remove_if_stale(self) -> bool:
         """Remove a leftover socket, but only when connecting to it fails. False if it is live."""
@@ -346,6 +379,8 @@ class LocalSocketServer(QObject):
         if isinstance(message, ShowRequest):
             self.showRequested.emit()
             return ok_reply(shown=True)
+        if isinstance(message, HelloRequest):
+            return self._hello_reply(message.nonce)
         # Events count as pops: each may pop or run a configured program, so a runaway hook
         # sending them must be held back just the same.
         if self._pop_rate.hit(self.limits.max_pops_per_second):
@@ -359,6 +394,14 @@ class LocalSocketServer(QObject):
         if message.withheld:
             return ok_reply(number=None, withheld=True)
         return ok_reply(number=message.number)
+
+    def _hello_reply(self, nonce: str) -> bytes:
+        try:
+            key = self._key()
+        except OSError as err:  # the salt cannot be read or made: nothing to prove with
+            log.warning("local socket: cannot answer a hello: %s", err)
+            return error_reply("cannot read this profile's secret")
+        return ok_reply(**hello_fields(key, nonce, os.getpid()))
 
     def _state_reply(self) -> bytes:
         if self._state_provider is None:

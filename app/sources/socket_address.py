@@ -17,7 +17,6 @@ without loading Qt. The same function feeds ``QLocalServer.listen``.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import os
 import re
@@ -39,12 +38,13 @@ class SocketDirError(OSError):
 
 
 def _user_key() -> str:
-    if hasattr(os, "getuid"):
-        return str(os.getuid())
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in the environment: still unique per profile
-        return "user"
+    if sys.platform == "win32":
+        # The account itself (DOMAIN\user), never getpass: it reads USER first, which
+        # Git Bash sets, then USERNAME, both whatever the environment says.
+        from app.sources.windows_api import account_name
+
+        return account_name() or "user"  # the salt still makes the name this profile's
+    return str(os.getuid())
 
 
 def _digest(profile_dir: Path, salt: str = "") -> str:
