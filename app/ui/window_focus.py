@@ -11,8 +11,11 @@ window. Per platform, not activating takes different things:
   not to focus it: ``_NET_WM_USER_TIME`` 0 on X11), then ``raise_``; no ``activateWindow``.
   A minimized window stays minimized and asks for attention: bringing it back is an
   activation to the window managers there.
-- Windows: a foreground request from a background app is refused anyway; the taskbar
-  button flashes (``QApplication.alert``) beside the show-and-raise without activation.
+- Windows: a foreground request from a background app is refused, so a pop without the
+  keys lifts the window above the others natively, inactive (``windows_topmost``), and the
+  taskbar button flashes (``QApplication.alert``). With ``pop_takes_focus`` it activates:
+  ``screenpop pop``, started by the softphone in front, granted this app the foreground
+  (``AllowSetForegroundWindow``, app/sources/forward.py) just before the pop.
 - macOS: activating the window activates the whole app and takes the keys from the agent's
   app; the window is ordered front without that, and the Dock icon bounces (``alert``).
   Qt's Cocoa ``raise()`` activates the app too unless ``QT_MAC_SET_RAISE_PROCESS=0``, which
@@ -32,6 +35,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.ui.macos_activation import activate_this_app
+from app.ui.windows_topmost import top_without_activating
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,8 @@ class BringForward:
     on_top: bool | None = None  # set or clear "stay on top"; None: leave it
     # macOS: activating the window no longer brings the app forward (see the module doc)
     activate_app: bool = False
+    # Windows: lifted above the others natively, inactive (and restored so, if minimized)
+    native_top: bool = False
 
 
 def window_platform(name: str | None = None) -> Platform:
@@ -100,7 +106,7 @@ def plan_bring_forward(platform: Platform, takes_focus: bool, behaviour: str,
         return BringForward(alert=True)
     return BringForward(show=hidden or minimized, restore=minimized, without_activating=True,
                         raise_window=True, alert=platform in ALERTING_PLATFORMS,
-                        on_top=on_top)
+                        on_top=on_top, native_top=platform == "windows")
 
 
 def show_without_activating(window: QWidget, on: bool) -> None:
@@ -115,7 +121,8 @@ def show_without_activating(window: QWidget, on: bool) -> None:
 
 
 def apply_plan(window: QWidget, plan: BringForward,
-               activate_app: Callable[[], object] = activate_this_app) -> None:
+               activate_app: Callable[[], object] = activate_this_app,
+               lift: Callable[[int, bool, bool], bool] = top_without_activating) -> None:
     """Do ``plan`` to ``window``, in the order the window systems need."""
     log.info("bringing the window forward: %s", plan)
     if plan.on_top is not None and \
@@ -127,12 +134,16 @@ def apply_plan(window: QWidget, plan: BringForward,
         if was_visible and not plan.show:
             window.show()
     show_without_activating(window, plan.without_activating)
-    if plan.restore:
+    if plan.restore and not plan.native_top:
         window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
     if plan.show:
         window.show()
     if plan.raise_window:
         window.raise_()
+    if plan.native_top:
+        stays = bool(window.windowFlags() & Qt.WindowType.WindowStaysOnTopHint)
+        if not lift(int(window.winId()), plan.restore, stays) and plan.restore:
+            window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
     if plan.activate_app:
         activate_app()  # before the window: the key window of an inactive app gets no keys
     if plan.activate:

@@ -65,7 +65,7 @@ def test_windows_and_macos_alert_beside_show_and_raise_without_activation(
         platform: Platform) -> None:
     assert plan_bring_forward(platform, False, "raise", False, True) == BringForward(
         show=True, restore=True, without_activating=True, raise_window=True, alert=True,
-        on_top=False)
+        on_top=False, native_top=platform == "windows")
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

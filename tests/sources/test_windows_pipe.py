@@ -1,0 +1,192 @@
+"""Named pipes (issue 13): only this user's own app gets this user's numbers.
+
+Windows cannot run here, but its transport can: Qt's ``QLocalSocket``/``QLocalServer`` take a
+bare name (``screenpop-<hash>``, a pipe on Windows, a socket in Qt's temp folder elsewhere).
+With ``sys.platform`` set to "win32" the app and the client take the Windows branch against a
+bare name, and a "squatter" that took the name first is a real socket server in a thread.
+What Windows alone knows (does the pipe exist? may this process grant the foreground?) is
+faked at ``app.sources.windows_api``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDir
+from pytestqt.qtbot import QtBot
+
+from app.commands import pop
+from app.sources import forward, local_server, windows_api
+from app.sources.forward import NotOurApp, exchange
+from app.sources.instance_proof import hello_fields, hello_key, new_nonce, proven_pid
+from app.sources.local_server import LocalSocketServer
+from app.sources.socket_address import server_name
+from tests.sources.processes import LineProcess, harness
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32",
+                                reason="a Linux/macOS stand-in for Windows' pipes (sockets "
+                                       "in Qt's temp folder); Windows runs the real ones")
+
+NUMBER = "+918302390884"
+
+
+def squat(name: str, mode: str = "forge", profile: Path | None = None) -> LineProcess:
+    """Someone (another process) who created the pipe ``name`` first; ``prove``: our own
+    live instance (tests/sources/pipe_squatter.py)."""
+    taker = LineProcess([sys.executable, "-m", "tests.sources.pipe_squatter",
+                         os.path.join(QDir.tempPath(), name), mode,
+                         *([str(profile)] if profile else [])])
+    taker.expect("LISTENING")
+    return taker
+
+
+def heard(taker: LineProcess) -> list[str]:
+    """What the squatter was told, once it has been stopped."""
+    taker.stop()
+    while True:
+        try:
+            taker.next_line(timeout=5)
+        except AssertionError:
+            break
+    return [line.removeprefix("HEARD ") for line in taker.seen if line.startswith("HEARD ")]
+
+
+@pytest.fixture
+def windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The Windows branch: pipe names, the hello; the pids granted the foreground."""
+    granted: list[int] = []
+    monkeypatch.setattr(sys, "platform", "win32")
+    monkeypatch.setattr(windows_api, "allow_foreground", granted.append)
+    # Whether the pipe exists: the bare name's socket file, as Qt makes it here.
+    monkeypatch.setattr(local_server, "pipe_exists",
+                        lambda name: os.path.exists(os.path.join(QDir.tempPath(), name)))
+    return granted
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    path = tmp_path / "profile"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def squatter(windows: list[int], profile: Path) -> Iterator[LineProcess]:
+    name = server_name(profile)
+    assert "/" not in name  # a bare name: Qt's pipe on Windows
+    taker = squat(name)
+    yield taker
+    taker.stop()
+
+
+def test_a_client_sends_nothing_to_a_pipe_it_cannot_trust(squatter: LineProcess,
+                                                          profile: Path) -> None:
+    with pytest.raises(NotOurApp, match="could not prove it is your Screen-Pop"):
+        exchange(profile, NUMBER)
+    told = heard(squatter)
+    assert len(told) == 1
+    assert json.loads(told[0]).keys() == {"cmd", "nonce"}  # a random nonce, nothing more
+
+
+def test_screenpop_pop_says_so_and_exits_5_without_starting_an_app(
+        squatter: LineProcess, profile: Path, windows: list[int],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(pop, "start_instance", lambda *args: started.append(args))
+    assert pop.main([NUMBER, "--profile", str(profile)]) == pop.EXIT_NO_ANSWER
+    err = capsys.readouterr().err
+    assert "cannot reach Screen-Pop safely" in err
+    assert "nothing was sent" in err
+    assert started == []  # another app would refuse the pipe too
+    assert windows == []  # no foreground for whoever answered
+    assert not any("8302390884" in line for line in heard(squatter))
+
+
+def test_the_app_refuses_a_pipe_someone_else_created_first(
+        squatter: LineProcess, profile: Path, qtbot: QtBot,
+        caplog: pytest.LogCaptureFixture) -> None:
+    server = LocalSocketServer(profile)
+    assert not server.start()
+    assert not server.is_listening()
+    assert "another program already holds this profile's pipe" in server.errorString()
+    assert "\\\\.\\pipe\\screenpop-" in server.errorString()
+    assert "another program already holds" in caplog.text
+    # Its liveness check said hello and nothing else.
+    assert [json.loads(line).keys() for line in heard(squatter)] == [{"cmd", "nonce"}]
+    server.close()
+
+
+def test_the_app_leaves_a_pipe_its_own_live_instance_holds(
+        windows: list[int], profile: Path, qtbot: QtBot) -> None:
+    instance = squat(server_name(profile), "prove", profile)
+    try:
+        server = LocalSocketServer(profile)
+        assert not server.start()
+        assert server.errorString() == \
+            "another Screen-Pop instance already listens for this profile"
+        server.close()
+    finally:
+        instance.stop()
+
+
+def test_on_a_free_pipe_the_app_proves_itself_and_the_pop_gets_the_foreground(
+        windows: list[int], profile: Path, qtbot: QtBot) -> None:
+    server = LocalSocketServer(profile)
+    assert server.start(), server.errorString()
+    assert "/" not in server.name
+    pops: list[object] = []
+    server.popRequested.connect(pops.append)
+    # `screenpop pop` as Windows runs it, in its own process (its waits are blocking).
+    client = LineProcess([sys.executable, "-m", "tests.sources.pipe_client", str(profile),
+                          NUMBER, "state"])
+    qtbot.waitUntil(lambda: client.proc.poll() is not None, timeout=20_000)
+    server.close()
+    assert client.proc.returncode == 0, client.stderr_text
+    # Granted once, to the app the proof named (this process), before the pop; not for state.
+    assert client.expect("GRANTED ") == str(os.getpid())
+    assert json.loads(client.expect("REPLY ")) == {"ok": True, "number": NUMBER}
+    assert json.loads(client.expect("REPLY "))["ok"] is False  # no state provider here
+    assert len(pops) == 1
+
+
+def test_a_real_app_in_another_process_proves_itself_over_the_qt_transport(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    granted: list[int] = []
+    monkeypatch.setattr(windows_api, "allow_foreground", granted.append)
+    proc: LineProcess = harness(tmp_path)
+    try:
+        proc.expect("LISTENING ")
+        pid = exchange(tmp_path, "state", transport="unix")["state"]["pid"]
+        assert exchange(tmp_path, NUMBER, transport="qt") == {"ok": True, "number": NUMBER}
+        assert json.loads(proc.expect("POP "))["number"] == NUMBER
+        assert granted == [pid]
+    finally:
+        proc.stop()
+
+
+def test_the_proof_holds_only_for_the_key_the_nonce_and_the_pid(tmp_path: Path) -> None:
+    key = hello_key(tmp_path)
+    assert hello_key(tmp_path) == key  # the same salt, the same key
+    assert key != hello_key(tmp_path / "other")
+    nonce = new_nonce()
+    reply = {"ok": True, **hello_fields(key, nonce, 1234)}
+    assert proven_pid(key, nonce, reply) == 1234
+    assert proven_pid(hello_key(tmp_path / "other"), nonce, reply) is None
+    assert proven_pid(key, new_nonce(), reply) is None  # a replayed answer
+    assert proven_pid(key, nonce, {**reply, "pid": 1}) is None  # another process named
+    assert proven_pid(key, nonce, {**reply, "pid": True}) is None
+    assert proven_pid(key, nonce, {**reply, "ok": False}) is None
+    assert proven_pid(key, nonce, {"ok": True}) is None
+
+
+def test_the_posix_client_stays_without_the_hello(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """The unix transport never reads the salt or says hello: `screenpop pop` stays fast."""
+    monkeypatch.setattr(forward, "_exchange_unix", lambda name, payload, timeout: {"ok": True})
+    exchange(tmp_path, NUMBER, transport="unix")
+    assert not (tmp_path / "socket.salt").exists()
