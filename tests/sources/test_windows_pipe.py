@@ -21,9 +21,16 @@ from PySide6.QtCore import QDir
 from pytestqt.qtbot import QtBot
 
 from app.commands import pop
+from app.core.pop_request import HelloRequest, ProtocolError, parse_line
 from app.sources import forward, local_server, windows_api
 from app.sources.forward import NotOurApp, exchange
-from app.sources.instance_proof import hello_fields, hello_key, new_nonce, proven_pid
+from app.sources.instance_proof import (
+    hello_fields,
+    hello_key,
+    hello_line,
+    new_nonce,
+    proven_pid,
+)
 from app.sources.local_server import LocalSocketServer
 from app.sources.socket_address import server_name
 from tests.sources.processes import LineProcess, harness
@@ -190,3 +197,11 @@ def test_the_posix_client_stays_without_the_hello(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(forward, "_exchange_unix", lambda name, payload, timeout: {"ok": True})
     exchange(tmp_path, NUMBER, transport="unix")
     assert not (tmp_path / "socket.salt").exists()
+
+
+def test_a_hello_needs_a_fresh_random_nonce() -> None:
+    nonce = new_nonce()
+    assert parse_line(hello_line(nonce).encode()) == HelloRequest(nonce)
+    for bad in ('"x"', '"' + "A" * 32 + '"', "123", '""', "null"):
+        with pytest.raises(ProtocolError, match="nonce"):
+            parse_line(b'{"cmd":"hello","nonce":' + bad.encode() + b"}")
