@@ -14,6 +14,7 @@ their own) instead of the real parts. A number's path: a source (local socket, c
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Final
 from PySide6.QtWidgets import QApplication
 
 from app.api.client import DeepCallClient
+from app.core.network_folder import network_profile_notice
 from app.services.account import ACCOUNT_SETTINGS, Account
 from app.services.call_actions import CallActions
 from app.services.call_tracker import CallTracker, waiting_message
@@ -52,6 +54,8 @@ from app.ui.outbox_status import OutboxStatus
 from app.ui.presenter import WindowPresenter
 from app.ui.screenshot_hook import ScreenshotHook
 from app.ui.tray import Tray
+
+log = logging.getLogger("app.session")
 
 # How long the status bar says a call is waiting (it may ring that long, then end or wait on).
 ANNOUNCEMENT_MS: Final = 30_000
@@ -242,6 +246,7 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     clipboard.notice.connect(window.statusBar().showMessage)
     if mapping.warning:
         window.statusBar().showMessage(mapping.warning)
+    _say_if_the_profile_is_on_the_network(session)
     screenshots = ScreenshotHook.from_environment(window)
     if screenshots is not None:
         window.state_changed.connect(screenshots.on_state)
@@ -254,6 +259,18 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     if app is not None and sys.platform == "darwin":
         url_open.install(app)
     return session
+
+
+def _say_if_the_profile_is_on_the_network(session: AppSession) -> None:
+    """Once per start, in the log and the status bar: the store runs without WAL there, and
+    IT should know what to change (beside a mapping warning, never instead of it)."""
+    location = session.store.network_location
+    if not location:
+        return
+    notice = network_profile_notice(session.profile_dir, location)
+    log.warning("%s", notice)
+    shown = session.mapping.warning
+    session.window.statusBar().showMessage(f"{shown} {notice}" if shown else notice)
 
 
 def _announce(session: AppSession, message: str) -> None:

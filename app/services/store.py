@@ -1,5 +1,11 @@
 """The profile's local database (SQLite, WAL): pop history, note drafts and the outbox.
 
+On a network folder (a redirected AppData, a share, an NFS home: ``app.core.network_folder``)
+it uses the rollback journal instead of WAL, which needs memory shared with every program
+using the file and so is unsafe there. The file stays where it is (nothing to move, nothing
+left behind in the profile, and it still follows the agent to the next computer); SQLite
+folds an existing WAL into the file when the mode changes, so nothing of it is lost.
+
 Anything queued for DeepCall (a note now, a Directory save next) is written to the outbox
 *before* it is sent and deleted only after DeepCall accepted it, so a crash, a network fault
 or a rejected token never loses what the agent typed. No Qt here; one connection guarded by a
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Final
 
 from app.core.history_search import fold_name
+from app.core.network_folder import network_location
 from app.services.store_connection import StoreUnavailable
 from app.services.store_damaged_files import DamagedFiles
 from app.services.store_drafts import DraftTables, FieldDraft
@@ -45,8 +52,11 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
 
     ``busy_timeout``: how long to wait for another program's lock before giving up
     (``StoreUnavailable``); the file is never moved for that. ``platform``: ``sys.platform``
-    (a test passes another one).
+    (a test passes another one). ``network_location``: where the file is when that is a
+    network folder (the rollback journal is used then), else None.
     """
+
+    network_location: str | None
 
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
                  platform: str = sys.platform) -> None:
@@ -54,6 +64,7 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
         self._busy_timeout = busy_timeout
         self._platform = platform
         self._lock = threading.Lock()
+        self.network_location = network_location(self.path.parent, platform=platform)
         self._db = self._open()
         self._db.create_function("screenpop_fold", 1, fold_name, deterministic=True)
         self._recover_damaged_files()
@@ -89,8 +100,9 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
         try:
             if is_new and os.name == "posix":
                 os.chmod(self.path, 0o600)  # call history and notes: owner only
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # durable across app crashes in WAL mode
+            db.execute(f"PRAGMA journal_mode={self.journal_mode}")
+            # Durable across app crashes in either mode; the agent's work commits FULL.
+            db.execute("PRAGMA synchronous=NORMAL")
             if self._platform == "darwin":
                 # macOS's fsync leaves the data in the drive's cache: without F_FULLFSYNC a
                 # "durable" commit does not survive a power cut there.
@@ -102,6 +114,11 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
             db.close()
             raise
         return db
+
+    @property
+    def journal_mode(self) -> str:
+        """WAL on this computer's disks; the rollback journal (DELETE) on a network folder."""
+        return "DELETE" if self.network_location else "WAL"
 
     def close(self) -> None:
         with self._lock:

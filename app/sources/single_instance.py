@@ -1,4 +1,6 @@
-"""One running instance per user and profile: a lock file in the profile directory.
+"""One running instance per user and profile: a lock file in the profile directory (on
+Windows in local app data, ``app.core.local_state``: a roamed or redirected profile never
+brings a lock from another computer).
 
 The lock decides who is the instance; the local socket (local_server.py) is how the others
 reach it. QLockFile records our PID and host, so a lock left by a crashed process is taken over
@@ -11,16 +13,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile, QSysInfo
 
+from app.core.local_state import LOCK_FILE_NAME, lock_file_path
 from app.core.profile import ProfileUnusable
 
-LOCK_FILE_NAME = "screenpop.lock"
+__all__ = ["LOCK_FILE_NAME", "SingleInstance"]
 
 
 class SingleInstance:
     """``acquire()`` is True for the one process that may run this profile."""
 
     def __init__(self, profile_dir: Path) -> None:
-        self.lock_path = Path(profile_dir) / LOCK_FILE_NAME
+        self.lock_path = lock_file_path(Path(profile_dir))
         self._lock = QLockFile(str(self.lock_path))
         # The app holds the lock all shift: never call it stale by age, only by a dead PID.
         self._lock.setStaleLockTime(0)

@@ -1,0 +1,34 @@
+"""Marks for tests that cannot run on every OS of the CI matrix (Linux, Windows, macOS).
+
+A test that needs a POSIX call (``os.getuid``, ``AF_UNIX``, ``SIGKILL``/``SIGSTOP``, ``/proc``,
+``fcntl``, ``fork``, permission bits) or one OS's own API skips elsewhere with a reason that
+starts with :data:`OTHER_OS`: the CI's "nothing may skip" rule (tests/conftest.py) knows such
+a skip is not a broken setup.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+OTHER_OS = "not on this OS: "
+
+
+def only_on(platform: str, why: str) -> pytest.MarkDecorator:
+    """Run only where ``sys.platform`` starts with ``platform`` ("win32", "darwin", "linux")."""
+    return pytest.mark.skipif(not sys.platform.startswith(platform), reason=OTHER_OS + why)
+
+
+def not_on(platform: str, why: str) -> pytest.MarkDecorator:
+    """Skip where ``sys.platform`` starts with ``platform``."""
+    return pytest.mark.skipif(sys.platform.startswith(platform), reason=OTHER_OS + why)
+
+
+def posix_only(why: str) -> pytest.MarkDecorator:
+    """Skip on Windows, which has no ``why`` (e.g. "os.getuid", "AF_UNIX socket files")."""
+    return not_on("win32", f"POSIX only ({why})")
+
+
+def is_other_os_skip(reason: str) -> bool:
+    return OTHER_OS in reason
