@@ -70,7 +70,7 @@ def test_the_drive_type_comes_from_get_drive_type_w(monkeypatch: pytest.MonkeyPa
 
     class Kernel32:
         @staticmethod
-        def GetDriveTypeW(root: str) -> int:  # noqa: N802 (the Win32 name)
+        def GetDriveTypeW(root: str) -> int:
             asked.append(root)
             return DRIVE_REMOTE
 

@@ -1,0 +1,49 @@
+"""A profile on a network folder (issue 13), in the whole app: said once, in the log and in the
+window, naming the folder and what IT should change; the real store runs without WAL there.
+Only the OS calls that tell a network folder are faked (each OS's own, so this runs on each)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.core import network_folder
+from app.services.store import DATABASE_FILE_NAME
+from tests.ui.test_session import SessionFactory, make_session  # noqa: F401 (the fixture)
+
+
+@pytest.fixture
+def profile_on_a_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(network_folder, "_linux_mount_table",
+                        lambda: "1 0 0:50 / / rw - cifs //files01/home rw\n")
+    monkeypatch.setattr(network_folder, "_macos_fs_type", lambda _path: "smbfs")
+    monkeypatch.setattr(network_folder, "_windows_drive_type",
+                        lambda _root: network_folder.DRIVE_REMOTE)
+
+
+def test_a_profile_on_a_share_is_said_once_and_the_store_avoids_wal(
+        make_session: SessionFactory, profile_on_a_share: None,  # noqa: F811
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="app.session"):
+        session = make_session()
+    profile = session.profile_dir
+    shown = session.window.statusBar().currentMessage()
+    assert f"Screen-Pop's profile folder {profile} is on " in shown
+    assert "IT: " in shown
+    assert "--profile" in shown
+    said = [r.getMessage() for r in caplog.records if "profile folder" in r.getMessage()]
+    assert said == [shown]  # once, and the same words
+    with sqlite3.connect(Path(profile) / DATABASE_FILE_NAME) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_a_local_profile_says_nothing(make_session: SessionFactory,  # noqa: F811
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(network_folder, "_linux_mount_table",
+                        lambda: "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n")
+    session = make_session()
+    assert "profile folder" not in session.window.statusBar().currentMessage()
+    assert session.store.journal_mode == "WAL"
