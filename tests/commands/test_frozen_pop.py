@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.commands.pop import EXIT_START_FAILED, frozen_app_executable
 from app.core.child_env import RESET_VARIABLE
+from tests.platforms import posix_only
 
 REPO = Path(__file__).resolve().parents[2]
 FROZEN = """
@@ -33,6 +34,7 @@ def _recording_app(folder: Path) -> Path:
     return app
 
 
+@posix_only("the stand-in app is a #!/bin/sh script")
 def test_pop_starts_the_bundles_app_as_an_independent_process_with_the_users_environment(
         tmp_path: Path) -> None:
     bundle = tmp_path / "screenpop" / "_internal"

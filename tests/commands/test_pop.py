@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 
 from app.commands import pop
+from tests.platforms import posix_only
 from tests.sources.processes import REPO, harness, screenpop, screenpop_into_each_dead_end
+
+# The private socket folder /tmp/screenpop-<uid> (os.getuid, mode bits): Windows uses named pipes.
+SOCKET_FOLDER = posix_only("os.getuid and the /tmp socket folder's mode bits")
 
 
 # (A bare ``tel:`` is an empty caller id: withheld, tests/commands/test_event.py.)
@@ -175,6 +179,7 @@ def test_state_prints_the_socket_address_for_own_clients(tmp_path: Path) -> None
     assert result.stdout.strip() == server_name(tmp_path)
 
 
+@SOCKET_FOLDER
 def test_an_unsafe_socket_directory_is_reported_without_starting_anything(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -203,6 +208,7 @@ def test_an_unsafe_socket_directory_is_reported_without_starting_anything(
         shutil.rmtree(base, ignore_errors=True)
 
 
+@SOCKET_FOLDER
 def test_an_unsafe_socket_directory_is_not_waited_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # A second start hands over with a long wait; an unsafe directory must end it at once.

@@ -20,11 +20,14 @@ import pytest
 
 from app.core import profile as profile_module
 from app.core.profile import ProfileUnusable, check_usable
+from tests.platforms import not_on
 from tests.sources.processes import REPO, harness
 
 NUMBER = "+918302390884"
 POSIX_MODES = pytest.mark.skipif(sys.platform == "win32",
                                  reason="a folder's write permission is a POSIX mode bit")
+# Windows keeps the lock in local app data: tests/sources/test_single_instance_roaming.py.
+LOCK_IN_PROFILE = not_on("win32", "the lock file is in the profile only on macOS and Linux")
 # Each command that uses the profile, as a softphone or a script runs it. ``pop`` checks the
 # folder before it would start the app; --no-start keeps a regression from leaving an app
 # running detached after the test.
@@ -232,6 +235,8 @@ def test_every_command_names_a_profile_link_to_nothing(
     assert not (tmp_path / "gone").exists()
 
 
+@POSIX_MODES
+@LOCK_IN_PROFILE
 def test_a_lock_file_left_by_another_user_is_named_not_waited_on(tmp_path: Path) -> None:
     # A run with sudo left a lock file this user cannot read: no instance can be told from
     # it, so the app says so at once instead of waiting for an instance to answer.
@@ -248,6 +253,7 @@ def test_a_lock_file_left_by_another_user_is_named_not_waited_on(tmp_path: Path)
         "Screen-Pop is running as another user (check with ps), remove it and start again.")
 
 
+@LOCK_IN_PROFILE
 def test_a_lock_file_written_on_another_computer_is_named_not_waited_on(
         tmp_path: Path) -> None:
     # A renamed computer, a copied profile, a roaming home folder: the lock names a host

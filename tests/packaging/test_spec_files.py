@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.packaging.spec_loading import REPO
+from tests.platforms import posix_only
+
+SCRIPT_AS_PROGRAM = posix_only("a shell script run as a program (#!/bin/sh)")
 
 ICONS = REPO / "resources" / "icons"
 LINUX = REPO / "packaging" / "linux"
@@ -149,6 +152,7 @@ def _install(unpacked: Path, home: Path, *args: str, with_xdg_mime: bool = True
                           text=True, env=env, check=False)
 
 
+@SCRIPT_AS_PROGRAM
 def test_install_sh_installs_for_the_user_and_registers_tel_and_callto(
         unpacked: Path, tmp_path: Path) -> None:
     home = tmp_path / "home of agent"  # a space: Exec must quote the path
@@ -178,6 +182,7 @@ def test_install_sh_installs_for_the_user_and_registers_tel_and_callto(
     assert not (home / ".local" / "share" / "applications" / "screenpop.desktop").exists()
 
 
+@SCRIPT_AS_PROGRAM
 def test_install_sh_without_xdg_mime_says_how_to_choose_the_handler(
         unpacked: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -208,6 +213,7 @@ def test_shell_scripts_parse_and_stop_on_errors(script: str) -> None:
     assert "set -euo pipefail" in path.read_text(encoding="utf-8")
 
 
+@SCRIPT_AS_PROGRAM
 def test_check_frozen_refuses_a_missing_executable(tmp_path: Path) -> None:
     result = subprocess.run([str(REPO / "packaging" / "check-frozen.sh"),
                              str(tmp_path / "screenpop")], capture_output=True, text=True,

@@ -17,6 +17,7 @@ from app.sandbox.accounts import ACCOUNTS, DEMO_SSID, DEMO_USER_ID
 from app.sandbox.faults import Fault, FaultKind
 from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
+from tests.platforms import posix_only
 from tests.sandbox.helpers import SSID, error_code
 
 CONTACT_PATH = "/api/v2/agentDashboard/contactInfo"
@@ -119,6 +120,7 @@ def test_cli_serves_prints_demo_user_and_applies_fault_flags(
     assert error_code(httpx.post(url + CONTACT_PATH, json=CONTACT_BODY).json()) is None
 
 
+@posix_only("SIGTERM and SIGINT sent to a child (Windows ends it, or refuses SIGINT)")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_cli_exits_cleanly_on_sigterm_and_ctrl_c(
         cli_sandbox: tuple[subprocess.Popen[str], str, list[str]], signum: int) -> None:

@@ -19,8 +19,10 @@ import pytest
 from app.sandbox.server import SandboxServer
 from app.services.outbox import INTERRUPTED
 from tests.fixtures.qt_async import wait_until
+from tests.platforms import posix_only
 from tests.services.outbox_parts import KNOWN, outbox_parts
 
+pytestmark = posix_only("SIGKILL, and select() on a pipe")
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -15,10 +15,11 @@ import os
 import signal
 import stat
 import sys
+import threading
 from dataclasses import asdict
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSocketNotifier, QTimer
+from PySide6.QtCore import QCoreApplication, QMetaObject, QSocketNotifier, Qt, QTimer
 
 from app.core.pop_request import SHOW_LINE, CallEvent, PopRequest
 from app.sources.forward import NotListening, forward_until_answered
@@ -28,6 +29,12 @@ from app.sources.single_instance import SingleInstance
 
 def say(*parts: str) -> None:
     print(*parts, flush=True)
+
+
+def _quit_when_stdin_closes(app: QCoreApplication) -> None:
+    while os.read(0, 512):
+        pass
+    QMetaObject.invokeMethod(app, "quit", Qt.ConnectionType.QueuedConnection)  # thread-safe
 
 
 def main() -> int:
@@ -66,8 +73,11 @@ def main() -> int:
     # Quit when the test closes our stdin (or kills us): no orphan left behind. Started
     # detached (stdin not a pipe, as `screenpop pop` starts the app), it runs until SIGTERM.
     if stat.S_ISFIFO(os.fstat(0).st_mode):
-        stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
-        stdin_watch.activated.connect(lambda *_: None if os.read(0, 512) else app.quit())
+        if sys.platform == "win32":  # QSocketNotifier watches sockets only, not pipes, there
+            threading.Thread(target=_quit_when_stdin_closes, args=(app,), daemon=True).start()
+        else:
+            stdin_watch = QSocketNotifier(0, QSocketNotifier.Type.Read, app)
+            stdin_watch.activated.connect(lambda *_: None if os.read(0, 512) else app.quit())
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
     heartbeat = QTimer()  # lets Python run its signal handlers while Qt waits
     heartbeat.start(200)

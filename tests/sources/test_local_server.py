@@ -17,6 +17,10 @@ from app.core.pop_request import CallEvent, PopRequest
 from app.sources.forward import forward
 from app.sources.local_server import LocalSocketServer, ServerLimits
 from app.sources.single_instance import SingleInstance
+from tests.platforms import posix_only
+
+# A raw client of the OS's own (one that writes lines at once, or never reads): AF_UNIX.
+RAW_CLIENT = posix_only("a raw AF_UNIX socket client")
 
 
 @pytest.fixture
@@ -97,6 +101,7 @@ def test_call_events_and_withheld_callers(qtbot: QtBot, qapp: QCoreApplication,
         server.close()
 
 
+@RAW_CLIENT
 def test_events_count_against_the_pop_rate_limit(qtbot: QtBot, qapp: QCoreApplication,
                                                  tmp_path: Path,
                                                  pool: ThreadPoolExecutor) -> None:
@@ -139,6 +144,7 @@ def test_single_instance_lock(tmp_path: Path) -> None:
     second.release()
 
 
+@RAW_CLIENT
 def test_a_client_that_never_reads_its_replies_does_not_keep_a_slot(
         qtbot: QtBot, qapp: QCoreApplication, tmp_path: Path) -> None:
     # Hung up on for not reading, the client still holds unread replies: the flush must not

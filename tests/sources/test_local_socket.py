@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -378,6 +377,8 @@ def test_another_os_user_is_refused(running: LineProcess, profile: Path, other_u
         ["runuser", "-u", other_user, "--", *_client_for_other_user(), server_name(profile)],
         capture_output=True, text=True, timeout=30, check=False, cwd="/",
     )
+    import pwd  # here, not at the top: Windows has no pwd module, and this file must import
+
     assert pwd.getpwnam(other_user).pw_uid != os.getuid()
     assert result.stdout.startswith("REFUSED"), (result.stdout, result.stderr)
     # The server is unharmed and saw no pop from the stranger.
