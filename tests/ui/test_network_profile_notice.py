@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from app.core import network_folder
+from app.core.field_mapping import default_mapping
+from app.services import mapping_store
 from app.services.store import DATABASE_FILE_NAME
 from tests.ui.test_session import SessionFactory, make_session  # noqa: F401 (the fixture)
 
@@ -47,3 +49,13 @@ def test_a_local_profile_says_nothing(make_session: SessionFactory,  # noqa: F81
     session = make_session()
     assert "profile folder" not in session.window.statusBar().currentMessage()
     assert session.store.journal_mode == "WAL"
+
+
+def test_beside_a_mapping_warning_both_are_shown(
+        make_session: SessionFactory, profile_on_a_share: None,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = "The saved field mapping could not be used, so the standard one is shown instead."
+    monkeypatch.setattr(mapping_store, "load_active_mapping",
+                        lambda *_a, **_k: (default_mapping(), broken))
+    shown = make_session().window.statusBar().currentMessage()
+    assert shown.startswith(broken + " Screen-Pop's profile folder ")

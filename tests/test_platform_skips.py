@@ -1,0 +1,34 @@
+"""The CI rule "nothing may skip" (tests/conftest.py) and tests for another OS: such a test
+skips with its reason, a test that skips for a missing tool still fails the Linux CI run."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.platforms import only_on
+from tests.sources.processes import REPO
+
+EXAMPLE = '''
+import pytest
+from tests.platforms import only_on
+
+@only_on("win32-never", "an OS this machine is not")
+def test_for_another_os() -> None:
+    pass
+
+def test_missing_tool() -> None:
+    pytest.skip("needs a tool that is not installed")
+'''
+
+
+@only_on("linux", "the CI's no-skip rule is enforced on the Linux job only")
+def test_in_ci_only_a_skip_for_another_os_is_not_a_failure(
+        pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    pytester.makeconftest("from tests.conftest import pytest_runtest_makereport  # noqa: F401\n")
+    pytester.makepyfile(test_example=EXAMPLE)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rsf")
+    result.assert_outcomes(skipped=1, failed=1)
+    result.stdout.fnmatch_lines(["*not on this OS: an OS this machine is not*",
+                                 "*skipped in CI, where nothing may skip: *needs a tool*"])
