@@ -154,7 +154,7 @@ def test_the_notice_names_the_folder_and_what_it_should_change() -> None:
                                      platform="win32")
     assert str(folder) in notice
     assert "is on the network share \\\\files01\\home$" in notice
-    assert "exclude AppData\\Roaming\\DeepCall Screen-Pop from folder redirection" in notice
+    assert "IT: exclude AppData\\Roaming\\DeepCall Screen-Pop from folder redirection" in notice
     assert "--profile" in notice
     linux = network_profile_notice(Path("/home/agent/.config/DeepCall Screen-Pop"),
                                    "a network file system (nfs4)", platform="linux")
