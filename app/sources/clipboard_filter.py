@@ -38,8 +38,9 @@ def is_concealed(formats: Iterable[str], read: Callable[[str], bytes]) -> bool:
 
     * KDE/KeePassXC and others on Linux: ``x-kde-passwordManagerHint`` = ``secret``
     * Windows: ``ExcludeClipboardContentFromMonitorProcessing`` (any value),
-      ``CanIncludeInClipboardHistory`` = DWORD 0, ``Clipboard Viewer Ignore``
-      (Qt names registered formats ``application/x-qt-windows-mime;value="..."``)
+      ``CanIncludeInClipboardHistory`` or ``CanUploadToCloudClipboard`` = DWORD 0,
+      ``Clipboard Viewer Ignore`` (Qt names registered formats
+      ``application/x-qt-windows-mime;value="..."``)
     * macOS (nspasteboard.org): ``org.nspasteboard.ConcealedType`` / ``TransientType``
     """
     for name in formats:
@@ -52,11 +53,20 @@ def is_concealed(formats: Iterable[str], read: Callable[[str], bytes]) -> bool:
               or "org.nspasteboard.concealedtype" in lowered
               or "org.nspasteboard.transienttype" in lowered):
             return True
-        elif "canincludeinclipboardhistory" in lowered:
-            data = read(name)
-            if data[:4] == b"\x00\x00\x00\x00":
+        elif any(flag in lowered for flag in _WINDOWS_DWORD_FLAGS):
+            if not _allows(read(name)):
                 return True
     return False
+
+
+# Windows' "may this copy be kept" flags: a DWORD, 0 = no (password managers set both).
+_WINDOWS_DWORD_FLAGS = ("canincludeinclipboardhistory", "canuploadtocloudclipboard")
+
+
+def _allows(dword: bytes) -> bool:
+    # Only a whole non-zero DWORD lets the copy through: a flag someone set but that holds
+    # no readable "yes" was most likely meant as "keep out" (a secret is never the guess).
+    return len(dword) >= 4 and int.from_bytes(dword[:4], "little") != 0
 
 
 def number_in_text(text: str, mode: WatchMode, default_region: str) -> str | None:

@@ -108,6 +108,9 @@ def test_rapid_changes_are_debounced_to_the_last(qtbot: QtBot, watcher: Clipboar
     ("08302390884",
      {'application/x-qt-windows-mime;value="CanIncludeInClipboardHistory"': b"\0\0\0\0"},
      "concealed"),
+    ("08302390884",
+     {'application/x-qt-windows-mime;value="CanUploadToCloudClipboard"': b"\0\0\0\0"},
+     "concealed"),
 ])
 def test_what_never_pops(qtbot: QtBot, watcher: ClipboardWatcher, clipboard: QClipboard,
                          text: str, extra: dict[str, bytes], reason: str) -> None:
@@ -274,8 +277,12 @@ def test_concealed_markers() -> None:
     assert is_concealed(data, data.__getitem__)
     data = {"x-kde-passwordManagerHint": b"public"}
     assert not is_concealed(data, data.__getitem__)
-    data = {'application/x-qt-windows-mime;value="CanIncludeInClipboardHistory"': b"\1\0\0\0"}
-    assert not is_concealed(data, data.__getitem__)
+    for flag in ("CanIncludeInClipboardHistory", "CanUploadToCloudClipboard"):
+        name = f'application/x-qt-windows-mime;value="{flag}"'
+        assert not is_concealed({name: b"\1\0\0\0"}, {name: b"\1\0\0\0"}.__getitem__)
+        # A flag that says nothing readable is not taken for a "yes".
+        assert is_concealed([name], lambda _n: b"")
+        assert is_concealed([name], lambda _n: b"\0\0\0\0\x7f")  # padded by GlobalAlloc
     for name in ("org.nspasteboard.ConcealedType", "org.nspasteboard.TransientType",
                  'application/x-qt-windows-mime;value="Clipboard Viewer Ignore"'):
         assert is_concealed([name], lambda _n: b"")

@@ -130,6 +130,36 @@ def test_concealed_and_marked_copies_from_another_app_are_not_read(x_display: st
         child.stop()
 
 
+def windows_format(name: str) -> str:
+    """A registered Windows clipboard format as Qt names it in QMimeData."""
+    return f'application/x-qt-windows-mime;value="{name}"'
+
+
+DWORD_0, DWORD_1 = "\0\0\0\0", "\1\0\0\0"
+
+
+def test_windows_keep_out_formats_from_another_app_are_not_read(x_display: str) -> None:
+    # What a Windows password manager adds to a copied password (Microsoft's clipboard
+    # exclusion formats, as Qt's QMimeData carries them), copied by another Qt process and
+    # read by the watcher as on any desktop: each flag alone keeps the copy out.
+    child = watcher_child(x_display, "whole")
+    try:
+        with rich_copier(x_display) as copier:
+            for flags in ({windows_format("ExcludeClipboardContentFromMonitorProcessing"): ""},
+                          {windows_format("CanIncludeInClipboardHistory"): DWORD_0},
+                          {windows_format("CanUploadToCloudClipboard"): DWORD_0}):
+                copier.copy("08302390884", **flags)
+                assert child.expect("CHANGE") == ""
+                assert child.expect("IGNORED") == "concealed", flags
+            # "Yes, it may be kept" (DWORD 1) is no secret: that copy pops.
+            copier.copy("08302390884", **{windows_format("CanIncludeInClipboardHistory"): DWORD_1,
+                                          windows_format("CanUploadToCloudClipboard"): DWORD_1})
+            assert child.expect("CHANGE") == ""
+            assert child.expect("NUMBER") == "+918302390884"
+    finally:
+        child.stop()
+
+
 def test_the_apps_own_write_is_pasteable_elsewhere_but_never_pops(x_display: str) -> None:
     child = watcher_child(x_display, "whole")
     try:
