@@ -43,20 +43,21 @@ def is_concealed(formats: Iterable[str], read: Callable[[str], bytes]) -> bool:
       ``application/x-qt-windows-mime;value="..."``)
     * macOS (nspasteboard.org): ``org.nspasteboard.ConcealedType`` / ``TransientType``
     """
-    for name in formats:
-        lowered = name.lower()
-        if "x-kde-passwordmanagerhint" in lowered:
-            if read(name).strip().lower().rstrip(b"\x00") == b"secret":
-                return True
-        elif ("excludeclipboardcontentfrommonitorprocessing" in lowered
-              or "clipboard viewer ignore" in lowered
-              or "org.nspasteboard.concealedtype" in lowered
-              or "org.nspasteboard.transienttype" in lowered):
-            return True
-        elif any(flag in lowered for flag in _WINDOWS_DWORD_FLAGS):
-            if not _allows(read(name)):
-                return True
-    return False
+    return any(_conceals(name, read) for name in formats)
+
+
+# Present at all: keep out (Windows' exclusion formats, nspasteboard.org's markers).
+_MARKERS = ("excludeclipboardcontentfrommonitorprocessing", "clipboard viewer ignore",
+            "org.nspasteboard.concealedtype", "org.nspasteboard.transienttype")
+
+
+def _conceals(name: str, read: Callable[[str], bytes]) -> bool:
+    lowered = name.lower()
+    if "x-kde-passwordmanagerhint" in lowered:
+        return read(name).strip().lower().rstrip(b"\x00") == b"secret"
+    if any(marker in lowered for marker in _MARKERS):
+        return True
+    return any(flag in lowered for flag in _WINDOWS_DWORD_FLAGS) and not _allows(read(name))
 
 
 # Windows' "may this copy be kept" flags: a DWORD, 0 = no (password managers set both).
