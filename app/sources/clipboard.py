@@ -71,6 +71,8 @@ class ClipboardStrategy(QObject):
 
     changed = Signal()
     snapshotReady = Signal(object)
+    # What the OS does not let it do, in words for the agent (macOS' pasteboard privacy).
+    notice = Signal(str)
 
     def start(self) -> None:
         raise NotImplementedError
@@ -155,7 +157,7 @@ class ClipboardWatcher(QObject):
 
     ``ignored(reason)`` reports every change it looked at and dropped (for logs and tests).
     ``notice(text)`` says, when the watcher is switched on, what the desktop does not allow
-    (Wayland shows the clipboard only to the focused window).
+    (Wayland shows the clipboard only to the focused window; macOS asks before each read).
     """
 
     popRequested = Signal(object)
@@ -181,6 +183,7 @@ class ClipboardWatcher(QObject):
         self._settle.timeout.connect(self._check)
         self.strategy.changed.connect(self._on_changed)
         self.strategy.snapshotReady.connect(self._on_snapshot)
+        self.strategy.notice.connect(self.notice)
         self.set_enabled(enabled)
 
     def set_enabled(self, enabled: bool) -> None:

@@ -10,7 +10,14 @@ from pytestqt.qtbot import QtBot
 
 from app.sources.clipboard import ClipboardWatcher, QtClipboardStrategy, default_strategy
 from app.sources.clipboard_filter import OWN_MARKER_FORMAT
-from app.sources.clipboard_macos import STRING_TYPE, MacPasteboardStrategy
+from app.sources.clipboard_macos import (
+    ACCESS_ALWAYS_DENY,
+    ACCESS_ASK,
+    ACCESS_BLOCKED,
+    NOT_ALLOWED,
+    STRING_TYPE,
+    MacPasteboardStrategy,
+)
 
 
 class FakePasteboard:
@@ -111,3 +118,76 @@ def test_without_appkit_the_watcher_falls_back_to_qt(qapp: object,
     monkeypatch.setitem(sys.modules, "AppKit", None)  # makes `import AppKit` fail
     strategy = default_strategy()
     assert isinstance(strategy, QtClipboardStrategy)
+
+
+class GuardedPasteboard(FakePasteboard):
+    """macOS 15.4+: the pasteboard says how the system treats this app's reads."""
+
+    def __init__(self, behaviour: int) -> None:
+        super().__init__()
+        self.behaviour = behaviour
+
+    def accessBehavior(self) -> int:
+        return self.behaviour
+
+
+def proof_that_time_passed(qtbot: QtBot) -> None:
+    """A second, running poller: once it read 5 times, a running first one would have too."""
+    other = FakePasteboard()
+    running = MacPasteboardStrategy(other, interval_ms=10)
+    running.start()
+    qtbot.waitUntil(lambda: other.count_reads >= 5, timeout=3000)
+    running.stop()
+
+
+@pytest.mark.parametrize("behaviour", [ACCESS_ASK, ACCESS_ALWAYS_DENY], ids=["ask", "deny"])
+def test_asked_or_denied_access_means_no_polling_and_a_plain_notice(qtbot: QtBot,
+                                                                    behaviour: int) -> None:
+    board = GuardedPasteboard(behaviour)
+    notices: list[str] = []
+    watcher = ClipboardWatcher(strategy=MacPasteboardStrategy(board, interval_ms=10),
+                               debounce_ms=30, enabled=False)
+    watcher.notice.connect(notices.append)
+    watcher.popRequested.connect(lambda request: notices.append(f"popped {request.number}"))
+    watcher.set_enabled(True)
+    board.copy("08302390884")
+    proof_that_time_passed(qtbot)
+    assert (board.count_reads, board.text_reads) == (0, 0), "polled into alerts"
+    assert notices == [ACCESS_BLOCKED]
+    for words in ("System Settings", "Privacy & Security", "Paste from Other Apps", "Allow"):
+        assert words in ACCESS_BLOCKED
+    watcher.set_enabled(False)
+
+
+@pytest.mark.parametrize("behaviour", [0, 2], ids=["default", "always-allow"])
+def test_default_and_allowed_access_are_polled(qtbot: QtBot, behaviour: int) -> None:
+    # "default" too: its one alert is what lists the app in System Settings at all.
+    board = GuardedPasteboard(behaviour)
+    watcher = ClipboardWatcher(strategy=MacPasteboardStrategy(board, interval_ms=10),
+                               debounce_ms=30)
+    notices: list[str] = []
+    watcher.notice.connect(notices.append)
+    with qtbot.waitSignal(watcher.popRequested, timeout=3000):
+        board.copy("08302390884")
+    assert notices == []
+    watcher.set_enabled(False)
+
+
+def test_access_turned_to_ask_while_polling_stops_before_reading(qtbot: QtBot) -> None:
+    # The agent answered the first alert (macOS then says "ask"), or changed System Settings.
+    board = GuardedPasteboard(0)
+    watcher = ClipboardWatcher(strategy=MacPasteboardStrategy(board, interval_ms=10),
+                               debounce_ms=30)
+    seen: list[str] = []
+    watcher.notice.connect(seen.append)
+    watcher.ignored.connect(seen.append)
+    qtbot.waitUntil(lambda: board.count_reads >= 2, timeout=3000)
+    board.behaviour = ACCESS_ASK
+    board.copy("08302390884")
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=3000)
+    assert seen == [ACCESS_BLOCKED, NOT_ALLOWED]
+    assert board.text_reads == 0
+    reads = board.count_reads
+    proof_that_time_passed(qtbot)
+    assert board.count_reads == reads, "still polling"
+    watcher.set_enabled(False)
