@@ -12,6 +12,7 @@ import keyring
 import keyring.errors
 
 from app.services.errors import SecretsUnavailable
+from app.services.keychain import macos_api, saving_backend, update_in_place
 from app.services.logs import register_secrets
 
 SecretKind = Literal["ssid", "token"]
@@ -39,6 +40,15 @@ def _unavailable(exc: BaseException, kind: str, verb: str) -> SecretsUnavailable
                               detail=type(exc).__name__)
 
 
+def _save(service: str, username: str, value: str) -> None:
+    # On macOS an item that exists is changed in place: keyring would delete and re-add it,
+    # and the agent's "Always Allow" would go with the deleted item (app.services.keychain).
+    api = macos_api(saving_backend())
+    if api is not None and update_in_place(api, service, username, value):
+        return
+    keyring.set_password(service, username, value)
+
+
 class SecretStore:
     """Token and ssid under one keyring service; usernames are exactly ``ssid`` / ``token``."""
 
@@ -64,7 +74,7 @@ class SecretStore:
             raise ValueError(f"refusing to store an empty {kind}; use clear() to remove it")
         register_secrets([value])
         try:
-            keyring.set_password(self.service, kind, value)
+            _save(self.service, kind, value)
         except Exception as exc:
             raise _unavailable(exc, kind, "saved") from None
 
