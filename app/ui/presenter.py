@@ -22,6 +22,7 @@ from app.core.screen_text import caller_line
 from app.services.account import Account, AccountProblem
 from app.services.contact_edits import ContactEdits
 from app.services.counters_poller import CountersPoller
+from app.services.logs import log_event
 from app.services.note_drafts import NoteDrafts
 from app.services.outbox import Outbox
 from app.services.pop_coordinator import PopCoordinator
@@ -32,7 +33,7 @@ from app.services.store import FieldDraft
 from app.ui.contact_form import FieldProblem
 from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.main_window import MainWindow
-from app.ui.tray import Tray
+from app.ui.tray import NO_TRAY, TRAY_ONLY, Tray
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class WindowPresenter(QObject):
         self.tray = tray
         self.settings = settings
         self._waiting_message = ""
+        self._tray_only_refused = False  # "tray only" cannot work here, and that was said
         # (number, outbox id) of the note this box sent for the shown caller: only its fate
         # shows in the box, and "Retry sending note" sends that one again. An earlier call's
         # note of the same caller, retried meanwhile, is not the box's (the same words typed
@@ -105,6 +107,7 @@ class WindowPresenter(QObject):
         if poller is not None:
             poller.countersChanged.connect(self._on_counters)
             poller.countersFailed.connect(self._on_counters_failed)
+        self.pop_behaviour()  # "tray only" that cannot work here is said now, not on a call
 
     def state(self) -> dict[str, object]:
         """The ``screenpop state`` answer: the current caller plus what the window shows."""
@@ -119,9 +122,18 @@ class WindowPresenter(QObject):
 
     def pop_behaviour(self) -> str:
         behaviour = self.settings.pop_behaviour if self.settings is not None else "raise"
-        if behaviour == "tray_only" and (self.tray is None or not self.tray.available()):
-            return "raise"  # no tray on this desktop: a silent pop would be a missed caller
-        return behaviour
+        if behaviour != TRAY_ONLY:
+            return behaviour
+        why = NO_TRAY if self.tray is None else self.tray.why_notices_unseen()
+        if why is None:
+            return behaviour
+        # A notice nobody sees would be a missed caller: the window comes up instead.
+        if not self._tray_only_refused:
+            self._tray_only_refused = True
+            log_event(log, "tray_only_unavailable", tray=self.tray is not None
+                      and self.tray.available())
+            self.window.statusBar().showMessage(why)
+        return "raise"
 
     # --- account -> window ----------------------------------------------------------------
     def _on_account_changed(self) -> None:

@@ -45,6 +45,7 @@ from app.services.tasks import OwnedTasks
 from app.ui.error_banner import CREDENTIAL_CODES, describe_error
 from app.ui.managed_marks import locked
 from app.ui.plain_text import set_wrapped_text
+from app.ui.tray import offered_pop_choices
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,8 @@ class SettingsDialog(QDialog):
         self.region.setMaxLength(2)
         self.region.setAccessibleName("Default country code for numbers")
         self.region.setToolTip("Two-letter country code, e.g. IN for India")
-        self.pop_behaviour = _combo(POP_CHOICES, settings.pop_behaviour, "When a call arrives")
+        self.pop_behaviour = _combo(offered_pop_choices(POP_CHOICES), settings.pop_behaviour,
+                                    "When a call arrives")
         self.dedupe = QSpinBox()
         self.dedupe.setRange(0, 600)
         self.dedupe.setSuffix(" s")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
@@ -12,6 +16,41 @@ from app.ui.resources import icon
 
 # Windows keeps a tray tooltip in 128 UTF-16 units with the final NUL, and Qt cuts the rest.
 TOOLTIP_UNITS = 127
+
+
+TRAY_ONLY = "tray_only"
+# Why "tray only" is not used on this desktop (the window comes up instead), said once.
+NO_TRAY = ("This desktop has no system tray, so \"Only notify in the tray\" would hide your "
+           "calls: the window comes to the front instead.")
+NOT_BUNDLED = ("macOS shows notifications only from the installed DeepCall Screen-Pop app, not "
+               "when it runs from Python, so \"Only notify in the tray\" would hide your calls: "
+               "the window comes to the front instead.")
+
+
+def notices_can_show(platform: str | None = None, executable: str | None = None,
+                     frozen: bool | None = None) -> bool:
+    """Whether a tray notice (``QSystemTrayIcon.showMessage``) can be seen here at all.
+
+    macOS posts notifications in an app bundle's name; from a plain Python interpreter there
+    is no bundle, and the notice is dropped without a trace. Only the shipped (frozen) .app
+    has one.
+    """
+    if (platform or sys.platform) != "darwin":
+        return True
+    frozen = bool(getattr(sys, "frozen", False)) if frozen is None else frozen
+    return frozen and _inside_app_bundle(Path(executable or sys.executable))
+
+
+def _inside_app_bundle(executable: Path) -> bool:
+    folder = executable.parent  # <Name>.app/Contents/MacOS/<executable>
+    return folder.name == "MacOS" and folder.parent.name == "Contents" \
+        and folder.parent.parent.suffix == ".app"
+
+
+def offered_pop_choices(choices: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The pop behaviours Settings offers: "tray only" only where its notice can show."""
+    return tuple(choice for choice in choices
+                 if choice[0] != TRAY_ONLY or notices_can_show())
 
 
 def _units(text: str) -> int:
@@ -67,6 +106,14 @@ class Tray(QObject):
 
     def available(self) -> bool:
         return QSystemTrayIcon.isSystemTrayAvailable()
+
+    def why_notices_unseen(self) -> str | None:
+        """Why a tray notice would not be seen here, in the agent's words; None when it would."""
+        if not self.available():
+            return NO_TRAY
+        if not notices_can_show():
+            return NOT_BUNDLED
+        return None
 
     def show(self) -> None:
         if self.available():
