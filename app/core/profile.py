@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -30,6 +31,10 @@ DEMO_TRY_COMMAND = "screenpop pop --demo 9876543210"
 EXIT_PROFILE_UNUSABLE = 7
 # What the check writes: about one database page, so a full disk shows here and not later.
 _PROBE = b"\0" * 4096
+# macOS <sys/unistd.h>: pathconf's "does this volume tell upper from lower case?" (not in
+# os.pathconf_names); MAXPATHLEN: the buffer F_GETPATH fills.
+_PC_CASE_SENSITIVE = 11
+_MAXPATHLEN = 1024
 
 
 class ProfileUnusable(OSError):
@@ -70,6 +75,59 @@ def profile_path(override: str | os.PathLike[str] | None) -> Path:
     given = Path(override).expanduser().absolute()
     check_no_file_in_the_way(given)
     return given.resolve()
+
+
+def profile_key(profile_dir: Path) -> str:
+    """The profile folder as its file system tells folders apart: one key for every spelling
+    of one folder (the local socket's name is made from it, so ``--profile ~/Agent`` and
+    ``~/agent`` reach the same app on a Mac, as they share its lock).
+
+    Links are followed everywhere. Windows: ``normcase`` folds the case as NTFS does.
+    macOS (APFS, HFS+: case- and normalisation-insensitive by default): the path the
+    volume itself keeps for an existing folder (``F_GETPATH``); for a folder not made yet,
+    case-folded and NFD on a case-insensitive volume. Linux: the path as it is, since
+    ``Agent`` and ``agent`` are two folders there.
+    """
+    resolved = str(Path(profile_dir).expanduser().resolve())
+    if sys.platform == "win32":
+        return os.path.normcase(resolved)
+    if sys.platform == "darwin":
+        return _on_disk_path(resolved) or _macos_folded(resolved)
+    return resolved
+
+
+def _on_disk_path(path: str) -> str | None:
+    """macOS: how the volume spells the existing ``path`` (None: it does not exist)."""
+    if sys.platform != "darwin":
+        return None
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        spelled = fcntl.fcntl(fd, fcntl.F_GETPATH, bytes(_MAXPATHLEN))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return os.fsdecode(bytes(spelled).split(b"\0", 1)[0]) or None
+
+
+def _macos_folded(path: str) -> str:
+    """A folder not made yet: folded as the volume that will hold it compares names."""
+    nearest = next((part for part in Path(path).parents if part.exists()), Path("/"))
+    if _case_sensitive(str(nearest)):
+        return unicodedata.normalize("NFD", path)
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", path).casefold())
+
+
+def _case_sensitive(path: str) -> bool:
+    try:
+        return bool(os.pathconf(path, _PC_CASE_SENSITIVE))
+    except (OSError, ValueError):
+        return False  # the Mac's default volume format
 
 
 def resolve_profile_dir(override: str | os.PathLike[str] | None) -> Path:

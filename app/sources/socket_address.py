@@ -27,6 +27,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from app.core.profile import profile_key
+
 # sockaddr_un.sun_path is 104 bytes on macOS/BSD (108 on Linux), including the final NUL.
 MAX_SOCKET_PATH = 103
 SALT_FILE_NAME = "socket.salt"
@@ -48,8 +50,7 @@ def _user_key() -> str:
 
 
 def _digest(profile_dir: Path, salt: str = "") -> str:
-    resolved = os.path.normcase(str(Path(profile_dir).expanduser().resolve()))
-    key = f"{_user_key()}\0{resolved}" + (f"\0{salt}" if salt else "")
+    key = f"{_user_key()}\0{profile_key(profile_dir)}" + (f"\0{salt}" if salt else "")
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]
 
 
