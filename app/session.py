@@ -45,6 +45,7 @@ from app.services.settings import Settings
 from app.services.store import LocalStore
 from app.sources.clipboard import ClipboardWatcher
 from app.sources.local_server import LocalSocketServer
+from app.sources.socket_keeper import SocketKeeper
 from app.sources.url_open import UrlOpenFilter
 from app.ui.crash_dialog import CrashReporter
 from app.ui.dialogs import Dialogs
@@ -105,6 +106,8 @@ class AppSession:
     retention: HistoryRetention = field(init=False)
     history_ui: HistoryController = field(init=False)
     outbox_status: OutboxStatus = field(init=False)
+    # The socket file kept where clients look for it, swept or not (issue 13, part MAC).
+    keeper: SocketKeeper = field(init=False)
 
     @property
     def profile_dir(self) -> Path:
@@ -124,6 +127,7 @@ class AppSession:
             self.window.statusBar().showMessage(
                 "Another program holds this profile's socket: softphone pops and "
                 "`screenpop state` will not reach this window.")
+        self.keeper.start()
         self.window.show()
         self.tray.show()
         self.clipboard.set_enabled(self.settings.clipboard_enabled)
@@ -140,6 +144,7 @@ class AppSession:
         self._closing = True
         # Inputs first: no pop, link or account change may start anything during shutdown.
         await self.account.stop()
+        self.keeper.stop()  # closing removes the socket file: not a sweep to undo
         self.server.close()
         self.clipboard.release()
         app = QApplication.instance()
@@ -242,6 +247,8 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     tray.settings_requested.connect(dialogs.open_settings)
     tray.quit_requested.connect(session.request_quit)
     server.showRequested.connect(window.show_and_raise)
+    session.keeper = keeper = SocketKeeper(server)
+    keeper.problem.connect(window.statusBar().showMessage)
     url_open.linkRejected.connect(window.statusBar().showMessage)
     clipboard.notice.connect(window.statusBar().showMessage)
     if mapping.warning:

@@ -306,6 +306,12 @@ class LocalSocketServer(QObject):
         QLocalServer.removeServer(self.name)
         return True
 
+    def listen_again(self) -> bool:
+        """Listen afresh at the same address, its socket file swept away (``socket_keeper``):
+        only the listener is renewed, connections under way go on."""
+        self._server.close()
+        return self.start()
+
     def errorString(self) -> str:  # Qt-style name, like the server it wraps
         return self._error or str(self._server.errorString())
 

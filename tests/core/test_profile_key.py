@@ -149,7 +149,7 @@ def test_f_getpath_is_asked_of_the_open_folder_and_its_answer_read_up_to_the_nul
     monkeypatch.setattr(fcntl, "fcntl", fake_fcntl)
     assert profile._on_disk_path(str(folder)) == str(folder)
     assert calls[0][1:] == (F_GETPATH, 1024)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="Bad file descriptor"):
         os.fstat(calls[0][0])  # the folder was closed again
     assert profile._on_disk_path(str(tmp_path / "missing")) is None
     assert len(calls) == 1
@@ -158,6 +158,18 @@ def test_f_getpath_is_asked_of_the_open_folder_and_its_answer_read_up_to_the_nul
 @pytest.mark.skipif(sys.platform == "darwin", reason="F_GETPATH is what macOS answers")
 def test_f_getpath_is_only_asked_on_macos(tmp_path: Path) -> None:
     assert profile._on_disk_path(str(tmp_path)) is None
+
+
+@pytest.mark.skipif(sys.platform != "darwin", reason="asks a real macOS volume")
+def test_on_a_real_mac_both_spellings_give_the_folder_as_the_volume_keeps_it(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "Agent"
+    folder.mkdir()
+    if profile._case_sensitive(str(tmp_path)):
+        pytest.skip("this Mac's volume is case-sensitive: two spellings are two folders")
+    assert profile_key(tmp_path / "agent") == profile_key(folder)
+    assert profile_key(folder).endswith("/Agent")
+    assert server_name(tmp_path / "AGENT") == server_name(folder)
 
 
 def test_on_windows_the_case_is_folded_by_normcase(tmp_path: Path,

@@ -269,3 +269,45 @@ def test_the_real_app_writes_its_threads_stacks_on_sigusr1_and_keeps_running(
         assert "most recent call first" in output.read_text()
         assert (app_state(app_env, profile) or {}).get("status") == "idle"
         assert app.poll() is None
+
+
+def test_the_real_app_listens_again_when_its_socket_file_is_swept_away(
+        app_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A tmp cleaner (macOS after 3 days, systemd-tmpfiles after 10) deletes the socket file,
+    # then its folder, under the running app: the next pops must reach that same app, not
+    # start a second one that has nobody to hand over to (issue 13).
+    import shutil
+    import tempfile
+
+    from app.sources.socket_address import server_name
+
+    def sweep_folder(folder: Path) -> None:
+        # At once, as the app may make its socket again the moment the file is gone.
+        swept = folder.with_name("swept")
+        folder.rename(swept)
+        shutil.rmtree(swept)
+
+    base = Path(tempfile.mkdtemp(prefix="sps", dir="/tmp"))  # short: a socket folder of its own
+    monkeypatch.setattr(tempfile, "tempdir", str(base))
+    env = {**app_env, "TMPDIR": str(base)}
+    profile = tmp_path / "profile"
+    address = Path(server_name(profile))
+    try:
+        with demo_apps(env, profile, 1, tmp_path) as (app,):
+            poll_until(lambda: app.poll() is not None or app_state(env, profile), 60,
+                       "the app to answer")
+            assert app.poll() is None, (tmp_path / "app0.out").read_text()[-3000:]
+            assert address.parent.parent == base
+            for sweep, number in ((address.unlink, "+" + DEMO_KNOWN_NUMBER),
+                                  (lambda: sweep_folder(address.parent),
+                                   "+" + DEMO_LEAD_NUMBER)):
+                sweep()
+                poll_until(address.exists, 10, "the app to listen again")
+                result = cli(env, "pop", number, "--profile", str(profile))
+                assert result.returncode == 0, result.stderr
+                assert settled_on(env, profile, number)["status"] == "found"
+                assert lock_pid(profile) == app.pid
+                assert app.poll() is None
+                assert not (profile / "logs" / "launch.log").exists()  # no second app
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
