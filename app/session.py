@@ -50,6 +50,7 @@ from app.sources.url_open import UrlOpenFilter
 from app.ui.crash_dialog import CrashReporter
 from app.ui.dialogs import Dialogs
 from app.ui.history_panel import HistoryController, install_history
+from app.ui.macos_app_nap import AppNapGuard
 from app.ui.main_window import MainWindow
 from app.ui.outbox_status import OutboxStatus
 from app.ui.presenter import WindowPresenter
@@ -108,6 +109,7 @@ class AppSession:
     outbox_status: OutboxStatus = field(init=False)
     # The socket file kept where clients look for it, swept or not (issue 13, part MAC).
     keeper: SocketKeeper = field(init=False)
+    app_nap: AppNapGuard = field(init=False)  # macOS: not napped while waiting for calls
 
     @property
     def profile_dir(self) -> Path:
@@ -128,6 +130,7 @@ class AppSession:
                 "Another program holds this profile's socket: softphone pops and "
                 "`screenpop state` will not reach this window.")
         self.keeper.start()
+        self.app_nap.hold()
         self.window.show()
         self.tray.show()
         self.clipboard.set_enabled(self.settings.clipboard_enabled)
@@ -146,6 +149,7 @@ class AppSession:
         await self.account.stop()
         self.keeper.stop()  # closing removes the socket file: not a sweep to undo
         self.server.close()
+        self.app_nap.release()
         self.clipboard.release()
         app = QApplication.instance()
         if app is not None:
@@ -249,6 +253,7 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     server.showRequested.connect(window.show_and_raise)
     session.keeper = keeper = SocketKeeper(server)
     keeper.problem.connect(window.statusBar().showMessage)
+    session.app_nap = AppNapGuard()
     url_open.linkRejected.connect(window.statusBar().showMessage)
     clipboard.notice.connect(window.statusBar().showMessage)
     if mapping.warning:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import session as session_module
 from app.core.pop_request import STATE_LINE, PopRequest
 from app.sandbox.accounts import ALT_TOKEN, ALT_USER_ID, DEMO_TOKEN, DEMO_USER_ID
 from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_UNKNOWN_NUMBER
@@ -39,10 +40,12 @@ from app.services.settings import Settings
 from app.session import AppSession, SessionOptions, build_session
 from app.sources.forward import exchange
 from app.ui.error_banner import ErrorAction
+from app.ui.macos_app_nap import AppNapGuard
 from app.ui.mapping_editor import DISPLAY, LABEL
 from app.ui.settings_dialog import SettingsDialog
 from tests.fixtures.qt_async import wait_signal, wait_until
 from tests.ui.conftest import close_when_the_test_ends, quiesce
+from tests.ui.test_macos_app_nap import FakeProcessInfo
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 KNOWN = "+" + DEMO_KNOWN_NUMBER
@@ -330,6 +333,31 @@ def test_shutdown_closes_the_client_and_leaves_no_task(make_session: SessionFact
     run_async(pop_then_quit())
     assert client.is_closed
     assert not session.server.is_listening()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="named pipes are not files to sweep")
+def test_from_start_to_quit_the_socket_is_kept_and_app_nap_held_off(
+        make_session: SessionFactory, run_async: RunAsync,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 13: a swept socket file is listened at again; macOS does not nap the app while
+    # it waits for calls (a fake NSProcessInfo), and both end at quit.
+    nap = FakeProcessInfo()
+    monkeypatch.setattr(session_module, "AppNapGuard",
+                        lambda: AppNapGuard(nap, platform="darwin"))
+    session = make_session()
+    assert len(nap.begun) == 1
+    assert nap.ended == []
+    address = Path(session.server.name)
+
+    async def sweep_then_ask() -> dict[str, Any]:
+        await wait_signal(session.keeper.listeningAgain, 10, trigger=address.unlink)
+        return await asyncio.to_thread(exchange, session.profile_dir, STATE_LINE)
+
+    assert run_async(sweep_then_ask())["ok"] is True
+    run_async(session.aclose())
+    assert nap.ended == nap.tokens
+    assert not session.keeper.active
+    assert not address.exists()  # closed for good: the keeper did not bring it back
 
 
 def test_a_tel_link_opened_by_the_os_pops_in_the_running_app(make_session: SessionFactory,
