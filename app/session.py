@@ -219,6 +219,7 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     # The shown call in the header; its end starts the wrap-up (the window may go back).
     calls.callChanged.connect(window.show_call)
     calls.callEnded.connect(window.wrap_up.call_ended)
+    calls.callEnded.connect(window.pop_level.back_to_normal)  # macOS: no longer floats
     # A call ringing while the agent is in another is said, never shown over their call.
     calls.callWaiting.connect(lambda request: _announce(session, waiting_message(request)))
     session.actions = actions = CallActions(settings, coordinator, calls)

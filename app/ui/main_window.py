@@ -43,6 +43,7 @@ from app.ui.caller_page import CallerPageButton
 from app.ui.contact_form import ContactForm, FieldProblem
 from app.ui.counters_bar import CountersLabel
 from app.ui.error_banner import ErrorBanner, ErrorView, describe_error
+from app.ui.macos_activation import PopLevel
 from app.ui.notes_box import NotesBox
 from app.ui.plain_text import set_wrapped_text
 from app.ui.recent_calls import LOADING_CALLS, RecentCallsList
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self._restore_geometry()
         self.wrap_up = WrapUpReturn(self, self._return_after_call_seconds,
                                     self.has_unfinished_work)
+        self.pop_level = PopLevel(self)  # macOS 14+: a pop floats over the agent's apps
         # What keeps the window from going back may clear: look again then.
         self.form.edits_changed.connect(self.wrap_up.check_again)
         self.notes.editor.textChanged.connect(self.wrap_up.check_again)
@@ -406,6 +408,8 @@ class MainWindow(QMainWindow):
         """A pop (after ``pop_arriving``): to the front as ``behaviour`` says."""
         plan = self.bring_forward(behaviour, takes_focus)
         self.wrap_up.popped(plan.show or plan.restore or plan.activate)
+        if plan.raise_window:
+            self.pop_level.float_for_pop()
 
     def bring_forward(self, behaviour: str, takes_focus: bool = False,
                       agent_asked: bool = False) -> BringForward:
