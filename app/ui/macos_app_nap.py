@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 IDLE_SYSTEM_SLEEP_DISABLED: Final = 1 << 20
 USER_INITIATED: Final = 0x00FFFFFF | IDLE_SYSTEM_SLEEP_DISABLED
 USER_INITIATED_ALLOWING_IDLE_SYSTEM_SLEEP: Final = USER_INITIATED & ~IDLE_SYSTEM_SLEEP_DISABLED
-# Shown by `pmset -g assertions` and Activity Monitor: what IT sees when they ask why.
+# The reason macOS records for the activity: what IT reads in a diagnosis.
 REASON: Final = "DeepCall Screen-Pop is waiting for calls"
 
 
