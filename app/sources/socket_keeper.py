@@ -156,8 +156,10 @@ class SocketKeeper(QObject):
     def _watch_folder(self) -> None:
         """Watch the folder that is there now, afresh: it may be a new one made in place of
         a swept one, whose watch is still listed until the news that it went is read (its
-        inode number may even be the old one's, so that cannot tell them apart)."""
-        folder = str(self._path.parent)
+        inode number may even be the old one's, so that cannot tell them apart). By its
+        real path: macOS's temporary folders are behind links (/var, /tmp -> /private/...),
+        and its file events name real paths."""
+        folder = os.path.realpath(self._path.parent)
         if folder in self._watcher.directories():
             self._watcher.removePath(folder)
         self._watcher.addPath(folder)
