@@ -101,6 +101,7 @@ class AppSession:
     demo: DemoCalls
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     _closing: bool = False
+    _follows_app: QApplication | None = None  # whose end-of-session signals start() connected
     calls: CallTracker = field(init=False)
     actions: CallActions = field(init=False)
     # History retention and panel, what waits in the outbox (issue 10, part H).
@@ -136,9 +137,23 @@ class AppSession:
         self.clipboard.set_enabled(self.settings.clipboard_enabled)
         self.account.reload()  # the keyring is read off the UI thread; pops wait for it
         self.retention.start()
+        # Qt's own quit (Windows' log-off or shut-down, an update's Restart Manager) ends the
+        # app the way the tray's Quit does, never as a crash.
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.commitDataRequest.connect(self.desktop_session_ending)
+            app.aboutToQuit.connect(self.request_quit)
+            self._follows_app = app
 
     def request_quit(self) -> None:
         self.finished.set()
+
+    def desktop_session_ending(self, _manager: object = None) -> None:
+        """Windows asks before it ends the session: what was typed is written at once (the
+        process may be ended when the end-of-session message returns), then the usual quit."""
+        if not self._closing:
+            self.presenter.keep_drafts()
+        self.request_quit()
 
     async def aclose(self) -> None:
         """Stop taking input, cancel every task, close the HTTP clients; idempotent."""
@@ -154,6 +169,10 @@ class AppSession:
         app = QApplication.instance()
         if app is not None:
             self.url_open.uninstall(app)
+        if self._follows_app is not None:
+            self._follows_app.commitDataRequest.disconnect(self.desktop_session_ending)
+            self._follows_app.aboutToQuit.disconnect(self.request_quit)
+            self._follows_app = None
         self.window.save_geometry()
         self.presenter.keep_drafts()
         self.window.quitting = True

@@ -65,6 +65,7 @@ class AppEventLoop(QEventLoop):  # type: ignore[misc]  # qasync has no type hint
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._callbacks = _CallbacksInTheLoop(self)
+        self._stop_requested = False
         super().__init__(*args, **kwargs)
 
     def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
@@ -72,8 +73,19 @@ class AppEventLoop(QEventLoop):  # type: ignore[misc]  # qasync has no type hint
         return self._callbacks.add(handle, delay)
 
     def run_forever(self) -> Any:
-        self._callbacks.rearm_waiting()
-        return super().run_forever()
+        # Only ``stop()`` ends an asyncio loop, but Qt may end its own: on Windows' end of
+        # session or an update's Restart Manager it emits aboutToQuit and quits. The app hears
+        # aboutToQuit and closes in order; the loop runs on until that is done.
+        self._stop_requested = False
+        while True:
+            self._callbacks.rearm_waiting()
+            result = super().run_forever()
+            if self._stop_requested or self.is_closed():
+                return result
+
+    def stop(self) -> None:
+        self._stop_requested = True
+        super().stop()
 
     def close(self) -> None:
         super().close()

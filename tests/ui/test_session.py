@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtCore import SIGNAL, Qt, QTimer, QUrl
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -358,6 +358,45 @@ def test_from_start_to_quit_the_socket_is_kept_and_app_nap_held_off(
     assert nap.ended == nap.tokens
     assert not session.keeper.active
     assert not address.exists()  # closed for good: the keeper did not bring it back
+
+
+END_OF_SESSION = SIGNAL("commitDataRequest(QSessionManager&)")
+ABOUT_TO_QUIT = SIGNAL("aboutToQuit()")
+
+
+def test_windows_ending_the_session_keeps_the_note_and_quits_the_usual_way(
+        make_session: SessionFactory, run_async: RunAsync, sandbox: SandboxServer) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.receivers(END_OF_SESSION), app.receivers(ABOUT_TO_QUIT)
+    session = make_session(_demo_overrides(sandbox))
+    assert (app.receivers(END_OF_SESSION), app.receivers(ABOUT_TO_QUIT)) == (
+        before[0] + 1, before[1] + 1)
+
+    async def pop() -> None:
+        session.coordinator.pop(PopRequest(KNOWN))
+        await wait_until(lambda: session.window.status == "found")
+        await quiesce()
+
+    run_async(pop())
+    session.window.notes.editor.setPlainText("call back after five")
+    # Qt emits commitDataRequest(QSessionManager&) on WM_QUERYENDSESSION; PySide6 cannot make
+    # a session manager, so the connected slot is called as Qt would call it.
+    session.desktop_session_ending(None)
+    assert session.drafts.load(KNOWN) == "call back after five"  # written before any await
+    assert session.finished.is_set()  # the tray's Quit path: gui.py awaits this, then aclose()
+    run_async(session.aclose())
+    # A closed session hears no later quit (the tests' loop emits aboutToQuit at every stop).
+    assert (app.receivers(END_OF_SESSION), app.receivers(ABOUT_TO_QUIT)) == before
+
+
+def test_qt_quitting_on_its_own_asks_for_the_one_shutdown_path(
+        make_session: SessionFactory) -> None:
+    session = make_session()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.aboutToQuit.emit()  # Qt on WM_ENDSESSION, then QGuiApplication::quit()
+    assert session.finished.is_set()
 
 
 def test_a_tel_link_opened_by_the_os_pops_in_the_running_app(make_session: SessionFactory,
