@@ -298,6 +298,7 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path,
     from PySide6.QtWidgets import QApplication
 
     from app.services.logs import log_event, register_secrets
+    from app.services.windows_restart import register_restart
     from app.session import SessionOptions, build_session
     from app.ui.theme import ThemeFollower
 
@@ -338,6 +339,8 @@ async def _run(args: argparse.Namespace, profile_dir: Path, log_file: Path,
         if early_links is not None:  # the session's own filter takes the later ones
             early_links.hand_over(session.url_open.open_link)
         log_event(log, "app_started", profile=str(profile_dir), demo=args.demo)
+        if not args.demo:  # Windows starts it again after an update or reboot closed it
+            register_restart(profile_dir if args.profile else None)
         await session.finished.wait()
     finally:
         wakeup.stop()
