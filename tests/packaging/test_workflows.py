@@ -79,7 +79,8 @@ def test_ci_runs_on_the_three_desktop_systems() -> None:
 def test_ci_linux_half_is_exactly_ci_run_as_root_on_this_projects_debian() -> None:
     (linux,) = [job for job in jobs("ci.yml").values() if runs_on(job) == ["ubuntu-latest"]]
     runs = [step["run"] for step in steps(linux) if "run" in step]
-    assert runs == ["bash .ci/run"]
+    assert runs[-1] == "bash .ci/run"
+    assert git_before_checkout(linux)
     # .ci/run installs apt packages as root, as on the project's machines (Debian 12, root).
     assert linux["container"] == "debian:12"
     assert linux["env"]["CI"] == "true"
@@ -95,6 +96,18 @@ def test_ci_windows_and_macos_install_the_hashed_lock_and_run_the_suite_offscree
     assert "uv pip sync --require-hashes requirements.lock" in install
     assert "uv pip install --no-deps -e ." in install
     assert "UV_NO_SYNC=1" in install
+
+
+def git_before_checkout(job: dict[str, Any]) -> bool:
+    """debian:12 has no git: installed before actions/checkout, or the checkout has no history
+    (make-tarball.sh's mtime is the commit's). That step, then .ci/run, are the only scripts."""
+    names = [step.get("uses", step.get("run", "")) for step in steps(job)]
+    checkout = names.index("actions/checkout@v6")
+    (install,) = [step["run"] for step in steps(job)[:checkout] if "run" in step]
+    scripts_after = [step["run"] for step in steps(job)[checkout:] if "run" in step]
+    return bool(re.fullmatch(r"apt-get update -qq && apt-get install -y -qq "
+                             r"--no-install-recommends git ca-certificates", install)
+                ) and scripts_after[0] == "bash .ci/run"
 
 
 def release_job(os: str) -> dict[str, Any]:
@@ -121,9 +134,9 @@ def test_release_linux_is_ci_run_which_builds_checks_and_packs() -> None:
     job = release_job("ubuntu-latest")
     assert job["container"] == "debian:12"
     assert re.search(r"^bash \.ci/run$", scripts(job), re.M)
+    assert git_before_checkout(job)
     ci_run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
-    if "build-bundle.sh" not in ci_run:
-        pytest.skip(".ci/run does not build the bundle on this branch yet (part PACK)")
+    assert "build-bundle.sh" in ci_run
     assert "check-frozen.sh" in ci_run
     assert "make-tarball.sh" in ci_run
 
@@ -185,3 +198,14 @@ def test_signing_identity_goes_to_the_sign_script_through_its_environment() -> N
     cleanup = steps(job)[-1]
     assert cleanup["if"].startswith("always()")
     assert "security delete-keychain" in cleanup["run"]
+
+
+def test_ci_run_installs_what_a_bare_debian_lacks() -> None:
+    """debian:12 has no CA store (truststore: "no trust anchors", the frozen self-test's tls
+    FAIL) and no git (make-tarball.sh's mtime); .ci/run's apt list brings both."""
+    ci_run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    listed = re.search(r"^APT_PACKAGES=\((.*?)^\)", ci_run, re.M | re.S)
+    assert listed
+    packages = {word for line in listed[1].splitlines()
+                for word in line.split("#", 1)[0].split()}
+    assert {"ca-certificates", "git", "xz-utils", "gnome-keyring"} <= packages
