@@ -82,6 +82,14 @@ def entries(name: str) -> list[dict[str, str]]:
     return parsed
 
 
+def pascal(name: str) -> str:
+    """The body of the [Code] function ``name``, from its header to its closing ``end;``."""
+    code = ISS.read_text(encoding="utf-8").split("\n[Code]\n", 1)[1]
+    found = re.search(rf"^function {name}\(.*?^end;$", code, re.M | re.S)
+    assert found, f"no function {name} in [Code]"
+    return found[0]
+
+
 def flags(entry: dict[str, str]) -> set[str]:
     return set(entry.get("Flags", "").split())
 
@@ -141,9 +149,56 @@ def test_tel_and_callto_links_run_the_windowed_exe_and_show_in_default_apps() ->
     assert found[(capabilities, "ApplicationName")] == "DeepCall Screen-Pop"
     assert found[(capabilities, "ApplicationDescription")]
     assert found[(r"Software\RegisteredApplications", "DeepCall Screen-Pop")] == capabilities
-    # It offers itself; it never takes the scheme from another program.
-    assert not any(e["Subkey"] in (r"Software\Classes\tel", r"Software\Classes\callto")
-                   for e in registry())
+
+
+@pytest.mark.parametrize("scheme", ["tel", "callto"])
+def test_a_scheme_nobody_handles_yet_is_registered_a_taken_one_never(scheme: str) -> None:
+    root = rf"Software\Classes\{scheme}"
+    own = [e for e in registry() if e["Subkey"] == root or e["Subkey"].startswith(root + "\\")]
+    assert {e["Check"] for e in own} == {f"SchemeIsFree('{scheme}')"}  # every entry, or none
+    found = {(e["Subkey"], e["ValueName"]): e["ValueData"] for e in own}
+    assert found[(root, "")] == f"URL:{scheme}"
+    assert found[(root, "URL Protocol")] == ""
+    assert found[(rf"{root}\shell\open\command", "")] == r'"{app}\screenpop.exe" "%1"'
+    (key,) = [e for e in own if "uninsdeletekey" in flags(e)]
+    assert key["Subkey"] == root  # the uninstaller takes back what it wrote
+    # "Free" is decided once, before [Registry] runs: HKCR (the user's and the machine's
+    # classes) has no such key, or the handler there is this app (an update).
+    assert "Result := not RegKeyExists(HKCR, Scheme);" in pascal("NoHandlerOrOurs")
+    setup_code = pascal("InitializeSetup")
+    assert f"{scheme.capitalize()}IsFree := NoHandlerOrOurs('{scheme}');" in setup_code
+    assert setup_code.index("IsFree :=") < setup_code.index("Result := False")
+
+
+def test_an_update_starts_the_app_again_when_it_was_running_silent_installs_too() -> None:
+    options = setup()
+    assert options["CloseApplications"] == "yes"  # the Restart Manager closes it for the update
+    assert options["RestartApplications"] == "no"  # [Run] starts it, once
+    again = next(e for e in entries("Run") if e.get("Check") == "StartAgain")
+    assert again["Filename"] == r"{app}\screenpop.exe"
+    assert "nowait" in flags(again)
+    assert not {"skipifsilent", "postinstall", "skipifnotsilent"} & flags(again)
+    offer = next(e for e in entries("Run") if "postinstall" in flags(e))
+    assert offer["Check"] == "OfferStart"  # never both: the app would start twice
+    assert "Result := AppWasRunning;" in pascal("StartAgain")
+    assert "Result := not AppWasRunning;" in pascal("OfferStart")
+    # Recorded before the Restart Manager closes it: PrepareToInstall runs before that.
+    assert "AppWasRunning := AppIsRunning();" in pascal("PrepareToInstall")
+    running = pascal("AppIsRunning")
+    assert "ExpandConstant('{app}\\{#MyAppExe}')" in running
+    assert "FROM Win32_Process WHERE ExecutablePath = " in running
+
+
+def test_it_refuses_to_install_as_system_and_says_whom_to_deploy_as() -> None:
+    code = pascal("InitializeSetup")
+    check = code.index(
+        "if Pos('\\systemprofile\\', Lowercase(ExpandConstant('{localappdata}'))) > 0")
+    refusal = code[check:code.index("exit;", check)]
+    assert "Log(Refusal);" in refusal  # /SUPPRESSMSGBOXES hides the box, the log keeps it
+    assert "Result := False;" in refusal  # InitializeSetup False: exit code 1
+    assert "logged-on user''s context" in code
+    flat = " ".join(README.split())
+    assert "refuses to run as SYSTEM (exit code `1`" in flat
 
 
 def test_the_uninstaller_removes_every_registration_and_nothing_shared() -> None:
