@@ -209,3 +209,14 @@ def test_ci_run_installs_what_a_bare_debian_lacks() -> None:
     packages = {word for line in listed[1].splitlines()
                 for word in line.split("#", 1)[0].split()}
     assert {"ca-certificates", "git", "xz-utils", "gnome-keyring"} <= packages
+
+
+def test_the_p12_password_on_a_command_line_is_the_one_documented_exception() -> None:
+    lines = (WORKFLOWS / "release.yml").read_text(encoding="utf-8").splitlines()
+    uses = [i for i, line in enumerate(lines) if "$MACOS_CERTIFICATE_PASSWORD" in line]
+    assert len(uses) == 1  # only `security import -P`, which has no other way to take it
+    (at,) = uses
+    assert lines[at].strip().startswith('-P "$MACOS_CERTIFICATE_PASSWORD"')
+    comment = "\n".join(lines[at - 6:at])
+    assert "The one documented exception" in comment
+    assert "ephemeral" in comment
