@@ -111,7 +111,9 @@ def git_before_checkout(job: dict[str, Any]) -> bool:
 
 
 def release_job(os: str) -> dict[str, Any]:
-    (job,) = [job for job in jobs("release.yml").values() if runs_on(job) == [os]]
+    """The build job of ``os`` (publish, which also runs on ubuntu-latest, builds nothing)."""
+    (job,) = [job for name, job in jobs("release.yml").items()
+              if name != "publish" and runs_on(job) == [os]]
     return job
 
 
@@ -220,3 +222,41 @@ def test_the_p12_password_on_a_command_line_is_the_one_documented_exception() ->
     comment = "\n".join(lines[at - 6:at])
     assert "The one documented exception" in comment
     assert "ephemeral" in comment
+
+
+def test_a_tag_publishes_the_three_packages_with_their_sizes() -> None:
+    workflow = jobs("release.yml")
+    publish = workflow["publish"]
+    assert publish["if"] == "github.ref_type == 'tag'"  # a dry run on a branch publishes nothing
+    builds = {name for name in workflow if name != "publish"}
+    assert set(publish["needs"]) == builds == {"linux", "windows", "macos"}
+    assert publish["permissions"] == {"contents": "write"}  # only here: the workflow reads
+    assert load(WORKFLOWS / "release.yml")["permissions"] == {"contents": "read"}
+    (download,) = [step for step in steps(publish)
+                   if step.get("uses", "").startswith("actions/download-artifact@")]
+    assert download["with"] == {"path": "packages", "merge-multiple": True}
+    text = scripts(publish)
+    assert 'gh release create "$GITHUB_REF_NAME" --verify-tag' in text
+    assert "--notes-file notes.md packages/*" in " ".join(text.split())
+    assert 'wc -c <"$file"' in text  # each package's size in the notes
+    release = next(step for step in steps(publish) if "gh release create" in step.get("run", ""))
+    assert release["env"]["GH_TOKEN"] == "${{ github.token }}"
+
+
+def test_every_pull_request_compiles_the_inno_setup_script() -> None:
+    (desktop,) = [job for job in jobs("ci.yml").values()
+                  if set(runs_on(job)) == {"windows-latest", "macos-14"}]
+    compile_step = next(step for step in steps(desktop) if "iscc" in step.get("run", ""))
+    assert compile_step["if"] == "runner.os == 'Windows'"
+    text = compile_step["run"]
+    # A stand-in bundle: the two executables the script's #if requires, and _internal.
+    assert '"$bundle\\_internal"' in text
+    assert '"$bundle\\screenpop.exe", "$bundle\\screenpop.com"' in text
+    assert ('& $iscc /O- /DMyAppVersion=0.0.0 "/DBundleDir=$bundle" '
+            'packaging\\windows\\screenpop.iss') in text
+    assert "if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }" in text.splitlines()[-1]
+    ci = load(WORKFLOWS / "ci.yml")
+    assert "pull_request" in triggers(ci)
+    # Before the slow test run: a broken script fails the job within a minute.
+    assert steps(desktop).index(compile_step) < next(
+        i for i, step in enumerate(steps(desktop)) if step.get("run") == "uv run pytest")
