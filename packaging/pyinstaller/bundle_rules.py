@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import importlib.metadata as metadata
 import pkgutil
+import posixpath
 import re
 import sys
 import tomllib
@@ -124,9 +125,47 @@ def orphans(kept: Iterable[TocEntry], dropped: Iterable[TocEntry],
     return candidates - needed
 
 
+def link_target(dest_name: str, link: str) -> str:
+    """The bundle name a SYMLINK entry points at: PyInstaller stores the link's text (relative
+    to the link's folder) as the entry's source."""
+    folder = posixpath.dirname(dest_name.replace("\\", "/"))
+    return posixpath.normpath(posixpath.join(folder, link.replace("\\", "/")))
+
+
+def without_dangling_links(toc: list[TocEntry]) -> list[TocEntry]:
+    """``toc`` without the SYMLINK entries whose target (through other links) is not
+    collected: PyInstaller would still make them, pointing at nothing."""
+    files = {dest.replace("\\", "/") for dest, _, kind in toc if kind != "SYMLINK"}
+    links = {dest.replace("\\", "/"): link_target(dest, src)
+             for dest, src, kind in toc if kind == "SYMLINK"}
+
+    def resolves(name: str) -> bool:
+        seen = set()
+        while name in links and name not in seen:
+            seen.add(name)
+            name = links[name]
+        return name in files
+
+    return [entry for entry in toc
+            if entry[2] != "SYMLINK" or resolves(entry[0].replace("\\", "/"))]
+
+
+def pruned_binaries(toc: list[TocEntry], imports_of: Callable[[str], Iterable[str]]
+                    ) -> list[TocEntry]:
+    """``toc`` pruned by the rules, without the libraries only pruned files needed
+    (``orphans``) and without the links left pointing at any of them. Sources of files are
+    the paths ``imports_of`` speaks in; a SYMLINK's source is its link text, kept as is."""
+    files = [entry for entry in toc if entry[2] != "SYMLINK"]
+    kept = [entry for entry in files if not is_pruned(entry[0])]
+    dropped = [entry for entry in files if is_pruned(entry[0])]
+    gone = orphans(kept, dropped, imports_of)
+    return without_dangling_links([entry for entry in toc if not is_pruned(entry[0])
+                                   and (entry[2] == "SYMLINK" or entry[1] not in gone)])
+
+
 def without_orphans(toc: list[TocEntry]) -> list[TocEntry]:
-    """``toc`` pruned by the rules, and the libraries only pruned files needed (build time:
-    reads the binaries' import tables through PyInstaller)."""
+    """``pruned_binaries`` at build time: reads the binaries' import tables through
+    PyInstaller."""
     from PyInstaller.depend.bindepend import get_imports
 
     cache: dict[str, list[str]] = {}
@@ -139,11 +178,9 @@ def without_orphans(toc: list[TocEntry]) -> list[TocEntry]:
                 cache[path] = []
         return cache[path]
 
-    resolved = [(dest, str(Path(src).resolve()), kind) for dest, src, kind in toc]
-    kept = [entry for entry in resolved if not is_pruned(entry[0])]
-    dropped = [entry for entry in resolved if is_pruned(entry[0])]
-    gone = orphans(kept, dropped, imports_of)
-    return [entry for entry in kept if entry[1] not in gone]
+    resolved = [(dest, src if kind == "SYMLINK" else str(Path(src).resolve()), kind)
+                for dest, src, kind in toc]
+    return pruned_binaries(resolved, imports_of)
 
 
 def target_platform() -> str:
@@ -171,10 +208,24 @@ def unused_qt_modules() -> list[str]:
     return sorted(f"PySide6.{name}" for name in names - set(QT_MODULES))
 
 
+def listing(bundle: Path) -> tuple[list[str], list[str]]:
+    """(every file and link in the bundle, the links among them that lead nowhere), as
+    names relative to it. Links are listed as themselves: ``is_file`` follows them, so a
+    dangling one would go unseen."""
+    names, dangling = [], []
+    for path in sorted(bundle.rglob("*")):
+        if path.is_symlink() or path.is_file():
+            names.append(path.relative_to(bundle).as_posix())
+            if not path.exists():  # follows the link, through any chain
+                dangling.append(names[-1])
+    return names, dangling
+
+
 def problems(files: list[str], scripts: set[str], modules: set[str],
-             forbidden: list[str], commands: list[str]) -> list[str]:
+             forbidden: list[str], commands: list[str], dangling: Iterable[str] = ()
+             ) -> list[str]:
     """What is wrong with a bundle, from its listing (pure: tests feed fake listings)."""
-    found = []
+    found = [f"link to nothing: {name}" for name in dangling]
     tops = {module.split(".")[0] for module in modules}
     # Files sit in the contents folder (_internal/), beside it only the executables.
     tops |= {name.removeprefix(f"{CONTENTS}/").split("/")[0].split(".")[0] for name in files}

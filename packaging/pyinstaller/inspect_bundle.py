@@ -4,8 +4,9 @@
 
 Checks: no module of a dev/build package (pytest, pygments, PyInstaller …) in the archive or
 beside it; every module under app/commands collected; PyInstaller's stock PySide6 run-time
-hook not run; no file the pruning rules drop; the folder no bigger than --max-mb. Prints the
-size of each part (for BENCHMARKS.md). Needs PyInstaller (the build environment).
+hook not run; no file the pruning rules drop; no link that leads nowhere; the folder no
+bigger than --max-mb. Prints the size of each part (for BENCHMARKS.md). Needs PyInstaller
+(the build environment).
 """
 
 from __future__ import annotations
@@ -56,13 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     executables = [p for p in args.bundle.iterdir()
                    if p.is_file() and p.name.startswith("screenpop")]
-    files = [p.relative_to(args.bundle).as_posix() for p in args.bundle.rglob("*")
-             if p.is_file()]
+    files, dangling = rules.listing(args.bundle)
     found: list[str] = []
     for executable in executables:
         scripts, modules = archive_contents(executable)
         found += rules.problems(files, scripts, modules, rules.dev_only_modules(REPO),
-                          rules.command_modules(REPO))
+                          rules.command_modules(REPO), dangling)
+    found = list(dict.fromkeys(found))  # Windows' two executables see the same files
     sizes = parts(args.bundle)
     total = sum(sizes.values())
     for part, size in sizes.most_common():

@@ -4,6 +4,7 @@ three OS layouts, fake link graphs and the app's own code."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +140,44 @@ def test_a_bundle_listing_with_dev_packages_or_missing_commands_is_refused() -> 
     ]
     assert rules.problems(files[:2], {"__main__"}, {"app.commands.pop"}, ["mypy"],
                           ["app.commands.pop"]) == []
+
+
+def test_links_to_pruned_or_orphaned_libraries_go_and_the_others_stay_as_they_were() -> None:
+    """PyInstaller makes a SYMLINK entry's link whatever its target became: a link to a
+    pruned library would be left pointing at nothing (libQt6WaylandClient.so.6 did)."""
+    lib = "PySide6/Qt/lib"
+    toc = [
+        (f"{lib}/libQt6Core.so.6", "/src/core", "BINARY"),
+        ("PySide6/Qt/plugins/platforms/libqxcb.so", "/src/xcb", "BINARY"),
+        (f"{lib}/libQt6WaylandClient.so.6", "/src/wayland-client", "BINARY"),  # orphan
+        ("PySide6/Qt/plugins/platforms/libqwayland-egl.so", "/src/wayland-egl", "BINARY"),
+        (f"{lib}/libQt6Pdf.so.6", "/src/pdf", "BINARY"),  # pruned by name
+        ("libQt6Core.so.6", f"{lib}/libQt6Core.so.6", "SYMLINK"),
+        ("libQt6WaylandClient.so.6", f"{lib}/libQt6WaylandClient.so.6", "SYMLINK"),
+        ("libQt6Pdf.so.6", f"{lib}/libQt6Pdf.so.6", "SYMLINK"),
+        ("libQt6WaylandClient.so", "libQt6WaylandClient.so.6", "SYMLINK"),  # a chain
+        (f"{lib}/libQt6Core.so", "libQt6Core.so.6", "SYMLINK"),  # relative to its folder
+        ("PySide6\\Qt6Core.dll.link", "Qt6Core.dll", "SYMLINK"),  # Windows names, nothing
+    ]
+    links = {"/src/wayland-egl": ["/src/wayland-client", "/src/core"], "/src/xcb": ["/src/core"]}
+    assert rules.pruned_binaries(toc, lambda path: links.get(path, [])) == [
+        toc[0], toc[1], toc[5], toc[9]]
+
+
+def test_the_bundle_listing_shows_links_and_refuses_those_that_lead_nowhere(
+        tmp_path: Path) -> None:
+    (tmp_path / "_internal" / "lib").mkdir(parents=True)
+    (tmp_path / "_internal" / "lib" / "libQt6Core.so.6").write_bytes(b"\x7fELF")
+    (tmp_path / "_internal" / "libQt6Core.so.6").symlink_to("lib/libQt6Core.so.6")
+    (tmp_path / "_internal" / "libQt6EglFsKmsSupport.so.6").symlink_to(
+        "lib/libQt6EglFsKmsSupport.so.6")
+    (tmp_path / "_internal" / "libQt6EglFsKmsSupport.so").symlink_to(
+        "libQt6EglFsKmsSupport.so.6")
+    files, dangling = rules.listing(tmp_path)
+    assert files == ["_internal/lib/libQt6Core.so.6", "_internal/libQt6Core.so.6",
+                     "_internal/libQt6EglFsKmsSupport.so", "_internal/libQt6EglFsKmsSupport.so.6"]
+    assert dangling == ["_internal/libQt6EglFsKmsSupport.so",
+                        "_internal/libQt6EglFsKmsSupport.so.6"]
+    assert rules.problems(files, set(), set(), [], [], dangling) == [
+        "link to nothing: _internal/libQt6EglFsKmsSupport.so",
+        "link to nothing: _internal/libQt6EglFsKmsSupport.so.6"]
