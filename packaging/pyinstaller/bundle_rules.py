@@ -68,7 +68,7 @@ DROP_PATTERNS = (
     # Qt's GTK3 theme (~16 MB of GTK, cairo, pango, atk with it): the app paints itself with
     # Fusion (app/ui/theme.py), so GTK would only supply file dialogs, which the
     # xdg-desktop-portal theme (kept) hands to the desktop anyway. The libraries only it
-    # needed go with it (``without_orphans``).
+    # needed go with it (``orphans``).
     "*/plugins/platformthemes/*gtk3*",
     # Qt Quick/QML and friends: nothing in the app uses them.
     "*qt6quick*", "*qt6qml*", "*qtquick*.framework/*", "*qtqml*.framework/*",
@@ -132,12 +132,14 @@ def link_target(dest_name: str, link: str) -> str:
     return posixpath.normpath(posixpath.join(folder, link.replace("\\", "/")))
 
 
-def without_dangling_links(toc: list[TocEntry]) -> list[TocEntry]:
-    """``toc`` without the SYMLINK entries whose target (through other links) is not
-    collected: PyInstaller would still make them, pointing at nothing."""
-    files = {dest.replace("\\", "/") for dest, _, kind in toc if kind != "SYMLINK"}
+def without_dangling_links(toc: list[TocEntry], collected: list[TocEntry]) -> list[TocEntry]:
+    """``toc`` without the SYMLINK entries whose target (through other links) is not among
+    ``collected`` (all the bundle's entries): PyInstaller would still make those links,
+    pointing at nothing. Analysis puts SYMLINK entries in ``datas`` even when they point
+    at ``binaries``, hence the two lists."""
+    files = {dest.replace("\\", "/") for dest, _, kind in collected if kind != "SYMLINK"}
     links = {dest.replace("\\", "/"): link_target(dest, src)
-             for dest, src, kind in toc if kind == "SYMLINK"}
+             for dest, src, kind in collected if kind == "SYMLINK"}
 
     def resolves(name: str) -> bool:
         seen = set()
@@ -150,21 +152,26 @@ def without_dangling_links(toc: list[TocEntry]) -> list[TocEntry]:
             if entry[2] != "SYMLINK" or resolves(entry[0].replace("\\", "/"))]
 
 
-def pruned_binaries(toc: list[TocEntry], imports_of: Callable[[str], Iterable[str]]
-                    ) -> list[TocEntry]:
-    """``toc`` pruned by the rules, without the libraries only pruned files needed
-    (``orphans``) and without the links left pointing at any of them. Sources of files are
-    the paths ``imports_of`` speaks in; a SYMLINK's source is its link text, kept as is."""
-    files = [entry for entry in toc if entry[2] != "SYMLINK"]
+def pruned_analysis(binaries: list[TocEntry], datas: list[TocEntry],
+                    imports_of: Callable[[str], Iterable[str]]
+                    ) -> tuple[list[TocEntry], list[TocEntry]]:
+    """(binaries, datas) pruned by the rules, without the libraries only pruned files needed
+    (``orphans``) and without the links left pointing at any of them. Sources of binaries
+    are the paths ``imports_of`` speaks in; a SYMLINK's source is its link text."""
+    files = [entry for entry in binaries if entry[2] != "SYMLINK"]
     kept = [entry for entry in files if not is_pruned(entry[0])]
     dropped = [entry for entry in files if is_pruned(entry[0])]
     gone = orphans(kept, dropped, imports_of)
-    return without_dangling_links([entry for entry in toc if not is_pruned(entry[0])
-                                   and (entry[2] == "SYMLINK" or entry[1] not in gone)])
+    binaries = [entry for entry in binaries if not is_pruned(entry[0])
+                and (entry[2] == "SYMLINK" or entry[1] not in gone)]
+    datas = pruned(datas)
+    return (without_dangling_links(binaries, binaries + datas),
+            without_dangling_links(datas, binaries + datas))
 
 
-def without_orphans(toc: list[TocEntry]) -> list[TocEntry]:
-    """``pruned_binaries`` at build time: reads the binaries' import tables through
+def prune_analysis(binaries: list[TocEntry], datas: list[TocEntry]
+                   ) -> tuple[list[TocEntry], list[TocEntry]]:
+    """``pruned_analysis`` at build time: reads the binaries' import tables through
     PyInstaller."""
     from PyInstaller.depend.bindepend import get_imports
 
@@ -179,8 +186,8 @@ def without_orphans(toc: list[TocEntry]) -> list[TocEntry]:
         return cache[path]
 
     resolved = [(dest, src if kind == "SYMLINK" else str(Path(src).resolve()), kind)
-                for dest, src, kind in toc]
-    return pruned_binaries(resolved, imports_of)
+                for dest, src, kind in binaries]
+    return pruned_analysis(resolved, datas, imports_of)
 
 
 def target_platform() -> str:

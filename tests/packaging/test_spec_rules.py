@@ -146,12 +146,16 @@ def test_links_to_pruned_or_orphaned_libraries_go_and_the_others_stay_as_they_we
     """PyInstaller makes a SYMLINK entry's link whatever its target became: a link to a
     pruned library would be left pointing at nothing (libQt6WaylandClient.so.6 did)."""
     lib = "PySide6/Qt/lib"
-    toc = [
+    binaries = [
         (f"{lib}/libQt6Core.so.6", "/src/core", "BINARY"),
         ("PySide6/Qt/plugins/platforms/libqxcb.so", "/src/xcb", "BINARY"),
         (f"{lib}/libQt6WaylandClient.so.6", "/src/wayland-client", "BINARY"),  # orphan
         ("PySide6/Qt/plugins/platforms/libqwayland-egl.so", "/src/wayland-egl", "BINARY"),
         (f"{lib}/libQt6Pdf.so.6", "/src/pdf", "BINARY"),  # pruned by name
+    ]
+    # Analysis puts the links in datas, whatever they point at.
+    datas = [
+        ("resources/icons/app.svg", "/src/app.svg", "DATA"),
         ("libQt6Core.so.6", f"{lib}/libQt6Core.so.6", "SYMLINK"),
         ("libQt6WaylandClient.so.6", f"{lib}/libQt6WaylandClient.so.6", "SYMLINK"),
         ("libQt6Pdf.so.6", f"{lib}/libQt6Pdf.so.6", "SYMLINK"),
@@ -160,8 +164,8 @@ def test_links_to_pruned_or_orphaned_libraries_go_and_the_others_stay_as_they_we
         ("PySide6\\Qt6Core.dll.link", "Qt6Core.dll", "SYMLINK"),  # Windows names, nothing
     ]
     links = {"/src/wayland-egl": ["/src/wayland-client", "/src/core"], "/src/xcb": ["/src/core"]}
-    assert rules.pruned_binaries(toc, lambda path: links.get(path, [])) == [
-        toc[0], toc[1], toc[5], toc[9]]
+    kept = rules.pruned_analysis(binaries, datas, lambda path: links.get(path, []))
+    assert kept == (binaries[:2], [datas[0], datas[1], datas[5]])
 
 
 def test_the_bundle_listing_shows_links_and_refuses_those_that_lead_nowhere(
