@@ -1,11 +1,10 @@
 """The files the spec and the Linux tarball carry: the run-time hook (in a real process), the
-generated icons, the desktop entry and install.sh (run for real in a throw-away home)."""
+generated icons, the desktop entry, the shell scripts (install.sh: test_spec_install.py)."""
 
 from __future__ import annotations
 
 import configparser
 import os
-import stat
 import struct
 import subprocess
 import sys
@@ -119,88 +118,6 @@ def test_the_desktop_entry_handles_tel_and_callto_links() -> None:
     assert entry["MimeType"] == "x-scheme-handler/tel;x-scheme-handler/callto;"
     assert entry["Exec"].endswith(" %u")
     assert entry["Terminal"] == "false"
-
-
-@pytest.fixture
-def unpacked(tmp_path: Path) -> Path:
-    """An unpacked tarball with a stand-in bundle, as make-tarball.sh lays it out."""
-    folder = tmp_path / "unpacked"
-    bundle = folder / "screenpop"
-    (bundle / "_internal" / "resources" / "icons").mkdir(parents=True)
-    (bundle / "screenpop").write_text("#!/bin/sh\necho frozen \"$@\"\n")
-    (bundle / "screenpop").chmod(0o755)
-    (bundle / "_internal" / "resources" / "icons" / "app.svg").write_bytes(
-        (ICONS / "app.svg").read_bytes())
-    for name in ("screenpop.desktop", "install.sh"):
-        (folder / name).write_bytes((LINUX / name).read_bytes())
-    (folder / "install.sh").chmod(0o755)
-    return folder
-
-
-def _install(unpacked: Path, home: Path, *args: str, with_xdg_mime: bool = True
-             ) -> subprocess.CompletedProcess[str]:
-    tools = home.parent / "tools"
-    tools.mkdir(exist_ok=True)
-    recorder = tools / "xdg-mime"
-    if with_xdg_mime:  # records how it was called, as xdg-utils' would be
-        recorder.write_text(f'#!/bin/sh\necho "$@" >> "{home.parent}/xdg-mime.calls"\n')
-        recorder.chmod(recorder.stat().st_mode | stat.S_IEXEC)
-    elif recorder.exists():
-        recorder.unlink()
-    env = {"HOME": str(home), "PATH": f"{tools}:/usr/bin:/bin"}
-    return subprocess.run([str(unpacked / "install.sh"), *args], capture_output=True,
-                          text=True, env=env, check=False)
-
-
-@SCRIPT_AS_PROGRAM
-def test_install_sh_installs_for_the_user_and_registers_tel_and_callto(
-        unpacked: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home of agent"  # a space: Exec must quote the path
-    home.mkdir()
-    result = _install(unpacked, home)
-    assert result.returncode == 0, result.stderr
-    target = home / ".local" / "share" / "deepcall-screenpop"
-    exe = target / "screenpop"
-    entry = _desktop_entry(home / ".local" / "share" / "applications" / "screenpop.desktop")
-    assert entry["Exec"] == f'"{exe}" %u'
-    assert entry["MimeType"] == "x-scheme-handler/tel;x-scheme-handler/callto;"
-    assert (tmp_path / "xdg-mime.calls").read_text().split() == [
-        "default", "screenpop.desktop", "x-scheme-handler/tel", "x-scheme-handler/callto"]
-    link = home / ".local" / "bin" / "screenpop"
-    assert subprocess.run([str(link), "tel:+1"], capture_output=True, text=True,
-                          check=True).stdout == "frozen tel:+1\n"
-    assert (home / ".local/share/icons/hicolor/scalable/apps/deepcall-screenpop.svg").exists()
-
-    again = _install(unpacked, home)  # an update replaces the bundle in place
-    assert again.returncode == 0, again.stderr
-    assert not (target.parent / "deepcall-screenpop.new").exists()
-
-    removed = _install(unpacked, home, "--uninstall")
-    assert removed.returncode == 0, removed.stderr
-    assert not target.exists()
-    assert not link.exists()
-    assert not (home / ".local" / "share" / "applications" / "screenpop.desktop").exists()
-
-
-@SCRIPT_AS_PROGRAM
-def test_install_sh_without_xdg_mime_says_how_to_choose_the_handler(
-        unpacked: Path, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    result = _install(unpacked, home, with_xdg_mime=False)
-    assert result.returncode == 0
-    assert "xdg-mime not found" in result.stderr
-    assert "default-apps settings" in result.stderr
-
-
-def test_install_sh_refuses_to_run_without_a_bundle_beside_it(tmp_path: Path) -> None:
-    (tmp_path / "install.sh").write_bytes((LINUX / "install.sh").read_bytes())
-    result = subprocess.run(["bash", str(tmp_path / "install.sh")], capture_output=True,
-                            text=True, env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-                            check=False)
-    assert result.returncode == 1
-    assert "no bundle at" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("script", [
