@@ -301,3 +301,93 @@ def test_install_sh_refuses_to_run_without_a_bundle_beside_it(tmp_path: Path) ->
                             check=False)
     assert result.returncode == 1
     assert "no bundle at" in result.stderr
+
+
+def make_tarball_in(repo: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    return subprocess.run([str(repo / "packaging" / "linux" / "make-tarball.sh")],
+                          capture_output=True, text=True, check=False, env=env)
+
+
+@pytest.fixture
+def tarball_repo(tmp_path: Path) -> Path:
+    """A checkout with a stand-in bundle built under a loose umask (group-writable)."""
+    repo = tmp_path / "repo"
+    (repo / "packaging" / "linux").mkdir(parents=True)
+    for name in ("make-tarball.sh", "install.sh", "screenpop.desktop"):
+        shutil.copy2(LINUX / name, repo / "packaging" / "linux" / name)
+    (repo / "pyproject.toml").write_text(f'[project]\nversion = "{VERSION}"\n')
+    make_unpacked(repo / "dist")
+    for path in (repo / "dist" / "screenpop").rglob("*"):
+        path.chmod(0o775 if path.is_dir() or path.name == "screenpop" else 0o664)
+    return repo
+
+
+def test_make_tarball_refuses_without_a_commit_time(tarball_repo: Path) -> None:
+    result = make_tarball_in(tarball_repo)
+    assert result.returncode == 1
+    assert "set SOURCE_DATE_EPOCH" in result.stderr
+    assert not list((tarball_repo / "dist").glob("*.tar.xz"))
+
+
+def test_make_tarball_is_reproducible_with_the_commit_time_owner_0_and_no_group_write(
+        tarball_repo: Path) -> None:
+    import tarfile
+
+    git = ["git", "-C", str(tarball_repo), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "pyproject.toml"], check=True)
+    subprocess.run([*git, "commit", "-qm", "x", "--date=@1700000000"], check=True,
+                   env={**os.environ, "GIT_COMMITTER_DATE": "@1700000000"})
+    if os.geteuid() == 0:  # a checkout owned by someone else: git's safe.directory check
+        for path in [tarball_repo, *tarball_repo.rglob("*")]:
+            os.lchown(path, 4321, 4321)
+    first = make_tarball_in(tarball_repo)
+    assert first.returncode == 0, first.stderr
+    archive = Path(first.stdout.strip())
+    data = archive.read_bytes()
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+    assert {m.mtime for m in members} == {1700000000}
+    assert {(m.uid, m.gid) for m in members} == {(0, 0)}
+    modes = {m.name: m.mode for m in members}
+    assert modes["screenpop/screenpop"] == 0o755
+    assert modes["screenpop/_internal/base_library.zip"] == 0o644
+    assert modes["screenpop/_internal"] == 0o755
+    assert modes["install.sh"] == 0o755
+    assert make_tarball_in(tarball_repo).returncode == 0
+    assert archive.read_bytes() == data
+
+
+CI_RUN = REPO / ".ci" / "run"
+
+
+def test_ci_installs_the_shared_libpython_pyinstaller_needs() -> None:
+    text = CI_RUN.read_text(encoding="utf-8")
+    packages = text[text.index("APT_PACKAGES=("):text.index("\n)\n")]
+    assert "libpython3.11" in packages.split()
+
+
+def test_ci_installs_uv_on_a_fresh_debian_without_pip(tmp_path: Path) -> None:
+    """The uv step of .ci/run, run with stand-ins: no uv, a python3 without pip (PEP 668
+    Debian), an apt-get that records; pip must come from apt and uv go past PEP 668."""
+    text = CI_RUN.read_text(encoding="utf-8")
+    start = text.index("if ! command -v uv")
+    step = text[start:text.index("\nfi\n", start) + 4]
+    calls = tmp_path / "calls"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in {
+        "apt-get": f'echo "apt-get $*" >> {calls}; [ "$1" != install ] || : > {tmp_path}/pip',
+        "python3": f'echo "python3 $*" >> {calls}; [ "$3" != --version ] || [ -e {tmp_path}/pip ]',
+    }.items():
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    subprocess.run(["/bin/bash", "-euo", "pipefail", "-c", step], check=True,
+                   env={"PATH": f"{bin_dir}:/usr/bin/env-none"})
+    assert calls.read_text().splitlines() == [
+        "python3 -m pip --version",
+        "apt-get update -qq",
+        "apt-get install -y -qq --no-install-recommends python3-pip",
+        "python3 -m pip install --quiet --break-system-packages uv",
+    ]
