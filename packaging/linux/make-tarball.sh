@@ -16,11 +16,22 @@ cp -a "$bundle" "$staging/screenpop"
 cp packaging/linux/screenpop.desktop packaging/linux/install.sh "$staging/"
 chmod 755 "$staging/install.sh"
 
-# Reproducible: sorted names, no owner, one timestamp (the last commit's, else now).
-mtime=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
-# -9e single-threaded: the smallest archive (threads split the stream into blocks).
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$mtime" \
+# Reproducible: sorted names, numeric owner 0, modes normalised (the build's umask and a
+# group-writable checkout must not leak in), one timestamp: the last commit's. No silent
+# "now": an archive made outside a git checkout must be given SOURCE_DATE_EPOCH.
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+    SOURCE_DATE_EPOCH=$(git -c safe.directory="$PWD" log -1 --format=%ct 2>/dev/null) || true
+fi
+case ${SOURCE_DATE_EPOCH:-} in
+    "" | *[!0-9]*)
+        echo "make-tarball: no commit time from git here; set SOURCE_DATE_EPOCH" >&2
+        exit 1 ;;
+esac
+# xz -9 -T1 against -9e -T1 (BENCHMARKS.md): the extreme preset took far longer for a few
+# hundred kB, so the plain -9 stays; single-threaded, since threads split the stream.
+tar --sort=name --owner=0 --group=0 --numeric-owner --mode='u+rwX,go+rX,go-w' \
+    --mtime="@$SOURCE_DATE_EPOCH" \
     -C "$staging" -cf - screenpop screenpop.desktop install.sh \
-    | xz -9e -T1 > "$archive.tmp"
+    | xz -9 -T1 > "$archive.tmp"
 mv "$archive.tmp" "$archive"
 echo "$(pwd)/$archive"
