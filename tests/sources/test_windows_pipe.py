@@ -1,11 +1,6 @@
 """Named pipes (issue 13): only this user's own app gets this user's numbers.
 
-Windows cannot run here, but its transport can: Qt's ``QLocalSocket``/``QLocalServer`` take a
-bare name (``screenpop-<hash>``, a pipe on Windows, a socket in Qt's temp folder elsewhere).
-With ``sys.platform`` set to "win32" the app and the client take the Windows branch against a
-bare name, and a "squatter" that took the name first is a real socket server in a thread.
-What Windows alone knows (does the pipe exist? may this process grant the foreground?) is
-faked at ``app.sources.windows_api``.
+The Windows branch driven on Linux: see tests/sources/pipe_fixtures.py.
 """
 
 from __future__ import annotations
@@ -17,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDir
 from pytestqt.qtbot import QtBot
 
 from app.commands import pop
 from app.core.pop_request import HelloRequest, ProtocolError, parse_line
-from app.sources import forward, local_server, windows_api
+from app.sources import forward, windows_api
 from app.sources.forward import NotOurApp, exchange
 from app.sources.instance_proof import (
     hello_fields,
@@ -33,53 +27,27 @@ from app.sources.instance_proof import (
 )
 from app.sources.local_server import LocalSocketServer
 from app.sources.socket_address import server_name
+from tests.sources.pipe_fixtures import (
+    NOT_ON_WINDOWS,
+    NUMBER,
+    heard,
+    new_profile,
+    pretend_windows,
+    squat,
+)
 from tests.sources.processes import LineProcess, harness
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32",
-                                reason="a Linux/macOS stand-in for Windows' pipes (sockets "
-                                       "in Qt's temp folder); Windows runs the real ones")
-
-NUMBER = "+918302390884"
-
-
-def squat(name: str, mode: str = "forge", profile: Path | None = None) -> LineProcess:
-    """Someone (another process) who created the pipe ``name`` first; ``prove``: our own
-    live instance (tests/sources/pipe_squatter.py)."""
-    taker = LineProcess([sys.executable, "-m", "tests.sources.pipe_squatter",
-                         os.path.join(QDir.tempPath(), name), mode,
-                         *([str(profile)] if profile else [])])
-    taker.expect("LISTENING")
-    return taker
-
-
-def heard(taker: LineProcess) -> list[str]:
-    """What the squatter was told, once it has been stopped."""
-    taker.stop()
-    while True:
-        try:
-            taker.next_line(timeout=5)
-        except AssertionError:
-            break
-    return [line.removeprefix("HEARD ") for line in taker.seen if line.startswith("HEARD ")]
+pytestmark = NOT_ON_WINDOWS
 
 
 @pytest.fixture
 def windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The Windows branch: pipe names, the hello; the pids granted the foreground."""
-    granted: list[int] = []
-    monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(windows_api, "allow_foreground", granted.append)
-    # Whether the pipe exists: the bare name's socket file, as Qt makes it here.
-    monkeypatch.setattr(local_server, "pipe_exists",
-                        lambda name: os.path.exists(os.path.join(QDir.tempPath(), name)))
-    return granted
+    return pretend_windows(monkeypatch)
 
 
 @pytest.fixture
 def profile(tmp_path: Path) -> Path:
-    path = tmp_path / "profile"
-    path.mkdir()
-    return path
+    return new_profile(tmp_path)
 
 
 @pytest.fixture
