@@ -54,9 +54,13 @@ def hello_fields(key: bytes, nonce: str, pid: int) -> dict[str, Any]:
 
 
 def proven_pid(key: bytes, nonce: str, reply: dict[str, Any]) -> int | None:
-    """The app's PID when ``reply`` proves it knows ``key``; None otherwise."""
+    """The app's PID when ``reply`` proves it knows ``key``; None otherwise, whatever the
+    reply holds (never raises: it comes from whoever answered)."""
     pid, given = reply.get("pid"), reply.get("proof")
     if reply.get("ok") is not True or type(pid) is not int or pid <= 0 \
             or not isinstance(given, str):
         return None
-    return pid if hmac.compare_digest(given, proof(key, nonce, pid)) else None
+    # Bytes: compare_digest refuses str with non-ASCII characters (TypeError), and a lone
+    # surrogate from JSON's \udcxx cannot be encoded strictly.
+    given_bytes = given.encode("utf-8", "surrogatepass")
+    return pid if hmac.compare_digest(given_bytes, proof(key, nonce, pid).encode()) else None
