@@ -48,6 +48,10 @@ class NotOurApp(UnsafeSocketDir):
     pipe someone else created first): nothing was sent to it, and waiting will not help."""
 
 
+class UnreadableReply(NoAnswer):
+    """What came back is not one JSON object on a line (or is far too long for one)."""
+
+
 class GaveUp(NotListening):
     """Waiting for an instance was abandoned early because ``give_up()`` said so."""
 
@@ -55,10 +59,10 @@ class GaveUp(NotListening):
 def _decode_reply(raw: bytes) -> dict[str, Any]:
     try:
         reply = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise NoAnswer("the running instance sent an unreadable reply") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[..."
+        raise UnreadableReply("the running instance sent an unreadable reply") from None
     if not isinstance(reply, dict):
-        raise NoAnswer("the running instance sent an unexpected reply")
+        raise UnreadableReply("the running instance sent an unexpected reply")
     return reply
 
 
@@ -96,7 +100,7 @@ def _exchange_unix(address: str, payload: bytes, timeout: float) -> dict[str, An
                     raise NoAnswer("the running instance closed the connection without answer")
                 buffer += chunk
                 if len(buffer) > MAX_REPLY_BYTES:
-                    raise NoAnswer("the running instance sent an oversized reply")
+                    raise UnreadableReply("the running instance sent an oversized reply")
         except TimeoutError as err:
             raise NoAnswer("the running instance did not answer in time") from err
         except OSError as err:
@@ -106,22 +110,22 @@ def _exchange_unix(address: str, payload: bytes, timeout: float) -> dict[str, An
     return _decode_reply(buffer.split(b"\n", 1)[0])
 
 
+def _remaining_ms(deadline: float) -> int:
+    return max(1, int((deadline - time.monotonic()) * 1000))
+
+
 def _ask_qt(sock: QLocalSocketLike, payload: bytes, deadline: float,
             pending: bytearray) -> dict[str, Any]:
     """Send ``payload`` on a connected QLocalSocket and read one reply line (blocking)."""
-
-    def remaining_ms() -> int:
-        return max(1, int((deadline - time.monotonic()) * 1000))
-
     sock.write(payload)
-    sock.waitForBytesWritten(remaining_ms())
+    sock.waitForBytesWritten(_remaining_ms(deadline))
     while b"\n" not in pending:
-        waited = time.monotonic() < deadline and sock.waitForReadyRead(remaining_ms())
+        waited = time.monotonic() < deadline and sock.waitForReadyRead(_remaining_ms(deadline))
         if not waited and sock.bytesAvailable() == 0:
             raise NoAnswer("the running instance did not answer in time")
         pending += bytes(sock.readAll().data())
         if len(pending) > MAX_REPLY_BYTES:
-            raise NoAnswer("the running instance sent an oversized reply")
+            raise UnreadableReply("the running instance sent an oversized reply")
     end = pending.index(b"\n")
     line = bytes(pending[:end])
     del pending[: end + 1]
@@ -133,28 +137,53 @@ def _connect_qt(name: str, deadline: float) -> QLocalSocketLike:
 
     sock = QLocalSocket()
     sock.connectToServer(name)
-    if not sock.waitForConnected(max(1, int((deadline - time.monotonic()) * 1000))):
+    if not sock.waitForConnected(_remaining_ms(deadline)):
         error = sock.errorString()
         sock.abort()
         raise NotListening(f"no instance is running ({error})")
     return sock
 
 
+def connection_server_pid(sock: QLocalSocketLike) -> int | None:
+    """The PID of the process serving this connection; None where it cannot be read."""
+    from app.sources.peer_process import server_pid
+
+    return server_pid(int(sock.socketDescriptor()))
+
+
+def _not_ours(name: str, why: str) -> NotOurApp:
+    return NotOurApp(f"the program answering at {name} {why}, so nothing was sent to it "
+                     "(another user may hold that name: ask IT to sign out their session, "
+                     "then start Screen-Pop again)")
+
+
 def _hello_qt(sock: QLocalSocketLike, name: str, key: bytes, deadline: float,
-              pending: bytearray) -> int | dict[str, Any]:
-    """The app's proven PID; or its refusal (``ok`` false, e.g. "too many connections": it
-    came before anything was sent). NotOurApp when what answers cannot prove it is ours."""
+              pending: bytearray) -> int:
+    """The PID of the app serving ``sock``, once it proved it is this user's own; NotOurApp
+    when what answers cannot (whatever it sent), NoAnswer when nothing answered in time."""
     from app.sources.instance_proof import hello_line, new_nonce, proven_pid
 
     nonce = new_nonce()
-    reply = _ask_qt(sock, (hello_line(nonce) + "\n").encode("ascii"), deadline, pending)
+    try:
+        reply = _ask_qt(sock, (hello_line(nonce) + "\n").encode("ascii"), deadline, pending)
+    except UnreadableReply:
+        raise _not_ours(name, "could not prove it is your Screen-Pop") from None
     if reply.get("ok") is not True:
-        return reply
+        # A refusal proves nothing either (our own app refuses only when full, before reading
+        # the hello); its text is never shown: it may be anyone's.
+        raise _not_ours(name, "refused without proving it is your Screen-Pop")
     pid = proven_pid(key, nonce, reply)
     if pid is None:
-        raise NotOurApp(f"the program answering at {name} could not prove it is your "
-                        "Screen-Pop, so nothing was sent to it (another user may hold that "
-                        "name: ask IT to sign out their session, then start Screen-Pop again)")
+        raise _not_ours(name, "could not prove it is your Screen-Pop")
+    # The proof says "this user's app can be reached", not "it serves this connection": a
+    # process in the middle could pass the hello on to the real app (on Windows: one that
+    # created the pipe before the app added its own instances to it). So the process at the
+    # other end must be the one the proof names. Where that cannot be read (macOS' forced-Qt
+    # path, a refused Windows call) the proof alone decides, as before.
+    server = connection_server_pid(sock)
+    if server is not None and server != pid:
+        raise _not_ours(name, "could not prove it is your Screen-Pop (another process serves "
+                              "this connection)")
     return pid
 
 
@@ -166,11 +195,12 @@ def _exchange_qt(name: str, payload: bytes, timeout: float, key: bytes,
     try:
         pending = bytearray()
         proven = _hello_qt(sock, name, key, deadline, pending)
-        if isinstance(proven, dict):
-            return proven
         if grant_foreground:
             # Before the pop, so the app's own activation (``pop_takes_focus``) is allowed:
-            # Windows lets a background process take the foreground only when granted.
+            # Windows lets a background process take the foreground only when granted. A
+            # refusal (the usual case when the softphone is not in front) is not reported:
+            # the app lifts the window without the keys then (app/ui/window_focus.py), and
+            # this client has no log; its stderr is the softphone hook's.
             from app.sources.windows_api import allow_foreground
 
             allow_foreground(proven)
@@ -179,20 +209,40 @@ def _exchange_qt(name: str, payload: bytes, timeout: float, key: bytes,
         sock.abort()
 
 
-def own_instance_answers(name: str, key: bytes, timeout: float = 1.0) -> bool:
-    """True when this user's own app answers the hello at ``name``: the running app's check,
+# What answers at a pipe that exists: this user's own app; something that answered without
+# proving it is ("foreign"); nothing in time ("silent": busy, hung, or a previous instance
+# still closing); nothing any more ("gone": the pipe went away meanwhile).
+Probe = Literal["ours", "foreign", "silent", "gone"]
+
+
+def probe_own_instance(name: str, key: bytes, timeout: float = 1.0) -> Probe:
+    """Who answers the hello at ``name``, all within ``timeout``: the running app's check,
     before it listens on a pipe that already exists, of whose that pipe is."""
+    deadline = time.monotonic() + timeout
+    if sys.platform == "win32":
+        from app.sources.windows_api import wait_for_pipe
+
+        # Qt's connectToServer on Windows waits for a busy pipe 5 s at a time, for as long as
+        # it stays busy, whatever waitForConnected is told: this runs on the window's thread,
+        # so connect only once Windows says an instance is free.
+        free = wait_for_pipe(name, _remaining_ms(deadline))
+        if free == "busy":
+            return "silent"
+        if free == "gone":
+            return "gone"
     try:
-        sock = _connect_qt(name, time.monotonic() + timeout)
+        sock = _connect_qt(name, deadline)
     except NotListening:
-        return False
+        return "silent"
     try:
-        proven = _hello_qt(sock, name, key, time.monotonic() + timeout, bytearray())
+        _hello_qt(sock, name, key, deadline, bytearray())
+    except NotOurApp:
+        return "foreign"
     except ConnectionError:
-        return False
+        return "silent"
     finally:
         sock.abort()
-    return isinstance(proven, int)
+    return "ours"
 
 
 def exchange(profile_dir: Path, line: str, timeout: float = 3.0,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import struct
 import sys
 import time
@@ -35,8 +34,9 @@ from app.core.pop_request import (
     ok_reply,
     parse_line,
 )
-from app.sources.forward import own_instance_answers
+from app.sources.forward import Probe, probe_own_instance
 from app.sources.instance_proof import hello_fields, hello_key
+from app.sources.peer_process import peer_credentials
 from app.sources.socket_address import check_runtime_dir, server_name
 from app.sources.windows_api import PIPE_PREFIX, pipe_exists
 
@@ -47,6 +47,12 @@ if sys.platform != "win32":
 log = logging.getLogger(__name__)
 
 StateProvider = Callable[[], dict[str, Any]]
+# Windows, at start-up, a pipe that already exists: how long the whole check may take (a
+# previous instance may still be closing), each hello at most, and then how often to look
+# whether it has gone (without connecting).
+PIPE_SETTLE_SECONDS = 2.0
+PROBE_SECONDS = 1.0
+RETRY_LISTEN_MS = 3_000
 
 
 @dataclass(frozen=True)
@@ -67,18 +73,10 @@ class ServerLimits:
 
 def _peer_uid(sock: QLocalSocket) -> int | None:
     """The connecting process's uid (Linux SO_PEERCRED), or None where we cannot tell."""
-    if not sys.platform.startswith("linux") or not hasattr(socket, "SO_PEERCRED"):
+    if not sys.platform.startswith("linux"):
         return None
-    fd = int(sock.socketDescriptor())
-    if fd < 0:
-        return None
-    try:
-        with socket.socket(fileno=os.dup(fd)) as peer:
-            creds = peer.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except OSError:
-        return None
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return int(uid)
+    creds = peer_credentials(int(sock.socketDescriptor()))
+    return creds[1] if creds else None
 
 
 def _unread_in_kernel(sock: QLocalSocket) -> int:
@@ -232,6 +230,9 @@ class LocalSocketServer(QObject):
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.setMaxPendingConnections(self.limits.max_connections)
         self._server.newConnection.connect(self._on_new_connection)
+        self._retry = QTimer(self)  # Windows: waits for a pipe left by a closing instance
+        self._retry.setInterval(RETRY_LISTEN_MS)
+        self._retry.timeout.connect(self._listen_once_free)
 
     # -- public surface ---------------------------------------------------------------------
 
@@ -276,20 +277,50 @@ class LocalSocketServer(QObject):
         """Windows: Qt's pipe server would add an instance to a pipe someone else created
         first (it asks for no first instance), and clients would reach either of the two at
         random. So a pipe that exists is never served: our own app answering there is a live
-        instance; anything else took the name first and must not receive this user's calls.
+        instance; something answering without the proof took the name first and must not
+        receive this user's calls; nothing answering may be a previous Screen-Pop still
+        closing, so that is asked again for a moment, then the pipe is watched until it goes.
         (The pipe's ACL keeps others from adding instances once it is ours; the client's
-        hello covers what is left, a name taken between this check and the listen.)"""
-        if not pipe_exists(self.name):
-            return True
-        if own_instance_answers(self.name, self._key()):
-            self._error = "another Screen-Pop instance already listens for this profile"
+        hello, bound to the process serving its connection, covers what is left: a name
+        taken between this check and the listen.)"""
+        deadline = time.monotonic() + PIPE_SETTLE_SECONDS
+        found: Probe = "gone"
+        while pipe_exists(self.name):
+            found = probe_own_instance(self.name, self._key(), timeout=min(
+                PROBE_SECONDS, max(0.05, deadline - time.monotonic())))
+            if found != "silent" or time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)  # refused at once (no instance free): not a busy loop
         else:
+            return True
+        if found == "gone":
+            return True
+        if found == "ours":
+            self._error = "another Screen-Pop instance already listens for this profile"
+        elif found == "foreign":
             self._error = (f"another program already holds this profile's pipe "
                            f"({PIPE_PREFIX}{self.name}), so Screen-Pop does not listen there: "
                            "softphone pops will not reach this window. Ask IT to sign out the "
                            "session holding it, then start Screen-Pop again")
+        else:
+            self._error = (f"this profile's pipe ({PIPE_PREFIX}{self.name}) is still there but "
+                           "nothing answers on it: a previous Screen-Pop may still be closing. "
+                           "Screen-Pop listens as soon as it is gone")
+            self._retry.start()
         log.warning("local socket: %s", self._error)
         return False
+
+    def _listen_once_free(self) -> None:
+        """A pipe nobody answered on at start-up: listen once it has gone (checked without
+        connecting, so the window's thread never waits on it)."""
+        if self._server.isListening() or pipe_exists(self.name):
+            return
+        self._retry.stop()
+        if self._server.listen(self.name):
+            self._error = ""
+            log.info("local socket: the old pipe has gone; now listening")
+        else:
+            log.warning("local socket: cannot listen: %s", self._server.errorString())
 
     def _key(self) -> bytes:
         if self._hello_key is None:
@@ -319,6 +350,7 @@ class LocalSocketServer(QObject):
         return bool(self._server.isListening())
 
     def close(self) -> None:
+        self._retry.stop()
         for connection in list(self._connections):
             connection.sock.abort()
         self._connections.clear()

@@ -7,6 +7,7 @@ Listens on a socket at PATH (where Qt looks for a bare name here); prints ``LIST
 ``prove PROFILE``: answers a hello as the profile's own app would (a live instance of ours),
 and any other line with ``ok``;
 ``nonascii``: a "proof" of non-ASCII text; ``refuse``: an ``ok: false`` with its own text;
+``garbage``: a line that is no JSON; ``deep``: JSON nested past Python's recursion limit;
 ``silent``: accepts and never answers; ``relay TARGET``: passes each line on to the socket at
 TARGET (the real app) and its answer back: a man in the middle, in a process of its own.
 """
@@ -29,6 +30,8 @@ FIXED = {
     "refuse": {"ok": False, "error": "Screen-Pop moved: call IT on +1 555 0100"},
 }
 
+RAW = {"garbage": b"\xff\xfe not json\n", "deep": b"[" * 100_000 + b"\n"}
+
 
 class Answerer:
     def __init__(self, mode: str, arg: str | None) -> None:
@@ -40,6 +43,8 @@ class Answerer:
     def answer(self, line: bytes) -> bytes | None:
         if self.mode == "silent":
             return None
+        if self.mode in RAW:
+            return RAW[self.mode]
         if self.target is not None:
             return self._relay(line)
         if self.key is not None and line.startswith(b'{"cmd":"hello"'):

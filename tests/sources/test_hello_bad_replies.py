@@ -51,6 +51,22 @@ def test_a_non_ascii_proof_is_not_our_app(non_ascii: LineProcess, profile: Path)
         exchange(profile, NUMBER)
 
 
+@pytest.mark.parametrize("mode", ["garbage", "deep"])
+def test_an_unreadable_hello_reply_is_not_our_app(windows: list[int], profile: Path,
+                                                   qtbot: QtBot, mode: str) -> None:
+    taker = squat(server_name(profile), mode)
+    server = LocalSocketServer(profile)
+    try:
+        with pytest.raises(NotOurApp, match="could not prove"):
+            exchange(profile, NUMBER)
+        assert not server.start()
+        assert "another program already holds" in server.errorString()
+    finally:
+        server.close()
+        told = heard(taker)
+    assert not any("8302390884" in line for line in told)
+
+
 def test_screenpop_pop_exits_cleanly_on_a_non_ascii_proof(
         non_ascii: LineProcess, profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert pop.main([NUMBER, "--profile", str(profile), "--no-start"]) == pop.EXIT_NO_ANSWER

@@ -57,6 +57,7 @@ def test_a_relaying_squatter_gets_no_number(windows: list[int], profile: Path,
         qtbot.waitUntil(lambda: client.proc.poll() is not None, timeout=30_000)
     finally:
         told = heard(relay)
+        qtbot.waitUntil(lambda: real.connection_count == 0)  # the relay's link has gone
         real.close()
     assert len(told) == 1  # the hello, relayed; then nothing
     assert not any("8302390884" in line for line in told), told
