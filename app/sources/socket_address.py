@@ -10,8 +10,12 @@ without loading Qt. The same function feeds ``QLocalServer.listen``.
 * Windows: a named pipe ``screenpop-<hash>``. Pipe names are machine-wide, and on a shared
   terminal server another user who could work the name out could create the pipe first and
   receive this user's callers. So the hash also covers a random salt kept in the profile
-  (``socket.salt``, which only this user can read): the name cannot be guessed from the user
-  name and profile path. Qt's ``UserAccessOption`` restricts the pipe's ACL to the user.
+  (``socket.salt``): the name cannot be guessed from the account and profile path. The salt
+  is made with an owner-only protected DACL (nothing inherited from a shared profile
+  folder), and on POSIX with mode 0600; a POSIX salt found readable by others is replaced by
+  a new one (the app and its clients agree again from the app's next start). A salt made
+  before these rules, or a DACL Windows refused to set, stays as it is: IT can check the
+  file's permissions. Qt's ``UserAccessOption`` restricts the pipe's ACL to the user.
 """
 
 from __future__ import annotations
@@ -41,11 +45,14 @@ class SocketDirError(OSError):
 
 def _user_key() -> str:
     if sys.platform == "win32":
-        # The account itself (DOMAIN\user), never getpass: it reads USER first, which
-        # Git Bash sets, then USERNAME, both whatever the environment says.
-        from app.sources.windows_api import account_name
+        # The account's SID from the process token, never getpass: it reads USER first, which
+        # Git Bash sets, then USERNAME, both whatever the environment says. Reading one's own
+        # token does not fail in practice; if it ever did, the key is the profile's salt and
+        # path alone (a fixed "" rather than some name that could differ between the app and
+        # a client): still private and this profile's.
+        from app.sources.windows_api import account_sid
 
-        return account_name() or "user"  # the salt still makes the name this profile's
+        return account_sid() or ""
     return str(os.getuid())
 
 
@@ -59,7 +66,8 @@ def profile_salt(profile_dir: Path) -> str:
 
     Whoever comes first, the app or a ``screenpop pop`` client, creates it; both then read the
     same one: the file appears whole or not at all (written aside, then hard-linked into
-    place, which fails if another process got there first). A damaged file is replaced.
+    place, which fails if another process got there first). A damaged file is replaced, and
+    so is one others may read (POSIX).
     """
     path = Path(profile_dir).expanduser() / SALT_FILE_NAME
     for _ in range(5):
@@ -68,8 +76,8 @@ def profile_salt(profile_dir: Path) -> str:
             return existing
         path.parent.mkdir(parents=True, exist_ok=True)
         aside = path.with_name(f".{SALT_FILE_NAME}.{os.getpid()}.{threading.get_ident()}")
-        aside.write_text(secrets.token_hex(16), encoding="ascii")
         try:
+            _write_private(aside, secrets.token_hex(16))
             if existing is _DAMAGED:
                 os.replace(aside, path)  # a new salt takes the damaged one's place
             else:
@@ -88,22 +96,39 @@ _DAMAGED = object()
 
 
 def _read_salt(path: Path) -> str | object | None:
-    """The salt; None when there is no file; ``_DAMAGED`` when it holds something else."""
+    """The salt; None when there is no file; ``_DAMAGED`` when it holds something else or
+    (POSIX) others may read it."""
     try:
-        text = path.read_text(encoding="ascii", errors="replace").strip()
+        with path.open("rb") as file:
+            mode = os.fstat(file.fileno()).st_mode
+            text = file.read(256).decode("ascii", errors="replace").strip()
     except FileNotFoundError:
         return None
+    if sys.platform != "win32" and stat.S_IMODE(mode) & 0o077:
+        return _DAMAGED  # no secret any more: a new one takes its place
     return text if _SALT.fullmatch(text) else _DAMAGED
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` (it must not exist) holding ``text``, readable by its owner only:
+    0600 whatever the umask; on Windows an owner-only DACL before anything is written."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                 0o600)
+    with os.fdopen(fd, "wb") as out:
+        if sys.platform == "win32":
+            from app.sources.windows_api import protect_owner_only
+
+            protect_owner_only(str(path))
+        out.write(text.encode("ascii"))
 
 
 def _link_exclusively(source: Path, target: Path) -> None:
     try:
-        os.link(source, target)
+        os.link(source, target)  # the link shares the file's mode and DACL
     except FileExistsError:
         raise
     except OSError:  # a file system without hard links: an exclusive create will do
-        with target.open("x", encoding="ascii") as out:
-            out.write(source.read_text(encoding="ascii"))
+        _write_private(target, source.read_text(encoding="ascii"))
 
 
 def runtime_dir() -> Path:

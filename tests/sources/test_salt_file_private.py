@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.sources import socket_address
+from app.sources import windows_api
 from app.sources.socket_address import SALT_FILE_NAME, profile_salt
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
@@ -40,7 +40,7 @@ def test_on_windows_the_new_salt_gets_an_owner_only_dacl(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     protected: list[Path] = []
     monkeypatch.setattr(sys, "platform", "win32")
-    monkeypatch.setattr(socket_address, "protect_owner_only",
+    monkeypatch.setattr(windows_api, "protect_owner_only",
                         lambda path: protected.append(Path(path)) or True)
     profile_salt(tmp_path)
     [aside] = protected  # before it takes its place: it is never readable by others
