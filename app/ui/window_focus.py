@@ -13,9 +13,10 @@ window. Per platform, not activating takes different things:
   activation to the window managers there.
 - Windows: a foreground request from a background app is refused, so a pop without the
   keys lifts the window above the others natively, inactive (``windows_topmost``), and the
-  taskbar button flashes (``QApplication.alert``). With ``pop_takes_focus`` it activates:
-  ``screenpop pop``, started by the softphone in front, granted this app the foreground
-  (``AllowSetForegroundWindow``, app/sources/forward.py) just before the pop.
+  taskbar button flashes (``QApplication.alert``). With ``pop_takes_focus`` it is lifted the
+  same way, then activated: ``screenpop pop``, started by the softphone in front, granted
+  this app the foreground (``AllowSetForegroundWindow``, app/sources/forward.py) just before
+  the pop; when it could not (the softphone in the background), the lift still shows it.
 - macOS: activating the window activates the whole app and takes the keys from the agent's
   app; the window is ordered front without that, and the Dock icon bounces (``alert``).
   Qt's Cocoa ``raise()`` activates the app too unless ``QT_MAC_SET_RAISE_PROCESS=0``, which
@@ -97,8 +98,12 @@ def plan_bring_forward(platform: Platform, takes_focus: bool, behaviour: str,
         return BringForward()
     on_top = behaviour == "raise_on_top"
     if takes_focus or agent_asked:
+        # Windows: lifted natively first, so the window is in front even when the foreground
+        # grant was refused (``screenpop pop`` run by a softphone in the background may not
+        # pass it on) and the activation only flashes the taskbar button.
         return BringForward(show=True, restore=minimized, raise_window=True, activate=True,
-                            on_top=on_top, activate_app=platform == "macos")
+                            on_top=on_top, activate_app=platform == "macos",
+                            native_top=platform == "windows")
     if minimized and platform not in ALERTING_PLATFORMS:
         # X11 and Wayland window managers take a minimized window coming back as "activate
         # it" (openbox focuses it whatever the window asks): it stays minimized and asks for

@@ -126,13 +126,17 @@ def test_a_minimized_window_is_restored_by_the_lift_not_by_qt(
     assert len(states) == 1
 
 
-def test_with_pop_takes_focus_the_window_activates_and_is_not_lifted(
-        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("minimized", [False, True])
+def test_with_pop_takes_focus_the_window_is_lifted_natively_then_activated(
+        qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, minimized: bool) -> None:
+    """Activation works only when the client's grant did; the lift shows the pop either way."""
     window, activations = window_with_activations(qtbot, monkeypatch)
     lifts = Lifts()
-    apply_plan(window, plan_bring_forward("windows", True, "raise", False, False), lift=lifts)
-    assert activations == ["activate"]  # allowed: `screenpop pop` granted the foreground
-    assert lifts.calls == []
+    order: list[str] = activations  # one list: the lift must come before the activation
+    apply_plan(window, plan_bring_forward("windows", True, "raise", False, minimized),
+               lift=lambda *args: order.append("lift") or lifts(*args))
+    assert order == ["lift", "activate"]
+    assert lifts.calls == [(int(window.winId()), minimized, False)]
 
 
 @pytest.mark.parametrize("platform", ["macos", "x11", "wayland", "other"])
