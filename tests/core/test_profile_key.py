@@ -8,7 +8,6 @@ macOS's volume (case- and normalisation-insensitive, ``F_GETPATH``) is faked, an
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import sys
@@ -20,6 +19,7 @@ import pytest
 from app.core import profile
 from app.core.profile import profile_key
 from app.sources.socket_address import server_name
+from tests.platforms import not_on, only_on
 
 NFC_NAME = unicodedata.normalize("NFC", "Agénte")
 NFD_NAME = unicodedata.normalize("NFD", "Agénte")
@@ -130,11 +130,12 @@ def test_the_volume_is_asked_with_macos_pathconf_name(monkeypatch: pytest.Monkey
     assert profile._case_sensitive("/unknown") is False  # APFS's default
 
 
-@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc/self/fd")
+@only_on("linux", "answers F_GETPATH from Linux's /proc/self/fd")
 def test_f_getpath_is_asked_of_the_open_folder_and_its_answer_read_up_to_the_nul(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The real folder is opened for real; F_GETPATH is answered from the open descriptor as
     # macOS would (Linux knows it as /proc/self/fd), in a buffer padded with NULs.
+    import fcntl  # POSIX only: imported here so the module loads on Windows too
     folder = tmp_path / NFC_NAME
     folder.mkdir()
     calls: list[tuple[int, int, int]] = []
@@ -155,12 +156,12 @@ def test_f_getpath_is_asked_of_the_open_folder_and_its_answer_read_up_to_the_nul
     assert len(calls) == 1
 
 
-@pytest.mark.skipif(sys.platform == "darwin", reason="F_GETPATH is what macOS answers")
+@not_on("darwin", "F_GETPATH is what macOS answers")
 def test_f_getpath_is_only_asked_on_macos(tmp_path: Path) -> None:
     assert profile._on_disk_path(str(tmp_path)) is None
 
 
-@pytest.mark.skipif(sys.platform != "darwin", reason="asks a real macOS volume")
+@only_on("darwin", "asks a real macOS volume")
 def test_on_a_real_mac_both_spellings_give_the_folder_as_the_volume_keeps_it(
         tmp_path: Path) -> None:
     folder = tmp_path / "Agent"
