@@ -45,11 +45,21 @@ def update_in_place(api: Any, service: str, username: str, password: str) -> boo
     Raises keyring's own errors (``KeyringLocked`` when the Keychain refused), so callers
     treat them as they treat keyring's.
     """
-    query = api.create_query(kSecClass=api.k_("kSecClassGenericPassword"),
-                             kSecAttrService=service, kSecAttrAccount=username)
-    # The data as keyring's set_generic_password gives it: the items read back the same.
-    changes = api.create_query(kSecValueData=password)
-    status = _sec_item_update(api)(query, changes)
+    # SecItemUpdate takes kSecValueData as CFData only (a CFString, what keyring's query
+    # builder makes of a str, is errSecParam). Wrapped in c_void_p, keyring's create_cf
+    # passes the handle through as it is instead of making a number of it.
+    data = _cf_data(api, password.encode("utf-8"))  # read back by keyring as UTF-8
+    query = changes = None
+    try:
+        query = api.create_query(kSecClass=api.k_("kSecClassGenericPassword"),
+                                 kSecAttrService=service, kSecAttrAccount=username)
+        changes = api.create_query(kSecValueData=ctypes.c_void_p(data))
+        status = _sec_item_update(api)(query, changes)
+    finally:  # the secret's CFData, and the dictionaries holding it, are not left behind
+        release = _cf_release(api)
+        for made in (changes, query, data):
+            if made:
+                release(made)
     if status == api.error.item_not_found:
         return False
     try:
@@ -60,6 +70,23 @@ def update_in_place(api: Any, service: str, username: str, password: str) -> boo
         raise keyring.errors.PasswordSetError(f"Can't update password in keychain: {exc}") \
             from exc
     return True
+
+
+def _cf_data(api: Any, raw: bytes) -> Any:
+    create = api._found.CFDataCreate  # CoreFoundation, through the library keyring loaded
+    create.restype = ctypes.c_void_p
+    create.argtypes = (ctypes.c_void_p, ctypes.c_char_p, ctypes.c_long)
+    data = create(None, raw, len(raw))
+    if not data:
+        raise keyring.errors.PasswordSetError("Can't update password in keychain: no memory")
+    return data
+
+
+def _cf_release(api: Any) -> Any:
+    release = api._found.CFRelease
+    release.restype = None
+    release.argtypes = (ctypes.c_void_p,)
+    return release
 
 
 def _sec_item_update(api: Any) -> Any:

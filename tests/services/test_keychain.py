@@ -8,6 +8,7 @@ Mac. The fake keychain gives each added item a fresh access list, as macOS does.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from ctypes import c_void_p
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +25,7 @@ from app.services.keychain import saving_backend
 from app.services.secrets import SecretStore
 
 SERVICE = "deepcall-screenpop-keychain-test"
-ITEM_NOT_FOUND, DENIED = -25300, -128
+ITEM_NOT_FOUND, DENIED, PARAM = -25300, -128, -50
 
 
 @dataclass
@@ -40,6 +41,11 @@ class FakeSecurity:
         self.items: dict[tuple[str, str], Item] = {}
         self.calls: list[str] = []
         self.locked = False
+        # Core Foundation objects by handle: CFData made and not yet released (a CFData is
+        # bytes here, a CFString a str), and the dictionaries made and released.
+        self.data: dict[int, bytes] = {}
+        self.dictionaries: list[dict[str, Any]] = []
+        self.released: list[int] = []
         outer = self
 
         class Error(Exception):
@@ -65,14 +71,41 @@ class FakeSecurity:
             item = outer.items.get((query["kSecAttrService"], query["kSecAttrAccount"]))
             if item is None:
                 return ITEM_NOT_FOUND
-            item.password = changes["kSecValueData"]
+            data = changes["kSecValueData"]
+            # Apple's _UpdateKeychainItem: "require_action(CFDataGetTypeID() ==
+            # CFGetTypeID(theData), ..., status = errSecParam)": a CFString is refused.
+            if not isinstance(data, bytes):
+                return PARAM
+            item.password = data.decode("utf-8")  # as keyring's cfstr_to_str reads it
             return 0
+
+        def cf_data_create(_allocator: None, raw: bytes, length: int) -> int:
+            handle = 0x1000 + len(outer.data) + len(outer.released)
+            outer.data[handle] = bytes(raw[:length])
+            return handle
+
+        def cf_release(handle: object) -> None:
+            if isinstance(handle, dict):
+                handle["released"] = True
+            else:
+                assert isinstance(handle, int)
+                assert handle in outer.data, "released twice"
+                del outer.data[handle]
+                outer.released.append(handle)
+
+        def create_query(**values: Any) -> dict[str, Any]:
+            # keyring's create_cf: a str becomes a CFString, a c_void_p passes as it is.
+            made = {key: outer.data.get(value.value, value) if isinstance(value, c_void_p)
+                    else value for key, value in values.items()}
+            outer.dictionaries.append(made)
+            return made
 
         self.api = SimpleNamespace(
             Error=Error, NotFound=NotFound, KeychainDenied=KeychainDenied,
             error=SimpleNamespace(item_not_found=ITEM_NOT_FOUND, keychain_denied=DENIED),
             OS_status=int, _sec=SimpleNamespace(SecItemUpdate=sec_item_update),
-            create_query=lambda **kwargs: dict(kwargs), k_=lambda name: name,
+            _found=SimpleNamespace(CFDataCreate=cf_data_create, CFRelease=cf_release),
+            create_query=create_query, k_=lambda name: name,
             find_generic_password=self.find, set_generic_password=self.delete_and_add,
             delete_generic_password=self.delete)
 
@@ -117,6 +150,21 @@ def test_a_new_token_keeps_the_item_and_the_agents_always_allow(keychain: FakeSe
     assert item.always_allowed == {"DeepCall Screen-Pop"}
     assert store.load("token") == "second-token-secret"  # read back through keyring itself
     assert keychain.calls == ["update", "delete+add", "update"]
+
+
+def test_the_update_gives_the_keychain_the_password_as_data_and_frees_it(
+        keychain: FakeSecurity) -> None:
+    # SecItemUpdate takes kSecValueData as CFData only: a CFString (what keyring's query
+    # builder makes of a str) is errSecParam on a Mac, and every later save would fail.
+    store = SecretStore(SERVICE)
+    store.store("token", "first-token-secret")
+    store.store("token", "second-token-secrét")
+    assert keychain.items[(SERVICE, "token")].password == "second-token-secrét"
+    # Nothing holding the secret is left behind: the CFData and both dictionaries released.
+    assert keychain.data == {}
+    assert len(keychain.released) == keychain.calls.count("update")
+    assert any("kSecValueData" in d for d in keychain.dictionaries)
+    assert all(d.get("released") for d in keychain.dictionaries)
 
 
 def test_a_locked_keychain_on_update_is_the_plain_locked_message(
