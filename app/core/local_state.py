@@ -13,13 +13,12 @@ No Qt here: ``screenpop pop`` finds the running app's lock (and the PID in it) w
 from __future__ import annotations
 
 import hashlib
-import ntpath
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from app.core.profile import APP_DIR_NAME
+from app.core.profile import APP_DIR_NAME, profile_key
 
 LOCK_FILE_NAME = "screenpop.lock"
 LOCKS_DIR_NAME = "locks"
@@ -36,8 +35,8 @@ def local_app_data_dir(environ: Mapping[str, str] | None = None) -> Path:
 def lock_file_path(profile_dir: Path, *, platform: str | None = None,
                    environ: Mapping[str, str] | None = None) -> Path:
     """Where the lock of ``profile_dir`` lives: in the profile, or on Windows in local app
-    data under a name made from the profile's path, so two profiles never share a lock and
-    ``C:\\Agent`` and ``c:\\agent`` (one folder for Windows) share one."""
+    data under a name made from the profile's path (``profile_key``), so two profiles never
+    share a lock and ``C:\\Agent``, ``c:\\agent`` and a link to it (one folder) share one."""
     if (platform or sys.platform) != "win32":
         return Path(profile_dir) / LOCK_FILE_NAME
     name = f"{_windows_profile_hash(profile_dir)}.lock"
@@ -45,6 +44,7 @@ def lock_file_path(profile_dir: Path, *, platform: str | None = None,
 
 
 def _windows_profile_hash(profile_dir: Path) -> str:
-    # ntpath, not os.path: the same key whatever the platform the code runs on (the tests).
-    folded = ntpath.normcase(ntpath.normpath(str(profile_dir)))
-    return hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    # The key the local socket's name is made from: the default profile (as %APPDATA% spells
+    # it) and the same folder given with --profile (resolved) must share one lock.
+    key = profile_key(profile_dir)
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:20]

@@ -9,6 +9,7 @@ import pytest
 
 from app.core.local_state import LOCK_FILE_NAME, local_app_data_dir, lock_file_path
 from app.core.profile import APP_DIR_NAME, default_profile_dir, demo_profile_dir
+from tests.platforms import only_on
 
 
 @pytest.fixture
@@ -55,20 +56,33 @@ def test_local_app_data_is_localappdata_or_its_usual_place(home: Path) -> None:
     assert local_app_data_dir({}) == home / "AppData" / "Local" / APP_DIR_NAME
 
 
-def test_on_windows_the_lock_is_in_local_app_data_keyed_by_the_profile(home: Path) -> None:
+def test_on_windows_the_lock_is_in_local_app_data_keyed_by_the_profile(
+        home: Path, tmp_path: Path) -> None:
     env = {"LOCALAPPDATA": "/local", "APPDATA": "/roaming"}
-    roaming = Path("\\\\files01\\redir\\agent\\AppData\\Roaming\\DeepCall Screen-Pop")
-    lock = lock_file_path(roaming, platform="win32", environ=env)
+    profile = tmp_path / "Roaming" / APP_DIR_NAME
+    profile.mkdir(parents=True)
+    lock = lock_file_path(profile, platform="win32", environ=env)
     assert lock.parent == Path("/local") / APP_DIR_NAME / "locks"
     assert lock.suffix == ".lock"
-    # One folder for Windows, however it is written: one lock.
-    same = Path("\\\\FILES01\\Redir\\agent\\AppData\\Roaming\\DeepCall Screen-Pop\\")
-    assert lock_file_path(same, platform="win32", environ=env) == lock
-    assert lock_file_path(Path("//files01/redir/agent/AppData/Roaming/DeepCall Screen-Pop"),
-                          platform="win32", environ=env) == lock
+    # One folder, however it is reached (a mapped drive, a junction, a link, "..."): one lock,
+    # keyed as the local socket's name is (profile_key: links followed, case as the OS folds).
+    link = tmp_path / "H-drive"
+    link.symlink_to(tmp_path / "Roaming", target_is_directory=True)
+    assert lock_file_path(link / APP_DIR_NAME, platform="win32", environ=env) == lock
+    assert lock_file_path(profile / ".." / APP_DIR_NAME, platform="win32", environ=env) == lock
     # Another profile (the demo's, a --profile): its own lock.
-    other = Path("\\\\files01\\redir\\agent\\AppData\\Roaming\\DeepCall Screen-Pop (demo)")
+    other = tmp_path / "Roaming" / f"{APP_DIR_NAME} (demo)"
     assert lock_file_path(other, platform="win32", environ=env) != lock
+
+
+@only_on("win32", "Windows folds the case of a path (normcase); elsewhere two spellings are "
+                  "two folders")
+def test_on_windows_one_lock_whatever_the_case_or_slashes(tmp_path: Path) -> None:
+    profile = tmp_path / "Agent"
+    profile.mkdir()
+    lock = lock_file_path(profile)
+    assert lock_file_path(Path(str(profile).upper())) == lock
+    assert lock_file_path(Path(str(profile).replace("\\", "/") + "/")) == lock
 
 
 @pytest.mark.parametrize("platform", ["linux", "darwin"])

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from app.core.local_state import LOCK_FILE_NAME, local_app_data_dir
+from app.core.profile import APP_DIR_NAME, profile_path
 from app.sources.single_instance import SingleInstance
 
 
@@ -60,8 +61,9 @@ def test_elsewhere_such_a_lock_is_still_named_not_taken_over(tmp_path: Path) -> 
 def test_one_windows_profile_one_lock_however_its_path_is_written(
         tmp_path: Path, windows: Path) -> None:
     profile = tmp_path / "Agent"
+    profile.mkdir()
     first = SingleInstance(profile)
-    second = SingleInstance(Path(str(profile).upper()))  # Windows: one folder
+    second = SingleInstance(tmp_path / "Agent" / ".." / "Agent")
     other = SingleInstance(tmp_path / "Agent (demo)")
     try:
         assert first.acquire()
@@ -74,3 +76,24 @@ def test_one_windows_profile_one_lock_however_its_path_is_written(
     finally:
         for instance in (first, second, other):
             instance.release()
+
+
+def test_one_profile_one_windows_lock_whether_given_or_default(
+        tmp_path: Path, windows: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # %APPDATA% through a mapped drive, a junction or a link: the default profile is used as
+    # %APPDATA% spells it, a --profile resolved. Same folder, so one lock (and one socket).
+    real = tmp_path / "real-roaming"
+    (real / APP_DIR_NAME).mkdir(parents=True)
+    link = tmp_path / "H-drive"  # what H:\ (mapped) is to \\srv\home
+    link.symlink_to(real, target_is_directory=True)
+    monkeypatch.setenv("APPDATA", str(link))
+    default = profile_path(None)  # what gui.py uses with no --profile
+    given = profile_path(str(default))  # the same folder, given with --profile
+    assert default != given
+    first, second = SingleInstance(default), SingleInstance(given)
+    try:
+        assert first.acquire()
+        assert not second.acquire(), (first.lock_path, second.lock_path)
+    finally:
+        first.release()
+        second.release()
