@@ -85,6 +85,13 @@ def _hand_over(profile_dir: Path, instance: SingleInstance) -> int:
     if reply is not None and reply.get("ok"):
         write_stdout("Screen-Pop is already running; its window was brought to the front.\n")
         return EXIT_OK
+    if other_host and instance.refused_by_shared_lock:
+        # A network profile's lock, held open by a live app (a dead one's is taken over).
+        return _profile_unusable(ProfileUnusable(
+            profile_dir, f"Screen-Pop is running with this profile on another computer "
+                         f"({other_host}); one profile can be open on one computer at a time "
+                         "(its history and unsent notes are kept in it): close Screen-Pop "
+                         "there, or start it here with --profile and another folder"))
     if other_host:
         return _profile_unusable(ProfileUnusable(
             profile_dir, f"the lock file {instance.lock_path} was written by Screen-Pop on "
@@ -245,8 +252,10 @@ def _empty_demo_profile(profile_dir: Path, instance: SingleInstance) -> None:
     if demo_profile_dir().is_symlink():
         log.warning("the demo's profile %s is a link: its contents are kept", demo_profile_dir())
         return
-    empty_profile(profile_dir, keep=(instance.lock_path, profile_dir / SALT_FILE_NAME,
-                                     profile_dir / LAUNCH_LOG))
+    keep = [instance.lock_path, profile_dir / SALT_FILE_NAME, profile_dir / LAUNCH_LOG]
+    if instance.shared_lock_path is not None:
+        keep.append(instance.shared_lock_path)
+    empty_profile(profile_dir, keep=keep)
 
 
 def _dump_stacks_on_request() -> None:

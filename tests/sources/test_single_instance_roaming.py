@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from app.core.local_state import LOCK_FILE_NAME, local_app_data_dir
-from app.core.profile import APP_DIR_NAME, profile_path
+from app.core.profile import APP_DIR_NAME, ProfileUnusable, profile_path
+from app.sources import single_instance
 from app.sources.single_instance import SingleInstance
 
 
@@ -97,3 +98,18 @@ def test_one_profile_one_windows_lock_whether_given_or_default(
     finally:
         first.release()
         second.release()
+
+
+def test_on_windows_a_lock_of_another_user_is_explained_in_windows_terms(
+        tmp_path: Path, windows: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = SingleInstance(tmp_path / "Agent"), SingleInstance(tmp_path / "Agent")
+    monkeypatch.setattr(single_instance, "_readable", lambda _path: False)  # another user's
+    try:
+        assert first.acquire()
+        with pytest.raises(ProfileUnusable) as raised:
+            second.acquire()
+    finally:
+        first.release()
+    assert "Task Manager" in raised.value.reason
+    assert "ps" not in raised.value.reason.split()
+    assert "(check with ps)" not in raised.value.reason
