@@ -299,7 +299,8 @@ def _say_if_the_profile_is_on_the_network(session: AppSession) -> None:
     location = session.store.network_location
     if not location:
         return
-    notice = network_profile_notice(session.profile_dir, location)
+    notice = network_profile_notice(session.profile_dir, location,
+                                    wal_left=session.store.wal_left)
     log.warning("%s", notice)
     shown = session.mapping.warning
     session.window.statusBar().showMessage(f"{shown} {notice}" if shown else notice)

@@ -52,9 +52,11 @@ def network_location(folder: Path, *, platform: str | None = None) -> str | None
     return None
 
 
-def network_profile_notice(folder: Path, location: str, *, platform: str | None = None) -> str:
+def network_profile_notice(folder: Path, location: str, *, platform: str | None = None,
+                           wal_left: Path | None = None) -> str:
     """The one notice for the agent and the log: what was found, what it costs, what IT
-    should change."""
+    should change. ``wal_left``: the -wal file SQLite could not remove, so the mode safe on a
+    network folder is not running yet."""
     if (platform or sys.platform) == "win32":
         change = ("IT: exclude AppData\\Roaming\\DeepCall Screen-Pop from folder redirection, "
                   "or start Screen-Pop with --profile and a folder on this computer (for "
@@ -62,6 +64,12 @@ def network_profile_notice(folder: Path, location: str, *, platform: str | None 
     else:
         change = ("IT: start Screen-Pop with --profile and a folder on this computer's own "
                   "disk.")
+    if wal_left is not None:
+        return (f"Screen-Pop's profile folder {folder} is on {location}. Screen-Pop works, but "
+                "could not switch its history and unsent notes to the mode that is safe on a "
+                f"network folder: {wal_left} could not be removed (another program, such as a "
+                "virus scanner, may hold it open). Until it is gone, do not open this profile "
+                f"on two computers. {change}")
     return (f"Screen-Pop's profile folder {folder} is on {location}. Screen-Pop works, but "
             "keeps its history and unsent notes there in a slower mode that is safe on a "
             f"network folder. {change}")

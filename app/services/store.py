@@ -57,6 +57,10 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
     """
 
     network_location: str | None
+    # The -wal file SQLite could not remove when leaving WAL on a network folder (an
+    # antivirus scanner or the indexer holding it open, a folder that cannot be changed):
+    # WAL is still what runs. None when the switch happened or was not needed.
+    wal_left: Path | None
 
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS,
                  platform: str = sys.platform) -> None:
@@ -65,6 +69,8 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
         self._platform = platform
         self._lock = threading.Lock()
         self.network_location = network_location(self.path.parent, platform=platform)
+        self.wal_left = None
+        self._journal_mode = self._wanted_journal_mode()
         self._db = self._open()
         self._db.create_function("screenpop_fold", 1, fold_name, deterministic=True)
         self._recover_damaged_files()
@@ -100,9 +106,13 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
         try:
             if is_new and os.name == "posix":
                 os.chmod(self.path, 0o600)  # call history and notes: owner only
-            db.execute(f"PRAGMA journal_mode={self.journal_mode}")
-            # Durable across app crashes in either mode; the agent's work commits FULL.
-            db.execute("PRAGMA synchronous=NORMAL")
+            self._set_journal_mode(db)
+            # WAL with NORMAL survives app crashes and power cuts, so only the agent's work
+            # commits FULL. The rollback journal with NORMAL does not: a power cut at the wrong
+            # moment can damage the file (SQLite's documentation), so there every commit is
+            # FULL; that mode is only used on a network folder, where the wait is the server's.
+            self._synchronous = "FULL" if self._journal_mode == "DELETE" else "NORMAL"
+            db.execute(f"PRAGMA synchronous={self._synchronous}")
             if self._platform == "darwin":
                 # macOS's fsync leaves the data in the drive's cache: without F_FULLFSYNC a
                 # "durable" commit does not survive a power cut there.
@@ -110,15 +120,35 @@ class LocalStore(PopTable, DraftTables, OutboxTable, DamagedFiles):
                 db.execute("PRAGMA checkpoint_fullfsync=ON")
             migrate(db)
             db.execute("SELECT count(*) FROM outbox").fetchone()
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, StoreUnavailable):
             db.close()
             raise
         return db
 
+    def _wanted_journal_mode(self) -> str:
+        return "DELETE" if self.network_location else "WAL"
+
+    def _set_journal_mode(self, db: sqlite3.Connection) -> None:
+        wanted = self._wanted_journal_mode()
+        try:
+            db.execute(f"PRAGMA journal_mode={wanted}")
+        except sqlite3.OperationalError as exc:  # leaving WAL while another app has it open
+            raise StoreUnavailable(self.path, exc, switching_journal=wanted != "WAL") from exc
+        # Read back, and the -wal file looked for: SQLite answers "delete" (to the switch and
+        # when asked again) even when it could not remove the -wal file, and the next start
+        # runs WAL from it again.
+        running = str(db.execute("PRAGMA journal_mode").fetchone()[0]).upper()
+        wal = self.path.with_name(self.path.name + "-wal")
+        if running != "WAL" and wanted == "DELETE" and wal.exists():
+            running = "WAL"
+        self.wal_left = wal if wanted == "DELETE" and running == "WAL" else None
+        self._journal_mode = running
+
     @property
     def journal_mode(self) -> str:
-        """WAL on this computer's disks; the rollback journal (DELETE) on a network folder."""
-        return "DELETE" if self.network_location else "WAL"
+        """What SQLite runs: WAL on this computer's disks, the rollback journal (DELETE) on a
+        network folder, or still WAL there when the switch could not happen (``wal_left``)."""
+        return self._journal_mode
 
     def close(self) -> None:
         with self._lock:

@@ -18,8 +18,16 @@ class StoreUnavailable(OSError):
     """The local database exists but cannot be used right now (locked, full disk, a failed
     upgrade); it is left exactly as it is."""
 
-    def __init__(self, path: Path, cause: BaseException) -> None:
-        if _is_in_use(cause):
+    def __init__(self, path: Path, cause: BaseException, *, switching_journal: bool = False) \
+            -> None:
+        if switching_journal and _is_in_use(cause):
+            # Leaving WAL needs the file to itself: on a network folder, whoever has it open
+            # is most likely the agent's Screen-Pop on another computer.
+            super().__init__(f"Another Screen-Pop has this profile open (possibly on another "
+                             f"computer), so the local database {path} cannot be switched to "
+                             "the mode that is safe on a network folder. Nothing in it was "
+                             "changed; close Screen-Pop there, then start again.")
+        elif _is_in_use(cause):
             super().__init__(f"The local database {path} is in use by another program (another "
                              "Screen-Pop, or a tool that opened the file). Nothing in it was "
                              "changed; close that program, then start again.")
@@ -46,6 +54,7 @@ class StoreConnection:
     path: Path
     _db: sqlite3.Connection
     _lock: threading.Lock
+    _synchronous = "NORMAL"  # between durable transactions (FULL under the rollback journal)
 
     @contextlib.contextmanager
     def _transaction(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
@@ -64,5 +73,5 @@ class StoreConnection:
                 self._db.execute("COMMIT")
             finally:
                 if durable:
-                    self._db.execute("PRAGMA synchronous=NORMAL")
+                    self._db.execute(f"PRAGMA synchronous={self._synchronous}")
 

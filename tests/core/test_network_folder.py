@@ -160,3 +160,13 @@ def test_the_notice_names_the_folder_and_what_it_should_change() -> None:
                                    "a network file system (nfs4)", platform="linux")
     assert "IT: start Screen-Pop with --profile" in linux
     assert "redirection" not in linux
+
+
+def test_when_wal_could_not_be_left_the_notice_says_so_and_names_the_file() -> None:
+    folder = Path("\\\\files01\\home$\\agent\\AppData\\Roaming\\DeepCall Screen-Pop")
+    wal = folder / "screenpop.sqlite3-wal"
+    notice = network_profile_notice(folder, "the network share \\\\files01\\home$",
+                                    platform="win32", wal_left=wal)
+    assert f"{wal} could not be removed" in notice
+    assert "slower mode that is safe" not in notice  # that is not what runs
+    assert "IT: " in notice

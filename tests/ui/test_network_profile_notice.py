@@ -59,3 +59,22 @@ def test_beside_a_mapping_warning_both_are_shown(
                         lambda *_a, **_k: (default_mapping(), broken))
     shown = make_session().window.statusBar().currentMessage()
     assert shown.startswith(broken + " Screen-Pop's profile folder ")
+
+
+def test_a_switch_that_did_not_happen_is_what_the_window_says(
+        make_session: SessionFactory, profile_on_a_share: None,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The -wal could not be removed (on Windows: a scanner holding it open). What SQLite does
+    # then is proven for real in tests/services/test_store_network.py; here only the window.
+    from app.services.store import LocalStore
+
+    switch = LocalStore._set_journal_mode
+
+    def held_open(store: LocalStore, db: sqlite3.Connection) -> None:
+        switch(store, db)
+        store.wal_left, store._journal_mode = store.path.with_name("x.sqlite3-wal"), "WAL"
+
+    monkeypatch.setattr(LocalStore, "_set_journal_mode", held_open)
+    session = make_session()
+    shown = session.window.statusBar().currentMessage()
+    assert f"{session.store.wal_left} could not be removed" in shown
