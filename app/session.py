@@ -275,9 +275,9 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
     keeper.problem.connect(window.statusBar().showMessage)
     session.app_nap = AppNapGuard()
     url_open.linkRejected.connect(window.statusBar().showMessage)
-    clipboard.notice.connect(window.statusBar().showMessage)
+    clipboard.notice.connect(window.notices.say)
     if mapping.warning:
-        window.statusBar().showMessage(mapping.warning)
+        window.notices.say(mapping.warning)
     _say_if_the_profile_is_on_the_network(session)
     screenshots = ScreenshotHook.from_environment(window)
     if screenshots is not None:
@@ -295,15 +295,14 @@ def build_session(options: SessionOptions, *, account: Account | None = None) ->
 
 def _say_if_the_profile_is_on_the_network(session: AppSession) -> None:
     """Once per start, in the log and the status bar: the store runs without WAL there, and
-    IT should know what to change (beside a mapping warning, never instead of it)."""
+    IT should know what to change (after a mapping warning, never instead of it)."""
     location = session.store.network_location
     if not location:
         return
     notice = network_profile_notice(session.profile_dir, location,
                                     wal_left=session.store.wal_left)
     log.warning("%s", notice)
-    shown = session.mapping.warning
-    session.window.statusBar().showMessage(f"{shown} {notice}" if shown else notice)
+    session.window.notices.say(notice)
 
 
 def _announce(session: AppSession, message: str) -> None:

@@ -18,7 +18,8 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "sources": ({"core"}, {"PySide6.QtCore", "PySide6.QtGui", "PySide6.QtNetwork", "AppKit"}),
     # Sources reach the coordinator through the composition root (app/session.py), never
     # through the window: ui knows nothing of where numbers come from.
-    # PyObjC on macOS: the pop's window level (objc), App Nap (Foundation).
+    # PyObjC on macOS: the pop's window level (objc), App Nap (Foundation), whether
+    # notifications may show (objc, Foundation).
     "ui": ({"core", "api", "services"}, {"PySide6", "qasync", "objc", "Foundation"}),
 }
 

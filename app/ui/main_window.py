@@ -48,6 +48,7 @@ from app.ui.notes_box import NotesBox
 from app.ui.plain_text import set_wrapped_text
 from app.ui.recent_calls import LOADING_CALLS, RecentCallsList
 from app.ui.resources import icon
+from app.ui.status_notices import StatusNotices
 from app.ui.window_focus import BringForward, apply_plan, plan_bring_forward, window_platform
 from app.ui.wrap_up import WrapUpReturn
 
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         self.form.field_edited.connect(self.field_edited)
         self.form.edits_changed.connect(self._update_save)
         self.form.hint.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        # Start-up notices, one after another (not one over another) in the status bar.
+        self.notices = StatusNotices(self.statusBar())
         # The form-level problem of a save (DeepCall's refusal, nothing to save), above the form.
         self.form_message = QLabel()
         set_wrapped_text(self.form_message, "")

@@ -33,7 +33,7 @@ from app.services.store import FieldDraft
 from app.ui.contact_form import FieldProblem
 from app.ui.error_banner import ErrorAction, ErrorView
 from app.ui.main_window import MainWindow
-from app.ui.tray import NO_TRAY, TRAY_ONLY, Tray
+from app.ui.tray import NO_TRAY, NOT_YET_KNOWN, TRAY_ONLY, Tray
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class WindowPresenter(QObject):
         self.tray = tray
         self.settings = settings
         self._waiting_message = ""
-        self._tray_only_refused = False  # "tray only" cannot work here, and that was said
+        self._tray_only_refused: set[str] = set()  # why "tray only" is not used, as said
         # (number, outbox id) of the note this box sent for the shown caller: only its fate
         # shows in the box, and "Retry sending note" sends that one again. An earlier call's
         # note of the same caller, retried meanwhile, is not the box's (the same words typed
@@ -107,7 +107,11 @@ class WindowPresenter(QObject):
         if poller is not None:
             poller.countersChanged.connect(self._on_counters)
             poller.countersFailed.connect(self._on_counters_failed)
-        self.pop_behaviour()  # "tray only" that cannot work here is said now, not on a call
+        # "tray only" that cannot work here is said now, not on a call; and again when macOS
+        # answers whether its notifications may show (the answer comes after the start).
+        self.pop_behaviour(starting=True)
+        if tray is not None and tray.permission is not None:
+            tray.permission.changed.connect(self.pop_behaviour)
 
     def state(self) -> dict[str, object]:
         """The ``screenpop state`` answer: the current caller plus what the window shows."""
@@ -120,19 +124,20 @@ class WindowPresenter(QObject):
         snapshot["window_status"] = self.window.status
         return snapshot
 
-    def pop_behaviour(self) -> str:
+    def pop_behaviour(self, starting: bool = False) -> str:
         behaviour = self.settings.pop_behaviour if self.settings is not None else "raise"
         if behaviour != TRAY_ONLY:
             return behaviour
         why = NO_TRAY if self.tray is None else self.tray.why_notices_unseen()
         if why is None:
             return behaviour
-        # A notice nobody sees would be a missed caller: the window comes up instead.
-        if not self._tray_only_refused:
-            self._tray_only_refused = True
+        # A notice nobody sees would be a missed caller: the window comes up instead. Each
+        # reason said once; "not known yet" not at the start, where macOS answers at once.
+        if why not in self._tray_only_refused and not (starting and why == NOT_YET_KNOWN):
+            self._tray_only_refused.add(why)
             log_event(log, "tray_only_unavailable", tray=self.tray is not None
-                      and self.tray.available())
-            self.window.statusBar().showMessage(why)
+                      and self.tray.available(), why=why)
+            self.window.notices.say(why)
         return "raise"
 
     # --- account -> window ----------------------------------------------------------------

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +45,7 @@ from app.services.tasks import OwnedTasks
 from app.ui.error_banner import CREDENTIAL_CODES, describe_error
 from app.ui.managed_marks import locked
 from app.ui.plain_text import set_wrapped_text
-from app.ui.tray import offered_pop_choices
+from app.ui.tray import NOT_BUNDLED, offered_pop_choices
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,21 @@ def _combo(choices: tuple[tuple[str, str], ...], current: str, name: str) -> QCo
     combo.setCurrentIndex(max(0, index))
     combo.setAccessibleName(name)
     return combo
+
+
+def _keep_saved_choice(combo: QComboBox, choices: tuple[tuple[str, str], ...], saved: str,
+                       suffix: str, why: str) -> None:
+    """A saved choice not offered here (tray only, saved in the .app, read by a run from
+    Python) stays selected, visible but not selectable, saying why: a Save keeps it."""
+    text = dict(choices).get(saved)
+    if text is None or combo.findData(saved) >= 0:
+        return
+    combo.addItem(text + suffix, saved)
+    index = combo.count() - 1
+    combo.setItemData(index, why, Qt.ItemDataRole.ToolTipRole)
+    item = combo.model().item(index)  # type: ignore[attr-defined]  # QStandardItemModel
+    item.setEnabled(False)
+    combo.setCurrentIndex(index)
 
 
 def _test_failure_message(error: DeepCallApiError) -> str:
@@ -133,6 +148,8 @@ class SettingsDialog(QDialog):
         self.region.setToolTip("Two-letter country code, e.g. IN for India")
         self.pop_behaviour = _combo(offered_pop_choices(POP_CHOICES), settings.pop_behaviour,
                                     "When a call arrives")
+        _keep_saved_choice(self.pop_behaviour, POP_CHOICES, settings.pop_behaviour,
+                           " (not on this Mac)", NOT_BUNDLED)
         self.dedupe = QSpinBox()
         self.dedupe.setRange(0, 600)
         self.dedupe.setSuffix(" s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,7 +13,10 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.core.screen_text import clip, defused, one_line
 from app.ui.caller_header import STATUS_TEXT
+from app.ui.macos_notifications import NotificationPermission, center_for_this_app
 from app.ui.resources import icon
+
+log = logging.getLogger(__name__)
 
 # Windows keeps a tray tooltip in 128 UTF-16 units with the final NUL, and Qt cuts the rest.
 TOOLTIP_UNITS = 127
@@ -22,6 +26,12 @@ TRAY_ONLY = "tray_only"
 # Why "tray only" is not used on this desktop (the window comes up instead), said once.
 NO_TRAY = ("This desktop has no system tray, so \"Only notify in the tray\" would hide your "
            "calls: the window comes to the front instead.")
+NOT_YET_KNOWN = ("macOS has not said yet whether DeepCall Screen-Pop may show notifications, "
+                 "so \"Only notify in the tray\" could hide your calls: the window comes to "
+                 "the front instead until it has.")
+NOTIFICATIONS_OFF = ("Notifications from DeepCall Screen-Pop are turned off (System Settings > "
+                     "Notifications > DeepCall Screen-Pop), so \"Only notify in the tray\" "
+                     "would hide your calls: the window comes to the front instead.")
 NOT_BUNDLED = ("macOS shows notifications only from the installed DeepCall Screen-Pop app, not "
                "when it runs from Python, so \"Only notify in the tray\" would hide your calls: "
                "the window comes to the front instead.")
@@ -51,6 +61,18 @@ def offered_pop_choices(choices: Sequence[tuple[str, str]]) -> tuple[tuple[str, 
     """The pop behaviours Settings offers: "tray only" only where its notice can show."""
     return tuple(choice for choice in choices
                  if choice[0] != TRAY_ONLY or notices_can_show())
+
+
+def notification_permission() -> NotificationPermission | None:
+    """macOS, in the .app bundle: whether the agent allows its notifications (asked once);
+    None elsewhere, where nothing needs asking, or when macOS cannot be asked."""
+    if sys.platform != "darwin" or not notices_can_show():
+        return None
+    try:
+        return NotificationPermission(center_for_this_app())
+    except Exception:  # an OS without the framework: not known, so tray only is not used
+        log.warning("cannot ask macOS whether notifications are allowed", exc_info=True)
+        return None
 
 
 def _units(text: str) -> int:
@@ -83,6 +105,8 @@ class Tray(QObject):
 
     def __init__(self, demo: bool = False, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # macOS in the bundle: may its notifications show? None where nothing needs asking.
+        self.permission = notification_permission()
         self.icon = QSystemTrayIcon(icon("tray-idle"), self)
         self.status = "idle"
         self.last_caller = ""
@@ -113,6 +137,15 @@ class Tray(QObject):
             return NO_TRAY
         if not notices_can_show():
             return NOT_BUNDLED
+        if sys.platform == "darwin":
+            if self.permission is None:
+                return NOT_YET_KNOWN
+            allowed = self.permission.allowed
+            self.permission.refresh()  # for the next call: the agent may change the setting
+            if allowed is None:
+                return NOT_YET_KNOWN
+            if not allowed:
+                return NOTIFICATIONS_OFF
         return None
 
     def show(self) -> None:

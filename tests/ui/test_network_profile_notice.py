@@ -9,11 +9,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from app.core import network_folder
 from app.core.field_mapping import default_mapping
 from app.services import mapping_store
 from app.services.store import DATABASE_FILE_NAME
+from app.ui import status_notices
 from tests.ui.test_session import SessionFactory, make_session  # noqa: F401 (the fixture)
 
 
@@ -53,12 +55,16 @@ def test_a_local_profile_says_nothing(make_session: SessionFactory,  # noqa: F81
 
 def test_beside_a_mapping_warning_both_are_shown(
         make_session: SessionFactory, profile_on_a_share: None,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, qtbot: QtBot) -> None:
     broken = "The saved field mapping could not be used, so the standard one is shown instead."
     monkeypatch.setattr(mapping_store, "load_active_mapping",
                         lambda *_a, **_k: (default_mapping(), broken))
-    shown = make_session().window.statusBar().currentMessage()
-    assert shown.startswith(broken + " Screen-Pop's profile folder ")
+    monkeypatch.setattr(status_notices, "NOTICE_MS", 100)
+    window = make_session().window
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(
+        "Screen-Pop's profile folder "))
+    # One after the other: the mapping warning first, then the network notice (which stays).
+    assert broken not in window.statusBar().currentMessage()
 
 
 def test_a_switch_that_did_not_happen_is_what_the_window_says(
