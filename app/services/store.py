@@ -14,7 +14,8 @@ lock, so the Qt main thread and a worker may both use it.
 The schema grows by numbered migrations (``app.services.store_schema``). Durability: the
 agent's work (field drafts, note drafts, the outbox) commits with ``synchronous=FULL``, which
 survives a power cut; pop history stays ``NORMAL`` (it is on the pop's path, and losing the
-last pop record to a power cut loses nothing the agent typed).
+last pop record to a power cut loses nothing the agent typed). Under the rollback journal (a
+network folder) every commit is ``FULL``: ``NORMAL`` is only power-cut safe with WAL.
 
 ``LocalStore`` opens the file; its tables' SQL lives in one part per table (``store_pops``,
 ``store_drafts``, ``store_outbox``), sharing its connection (``store_connection``), and the
