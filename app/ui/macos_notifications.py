@@ -63,7 +63,7 @@ class NotificationPermission(QObject):
 def center_for_this_app() -> Any:
     """The app's ``UNUserNotificationCenter`` (macOS, inside the .app bundle only: elsewhere
     the framework throws for want of a bundle)."""
-    import objc  # type: ignore[import-not-found]  # PyObjC, macOS only
+    import objc  # PyObjC, macOS only
     from Foundation import NSBundle
 
     NSBundle.bundleWithPath_(_FRAMEWORK).load()
