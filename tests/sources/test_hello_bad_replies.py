@@ -20,23 +20,11 @@ from tests.sources.pipe_fixtures import (
     NOT_ON_WINDOWS,
     NUMBER,
     heard,
-    new_profile,
-    pretend_windows,
     squat,
 )
 from tests.sources.processes import LineProcess
 
 pytestmark = NOT_ON_WINDOWS
-
-
-@pytest.fixture
-def windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    return pretend_windows(monkeypatch)
-
-
-@pytest.fixture
-def profile(tmp_path: Path) -> Path:
-    return new_profile(tmp_path)
 
 
 @pytest.fixture

@@ -21,24 +21,12 @@ from tests.sources.pipe_fixtures import (
     NOT_ON_WINDOWS,
     NUMBER,
     heard,
-    new_profile,
-    pretend_windows,
     squat,
 )
 from tests.sources.processes import LineProcess
 
 pytestmark = [NOT_ON_WINDOWS, pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the peer's PID is read with SO_PEERCRED")]
-
-
-@pytest.fixture
-def windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    return pretend_windows(monkeypatch)
-
-
-@pytest.fixture
-def profile(tmp_path: Path) -> Path:
-    return new_profile(tmp_path)
 
 
 def test_a_relaying_squatter_gets_no_number(windows: list[int], profile: Path,

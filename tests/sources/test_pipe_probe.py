@@ -16,20 +16,10 @@ from app.sources.forward import probe_own_instance
 from app.sources.instance_proof import hello_key
 from app.sources.local_server import LocalSocketServer
 from app.sources.socket_address import server_name
-from tests.sources.pipe_fixtures import NOT_ON_WINDOWS, new_profile, pretend_windows, squat
+from tests.sources.pipe_fixtures import NOT_ON_WINDOWS, squat
 from tests.sources.processes import LineProcess
 
 pytestmark = NOT_ON_WINDOWS
-
-
-@pytest.fixture
-def windows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    return pretend_windows(monkeypatch)
-
-
-@pytest.fixture
-def profile(tmp_path: Path) -> Path:
-    return new_profile(tmp_path)
 
 
 @pytest.fixture
