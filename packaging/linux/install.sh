@@ -25,9 +25,13 @@ desktop_file=$data_home/applications/$desktop_name
 icon_file=$data_home/icons/hicolor/scalable/apps/deepcall-screenpop.svg
 schemes=(x-scheme-handler/tel x-scheme-handler/callto)
 
+# $1: what the user sees without the menu cache refreshed now (the desktop rebuilds it at the
+# next login). Links do not wait for it: the tel:/callto: defaults are read from mimeapps.list.
 refresh_menus() {
     if command -v update-desktop-database >/dev/null; then
         update-desktop-database -q "$data_home/applications" || true
+    else
+        echo "(update-desktop-database is not installed: $1)"
     fi
 }
 
@@ -136,7 +140,7 @@ if [ "${1:-}" = --uninstall ]; then
     rm -f "$desktop_file" "$icon_file"
     if [ -L "$bin_dir/screenpop" ]; then rm -f "$bin_dir/screenpop"; fi
     if [ -f "$mimeapps" ]; then write_mimeapps uninstall; fi
-    refresh_menus
+    refresh_menus "the menus drop Screen-Pop at your next login"
     rm -f "$current"
     remove_unused ""
     rmdir "$versions" "$root" 2>/dev/null || true
@@ -180,7 +184,8 @@ while IFS= read -r line || [ -n "$line" ]; do
     esac
 done < "$here/screenpop.desktop" > "$desktop_file.tmp"
 mv "$desktop_file.tmp" "$desktop_file"
-refresh_menus
+refresh_menus "the menus show Screen-Pop from your next login;"\
+" tel: and callto: links open it already"
 
 if command -v xdg-mime >/dev/null; then
     xdg-mime default "$desktop_name" "${schemes[@]}"

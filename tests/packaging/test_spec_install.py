@@ -391,3 +391,43 @@ def test_ci_installs_uv_on_a_fresh_debian_without_pip(tmp_path: Path) -> None:
         "apt-get install -y -qq --no-install-recommends python3-pip",
         "python3 -m pip install --quiet --break-system-packages uv",
     ]
+
+
+def path_without(tmp_path: Path, missing: str) -> str:
+    """A PATH with every program of /usr/bin and /bin but ``missing`` (linked one by one, so
+    the test means the same on a machine that has it installed)."""
+    farm = tmp_path / "bin-without"
+    farm.mkdir()
+    for folder in (Path("/bin"), Path("/usr/bin")):
+        for program in folder.iterdir():
+            if program.name != missing and not (farm / program.name).exists():
+                (farm / program.name).symlink_to(program)
+    return str(farm)
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["with", "without"])
+def test_without_update_desktop_database_it_says_menus_refresh_at_the_next_login(
+        unpacked: Path, tmp_path: Path, installed: bool) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    if installed:  # records how it was called
+        recorder = tools / "update-desktop-database"
+        recorder.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path}/udd.calls"\n')
+        recorder.chmod(0o755)
+    env = {"PATH": f"{tools}:{path_without(tmp_path, 'update-desktop-database')}"}
+    result = install(unpacked, home, env=env)
+    assert result.returncode == 0, result.stderr
+    removed = install(unpacked, home, "--uninstall", env=env)
+    assert removed.returncode == 0, removed.stderr
+    applications = home / ".local" / "share" / "applications"
+    if installed:
+        assert (tmp_path / "udd.calls").read_text().splitlines() == [f"-q {applications}"] * 2
+        assert "update-desktop-database" not in result.stdout + removed.stdout
+        return
+    assert ("(update-desktop-database is not installed: the menus show Screen-Pop from your "
+            "next login; tel: and callto: links open it already)") in result.stdout
+    assert (tmp_path / "xdg-mime.calls").exists()  # the links were registered all the same
+    assert ("(update-desktop-database is not installed: the menus drop Screen-Pop at your "
+            "next login)") in removed.stdout
