@@ -66,6 +66,7 @@ def main(argv: list[str]) -> int:
     if args.qt_probe:
         return checks.qt_probe_main()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    checks.use_utf8_locale()
     passed_all = True
     with tempfile.TemporaryDirectory(prefix="screenpop-self-test-") as folder:
         profile_dir = Path(folder) / "profile"

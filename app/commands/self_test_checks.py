@@ -37,6 +37,28 @@ KEYRING_SECONDS: Final = 15.0
 SELF_TEST_SERVICE: Final = "deepcall-screenpop-self-test"
 
 
+# --- the locale Qt wants ---------------------------------------------------------------------
+def utf8_locale_override(codeset: str, platform: str = sys.platform) -> dict[str, str]:
+    """``{"LC_ALL": "C.UTF-8"}`` when the locale's character set (``codeset``) is not UTF-8.
+
+    Qt switches such a process to C.UTF-8 itself, with a four-line notice on stderr, in every
+    process of the self-test that starts it (the Qt child, the local socket's QCoreApplication):
+    the report must stay its PASS/FAIL lines. macOS (Qt switches there to its own "UTF-8"
+    locale) and Windows (no such check) are left alone.
+    """
+    if platform in ("win32", "darwin") or codeset.replace("-", "").lower() == "utf8":
+        return {}
+    return {"LC_ALL": "C.UTF-8"}
+
+
+def use_utf8_locale() -> None:
+    """For this process (whose Qt reads the environment when it starts) and its children."""
+    import locale
+
+    codeset = locale.nl_langinfo(locale.CODESET) if hasattr(locale, "nl_langinfo") else ""
+    os.environ.update(utf8_locale_override(codeset))
+
+
 # --- Qt: in a child process, because Qt aborts (qFatal) when its platform plugin fails ------
 def qt_probe_command() -> list[str]:
     """This very executable (the console one on Windows: its output is read) in probe mode."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.commands import self_test_checks as checks
 from app.commands.self_test import CHECK_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,6 +69,29 @@ def test_a_broken_qt_platform_is_a_fail_line_and_the_other_checks_still_run(
     assert 'platform plugin "no-such-platform"' in result.stdout.splitlines()[0]
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_in_a_locale_that_is_not_utf8_it_prints_only_its_lines(
+        desktop_env: dict[str, str]) -> None:
+    # Qt switches a C-locale process to C.UTF-8 and says so in four lines on stderr.
+    env = {**desktop_env, "LC_ALL": "C", "LANG": "C"}
+    env.pop("LC_CTYPE", None)
+    result = _screenpop("self-test", env=env)
+    assert _lines(result) == [("PASS", name) for name in CHECK_NAMES], result.stdout
+    assert "locale" not in result.stderr, result.stderr
+    assert result.returncode == 0
+
+
+@pytest.mark.parametrize(("codeset", "platform", "override"), [
+    ("ANSI_X3.4-1968", "linux", {"LC_ALL": "C.UTF-8"}),
+    ("ISO-8859-1", "freebsd14", {"LC_ALL": "C.UTF-8"}),
+    ("UTF-8", "linux", {}), ("utf8", "linux", {}),
+    ("US-ASCII", "darwin", {}),  # Qt picks its own "UTF-8" locale there
+    ("", "win32", {}),
+])
+def test_the_utf8_locale_is_set_only_where_qt_would_switch(
+        codeset: str, platform: str, override: dict[str, str]) -> None:
+    assert checks.utf8_locale_override(codeset, platform) == override
 
 
 def test_the_fail_keyring_backend_is_a_fail_line(desktop_env: dict[str, str]) -> None:
