@@ -126,10 +126,13 @@ class AppSession:
 
     def start(self) -> None:
         self.crash.install(asyncio.get_running_loop())
-        if not self.server.start():
-            self.window.statusBar().showMessage(
-                "Another program holds this profile's socket: softphone pops and "
-                "`screenpop state` will not reach this window.")
+        if not self.server.start():  # the server says why in plain words
+            problem = self.server.errorString()
+            said = f"{problem[:1].upper()}{problem[1:].rstrip('.')}."
+            bar = self.window.statusBar()
+            bar.showMessage(said)
+            self.server.listening.connect(
+                lambda: bar.clearMessage() if bar.currentMessage() == said else None)
         self.keeper.start()
         self.app_nap.hold()
         self.window.show()

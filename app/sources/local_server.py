@@ -212,6 +212,8 @@ class LocalSocketServer(QObject):
     popRequested = Signal(object)
     callEventReceived = Signal(object)  # CallEvent: answered, ended, transferred (issue 11)
     showRequested = Signal()
+    # Listening after all, once the pipe a closing instance left has gone (Windows).
+    listening = Signal()
 
     def __init__(self, profile_dir: Path, state_provider: StateProvider | None = None, *,
                  default_region: str = DEFAULT_REGION, limits: ServerLimits | None = None,
@@ -319,6 +321,7 @@ class LocalSocketServer(QObject):
         if self._server.listen(self.name):
             self._error = ""
             log.info("local socket: the old pipe has gone; now listening")
+            self.listening.emit()
         else:
             log.warning("local socket: cannot listen: %s", self._server.errorString())
 

@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QWidget,
 )
+from pytestqt.qtbot import QtBot
 
 from app import session as session_module
 from app.core.pop_request import STATE_LINE, PopRequest
@@ -38,7 +40,9 @@ from app.services.logs import setup_logging
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.session import AppSession, SessionOptions, build_session
+from app.sources import local_server
 from app.sources.forward import exchange
+from app.sources.socket_address import check_runtime_dir
 from app.ui.error_banner import ErrorAction
 from app.ui.macos_app_nap import AppNapGuard
 from app.ui.mapping_editor import DISPLAY, LABEL
@@ -358,6 +362,32 @@ def test_from_start_to_quit_the_socket_is_kept_and_app_nap_held_off(
     assert nap.ended == nap.tokens
     assert not session.keeper.active
     assert not address.exists()  # closed for good: the keeper did not bring it back
+
+
+def test_a_closing_instances_pipe_is_said_as_such_and_the_notice_goes_once_listening(
+        make_session: SessionFactory, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server's Windows branch (as tests/sources/test_pipe_probe.py fakes it): a pipe
+    # still there whose holder takes no hello, i.e. a previous Screen-Pop still closing.
+    old_pipe = [True]
+    monkeypatch.setattr(local_server, "sys", SimpleNamespace(platform="win32"))
+    monkeypatch.setattr(local_server, "pipe_exists", lambda name: old_pipe[0])
+    monkeypatch.setattr(local_server, "probe_own_instance", lambda name, key, timeout: "silent")
+    monkeypatch.setattr(local_server, "PIPE_SETTLE_SECONDS", 0.2)
+    monkeypatch.setattr(local_server, "RETRY_LISTEN_MS", 50)
+    session = make_session()
+    bar = session.window.statusBar()
+    assert not session.server.is_listening()
+    said = bar.currentMessage()
+    assert "a previous Screen-Pop may still be closing" in said, said
+    assert "Another program" not in said
+    assert said.startswith("This profile's pipe (")  # the server's words, as a sentence
+    assert said.endswith("Screen-Pop listens as soon as it is gone.")
+    # The pipe's namespace always exists on Windows; here the socket's folder stands for it.
+    check_runtime_dir(Path(session.server.name).parent, create=True)
+    with qtbot.waitSignal(session.server.listening, timeout=5_000):
+        old_pipe[0] = False
+    assert session.server.is_listening()
+    assert bar.currentMessage() == ""
 
 
 END_OF_SESSION = SIGNAL("commitDataRequest(QSessionManager&)")
