@@ -17,6 +17,13 @@
 #              reason (no PASS it has not proved) and does not fail the run
 #   quit       the app ends on SIGTERM through its own quit path (Windows: taskkill /F), and
 #              state then finds no app for the profile
+#   child-env  what the frozen app starts gets the user's environment: a real (non-demo)
+#              profile whose brand URL is a sandbox started from EXECUTABLE (`sandbox`), the
+#              demo token in DEEPCALL_TOKEN (never on a command line), and a program run on
+#              ringing that writes its environment to a file; `EXECUTABLE event ringing` starts
+#              the app with LD_LIBRARY_PATH and QT_PLUGIN_PATH set as a softphone agent might,
+#              and the program must get exactly those, no _PYI_*/_MEIPASS2, nothing pointing
+#              into the bundle, no DeepCall token. Linux only (SKIP with the reason elsewhere)
 # Timings (ms) are printed for BENCHMARKS.md. Nothing here reads or prints a secret.
 set -euo pipefail
 
@@ -37,8 +44,18 @@ esac
 
 profile=$(mktemp -d)
 app_pid=""
+sandbox_pid=""
+env_profile=$profile/child-env/profile  # the child-env step's (Linux only: POSIX PIDs)
+event_pid=""
 cleanup() {
     if [ -n "$app_pid" ]; then stop_app || true; fi
+    # Its app, even when the run was stopped before the step read the lock: once `event`
+    # (which starts it) has returned, the app holds its lock.
+    local env_app_pid
+    if [ -n "$event_pid" ]; then wait "$event_pid" 2>/dev/null || true; fi
+    env_app_pid=$(head -n 1 "$env_profile/screenpop.lock" 2>/dev/null || true)
+    if [ -n "$env_app_pid" ]; then kill -KILL "$env_app_pid" 2>/dev/null || true; fi
+    if [ -n "$sandbox_pid" ]; then kill -TERM "$sandbox_pid" 2>/dev/null || true; fi
     rm -rf "$profile"
 }
 trap cleanup EXIT
@@ -188,6 +205,90 @@ elif stop_app; then
     else fail quit "state exit $rc after the app ended"; fi
 else
     fail quit "the app did not end within 10 s of SIGTERM"
+fi
+
+# --- child-env: a real profile (no demo) popped by `event ringing`; its program's environment
+child_env_check() {
+    local real="$profile/child-env" env_app_pid rc bundle token user_id url="" out dump began
+    local problems=()
+    began=$(now_ms)
+    bundle=$(cd "$(dirname "$exe")" && pwd -P)
+    mkdir -p "$env_profile" "$real/out"
+    # The demo account's published token (valid only against the sandbox): read, never shown.
+    token=$(sed -n 's/^DEMO_TOKEN = "\(.*\)"$/\1/p' "$repo/app/sandbox/accounts.py")
+    user_id=$(sed -n 's/^DEMO_USER_ID = "\(.*\)"$/\1/p' "$repo/app/sandbox/accounts.py")
+    if [ -z "$token" ] || [ -z "$user_id" ]; then
+        fail child-env "no demo account found in app/sandbox/accounts.py"; return
+    fi
+    "$exe" sandbox --port 0 </dev/null >"$real/sandbox.out" 2>&1 &
+    sandbox_pid=$!
+    for _ in $(seq 100); do  # up to 10 s
+        url=$(sed -n 's/^DeepCall sandbox listening on \(http[^ ]*\)$/\1/p' "$real/sandbox.out")
+        [ -n "$url" ] && break
+        kill -0 "$sandbox_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ -z "$url" ]; then
+        fail child-env "the frozen sandbox did not start: $(tail -n 2 "$real/sandbox.out")"; return
+    fi
+    printf '#!/bin/sh\nenv >"%s/env.part" && mv "%s/env.part" "%s/env"\n' \
+        "$real/out" "$real/out" "$real/out" >"$real/dump-env"
+    chmod +x "$real/dump-env"
+    printf '[General]\nbrand_url=%s\nauth_mode=token\nuser_id=%s\nrun_program=%s\n%s\n' \
+        "$url" "$user_id" "$real/dump-env" "run_program_on=ringing" >"$env_profile/settings.ini"
+    # What a user's softphone agent might have set: the program must get exactly these back.
+    # In the background, so an interrupted run's trap can wait for it (see cleanup).
+    DEEPCALL_TOKEN=$token LD_LIBRARY_PATH=/opt/agent-libs QT_PLUGIN_PATH=/opt/agent-plugins \
+        "$exe" event ringing --call-id c1 --number 9876543210 --source check-frozen \
+        --profile "$env_profile" </dev/null >"$real/event.out" 2>&1 &
+    event_pid=$!
+    if wait "$event_pid"; then rc=0; else rc=$?; fi
+    event_pid=""
+    out=$(cat "$real/event.out")
+    if [ "$rc" -ne 0 ]; then
+        fail child-env "event ringing failed (exit $rc): $out"; return
+    fi
+    dump="$real/out/env"
+    for _ in $(seq 100); do  # up to 10 s
+        [ -f "$dump" ] && break
+        sleep 0.1
+    done
+    env_app_pid=$(head -n 1 "$env_profile/screenpop.lock" 2>/dev/null || true)
+    if [ -n "$env_app_pid" ]; then  # its own quit path, as for the demo app above
+        kill -TERM "$env_app_pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$env_app_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$env_app_pid" 2>/dev/null || true
+    fi
+    rm -rf "$env_profile"  # its lock names a PID that is no longer the app's
+    kill -TERM "$sandbox_pid" 2>/dev/null || true
+    wait "$sandbox_pid" 2>/dev/null || true
+    sandbox_pid=""
+    if [ ! -f "$dump" ]; then
+        fail child-env "the program on ringing never ran (was event's reply: $out)"
+        return
+    fi
+    grep -q '^_PYI_\|^_MEIPASS2=' "$dump" && problems+=("PyInstaller's private variables")
+    [ "$(grep '^LD_LIBRARY_PATH=' "$dump")" = "LD_LIBRARY_PATH=/opt/agent-libs" ] \
+        || problems+=("an LD_LIBRARY_PATH not the caller's")
+    [ "$(grep '^QT_PLUGIN_PATH=' "$dump")" = "QT_PLUGIN_PATH=/opt/agent-plugins" ] \
+        || problems+=("a QT_PLUGIN_PATH not the caller's")
+    grep -q '^[A-Z_]*_ORIG=' "$dump" && problems+=("a *_ORIG copy")
+    grep -qF "$bundle" "$dump" && problems+=("a path into the bundle")
+    { grep -q '^DEEPCALL_' "$dump" || grep -qF -- "$token" "$dump"; } \
+        && problems+=("the DeepCall token")
+    if [ "${#problems[@]}" -eq 0 ]; then
+        pass child-env "the program run on ringing got the caller's LD_LIBRARY_PATH and"\
+" QT_PLUGIN_PATH, nothing of the bundle, no token ($(( $(now_ms) - began )) ms)"
+    else
+        local joined
+        joined=$(printf '%s; ' "${problems[@]}")
+        fail child-env "the program run on ringing got ${joined%; }"
+    fi
+}
+if [ "$os" != linux ]; then
+    echo "SKIP child-env: the loader variables checked are Linux's (child_env's rules for $os are unit-tested)"
+else
+    child_env_check
 fi
 
 if [ "${#failed[@]}" -gt 0 ]; then

@@ -3,8 +3,9 @@
 The stand-in answers what the frozen app answers (--version, --self-test, --help, pop, state)
 and runs as a real background process; `uname`, and on Windows `tasklist`/`taskkill`, are
 stand-ins too. Two promises of the script are checked where they cannot be run for real:
-- macOS (and Windows) cannot prove pop/state Qt-free: the script says SKIP with its reason,
-  never PASS, and that SKIP does not fail the run (the release job's signed-app check).
+- macOS (and Windows) cannot prove pop/state Qt-free, nor check the Linux loader variables
+  of what the app starts: the script says SKIP with its reason, never PASS, and that SKIP
+  does not fail the run (the release job's signed-app check).
 - On Windows the app's PID is a Windows PID, which Git Bash's `kill -0` cannot see: the quit
   waits on `tasklist` until the app is gone, then `state` says it is not running.
 """
@@ -104,6 +105,8 @@ def test_qt_free_is_a_skip_with_its_reason_where_it_cannot_be_proved(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "PASS qt-free" not in result.stdout
     assert "SKIP qt-free: no loader trace to prove it with on" in result.stdout
+    assert "PASS child-env" not in result.stdout  # what the app starts: proved on Linux
+    assert "SKIP child-env: the loader variables checked are Linux's" in result.stdout
     for step in ("version", "self-test", "commands", "pop", "state", "quit"):
         assert f"PASS {step}:" in result.stdout, result.stdout
     assert result.stdout.rstrip().endswith("check-frozen: all passed")
