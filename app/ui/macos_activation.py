@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Final, Protocol
 
 from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,15 @@ FULL_SCREEN_AUXILIARY: Final = 1 << 8
 _EXCLUSIVE: Final = MOVE_TO_ACTIVE_SPACE | FULL_SCREEN_PRIMARY
 
 
+def on_cocoa() -> bool:
+    """Qt draws with its Cocoa plugin: AppKit owns the app and its windows (not offscreen)."""
+    return QGuiApplication.platformName() == "cocoa"
+
+
 def activate_this_app() -> bool:
     """True when AppKit was asked to activate this app; False elsewhere or on failure
     (then the window still becomes the key window: the agent clicks it once)."""
-    if sys.platform != "darwin":
+    if sys.platform != "darwin" or not on_cocoa():
         return False
     try:
         objc_path = ctypes.util.find_library("objc")
@@ -113,7 +119,9 @@ class PopLevel(QObject):
         super().__init__(window)
         self._window = window
         self._native = native
-        self.enabled = (sys.platform == "darwin" and cooperative_activation()
+        # Only on Qt's Cocoa plugin is ``winId`` an NSView: under offscreen or minimal (a
+        # Mac CI runner) it is a small integer, and PyObjC would crash the process on it.
+        self.enabled = (sys.platform == "darwin" and on_cocoa() and cooperative_activation()
                         if enabled is None else enabled)
         # The NSWindow floated, and its level and behaviour before: what goes back.
         self._saved: tuple[NativeWindow, int, int] | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -25,6 +26,7 @@ from app.ui.macos_activation import (
     MOVE_TO_ACTIVE_SPACE,
     NativeWindow,
     PopLevel,
+    activate_this_app,
     cooperative_activation,
 )
 from app.ui.main_window import MainWindow
@@ -160,6 +162,7 @@ def test_before_macos_14_elsewhere_hidden_or_full_screen_nothing_floats(
     monkeypatch.setattr(macos_activation.platform, "mac_ver", lambda: ("13.6", ("", "", ""), ""))
     assert not PopLevel(shown, cocoa).float_for_pop()
     monkeypatch.setattr(macos_activation.platform, "mac_ver", lambda: ("14.5", ("", "", ""), ""))
+    monkeypatch.setattr(QGuiApplication, "platformName", staticmethod(lambda: "cocoa"))
     assert PopLevel(shown, cocoa).enabled
     monkeypatch.setattr(sys, "platform", "linux")
     assert not PopLevel(shown, cocoa).float_for_pop()
@@ -170,6 +173,22 @@ def test_before_macos_14_elsewhere_hidden_or_full_screen_nothing_floats(
     shown.hide()
     assert not enabled.float_for_pop()  # a tray-only pop leaves the window hidden
     assert cocoa.asked == 0
+
+
+@pytest.mark.parametrize("plugin", ["offscreen", "minimal"])
+def test_a_mac_without_the_cocoa_plugin_floats_nothing(
+        shown: QWidget, monkeypatch: pytest.MonkeyPatch, plugin: str) -> None:
+    # A macOS 14 CI runner with QT_QPA_PLATFORM=offscreen: winId() is no NSView there, and
+    # PyObjC given it would crash the whole test run.
+    monkeypatch.setattr(sys, "platform", "darwin")
+    monkeypatch.setattr(macos_activation.platform, "mac_ver", lambda: ("14.5", ("", "", ""), ""))
+    monkeypatch.setattr(QGuiApplication, "platformName", staticmethod(lambda: plugin))
+    assert PopLevel(shown, FakeCocoa()).enabled is False
+    looked_up: list[str] = []
+    monkeypatch.setattr(macos_activation.ctypes.util, "find_library",
+                        lambda name: looked_up.append(name))
+    assert activate_this_app() is False
+    assert looked_up == []  # AppKit is not even loaded
 
 
 def test_appkit_refusing_leaves_the_pop_shown_and_logged(
