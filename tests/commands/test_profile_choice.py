@@ -26,9 +26,11 @@ def test_no_option_is_the_agents_own_profile() -> None:
     assert _chosen() is None
 
 
-def test_demo_is_one_fixed_folder_beside_the_agents_own(tmp_path: Path) -> None:
+def test_demo_is_one_fixed_folder_beside_the_agents_own() -> None:
     assert _chosen("--demo") == str(demo_profile_dir())
-    assert demo_profile_dir() == tmp_path / "config" / "DeepCall Screen-Pop (demo)"
+    # Where the agent's own profile is differs by OS (XDG_CONFIG_HOME is Linux's only).
+    own = default_profile_dir()
+    assert demo_profile_dir() == own.with_name(own.name + " (demo)")
     assert demo_profile_dir() != default_profile_dir()
     assert demo_profile_dir().parent == default_profile_dir().parent
 
