@@ -29,6 +29,7 @@ from app.services.settings import Settings
 from app.services.store import LocalStore
 from app.session import AppSession, SessionOptions, build_session
 from app.ui.main_window import MainWindow
+from app.ui.tray import Tray
 from tests.fixtures.doubles import FixedAccount
 from tests.fixtures.qt_async import wait_until
 
@@ -55,6 +56,15 @@ def long_backoff(monkeypatch: pytest.MonkeyPatch) -> float:
     monkeypatch.setattr(outbox_retry, "FIRST_RETRY_SECONDS", 600.0)
     monkeypatch.setattr(outbox_retry, "LAST_RETRY_SECONDS", 600.0)
     return 600.0
+
+
+@pytest.fixture
+def tray_notices_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tray whose notices the agent would see, on any runner: offscreen Qt has no tray,
+    and macOS shows none from an unbundled Python (the rules tests/ui/test_tray_only.py
+    checks); a test of what a notice says must not depend on either."""
+    monkeypatch.setattr(Tray, "available", lambda _self: True)
+    monkeypatch.setattr(Tray, "why_notices_unseen", lambda _self: None)
 
 
 @dataclass

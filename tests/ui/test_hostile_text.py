@@ -176,6 +176,7 @@ def test_an_ampersand_from_deepcall_never_becomes_a_keyboard_shortcut(
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
 
+@pytest.mark.usefixtures("tray_notices_seen")
 def test_the_tray_and_its_notification_always_show_the_callers_number(
         make_stack: StackFactory, sandbox: SandboxServer, run_async: RunAsync,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,7 +184,6 @@ def test_the_tray_and_its_notification_always_show_the_callers_number(
     # must neither be cut off nor shown reversed, and the desktop must get no markup.
     name = f"{MARKUP}\u202e{BIDI_CONTROLS}" + "Ravi " * 200
     sandbox.craft_contact_info(KNOWN, {"Cu": {"mobile": int(DEMO_KNOWN_NUMBER), "Name": name}})
-    monkeypatch.setattr(Tray, "available", lambda _self: True)  # offscreen Qt has no tray
     stack = make_stack()
     stack.settings.pop_behaviour = "tray_only"
     tray = stack.session.tray
@@ -210,12 +210,12 @@ def test_the_tray_and_its_notification_always_show_the_callers_number(
     assert "FRAUD ALERT" in message
 
 
+@pytest.mark.usefixtures("tray_notices_seen")
 def test_the_agent_copies_and_is_notified_of_the_real_error_text(
         make_stack: StackFactory, run_async: RunAsync, monkeypatch: pytest.MonkeyPatch) -> None:
     # A long unbreakable host name: the banner shows it with invisible break points, which
     # must not reach the notification or what the agent copies.
     host = "deepcall-" + "x" * 40 + "." + "y" * 30 + ".invalid"
-    monkeypatch.setattr(Tray, "available", lambda _self: True)
     stack = make_stack(base_url=f"https://{host}")
     stack.settings.pop_behaviour = "tray_only"
     tray = stack.session.tray

@@ -16,7 +16,6 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER, DEMO_LEAD_NUMBER
 from app.services.settings import Settings
 from app.ui.macos_activation import activate_this_app
 from app.ui.main_window import MainWindow
-from app.ui.tray import Tray
 from app.ui.window_focus import (
     MACOS_RAISE_VARIABLE,
     BringForward,
@@ -183,12 +182,12 @@ def test_a_pop_through_the_app_takes_the_keys_only_with_the_setting(
     assert recorder.calls == ["activate"]
 
 
+@pytest.mark.usefixtures("tray_notices_seen")
 def test_a_tray_only_pop_leaves_the_window_alone_even_when_pops_take_the_focus(
         make_stack: StackFactory, run_async: RunAsync, monkeypatch: pytest.MonkeyPatch) -> None:
     stack = make_stack()
     stack.settings.set_value("pop_behaviour", "tray_only")
     stack.settings.set_value("pop_takes_focus", True)
-    monkeypatch.setattr(Tray, "available", lambda _self: True)  # offscreen Qt has no tray
     window = stack.window
     window.platform = "x11"
     window.showMinimized()
