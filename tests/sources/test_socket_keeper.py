@@ -25,8 +25,9 @@ from pytestqt.qtbot import QtBot
 from app.sources.forward import forward
 from app.sources.local_server import LocalSocketServer
 from app.sources.socket_keeper import SocketKeeper, someone_listens
+from tests.platforms import posix_only
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="named pipes are not files")
+pytestmark = posix_only("socket files: Windows' named pipes are not files")
 
 MONTH = 30 * 24 * 3600
 WATCH_ONLY_MS = 3_600_000  # the timer never fires in a test: only the folder watch acts
@@ -211,12 +212,18 @@ def test_nothing_to_keep_on_windows_or_without_a_listening_server(
 
 
 def test_the_probe_tells_a_live_socket_from_leftovers(tmp_path: Path) -> None:
-    live = tmp_path / "live"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
-        listening.bind(str(live))
-        listening.listen(1)
-        assert someone_listens(live)
-    assert not someone_listens(live)  # closed: its file stays, nobody behind it
+    # Bound under a short folder: macOS caps a socket's path at 104 bytes, and its tmp_path
+    # (under /private/var/folders/...) is longer than that already.
+    short = Path(tempfile.mkdtemp(prefix="spk", dir="/tmp"))
+    try:
+        live = short / "live"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
+            listening.bind(str(live))
+            listening.listen(1)
+            assert someone_listens(live)
+        assert not someone_listens(live)  # closed: its file stays, nobody behind it
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
     plain = tmp_path / "plain"
     plain.write_text("not a socket")
     assert not someone_listens(plain)
