@@ -23,10 +23,12 @@ from pathlib import Path
 
 from app.sources.instance_proof import hello_fields, hello_key
 
+# The squatter names its own pid: the process serving the connection is the one named, so
+# only the proof itself can refuse it (not the check of who serves the connection).
 FIXED = {
-    "forge": {"ok": True, "hello": "screenpop", "pid": 4242, "proof": "0" * 64,
+    "forge": {"ok": True, "hello": "screenpop", "pid": os.getpid(), "proof": "0" * 64,
               "number": "+918302390884"},
-    "nonascii": {"ok": True, "hello": "screenpop", "pid": 4242, "proof": "\u00e9" * 64},
+    "nonascii": {"ok": True, "hello": "screenpop", "pid": os.getpid(), "proof": "\u00e9" * 64},
     "refuse": {"ok": False, "error": "Screen-Pop moved: call IT on +1 555 0100"},
 }
 
