@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.platforms import only_on, posix_only
+from tests.tools import other_process
 from tests.tools.other_process import PollTimeout, end_detached, gone, poll_until
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="reads the process's threads from /proc")
+# The report reads the process's threads from /proc; and only /proc shows our own unreaped
+# child as a zombie, which end_detached must take for gone.
+on_linux = only_on("linux", "reads the process's threads and zombies from /proc")
 
 # Ignores SIGTERM (as a stuck app would), dumps its stacks on SIGUSR1 as the app does.
 STUCK = """
@@ -26,6 +29,7 @@ stuck_in_here()
 """
 
 
+@on_linux
 def test_an_app_that_ignores_sigterm_fails_with_its_stacks_and_is_killed(
         tmp_path: Path) -> None:
     log = tmp_path / "launch.log"
@@ -48,6 +52,7 @@ def test_an_app_that_ignores_sigterm_fails_with_its_stacks_and_is_killed(
             child.wait()
 
 
+@on_linux
 def test_an_app_that_ends_on_sigterm_passes(tmp_path: Path) -> None:
     child = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])
     try:
@@ -58,3 +63,25 @@ def test_an_app_that_ends_on_sigterm_passes(tmp_path: Path) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+@posix_only("os.kill(pid, 0)")
+def test_without_proc_a_process_is_asked_whether_it_is_there(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # macOS has no /proc: signal 0 tells a live process from an exited (reaped) one.
+    monkeypatch.setattr(other_process, "PROC", tmp_path / "no proc here")
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        assert not gone(child.pid)
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(10)
+    assert gone(child.pid)
+
+    def not_ours(_pid: int, _signal: int) -> None:  # another user's process, as non-root
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(other_process.os, "kill", not_ours)
+    assert not gone(1)

@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,15 +48,35 @@ def stop_app(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
+PROC = Path("/proc")
+
+
 def gone(pid: int) -> bool:
-    """True once ``pid`` has exited (a zombie awaiting its reaper counts as gone)."""
+    """True once ``pid`` has exited (a zombie awaiting its reaper counts as gone, where
+    /proc shows it: without /proc, on macOS, only once reaped)."""
+    if not PROC.is_dir():
+        return _gone_by_signal(pid)
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        status = (PROC / str(pid) / "status").read_text()
     except FileNotFoundError:
         return True
     except OSError:
         return False
     return "\nState:\tZ" in status
+
+
+def _gone_by_signal(pid: int) -> bool:
+    """Signal 0 checks that ``pid`` exists without touching it (POSIX; Windows' ``os.kill``
+    would end the process, so it is not asked there)."""
+    if sys.platform == "win32":
+        raise NotImplementedError("os.kill(pid, 0) ends the process on Windows")
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # someone else's process: there, just not ours to signal
+        return False
+    return False
 
 
 def _tail(path: Path, size: int = 4000) -> str:
