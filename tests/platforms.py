@@ -35,3 +35,10 @@ def is_other_os_skip(reason: str) -> bool:
     "Skipped: ") starts with :data:`OTHER_OS`. Only the start: a missing tool's message that
     merely quotes the words is still a missing tool."""
     return reason.removeprefix("Skipped: ").startswith(OTHER_OS)
+
+
+
+# For a test that puts the machine-wide IT preset where $XDG_CONFIG_DIRS says: Linux reads it
+# there; macOS and Windows read one fixed system folder that a test cannot write to.
+MACHINE_PRESET_VIA_XDG = only_on("linux", "the machine-wide IT preset is found through "
+                                          "XDG_CONFIG_DIRS")

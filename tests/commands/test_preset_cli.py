@@ -14,6 +14,7 @@ from app.sandbox.seed import DEMO_KNOWN_NUMBER
 from app.sandbox.server import SandboxServer
 from app.services.preset import PRESET_ENV
 from tests.commands.test_bad_address import child_env
+from tests.platforms import MACHINE_PRESET_VIA_XDG
 
 KNOWN = "+" + DEMO_KNOWN_NUMBER
 
@@ -52,6 +53,7 @@ def test_lookup_uses_the_presets_account(sandbox: SandboxServer, tmp_path: Path)
     assert "Aarav Mehta" in result.stdout
 
 
+@MACHINE_PRESET_VIA_XDG
 def test_lookup_finds_the_machine_wide_preset(sandbox: SandboxServer, tmp_path: Path) -> None:
     xdg = tmp_path / "xdg"
     preset(xdg / "DeepCall Screen-Pop", account(sandbox))

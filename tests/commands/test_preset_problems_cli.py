@@ -21,6 +21,7 @@ from app.sandbox.server import SandboxServer
 from app.services.preset import PRESET_ENV
 from tests.commands.test_bad_address import child_env
 from tests.commands.test_preset_cli import KNOWN, account, preset, run
+from tests.platforms import MACHINE_PRESET_VIA_XDG
 
 INDIAN_NUMBER = "08302390884"  # valid in IN, not in GB
 
@@ -45,7 +46,7 @@ def shared_dir() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions and setpriv")
+@MACHINE_PRESET_VIA_XDG  # and POSIX permissions, setpriv
 @pytest.mark.parametrize("command", [["pop", "--no-start", "9876543210"],
                                      ["lookup", "+918302390884"],
                                      ["event", "ended", "--call-id", "c1"]])
@@ -126,6 +127,7 @@ def test_pop_and_event_say_the_presets_mistakes_even_with_region(
     assert "abc" not in result.stderr
 
 
+@MACHINE_PRESET_VIA_XDG
 def test_a_machine_wide_preset_set_aside_by_screenpop_preset_is_said(
         sandbox: SandboxServer, tmp_path: Path) -> None:
     machine = preset(tmp_path / "xdg" / "DeepCall Screen-Pop", account(sandbox))

@@ -22,6 +22,7 @@ from app.services.preset_check import check_preset, preset_problems
 from app.services.secrets import MemorySecretStore
 from app.services.settings import Settings
 from app.services.settings_file import SETTINGS_FILE_NAME, SettingsFile, read_settings_file
+from tests.platforms import MACHINE_PRESET_VIA_XDG
 from tests.services.test_preset import AGENT, IT, profile, use_preset, write_preset
 
 RunAsync = Callable[..., Any]
@@ -32,6 +33,7 @@ def agents(**values: str) -> SettingsFile:
     return SettingsFile(dict(values))
 
 
+@MACHINE_PRESET_VIA_XDG
 def test_a_machine_wide_place_that_cannot_be_looked_at_is_said_at_start(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: Path,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -60,6 +62,7 @@ def test_a_fifo_is_never_opened_for_reading_as_a_preset_or_settings_ini(
     assert "settings.ini cannot be read: it is not a regular file" in warning
 
 
+@MACHINE_PRESET_VIA_XDG
 def test_a_machine_wide_preset_set_aside_is_logged_with_its_path(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: Path,
         caplog: pytest.LogCaptureFixture) -> None:
