@@ -4,6 +4,7 @@ a DeepCall client of the test's own talking to the sandbox over loopback HTTP.""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
@@ -35,12 +36,14 @@ from tests.fixtures.qt_async import wait_until
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 _NO_CODE = compile("", "<none>", "exec")
+# The app's own folder as code file names spell it (backslashes on Windows).
+_APP_FOLDER = f"{os.sep}app{os.sep}"
 
 
 def app_tasks() -> list[asyncio.Task[Any]]:
     """Pending tasks running the app's own code (lookups, notes), not the test's."""
     return [t for t in asyncio.all_tasks()
-            if "/app/" in getattr(t.get_coro(), "cr_code", _NO_CODE).co_filename]
+            if _APP_FOLDER in getattr(t.get_coro(), "cr_code", _NO_CODE).co_filename]
 
 
 async def quiesce(timeout: float = 5.0) -> None:
