@@ -27,8 +27,12 @@ BUNDLE_ID = "com.deepcall.screenpop"
 URL_SCHEMES = ("tel", "callto")
 CONTENTS = "_internal"  # PyInstaller's onedir contents folder (EXE's contents_directory)
 CONSOLE_NAME = "screenpop.com"  # Windows: the console twin of the windowed screenpop.exe
-# PyInstaller's run-time hook for PySide6 imports QtCore on every start; ours replaces it.
-DROPPED_RUNTIME_HOOKS = ("pyi_rth_pyside6",)
+# Run-time hooks run on every start, `pop` and `state` included. PyInstaller's for PySide6
+# imports QtCore (ours replaces it); those for inspect, pkgutil and multiprocessing import
+# their module (~20 ms together) to patch what the app never uses: source lookup, listing
+# modules, child interpreters.
+DROPPED_RUNTIME_HOOKS = ("pyi_rth_pyside6", "pyi_rth_inspect", "pyi_rth_pkgutil",
+                         "pyi_rth_multiprocessing")
 MACOS_MINIMUM = "11.0"  # PySide6 6.8+ wheels need macOS 11 (arm64 runners start there too)
 
 # Qt modules the app imports (app/ uses only these; a test checks the code against this list).

@@ -46,6 +46,9 @@ class Recorded:
 
 # What PyInstaller's Analysis would list as scripts: its own run-time hooks, then ours.
 STOCK_SCRIPTS = [("pyi_rth_inspect", "x.py", "PYSOURCE"), ("pyi_rth_pyside6", "y.py", "PYSOURCE"),
+                 ("pyi_rth_pkgutil", "p.py", "PYSOURCE"),
+                 ("pyi_rth_multiprocessing", "q.py", "PYSOURCE"),
+                 ("pyi_rth_cryptography_openssl", "c.py", "PYSOURCE"),
                  ("rth_qt_plugin_path", "z.py", "PYSOURCE"), ("__main__", "m.py", "PYSOURCE")]
 
 
