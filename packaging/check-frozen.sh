@@ -273,7 +273,9 @@ child_env_check() {
     [ "$(grep '^QT_PLUGIN_PATH=' "$dump")" = "QT_PLUGIN_PATH=/opt/agent-plugins" ] \
         || problems+=("a QT_PLUGIN_PATH not the caller's")
     grep -q '^[A-Z_]*_ORIG=' "$dump" && problems+=("a *_ORIG copy")
-    grep -qF "$bundle" "$dump" && problems+=("a path into the bundle")
+    # Not `_`: bash exports it to every command it runs as that command's own path (here
+    # this script's `event` line); the app has it from its starter, not from the bundle.
+    grep -v '^_=' "$dump" | grep -qF "$bundle" && problems+=("a path into the bundle")
     { grep -q '^DEEPCALL_' "$dump" || grep -qF -- "$token" "$dump"; } \
         && problems+=("the DeepCall token")
     if [ "${#problems[@]}" -eq 0 ]; then
